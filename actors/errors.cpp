@@ -1,0 +1,34 @@
+#include "actors/interfaces.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/sec.hpp>
+
+namespace sova::actors {
+
+namespace {
+constexpr auto dht_category = caf::atom("dht");
+}
+
+caf::error make_error(dht_errc x) {
+  return caf::error(static_cast<std::uint8_t>(x), dht_category);
+}
+
+const char* to_string(dht_errc x) {
+  switch (x) {
+    case dht_errc::timeout: return "the peer did not answer in time";
+    case dht_errc::bad_reply: return "the peer sent a reply that does not decode";
+    case dht_errc::too_large: return "the request is over rpcudp's 8192-byte limit";
+    case dht_errc::no_contacts: return "no contacts: the routing table is empty";
+  }
+  return "unknown dht error";
+}
+
+std::string describe(const caf::error& e) {
+  if (!e) return "no error";
+  if (e.category() == dht_category) return to_string(static_cast<dht_errc>(e.code()));
+  if (e.category() == caf::atom("system"))
+    return caf::to_string(static_cast<caf::sec>(e.code()));
+  return "error " + std::to_string(e.code()) + " in category " + caf::to_string(e.category());
+}
+
+}  // namespace sova::actors

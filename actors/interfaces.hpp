@@ -1,0 +1,188 @@
+#pragma once
+// Every typed actor interface of a node, the atoms they use and the message types
+// they exchange. One header so that the whole message graph reads in one place.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "net/contact.hpp"
+#include "net/node_id.hpp"
+
+namespace sova::actors {
+
+using net::contact;
+using net::endpoint;
+using net::node_id;
+using strings = std::vector<std::string>;
+using contacts = std::vector<contact>;
+using node_ids = std::vector<node_id>;
+
+// -- atoms (CAF 0.17: at most 10 characters) ---------------------------------
+
+using datagram_atom = caf::atom_constant<caf::atom("datagram")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using store_atom = caf::atom_constant<caf::atom("store")>;
+using find_node_atom = caf::atom_constant<caf::atom("find_node")>;
+using find_value_atom = caf::atom_constant<caf::atom("find_val")>;
+using stun_atom = caf::atom_constant<caf::atom("stun")>;
+using call_timeout_atom = caf::atom_constant<caf::atom("call_tmo")>;
+using local_atom = caf::atom_constant<caf::atom("local")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using seen_atom = caf::atom_constant<caf::atom("seen")>;
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
+using closest_atom = caf::atom_constant<caf::atom("closest")>;
+using handover_atom = caf::atom_constant<caf::atom("handover")>;
+using stale_atom = caf::atom_constant<caf::atom("stale")>;
+using table_atom = caf::atom_constant<caf::atom("table")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using bootstrap_atom = caf::atom_constant<caf::atom("bootstrap")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using dht_get_atom = caf::atom_constant<caf::atom("dht_get")>;
+using dht_put_atom = caf::atom_constant<caf::atom("dht_put")>;
+using subscribe_atom = caf::atom_constant<caf::atom("tsubscr")>;
+
+// -- errors -------------------------------------------------------------------
+
+enum class dht_errc : std::uint8_t {
+  timeout = 1,     // the peer did not answer in time
+  bad_reply,       // the peer answered something that is not a valid reply
+  too_large,       // the request body is over rpcudp's 8192 bytes
+  no_contacts,     // nobody to ask: the routing table is empty
+};
+caf::error make_error(dht_errc x);
+const char* to_string(dht_errc x);
+/// Human-readable text for any error, ours included.
+std::string describe(const caf::error& e);
+
+// -- message types ------------------------------------------------------------
+
+/// The reply to a find_value call: the value set, or contacts closer to the key.
+struct find_value_reply {
+  bool found = false;
+  strings values;
+  contacts closer;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_value_reply& x) {
+  return f(caf::meta::type_name("find_value_reply"), x.found, x.values, x.closer);
+}
+
+/// What the routing table answers when a contact was seen.
+struct seen_result {
+  bool is_new = false;
+  bool must_ping = false;  // the bucket is full: ping `candidate`, it goes if it fails
+  contact candidate;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, seen_result& x) {
+  return f(caf::meta::type_name("seen_result"), x.is_new, x.must_ping, x.candidate);
+}
+
+/// The outcome of one iterative lookup.
+struct lookup_result {
+  node_id target;
+  contacts closest;  // up to k contacts that answered, closest first
+  bool found = false;
+  strings values;  // find_value: merged set (our own local values first)
+  std::uint32_t queries = 0;
+  std::uint32_t failures = 0;
+  std::uint32_t rounds = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lookup_result& x) {
+  return f(caf::meta::type_name("lookup_result"), x.target, x.closest, x.found, x.values,
+           x.queries, x.failures, x.rounds);
+}
+
+/// The outcome of a put: on how many nodes the values landed.
+struct put_result {
+  std::uint32_t stored_remote = 0;  // peers that answered `true`
+  std::uint32_t tried_remote = 0;   // peers asked
+  bool stored_local = false;        // we are among the closest and hold it too
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, put_result& x) {
+  return f(caf::meta::type_name("put_result"), x.stored_remote, x.tried_remote,
+           x.stored_local);
+}
+
+/// Counters of the rpc transport (for logs, /metrics and the admin console).
+struct transport_stats {
+  std::uint64_t datagrams_in = 0;
+  std::uint64_t datagrams_out = 0;
+  std::uint64_t requests_in = 0;
+  std::uint64_t replies_in = 0;
+  std::uint64_t dropped_malformed = 0;    // not a frame, or a body that does not decode
+  std::uint64_t dropped_unsolicited = 0;  // a reply to a call we never made (or late)
+  std::uint64_t calls_sent = 0;
+  std::uint64_t calls_timed_out = 0;
+  std::uint64_t stores_accepted = 0;
+  std::uint64_t stores_refused = 0;
+  std::uint64_t records_keys = 0;
+  std::uint64_t records_values = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, transport_stats& x) {
+  return f(caf::meta::type_name("transport_stats"), x.datagrams_in, x.datagrams_out,
+           x.requests_in, x.replies_in, x.dropped_malformed, x.dropped_unsolicited,
+           x.calls_sent, x.calls_timed_out, x.stores_accepted, x.stores_refused,
+           x.records_keys, x.records_values);
+}
+
+// -- interfaces ----------------------------------------------------------------
+
+/// Owns the datagram port and the record store: encodes and sends calls, matches
+/// replies by message id, times calls out, answers the five RPCs.
+using rpc_transport_actor = caf::typed_actor<
+    // a datagram arrived from the network
+    caf::reacts_to<datagram_atom, endpoint, std::string>,
+    // outgoing calls; they fail with dht_errc::timeout after the rpc timeout
+    caf::replies_to<ping_atom, endpoint>::with<node_id>,
+    caf::replies_to<store_atom, contact, node_id, strings>::with<bool>,
+    caf::replies_to<find_node_atom, contact, node_id>::with<contacts>,
+    caf::replies_to<find_value_atom, contact, node_id>::with<find_value_reply>,
+    caf::replies_to<stun_atom, endpoint>::with<endpoint>,
+    // our own record store
+    caf::replies_to<local_atom, node_id>::with<strings>,
+    caf::replies_to<local_atom, store_atom, node_id, strings>::with<bool>,
+    caf::replies_to<stats_atom>::with<transport_stats>,
+    // internal: a call's timer ran out (message id as raw bytes); expiry tick
+    caf::reacts_to<call_timeout_atom, std::string>,
+    caf::reacts_to<tick_atom>>;
+
+/// The k-buckets. Passive: it never sends, it answers.
+using routing_table_actor = caf::typed_actor<
+    caf::replies_to<seen_atom, contact>::with<seen_result>,
+    caf::reacts_to<remove_atom, node_id>,
+    // n closest to key; `exclude` (port 0: none) is the caller of a find_node
+    caf::replies_to<closest_atom, node_id, std::uint32_t, contact>::with<contacts>,
+    // which of `keys` a newly seen contact should be handed
+    caf::replies_to<handover_atom, contact, node_ids>::with<node_ids>,
+    // random ids in the buckets not refreshed lately (marks them refreshed)
+    caf::replies_to<stale_atom>::with<node_ids>,
+    caf::replies_to<table_atom>::with<contacts>>;
+
+/// One iterative lookup; answers `run` once, then ends.
+using lookup_actor = caf::typed_actor<caf::replies_to<run_atom>::with<lookup_result>>;
+
+/// A node's DHT facade: bootstrap, lookups, put and get, periodic refresh.
+using dht_actor = caf::typed_actor<
+    caf::replies_to<bootstrap_atom, std::vector<endpoint>>::with<std::uint32_t>,
+    caf::replies_to<lookup_atom, node_id>::with<lookup_result>,
+    caf::replies_to<dht_get_atom, node_id>::with<lookup_result>,
+    caf::replies_to<dht_put_atom, node_id, strings>::with<put_result>,
+    caf::reacts_to<tick_atom>>;
+
+/// The one clock: sends `tick` to every subscriber at a fixed interval.
+using refresh_timer_actor = caf::typed_actor<
+    caf::reacts_to<subscribe_atom, caf::actor>,
+    caf::reacts_to<tick_atom>>;
+
+}  // namespace sova::actors

@@ -1,0 +1,343 @@
+#include "actors/rpc_transport.hpp"
+
+#include <functional>
+#include <map>
+#include <random>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/record_store.hpp"
+#include "net/wire.hpp"
+
+namespace sova::actors {
+
+namespace {
+
+using net::wire::rpc_kind;
+/// Runs once per call: with the reply, or with nullptr and why the call failed.
+using reply_handler = std::function<void(const net::wire::reply*, dht_errc)>;
+
+struct pending_call {
+  rpc_kind kind;
+  endpoint to;
+  bool peer_known = false;  // calls to a contact; a ping to a bare endpoint is not
+  node_id peer;
+  reply_handler done;
+};
+
+struct transport_state {
+  dht_config cfg;
+  std::shared_ptr<net::datagram_port> port;
+  routing_table_actor table;
+  net::record_store store{net::store_limits{}, std::chrono::seconds(3600)};
+  std::mt19937_64 rng;
+  std::map<std::string, pending_call> pending;  // by raw message id
+  transport_stats stats;
+  static inline const char* name = "rpc_transport";
+};
+
+using self_ptr = rpc_transport_actor::stateful_pointer<transport_state>;
+
+net::steady_time now_of(self_ptr self) { return self->clock().now(); }
+
+std::string new_msg_id(transport_state& st) {
+  std::string id(net::wire::msg_id_size, '\0');
+  for (auto& c : id) c = static_cast<char>(st.rng());
+  return id;
+}
+
+void send_frame(self_ptr self, const endpoint& to, bool response, const std::string& id,
+                std::string body) {
+  net::wire::frame f;
+  f.is_response = response;
+  std::copy(id.begin(), id.end(), f.id.begin());
+  f.body = std::move(body);
+  ++self->state.stats.datagrams_out;
+  self->state.port->send(to, net::wire::encode_frame(f));
+}
+
+void learn(self_ptr self, const contact& c);
+
+/// Sends a call and registers its continuation; `done` runs exactly once, with the
+/// reply or with nullptr on timeout or a reply that does not decode.
+void call(self_ptr self, const endpoint& to, const node_id* peer, net::wire::request req,
+          reply_handler done) {
+  auto& st = self->state;
+  auto body = net::wire::encode_request(req);
+  if (body.size() > net::wire::max_request_body) {
+    spdlog::warn("not sending {} to {}: body of {} bytes is over rpcudp's {}",
+                 net::wire::to_string(req.kind), to.to_string(), body.size(),
+                 net::wire::max_request_body);
+    done(nullptr, dht_errc::too_large);
+    return;
+  }
+  auto id = new_msg_id(st);
+  pending_call pc{req.kind, to, peer != nullptr, peer ? *peer : node_id{}, std::move(done)};
+  st.pending.emplace(id, std::move(pc));
+  ++st.stats.calls_sent;
+  send_frame(self, to, false, id, std::move(body));
+  self->delayed_send(self, st.cfg.rpc_timeout, call_timeout_atom::value, id);
+}
+
+/// A call ended without a usable reply: a contact that does not answer leaves the table.
+void fail_call(self_ptr self, pending_call& pc, dht_errc why) {
+  if (pc.peer_known) self->send(self->state.table, remove_atom::value, pc.peer);
+  pc.done(nullptr, why);
+}
+
+net::wire::request make_request(const transport_state& st, rpc_kind kind) {
+  net::wire::request r;
+  r.kind = kind;
+  r.sender = st.cfg.self;
+  return r;
+}
+
+/// Hands the keys a newly seen contact is now responsible for over to it.
+void hand_over(self_ptr self, const contact& newcomer) {
+  auto keys = self->state.store.keys(now_of(self));
+  if (keys.empty()) return;
+  self->request(self->state.table, caf::infinite, handover_atom::value, newcomer, keys)
+      .then([=](const node_ids& due) {
+        for (const auto& key : due) {
+          auto values = self->state.store.get(key, now_of(self));
+          if (!values) continue;
+          auto req = make_request(self->state, rpc_kind::store);
+          req.key = key;
+          req.values = *values;
+          req.values_as_array = true;
+          spdlog::debug("handing key {} over to new contact {}", key.to_hex(), newcomer.to_string());
+          call(self, newcomer.ep, &newcomer.id, std::move(req), [](const net::wire::reply*, dht_errc) {});
+        }
+      });
+}
+
+/// Every contact we hear from goes to the routing table (Kademlia's welcome_if_new):
+/// a full bucket asks us to ping its stalest contact, a new one gets its keys.
+void learn(self_ptr self, const contact& c) {
+  self->request(self->state.table, caf::infinite, seen_atom::value, c)
+      .then([=](const seen_result& r) {
+        if (r.must_ping) {
+          auto req = make_request(self->state, rpc_kind::ping);
+          call(self, r.candidate.ep, &r.candidate.id, std::move(req), [](const net::wire::reply*, dht_errc) {});
+        }
+        if (r.is_new) hand_over(self, c);
+      });
+}
+
+void reply_to(self_ptr self, const endpoint& to, const std::string& id, rpc_kind kind,
+              const net::wire::reply& rep) {
+  send_frame(self, to, true, id, net::wire::encode_reply(kind, rep));
+}
+
+void answer_request(self_ptr self, const endpoint& from, const std::string& id,
+                    net::wire::request req) {
+  auto& st = self->state;
+  ++st.stats.requests_in;
+  if (req.kind != rpc_kind::stun) learn(self, contact{req.sender, from});
+  net::wire::reply rep;
+  switch (req.kind) {
+    case rpc_kind::ping:
+      rep.id = st.cfg.self;
+      reply_to(self, from, id, req.kind, rep);
+      return;
+    case rpc_kind::stun:
+      rep.observed = from;
+      reply_to(self, from, id, req.kind, rep);
+      return;
+    case rpc_kind::store: {
+      auto status = st.store.store(req.key, req.values, now_of(self), from.host);
+      rep.stored = status == net::store_status::stored;
+      if (rep.stored) {
+        ++st.stats.stores_accepted;
+      } else {
+        ++st.stats.stores_refused;
+        spdlog::debug("refused store of {} value(s) under {} from {}: {}", req.values.size(),
+                      req.key.to_hex(), from.to_string(), net::to_string(status));
+      }
+      reply_to(self, from, id, req.kind, rep);
+      return;
+    }
+    case rpc_kind::find_value:
+      if (auto values = st.store.get(req.key, now_of(self))) {
+        rep.has_value = true;
+        rep.values = std::move(*values);
+        rep.values_as_array = true;
+        reply_to(self, from, id, req.kind, rep);
+        return;
+      }
+      [[fallthrough]];
+    case rpc_kind::find_node: {
+      auto kind = req.kind;
+      auto k = static_cast<std::uint32_t>(st.cfg.k);
+      self->request(st.table, caf::infinite, closest_atom::value, req.key, k,
+                    contact{req.sender, from})
+          .then([=](const contacts& cs) {
+            net::wire::reply r;
+            r.contacts = cs;
+            reply_to(self, from, id, kind, r);
+          });
+      return;
+    }
+  }
+}
+
+void handle_reply(self_ptr self, const endpoint& from, const std::string& id, std::string body) {
+  auto& st = self->state;
+  auto it = st.pending.find(id);
+  if (it == st.pending.end()) {
+    ++st.stats.dropped_unsolicited;
+    spdlog::debug("dropped a reply from {} to no call of ours", from.to_string());
+    return;
+  }
+  auto pc = std::move(it->second);
+  st.pending.erase(it);
+  net::wire::decode_error err;
+  auto rep = net::wire::decode_reply(pc.kind, body, &err);
+  if (!rep) {
+    ++st.stats.dropped_malformed;
+    spdlog::debug("bad {} reply from {}: {}", net::wire::to_string(pc.kind), from.to_string(),
+                  err.what);
+    fail_call(self, pc, dht_errc::bad_reply);
+    return;
+  }
+  ++st.stats.replies_in;
+  // A ping tells us who answered; other calls went to a contact we knew.
+  if (pc.kind == rpc_kind::ping)
+    learn(self, contact{rep->id, pc.to});
+  else if (pc.peer_known)
+    learn(self, contact{pc.peer, pc.to});
+  pc.done(&*rep, dht_errc{});
+}
+
+void handle_datagram(self_ptr self, const endpoint& from, const std::string& bytes) {
+  auto& st = self->state;
+  ++st.stats.datagrams_in;
+  auto f = net::wire::parse_frame(bytes);
+  if (!f) {
+    ++st.stats.dropped_malformed;
+    spdlog::debug("dropped a {}-byte datagram from {}: not an rpcudp frame", bytes.size(),
+                  from.to_string());
+    return;
+  }
+  std::string id(f->id.begin(), f->id.end());
+  if (f->is_response) {
+    handle_reply(self, from, id, std::move(f->body));
+    return;
+  }
+  net::wire::decode_error err;
+  auto req = net::wire::decode_request(f->body, &err);
+  if (!req) {
+    ++st.stats.dropped_malformed;
+    spdlog::debug("dropped a request from {}: {}", from.to_string(), err.what);
+    return;
+  }
+  answer_request(self, from, id, std::move(*req));
+}
+
+/// Runs a call for an outside requester and delivers its typed result.
+template <class T, class Extract>
+caf::typed_response_promise<T> call_for(self_ptr self, const endpoint& to, const node_id* peer,
+                                        net::wire::request req, Extract extract) {
+  auto rp = self->make_response_promise<T>();
+  call(self, to, peer, std::move(req),
+       [rp, extract](const net::wire::reply* r, dht_errc why) mutable {
+         if (r)
+           rp.deliver(extract(*r));
+         else
+           rp.deliver(make_error(why));
+       });
+  return rp;
+}
+
+rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config cfg,
+                                                      std::shared_ptr<net::datagram_port> port,
+                                                      routing_table_actor table) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.port = std::move(port);
+  st.table = std::move(table);
+  st.store = net::record_store(cfg.limits, cfg.record_ttl);
+  st.rng.seed(cfg.seed ^ 0x7472616e73706f72ULL);
+  return {
+      [=](datagram_atom, const endpoint& from, const std::string& bytes) {
+        handle_datagram(self, from, bytes);
+      },
+      [=](ping_atom, const endpoint& to) {
+        return call_for<node_id>(self, to, nullptr, make_request(self->state, rpc_kind::ping),
+                                 [](const net::wire::reply& r) { return r.id; });
+      },
+      [=](store_atom, const contact& to, const node_id& key, const strings& values) {
+        auto req = make_request(self->state, rpc_kind::store);
+        req.key = key;
+        req.values = values;
+        req.values_as_array = values.size() != 1;  // one value goes as a str, like the original
+        return call_for<bool>(self, to.ep, &to.id, std::move(req),
+                              [](const net::wire::reply& r) { return r.stored; });
+      },
+      [=](find_node_atom, const contact& to, const node_id& key) {
+        auto req = make_request(self->state, rpc_kind::find_node);
+        req.key = key;
+        return call_for<contacts>(self, to.ep, &to.id, std::move(req),
+                                  [](const net::wire::reply& r) { return r.contacts; });
+      },
+      [=](find_value_atom, const contact& to, const node_id& key) {
+        auto req = make_request(self->state, rpc_kind::find_value);
+        req.key = key;
+        return call_for<find_value_reply>(self, to.ep, &to.id, std::move(req),
+                                          [](const net::wire::reply& r) {
+                                            return find_value_reply{r.has_value, r.values,
+                                                                    r.contacts};
+                                          });
+      },
+      [=](stun_atom, const endpoint& to) {
+        net::wire::request req;
+        req.kind = rpc_kind::stun;
+        return call_for<endpoint>(self, to, nullptr, std::move(req),
+                                  [](const net::wire::reply& r) { return r.observed; });
+      },
+      [=](local_atom, const node_id& key) -> strings {
+        auto values = self->state.store.get(key, now_of(self));
+        return values ? *values : strings{};
+      },
+      [=](local_atom, store_atom, const node_id& key, const strings& values) {
+        auto status = self->state.store.store(key, values, now_of(self));
+        if (status != net::store_status::stored)
+          spdlog::warn("not storing {} locally: {}", key.to_hex(), net::to_string(status));
+        return status == net::store_status::stored;
+      },
+      [=](stats_atom) {
+        auto s = self->state.stats;
+        s.records_keys = self->state.store.key_count();
+        s.records_values = self->state.store.value_count();
+        return s;
+      },
+      [=](call_timeout_atom, const std::string& id) {
+        auto& st = self->state;
+        auto it = st.pending.find(id);
+        if (it == st.pending.end()) return;  // answered in time
+        auto pc = std::move(it->second);
+        st.pending.erase(it);
+        ++st.stats.calls_timed_out;
+        spdlog::debug("{} to {} timed out", net::wire::to_string(pc.kind), pc.to.to_string());
+        fail_call(self, pc, dht_errc::timeout);
+      },
+      [=](tick_atom) {
+        auto gone = self->state.store.expire(now_of(self));
+        if (gone > 0) spdlog::debug("{} record value(s) expired", gone);
+      },
+  };
+}
+
+}  // namespace
+
+rpc_transport_actor spawn_rpc_transport(caf::actor_system& sys, const dht_config& cfg,
+                                        std::shared_ptr<net::datagram_port> port,
+                                        routing_table_actor table) {
+  return sys.spawn(transport_behavior, cfg, std::move(port), std::move(table));
+}
+
+}  // namespace sova::actors

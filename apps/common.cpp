@@ -1,0 +1,92 @@
+#include "apps/common.hpp"
+
+#include <random>
+
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/interfaces.hpp"
+
+namespace sova::apps {
+
+const std::vector<std::string>& log_levels() {
+  static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  return levels;
+}
+
+void setup_logging(const std::string& level) {
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+void configure_caf(caf::actor_system_config& cfg) {
+  cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  cfg.set("scheduler.max-threads", std::min<std::size_t>(4, std::max(2u, std::thread::hardware_concurrency())));
+}
+
+void dht_flags::add_to(CLI::App& cmd, bool with_ttl) {
+  cmd.add_option("--bind", bind, "Address every socket of this process binds to")
+      ->capture_default_str();
+  cmd.add_option("--neighbours", neighbours,
+                 "Nodes to join through, host:port[,host:port...] (names are resolved)")
+      ->delimiter(',');
+  cmd.add_option("--ksize", ksize, "Kademlia k: bucket size and lookup width")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd.add_option("--alpha", alpha, "Lookup parallelism")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 32));
+  cmd.add_option("--rpc-timeout", rpc_timeout_s, "Seconds to wait for a DHT reply")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 120.0));
+  if (with_ttl)
+    cmd.add_option("--record-ttl", record_ttl_s,
+                   "Seconds a stored record lives unless it is stored again")
+        ->capture_default_str()
+        ->check(CLI::Range(1L, 7L * 24 * 3600));
+}
+
+actors::dht_config dht_flags::to_config() const {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+  actors::dht_config cfg;
+  cfg.self = net::node_id::random(rng);
+  cfg.k = ksize;
+  cfg.alpha = alpha;
+  cfg.rpc_timeout = std::chrono::duration_cast<caf::timespan>(
+      std::chrono::duration<double>(rpc_timeout_s));
+  cfg.record_ttl = std::chrono::seconds(record_ttl_s);
+  cfg.seed = rng();
+  return cfg;
+}
+
+running_node start_node(caf::actor_system& sys, const actors::dht_config& cfg,
+                        const std::string& bind, std::uint16_t port) {
+  running_node r;
+  r.port = net::udp_port::bind(bind, port);
+  r.node = actors::spawn_dht_node(sys, cfg, r.port);
+  auto transport = r.node.transport;
+  r.port->start([transport](const net::endpoint& from, std::string bytes) {
+    caf::anon_send(transport, actors::datagram_atom::value, from, std::move(bytes));
+  });
+  return r;
+}
+
+void running_node::stop() {
+  if (port) port->stop();
+  node.stop();
+}
+
+std::optional<std::vector<net::endpoint>> resolve_neighbours(const std::vector<std::string>& in) {
+  std::vector<std::string> bad;
+  auto eps = net::resolve_endpoints(in, &bad);
+  for (const auto& b : bad)
+    spdlog::error("neighbour '{}' is not a resolvable host:port (port 1-65535)", b);
+  if (!bad.empty()) return std::nullopt;
+  return eps;
+}
+
+}  // namespace sova::apps

@@ -1,0 +1,56 @@
+#pragma once
+// What every sova-dc subcommand shares: logging, the actor system's settings, the
+// DHT flags, and running a node on a real UDP port.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "actors/dht_config.hpp"
+#include "actors/dht_node.hpp"
+#include "net/udp_port.hpp"
+
+namespace sova::apps {
+
+/// Exit statuses shared by all subcommands.
+constexpr int exit_ok = 0;
+constexpr int exit_failed = 1;  // the operation failed (network, not found, ...)
+constexpr int exit_usage = 2;   // bad command line
+
+/// Log levels accepted by --log-level.
+const std::vector<std::string>& log_levels();
+void setup_logging(const std::string& level);
+
+/// CAF settings for a real process: quiet CAF logger, a few worker threads.
+void configure_caf(caf::actor_system_config& cfg);
+
+/// The DHT flags every command that joins the network takes.
+struct dht_flags {
+  std::string bind = "0.0.0.0";
+  std::vector<std::string> neighbours;
+  std::size_t ksize = 20;
+  std::size_t alpha = 3;
+  double rpc_timeout_s = 5.0;
+  long record_ttl_s = 3600;
+  void add_to(CLI::App& cmd, bool with_ttl);
+  actors::dht_config to_config() const;  // with a fresh random id
+};
+
+/// A node on a real UDP socket: port bound, actors spawned, datagrams flowing.
+struct running_node {
+  std::shared_ptr<net::udp_port> port;
+  actors::dht_node node;
+  void stop();
+};
+/// Throws std::runtime_error when the port cannot be bound.
+running_node start_node(caf::actor_system& sys, const actors::dht_config& cfg,
+                        const std::string& bind, std::uint16_t port);
+
+/// Resolves --neighbours; prints an error naming each entry that does not resolve.
+std::optional<std::vector<net::endpoint>> resolve_neighbours(const std::vector<std::string>& in);
+
+}  // namespace sova::apps

@@ -1,0 +1,34 @@
+// sova-dc: one program, one subcommand per job.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "apps/dht_command.hpp"
+#include "apps/node_command.hpp"
+
+int main(int argc, char** argv) {
+  using namespace sova::apps;
+  CLI::App app{"sova-dc: a peer-to-peer network sharing SOVA ASR and TTS computing"};
+  app.set_version_flag("--version", std::string("sova-dc ") + SOVA_DC_VERSION);
+  app.require_subcommand(1);
+  node_options node;
+  dht_options dht;
+  auto* node_cmd = add_node_command(app, node);
+  auto* dht_cmd = add_dht_command(app, dht);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return exit_usage;
+  }
+  if (node_cmd->parsed()) return run_node(node);
+  if (dht_cmd->parsed()) return run_dht(dht);
+  return exit_usage;
+}

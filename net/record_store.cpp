@@ -1,0 +1,155 @@
+#include "net/record_store.hpp"
+
+#include <algorithm>
+
+namespace sova::net {
+
+const char* to_string(store_status s) {
+  switch (s) {
+    case store_status::stored: return "stored";
+    case store_status::empty: return "empty";
+    case store_status::value_too_large: return "value_too_large";
+    case store_status::too_many_values: return "too_many_values";
+    case store_status::too_many_keys: return "too_many_keys";
+    case store_status::rate_limited: return "rate_limited";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using held_list = std::vector<record_store::held_value>;
+
+held_list::iterator find_value(held_list& held, const std::string& v) {
+  return std::find_if(held.begin(), held.end(), [&](const auto& h) { return h.value == v; });
+}
+
+bool holds(const held_list& held, const std::string& v) {
+  return std::any_of(held.begin(), held.end(), [&](const auto& h) { return h.value == v; });
+}
+
+/// True when `held` plus the distinct new entries of `values` fit in `limit`.
+/// Stops at the first value over the limit, so a huge request costs little.
+bool fits(const held_list& held, const std::vector<std::string>& values, std::size_t limit) {
+  std::vector<const std::string*> fresh;
+  for (const auto& v : values) {
+    bool repeated = std::any_of(fresh.begin(), fresh.end(), [&](const auto* s) { return *s == v; });
+    if (repeated || holds(held, v)) continue;
+    if (held.size() + fresh.size() >= limit) return false;
+    fresh.push_back(&v);
+  }
+  return true;
+}
+
+/// Removes the values expired at `now`; returns how many went.
+std::size_t drop_expired(held_list& held, steady_time now) {
+  auto before = held.size();
+  held.erase(
+      std::remove_if(held.begin(), held.end(), [&](const auto& h) { return h.expires <= now; }),
+      held.end());
+  return before - held.size();
+}
+
+bool has_live(const held_list& held, steady_time now) {
+  return std::any_of(held.begin(), held.end(), [&](const auto& h) { return h.expires > now; });
+}
+
+}  // namespace
+
+record_store::record_store(store_limits limits, std::chrono::seconds ttl)
+    : limits_(limits), ttl_(ttl) {}
+
+bool record_store::take_token(const std::string& source, steady_time now) {
+  auto refilled = [&](const bucket& b) {
+    std::chrono::duration<double> elapsed = std::max(now - b.last, steady_time::duration::zero());
+    return std::min(limits_.store_burst, b.tokens + elapsed.count() * limits_.stores_per_second);
+  };
+  auto it = sources_.find(source);
+  if (it == sources_.end()) {
+    if (sources_.size() >= limits_.max_tracked_sources) {
+      // Forgetting a source whose bucket is full again loses nothing; only when
+      // none is, the least recently seen one goes.
+      auto before = sources_.size();
+      for (auto i = sources_.begin(); i != sources_.end();)
+        i = refilled(i->second) >= limits_.store_burst ? sources_.erase(i) : std::next(i);
+      if (sources_.size() == before && !sources_.empty())
+        sources_.erase(std::min_element(
+            sources_.begin(), sources_.end(),
+            [](const auto& a, const auto& b) { return a.second.last < b.second.last; }));
+    }
+    it = sources_.emplace(source, bucket{limits_.store_burst, now}).first;
+  }
+  auto& b = it->second;
+  b.tokens = refilled(b);
+  b.last = now;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+store_status record_store::store(const node_id& key, const std::vector<std::string>& values,
+                                 steady_time now, const std::string& source) {
+  if (!source.empty() && !take_token(source, now)) return store_status::rate_limited;
+  // Expired values of this key go now, so a key held only by stale values
+  // neither counts against the bounds nor lingers until expire().
+  auto rec = records_.find(key);
+  if (rec != records_.end()) {
+    drop_expired(rec->second, now);
+    if (rec->second.empty()) {
+      records_.erase(rec);
+      rec = records_.end();
+    }
+  }
+  if (values.empty()) return store_status::empty;
+  for (const auto& v : values)
+    if (v.size() > limits_.max_value_bytes) return store_status::value_too_large;
+  static const held_list none;
+  const auto& current = rec != records_.end() ? rec->second : none;
+  if (!fits(current, values, limits_.max_values_per_key)) return store_status::too_many_values;
+  if (rec == records_.end() && records_.size() >= limits_.max_keys)
+    return store_status::too_many_keys;
+  auto& held = records_[key];
+  for (const auto& v : values) {
+    auto it = find_value(held, v);
+    if (it != held.end())
+      it->expires = now + ttl_;  // refreshed: keeps its place in the order
+    else
+      held.push_back({v, now + ttl_});
+  }
+  return store_status::stored;
+}
+
+std::optional<std::vector<std::string>> record_store::get(const node_id& key,
+                                                          steady_time now) const {
+  auto rec = records_.find(key);
+  if (rec == records_.end()) return std::nullopt;
+  std::vector<std::string> live;
+  for (const auto& h : rec->second)
+    if (h.expires > now) live.push_back(h.value);
+  if (live.empty()) return std::nullopt;
+  return live;
+}
+
+std::size_t record_store::expire(steady_time now) {
+  std::size_t removed = 0;
+  for (auto rec = records_.begin(); rec != records_.end();) {
+    removed += drop_expired(rec->second, now);
+    rec = rec->second.empty() ? records_.erase(rec) : std::next(rec);
+  }
+  return removed;
+}
+
+std::vector<node_id> record_store::keys(steady_time now) const {
+  std::vector<node_id> result;
+  for (const auto& [key, held] : records_)
+    if (has_live(held, now)) result.push_back(key);
+  return result;
+}
+
+std::size_t record_store::value_count() const {
+  std::size_t n = 0;
+  for (const auto& rec : records_) n += rec.second.size();
+  return n;
+}
+
+}  // namespace sova::net

@@ -1,0 +1,84 @@
+#pragma once
+// The multi-valued record store: a store adds values to the set held under a key
+// (never replaces it); each value expires when not refreshed within the TTL; what a
+// peer can make us hold is bounded. Pure data: the caller passes the time.
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/node_id.hpp"
+
+namespace sova::net {
+
+using steady_time = std::chrono::steady_clock::time_point;
+
+struct store_limits {
+  std::size_t max_keys = 10000;
+  std::size_t max_values_per_key = 64;
+  std::size_t max_value_bytes = 512;
+  /// Stores accepted per second from one source address, with a burst allowance.
+  double stores_per_second = 50.0;
+  double store_burst = 200.0;
+  /// How many source addresses the rate limiter remembers at most.
+  std::size_t max_tracked_sources = 4096;
+};
+
+enum class store_status {
+  stored,           // every value is held (added or refreshed)
+  empty,            // no values given
+  value_too_large,  // a value is over max_value_bytes
+  too_many_values,  // the key would hold more than max_values_per_key
+  too_many_keys,    // a new key while max_keys are held
+  rate_limited,     // the source sent too many stores lately
+};
+const char* to_string(store_status s);
+
+class record_store {
+public:
+  record_store(store_limits limits, std::chrono::seconds ttl);
+
+  /// Adds `values` under `key`; all or nothing. `source` is the sender's address
+  /// for rate limiting; empty for our own stores (not rate limited). Values that
+  /// are already held get their expiry renewed.
+  store_status store(const node_id& key, const std::vector<std::string>& values, steady_time now,
+                     const std::string& source = {});
+
+  /// The live values under `key` in the order they were first stored; nothing
+  /// when the key holds no live value.
+  std::optional<std::vector<std::string>> get(const node_id& key, steady_time now) const;
+
+  /// Drops expired values and keys left empty; returns how many values went.
+  std::size_t expire(steady_time now);
+
+  /// Keys holding at least one live value.
+  std::vector<node_id> keys(steady_time now) const;
+  std::size_t key_count() const { return records_.size(); }
+  std::size_t value_count() const;
+
+  struct held_value {
+    std::string value;
+    steady_time expires;
+  };
+  const std::map<node_id, std::vector<held_value>>& records() const { return records_; }
+  const store_limits& limits() const { return limits_; }
+  std::chrono::seconds ttl() const { return ttl_; }
+
+private:
+  bool take_token(const std::string& source, steady_time now);
+
+  struct bucket {
+    double tokens;
+    steady_time last;
+  };
+  store_limits limits_;
+  std::chrono::seconds ttl_;
+  std::map<node_id, std::vector<held_value>> records_;
+  std::unordered_map<std::string, bucket> sources_;
+};
+
+}  // namespace sova::net
