@@ -5,6 +5,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 #include <caf/send.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/interfaces.hpp"
@@ -17,6 +18,8 @@ const std::vector<std::string>& log_levels() {
 }
 
 void setup_logging(const std::string& level) {
+  // Logs go to stderr: stdout carries command output that scripts read.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sova-dc"));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
   spdlog::set_level(spdlog::level::from_str(level));
 }

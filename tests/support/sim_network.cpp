@@ -2,6 +2,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/send.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/interfaces.hpp"
 
@@ -63,7 +64,10 @@ private:
 }  // namespace
 
 sim_network::sim_network(caf::actor_system& sys, std::uint64_t seed)
-    : sys_(sys), fabric_(std::make_shared<fabric>()), rng_(seed) {}
+    : sys_(sys), fabric_(std::make_shared<fabric>()), rng_(seed) {
+  // Hundreds of nodes logging every join would drown the test output.
+  spdlog::set_level(spdlog::level::warn);
+}
 
 sim_network::~sim_network() {
   for (std::size_t i = 0; i < nodes_.size(); ++i)
@@ -100,7 +104,7 @@ void sim_network::kill(std::size_t i) {
 
 captured& sim_network::capture(const net::endpoint& ep) { return fabric_->probes[ep]; }
 
-void sim_network::inject(const net::endpoint& from, std::size_t to, std::string bytes) {
+void sim_network::inject_datagram(const net::endpoint& from, std::size_t to, std::string bytes) {
   caf::anon_send(nodes_[to].node.transport, actors::datagram_atom::value, from, std::move(bytes));
 }
 

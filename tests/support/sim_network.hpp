@@ -55,12 +55,13 @@ public:
 
   /// Datagrams sent to `ep` are recorded instead of delivered (a probe peer).
   captured& capture(const net::endpoint& ep);
-  /// Delivers a datagram to node `to` as if `from` had sent it.
-  void inject(const net::endpoint& from, std::size_t to, std::string bytes);
+  /// Delivers a datagram to node `to` as if `from` had sent it (not "inject": a CAF DSL macro).
+  void inject_datagram(const net::endpoint& from, std::size_t to, std::string bytes);
 
   std::uint64_t delivered() const;
   std::uint64_t dropped() const;  // to dead or unknown addresses
   std::mt19937_64& rng() { return rng_; }
+  caf::actor_system& system() { return sys_; }
 
   struct fabric;
 
@@ -88,11 +89,15 @@ using answer = std::shared_ptr<std::optional<caf::expected<T>>>;
 template <class T, class Handle, class... Ts>
 answer<T> ask(caf::actor_system& sys, const Handle& dest, Ts... xs) {
   auto out = std::make_shared<std::optional<caf::expected<T>>>();
-  sys.spawn([=](caf::event_based_actor* self) {
-    self->request(dest, caf::infinite, xs...)
-        .then([=](T& x) { *out = std::move(x); },
-              [=](caf::error& e) { *out = caf::expected<T>(std::move(e)); });
-  });
+  // The slot goes in as a spawn argument: CAF 0.17 binds a reference to a null
+  // tuple when a function actor is spawned without arguments (UBSan reports it).
+  sys.spawn(
+      [=](caf::event_based_actor* self, answer<T> slot) {
+        self->request(dest, caf::infinite, xs...)
+            .then([=](T& x) { *slot = std::move(x); },
+                  [=](caf::error& e) { *slot = caf::expected<T>(std::move(e)); });
+      },
+      out);
   return out;
 }
 
