@@ -2,7 +2,8 @@
 
 #include <functional>
 #include <map>
-#include <random>
+
+#include <sys/random.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -34,7 +35,6 @@ struct transport_state {
   std::shared_ptr<net::datagram_port> port;
   routing_table_actor table;
   net::record_store store{net::store_limits{}, std::chrono::seconds(3600)};
-  std::mt19937_64 rng;
   std::map<std::string, pending_call> pending;  // by raw message id
   transport_stats stats;
   static inline const char* name = "rpc_transport";
@@ -44,9 +44,15 @@ using self_ptr = rpc_transport_actor::stateful_pointer<transport_state>;
 
 net::steady_time now_of(self_ptr self) { return self->clock().now(); }
 
-std::string new_msg_id(transport_state& st) {
+/// Message ids come from the kernel's CSPRNG: a peer that sees our ids must not be
+/// able to predict the next ones and forge replies to calls we make to others.
+std::string new_msg_id() {
   std::string id(net::wire::msg_id_size, '\0');
-  for (auto& c : id) c = static_cast<char>(st.rng());
+  std::size_t got = 0;
+  while (got < id.size()) {
+    auto n = getrandom(id.data() + got, id.size() - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
   return id;
 }
 
@@ -75,7 +81,7 @@ void call(self_ptr self, const endpoint& to, const node_id* peer, net::wire::req
     done(nullptr, dht_errc::too_large);
     return;
   }
-  auto id = new_msg_id(st);
+  auto id = new_msg_id();
   pending_call pc{req.kind, to, peer != nullptr, peer ? *peer : node_id{}, std::move(done)};
   st.pending.emplace(id, std::move(pc));
   ++st.stats.calls_sent;
@@ -188,7 +194,8 @@ void answer_request(self_ptr self, const endpoint& from, const std::string& id,
 void handle_reply(self_ptr self, const endpoint& from, const std::string& id, std::string body) {
   auto& st = self->state;
   auto it = st.pending.find(id);
-  if (it == st.pending.end()) {
+  // Peers answer from the socket we called; a reply from elsewhere is not theirs.
+  if (it == st.pending.end() || it->second.to != from) {
     ++st.stats.dropped_unsolicited;
     spdlog::debug("dropped a reply from {} to no call of ours", from.to_string());
     return;
@@ -261,7 +268,6 @@ rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config 
   st.port = std::move(port);
   st.table = std::move(table);
   st.store = net::record_store(cfg.limits, cfg.record_ttl);
-  st.rng.seed(cfg.seed ^ 0x7472616e73706f72ULL);
   return {
       [=](datagram_atom, const endpoint& from, const std::string& bytes) {
         handle_datagram(self, from, bytes);
