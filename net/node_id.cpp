@@ -56,16 +56,18 @@ node_id node_id::random_in(const node_id& prefix, std::size_t prefix_len,
   return id;
 }
 
-std::string node_id::to_hex() const {
+std::string to_hex(std::string_view bytes) {
   static const char* digits = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * size);
-  for (auto b : bytes_) {
+  out.reserve(2 * bytes.size());
+  for (unsigned char b : bytes) {
     out.push_back(digits[b >> 4]);
     out.push_back(digits[b & 15]);
   }
   return out;
 }
+
+std::string node_id::to_hex() const { return net::to_hex(to_binary()); }
 
 std::string node_id::to_binary() const {
   return std::string(reinterpret_cast<const char*>(bytes_.data()), size);

@@ -70,6 +70,9 @@ inline bool closer_to(const node_id& target, const node_id& a, const node_id& b)
   return (a ^ target) < (b ^ target);
 }
 
+/// Lower-case hex of any bytes (ids, message ids, datagrams in logs and tests).
+std::string to_hex(std::string_view bytes);
+
 struct node_id_hash {
   std::size_t operator()(const node_id& id) const noexcept {
     std::size_t h = 0;

@@ -88,16 +88,8 @@ net::node_id id_of(const net::endpoint& ep) {
 
 net::node_id key_of(const std::string& name) { return net::node_id::digest(name); }
 
-/// Bytes of `s` as hex, for readable failure messages.
-std::string hex(std::string_view s) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 0xf]);
-  }
-  return out;
-}
+/// Bytes as hex, for readable failure messages.
+std::string hex(std::string_view s) { return net::to_hex(s); }
 
 struct fixture : test_coordinator_fixture<> {
   sim::sim_network net{sys, 2024};
@@ -249,7 +241,7 @@ struct fixture : test_coordinator_fixture<> {
 strings numbered_values(std::size_t n) {
   strings out;
   for (std::size_t i = 0; i < n; ++i)
-    out.push_back("asr/cpu/10.0." + std::to_string(i) + ".1:8888");
+    out.push_back("asr/cpu/127.0." + std::to_string(i) + ".1:8888");
   return out;
 }
 

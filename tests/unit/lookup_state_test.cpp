@@ -1,6 +1,8 @@
 #define CAF_SUITE lookup_state
 #include "caf/test/unit_test.hpp"
 
+#include "test_ids.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -20,13 +22,7 @@ namespace {
 
 using mode = lookup_state::mode;
 
-/// An id whose numeric value is `n`: its XOR distance to the zero id is `n`.
-node_id small_id(std::uint64_t n) {
-  node_id id;
-  for (std::size_t i = 0; i < 8; ++i)
-    id.bytes()[node_id::size - 1 - i] = static_cast<std::uint8_t>(n >> (8 * i));
-  return id;
-}
+using sova::testing::small_id;
 
 contact make_contact(const node_id& id, std::uint32_t n) {
   return contact{id,

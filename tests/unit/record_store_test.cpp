@@ -160,7 +160,7 @@ CAF_TEST(at most 10000 keys) {
 }
 
 CAF_TEST(stores are rate limited per source) {
-  const std::string peer = "10.0.0.1:8468";
+  const std::string peer = "127.0.0.1:8468";
   for (int i = 0; i < 200; ++i) {
     if (rs.store(key_n(i), {"v"}, t0, peer) != store_status::stored) {
       CAF_FAIL("burst store " << i << " refused");
@@ -170,7 +170,7 @@ CAF_TEST(stores are rate limited per source) {
                   as_int(store_status::rate_limited));
   CAF_CHECK(!rs.get(key_n(200), t0));
   // Other sources and our own stores are not affected.
-  CAF_CHECK_EQUAL(as_int(rs.store(key_n(201), {"v"}, t0, "10.0.0.2:8468")), stored);
+  CAF_CHECK_EQUAL(as_int(rs.store(key_n(201), {"v"}, t0, "127.0.0.2:8468")), stored);
   for (int i = 0; i < 1000; ++i) {
     if (rs.store(asr_cpu, {"local"}, t0) != store_status::stored) {
       CAF_FAIL("local store " << i << " refused");
@@ -199,7 +199,7 @@ CAF_TEST(rate limiter forgets sources within its bound) {
   lim.store_burst = 2;
   lim.stores_per_second = 1;
   record_store small{lim, 3600s};
-  auto src = [](int i) { return "10.0.0." + std::to_string(i) + ":1"; };
+  auto src = [](int i) { return "127.0.0." + std::to_string(i) + ":1"; };
   // Sources 1..3 spend their burst at t0; 4 then pushes out the oldest.
   for (int s = 1; s <= 3; ++s) {
     small.store(asr_cpu, {"v"}, t0 + std::chrono::milliseconds(s), src(s));
@@ -232,7 +232,7 @@ CAF_TEST(a refused store changes nothing) {
   CAF_CHECK(same());
   CAF_CHECK_EQUAL(as_int(rs.store(asr_cpu, {}, t1)), as_int(store_status::empty));
   CAF_CHECK(same());
-  const std::string peer = "10.9.9.9:1";
+  const std::string peer = "127.9.9.9:1";
   for (int i = 0; i < 200; ++i) rs.store(tts_gpu, {"t"}, t1, peer);
   CAF_CHECK_EQUAL(as_int(rs.store(asr_cpu, {"a", "c"}, t1, peer)),
                   as_int(store_status::rate_limited));

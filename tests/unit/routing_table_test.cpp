@@ -1,6 +1,8 @@
 #define CAF_SUITE routing_table
 #include "caf/test/unit_test.hpp"
 
+#include "test_ids.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -23,16 +25,10 @@ node_id id_with_prefix(const std::string& bits, std::mt19937_64& rng) {
   return id;
 }
 
-/// An id whose numeric value is `n` (XOR distance to the zero id is `n`).
-node_id small_id(std::uint64_t n) {
-  node_id id;
-  for (std::size_t i = 0; i < 8; ++i)
-    id.bytes()[node_id::size - 1 - i] = static_cast<std::uint8_t>(n >> (8 * i));
-  return id;
-}
+using sova::testing::small_id;
 
 contact make_contact(const node_id& id, std::uint16_t n) {
-  return contact{id, endpoint{"10.0." + std::to_string(n / 256) + "." + std::to_string(n % 256),
+  return contact{id, endpoint{"127.0." + std::to_string(n / 256) + "." + std::to_string(n % 256),
                               static_cast<std::uint16_t>(1000 + n)}};
 }
 

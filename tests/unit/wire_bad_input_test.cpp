@@ -324,7 +324,7 @@ CAF_TEST(find_value_maps) {
 CAF_TEST(bad_contacts) {
   auto good = one_contact([](packer& pk) {
     id(pk);
-    str(pk, "10.0.0.1");
+    str(pk, "127.0.0.1");
     pk.pack(7001);
   });
   CAF_CHECK(decode_reply(rpc_kind::find_node, good));
@@ -332,18 +332,18 @@ CAF_TEST(bad_contacts) {
     for (long long port : {70000LL, 65536LL, -1LL}) {
       CAF_CHECK(reply_rejected(k, one_contact([port](packer& pk) {
         id(pk);
-        str(pk, "10.0.0.1");
+        str(pk, "127.0.0.1");
         pk.pack(port);
       })));
     }
     CAF_CHECK(reply_rejected(k, one_contact([](packer& pk) {
       str(pk, std::string(20, 'a'));  // id as str
-      str(pk, "10.0.0.1");
+      str(pk, "127.0.0.1");
       pk.pack(7001);
     })));
     CAF_CHECK(reply_rejected(k, one_contact([](packer& pk) {
       bin(pk, 19);
-      str(pk, "10.0.0.1");
+      str(pk, "127.0.0.1");
       pk.pack(7001);
     })));
     CAF_CHECK(reply_rejected(k, one_contact([](packer& pk) {
@@ -358,19 +358,19 @@ CAF_TEST(bad_contacts) {
     })));
     CAF_CHECK(reply_rejected(k, one_contact([](packer& pk) {
       id(pk);
-      str(pk, "10.0.0.1");
+      str(pk, "127.0.0.1");
       str(pk, "7001");
     })));
     // The packer writes an integral double as an int, so the float is spelled out.
     auto float_port = std::string("\xcb\x40\xbb\x59\x00\x00\x00\x00\x00", 9);
     CAF_CHECK(reply_rejected(k, one_contact([](packer& pk) {
                                   id(pk);
-                                  str(pk, "10.0.0.1");
+                                  str(pk, "127.0.0.1");
                                 }) + float_port));
     CAF_CHECK(reply_rejected(k, one_contact(
                                     [](packer& pk) {
                                       id(pk);
-                                      str(pk, "10.0.0.1");
+                                      str(pk, "127.0.0.1");
                                     },
                                     2)));
     CAF_CHECK(reply_rejected(k, body_of([](packer& pk) {
@@ -384,7 +384,7 @@ CAF_TEST(bad_stun_replies) {
   for (long long port : {70000LL, -1LL}) {
     CAF_CHECK(reply_rejected(rpc_kind::stun, body_of([port](packer& pk) {
       pk.pack_array(2);
-      str(pk, "10.0.0.1");
+      str(pk, "127.0.0.1");
       pk.pack(port);
     })));
   }

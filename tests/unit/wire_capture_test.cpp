@@ -29,15 +29,7 @@ std::string unhex(const std::string& hex) {
   return out;
 }
 
-std::string to_hex(const std::string& raw) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
+using sova::net::to_hex;
 
 std::string msg_id_hex(const msg_id& id) {
   return to_hex(std::string(reinterpret_cast<const char*>(id.data()), id.size()));
