@@ -26,7 +26,7 @@ using sova::testing::small_id;
 
 contact make_contact(const node_id& id, std::uint32_t n) {
   return contact{id,
-                 endpoint{"10.1." + std::to_string(n / 256 % 256) + "." + std::to_string(n % 256),
+                 endpoint{"127.1." + std::to_string(n / 256 % 256) + "." + std::to_string(n % 256),
                           static_cast<std::uint16_t>(2000 + n % 60000)}};
 }
 
