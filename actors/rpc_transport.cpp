@@ -102,6 +102,15 @@ net::wire::request make_request(const transport_state& st, rpc_kind kind) {
   return r;
 }
 
+/// One value goes as a str, like the original's store; a set as an array.
+net::wire::request store_request(const transport_state& st, const node_id& key, strings values) {
+  auto req = make_request(st, rpc_kind::store);
+  req.key = key;
+  req.values_as_array = values.size() != 1;
+  req.values = std::move(values);
+  return req;
+}
+
 /// Hands the keys a newly seen contact is now responsible for over to it.
 void hand_over(self_ptr self, const contact& newcomer) {
   auto keys = self->state.store.keys(now_of(self));
@@ -111,10 +120,7 @@ void hand_over(self_ptr self, const contact& newcomer) {
         for (const auto& key : due) {
           auto values = self->state.store.get(key, now_of(self));
           if (!values) continue;
-          auto req = make_request(self->state, rpc_kind::store);
-          req.key = key;
-          req.values = *values;
-          req.values_as_array = true;
+          auto req = store_request(self->state, key, std::move(*values));
           spdlog::debug("handing key {} over to new contact {}", key.to_hex(), newcomer.to_string());
           call(self, newcomer.ep, &newcomer.id, std::move(req), [](const net::wire::reply*, dht_errc) {});
         }
@@ -277,11 +283,7 @@ rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config 
                                  [](const net::wire::reply& r) { return r.id; });
       },
       [=](store_atom, const contact& to, const node_id& key, const strings& values) {
-        auto req = make_request(self->state, rpc_kind::store);
-        req.key = key;
-        req.values = values;
-        req.values_as_array = values.size() != 1;  // one value goes as a str, like the original
-        return call_for<bool>(self, to.ep, &to.id, std::move(req),
+        return call_for<bool>(self, to.ep, &to.id, store_request(self->state, key, values),
                               [](const net::wire::reply& r) { return r.stored; });
       },
       [=](find_node_atom, const contact& to, const node_id& key) {

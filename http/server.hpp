@@ -1,0 +1,80 @@
+#pragma once
+// An async HTTP/1.1 server (Beast underneath, kept out of this header): it parses and
+// bounds requests, hands each one to a handler and writes the reply whenever the handler
+// gives it, from any thread. It knows nothing of actors or routes.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sova::http {
+
+struct server_limits {
+  std::size_t max_body = 32 * 1024 * 1024;          ///< bytes; larger -> 413
+  std::chrono::milliseconds header_timeout{10000};  ///< to receive the complete header
+  std::chrono::milliseconds body_timeout{60000};    ///< to receive the body; also bounds a write
+  std::chrono::milliseconds idle_timeout{60000};    ///< keep-alive connection idle between requests
+  std::size_t max_connections = 1024;               ///< beyond: answered 503, then closed
+  std::size_t threads = 1;                          ///< io threads
+};
+
+struct request {
+  std::string method;                                        ///< "POST"
+  std::string target;                                        ///< "/asr?backend=cpu" as received
+  std::vector<std::pair<std::string, std::string>> headers;  ///< in order received
+  std::string body;
+  std::string remote;  ///< "ip:port" of the client
+
+  /// The first header of that name, compared case-insensitively; "" when absent.
+  std::string header(std::string_view name) const;
+};
+
+struct response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers
+  std::string body;
+};
+
+/// Delivers the reply to one request. Callable from any thread, possibly later; only the
+/// first call counts, and a call after the connection (or the server) died does nothing.
+/// Dropping every copy without calling it answers 500.
+using responder = std::function<void(response)>;
+/// Called once per request on an io thread; must not block. Exceptions become a 500.
+using handler = std::function<void(request, responder)>;
+
+class server {
+public:
+  /// Binds `host:port` (port 0: any free port) and starts serving. Throws
+  /// std::runtime_error naming the address on failure.
+  static std::shared_ptr<server> start(const std::string& host, std::uint16_t port,
+                                       server_limits limits, handler on_request);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Stops accepting, closes every connection and joins the io threads; idempotent.
+  /// Must not be called from the handler (it would join its own thread).
+  void stop();
+  std::uint16_t port() const;
+  /// Accepted connections not yet closed (including ones being refused with 503).
+  std::size_t open_connections() const;
+
+  struct impl;
+
+private:
+  server() = default;
+  std::shared_ptr<impl> impl_;
+};
+
+/// The JSON error body of API.md:
+/// {"response_code": 1, "error": {"code": c, "message": m}}
+response error_response(unsigned status, std::string_view code, std::string_view message);
+
+}  // namespace sova::http
