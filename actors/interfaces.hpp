@@ -13,6 +13,7 @@
 
 #include "net/contact.hpp"
 #include "net/node_id.hpp"
+#include "net/service_record.hpp"
 
 namespace sova::actors {
 
@@ -22,6 +23,8 @@ using net::node_id;
 using strings = std::vector<std::string>;
 using contacts = std::vector<contact>;
 using node_ids = std::vector<node_id>;
+using net::service_record;
+using service_records = std::vector<service_record>;
 
 // -- atoms (CAF 0.17: at most 10 characters) ---------------------------------
 
@@ -47,6 +50,7 @@ using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using dht_get_atom = caf::atom_constant<caf::atom("dht_get")>;
 using dht_put_atom = caf::atom_constant<caf::atom("dht_put")>;
 using subscribe_atom = caf::atom_constant<caf::atom("tsubscr")>;
+using backends_atom = caf::atom_constant<caf::atom("backends")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -136,6 +140,21 @@ typename Inspector::result_type inspect(Inspector& f, transport_stats& x) {
            x.records_keys, x.records_values);
 }
 
+/// Counters of the service directory.
+struct directory_stats {
+  std::uint64_t requests = 0;
+  std::uint64_t answered_from_cache = 0;  // no lookup waited on
+  std::uint64_t lookups_started = 0;
+  std::uint64_t lookups_failed = 0;
+  std::uint64_t values_ignored = 0;  // malformed, wrong key, or loopback
+  std::uint64_t keys_cached = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, directory_stats& x) {
+  return f(caf::meta::type_name("directory_stats"), x.requests, x.answered_from_cache,
+           x.lookups_started, x.lookups_failed, x.values_ignored, x.keys_cached);
+}
+
 // -- interfaces ----------------------------------------------------------------
 
 /// Owns the datagram port and the record store: encodes and sends calls, matches
@@ -178,6 +197,13 @@ using dht_actor = caf::typed_actor<
     caf::replies_to<lookup_atom, node_id>::with<lookup_result>,
     caf::replies_to<dht_get_atom, node_id>::with<lookup_result>,
     caf::replies_to<dht_put_atom, node_id, strings>::with<put_result>,
+    caf::reacts_to<tick_atom>>;
+
+/// For "asr" or "tts" and a backend kind ("cpu", "gpu" or "any"): the backends the
+/// network offers, from a cache that background lookups keep fresh.
+using service_directory_actor = caf::typed_actor<
+    caf::replies_to<backends_atom, std::string, std::string>::with<service_records>,
+    caf::replies_to<stats_atom>::with<directory_stats>,
     caf::reacts_to<tick_atom>>;
 
 /// The one clock: sends `tick` to every subscriber at a fixed interval.

@@ -1,0 +1,166 @@
+#include "actors/service_directory.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+namespace sova::actors {
+
+std::vector<std::string> directory_keys(const std::string& service, const std::string& kind) {
+  if (!net::is_service(service)) return {};
+  if (kind == "any") return {service + "/cpu", service + "/gpu"};
+  if (!net::is_backend(kind)) return {};
+  return {service + "/" + kind};
+}
+
+namespace {
+
+using clock_time = caf::actor_clock::time_point;
+
+struct entry {
+  service_records backends;
+  bool known = false;  // a lookup has completed at least once
+  bool fetching = false;
+  clock_time fetched{};
+  clock_time last_used{};
+  std::vector<std::function<void()>> waiters;  // misses waiting for the running lookup
+};
+
+struct directory_state {
+  directory_config cfg;
+  dht_actor dht;
+  std::map<std::string, entry> entries;  // by key text, "asr/cpu"
+  directory_stats stats;
+  static inline const char* name = "service_directory";
+};
+
+using self_ptr = service_directory_actor::stateful_pointer<directory_state>;
+
+/// The well-formed, non-duplicate values under `key_text`; loopback ones only when allowed.
+service_records valid_backends(self_ptr self, const std::string& key_text, const strings& values) {
+  service_records out;
+  for (const auto& v : values) {
+    auto rec = net::parse_service_record(v);
+    bool usable = rec && rec->key_text() == key_text &&
+                  (self->state.cfg.allow_loopback || !rec->is_loopback()) &&
+                  std::find(out.begin(), out.end(), *rec) == out.end();
+    if (!usable) {
+      ++self->state.stats.values_ignored;
+      spdlog::debug("ignoring value '{}' under {}", v, key_text);
+      continue;
+    }
+    out.push_back(std::move(*rec));
+  }
+  return out;
+}
+
+void fetch(self_ptr self, const std::string& key_text) {
+  auto& e = self->state.entries[key_text];
+  if (e.fetching) return;
+  e.fetching = true;
+  ++self->state.stats.lookups_started;
+  auto done = [=](service_records found, bool ok) {
+    auto& e = self->state.entries[key_text];
+    e.fetching = false;
+    if (ok) {
+      if (found != e.backends)
+        spdlog::info("{}: {} backend(s) known in the network", key_text, found.size());
+      e.backends = std::move(found);
+      e.known = true;
+      e.fetched = self->clock().now();
+    }
+    auto waiters = std::move(e.waiters);
+    e.waiters.clear();
+    for (auto& w : waiters) w();
+  };
+  self->request(self->state.dht, caf::infinite, dht_get_atom::value, net::node_id::digest(key_text))
+      .then([=](const lookup_result& r) { done(valid_backends(self, key_text, r.values), true); },
+            [=](const caf::error& err) {
+              ++self->state.stats.lookups_failed;
+              spdlog::warn("looking up {} failed: {}", key_text, describe(err));
+              done({}, false);
+            });
+}
+
+service_records collect(self_ptr self, const std::vector<std::string>& keys) {
+  service_records out;
+  for (const auto& k : keys) {
+    const auto& b = self->state.entries[k].backends;
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  return out;
+}
+
+caf::typed_response_promise<service_records> answer(self_ptr self, const std::string& service,
+                                                     const std::string& kind) {
+  auto rp = self->make_response_promise<service_records>();
+  auto keys = directory_keys(service, kind);
+  auto& st = self->state;
+  ++st.stats.requests;
+  auto now = self->clock().now();
+  auto missing = std::make_shared<std::size_t>(0);
+  for (const auto& k : keys)
+    if (!st.entries[k].known) ++*missing;
+  if (*missing == 0) ++st.stats.answered_from_cache;
+  auto one_in = [=]() mutable {
+    if (--*missing == 0) rp.deliver(collect(self, keys));
+  };
+  for (const auto& k : keys) {
+    auto& e = st.entries[k];
+    e.last_used = now;
+    if (!e.known) {
+      e.waiters.push_back(one_in);
+      fetch(self, k);
+    } else if (now - e.fetched >= st.cfg.refresh_interval) {
+      fetch(self, k);  // stale: answer from the cache, refresh behind it
+    }
+  }
+  if (*missing == 0) rp.deliver(collect(self, keys));
+  return rp;
+}
+
+/// Keeps the keys in use fresh, and forgets those nobody asked for lately.
+void on_tick(self_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  for (auto it = st.entries.begin(); it != st.entries.end();) {
+    auto& e = it->second;
+    if (!e.fetching && e.waiters.empty() && now - e.last_used >= st.cfg.forget_after) {
+      it = st.entries.erase(it);
+      continue;
+    }
+    if (e.known && now - e.fetched >= st.cfg.refresh_interval) fetch(self, it->first);
+    ++it;
+  }
+}
+
+service_directory_actor::behavior_type directory_behavior(self_ptr self, directory_config cfg,
+                                                          dht_actor dht) {
+  self->state.cfg = cfg;
+  self->state.dht = std::move(dht);
+  return {
+      [=](backends_atom, const std::string& service, const std::string& kind) {
+        return answer(self, service, kind);
+      },
+      [=](stats_atom) {
+        auto s = self->state.stats;
+        s.keys_cached = self->state.entries.size();
+        return s;
+      },
+      [=](tick_atom) { on_tick(self); },
+  };
+}
+
+}  // namespace
+
+service_directory_actor spawn_service_directory(caf::actor_system& sys, directory_config cfg,
+                                                dht_actor dht) {
+  return sys.spawn(directory_behavior, cfg, std::move(dht));
+}
+
+}  // namespace sova::actors

@@ -1,0 +1,25 @@
+#pragma once
+// The service directory: which backends the network offers for asr/cpu, tts/gpu, ...
+// A warm cache answers at once (and a stale entry is refreshed in the background);
+// a miss runs one DHT get that every concurrent miss of the same key shares.
+
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace sova::actors {
+
+struct directory_config {
+  caf::timespan refresh_interval = std::chrono::seconds(30);  // age before a background refresh
+  caf::timespan forget_after = std::chrono::hours(1);          // unused this long: dropped
+  bool allow_loopback = false;  // keep backends on localhost/127.0.0.0/8/::1 (tests, demos)
+};
+
+service_directory_actor spawn_service_directory(caf::actor_system& sys, directory_config cfg,
+                                                dht_actor dht);
+
+/// The DHT keys ("asr/cpu", ...) that serve a service and backend kind ("any": both).
+std::vector<std::string> directory_keys(const std::string& service, const std::string& kind);
+
+}  // namespace sova::actors

@@ -1,0 +1,59 @@
+#include "net/service_record.hpp"
+
+#include "net/contact.hpp"
+
+namespace sova::net {
+
+bool is_service(std::string_view s) { return s == "asr" || s == "tts"; }
+bool is_backend(std::string_view s) { return s == "cpu" || s == "gpu"; }
+
+std::string service_record::address() const { return endpoint{host, port}.to_string(); }
+
+std::string service_record::to_string() const { return key_text() + "/" + address(); }
+
+bool service_record::is_loopback() const {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
+         host.rfind("localhost.", 0) == 0;
+}
+
+std::optional<service_record> parse_service_record(std::string_view text, std::string* error) {
+  auto fail = [&](const std::string& why) -> std::optional<service_record> {
+    if (error) *error = "'" + std::string(text) + "': " + why;
+    return std::nullopt;
+  };
+  auto first = text.find('/');
+  auto second = first == std::string_view::npos ? first : text.find('/', first + 1);
+  if (second == std::string_view::npos)
+    return fail("expected <asr|tts>/<cpu|gpu>/<host>:<port>");
+  auto service = text.substr(0, first);
+  auto backend = text.substr(first + 1, second - first - 1);
+  if (!is_service(service)) return fail("service must be asr or tts");
+  if (!is_backend(backend)) return fail("backend must be cpu or gpu");
+  auto ep = parse_host_port(text.substr(second + 1));
+  if (!ep) return fail("expected <host>:<port> with a port 1-65535 after the backend");
+  for (char c : ep->host)
+    if (c == '/' || c == ',' || c == ' ' || static_cast<unsigned char>(c) < 0x21)
+      return fail("the host has a character a host name cannot have");
+  return service_record{std::string(service), std::string(backend), ep->host, ep->port};
+}
+
+std::optional<std::vector<service_record>> parse_service_list(std::string_view text,
+                                                              std::string* error) {
+  std::vector<service_record> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto entry = text.substr(0, comma);
+    auto rec = parse_service_record(entry, error);
+    if (!rec) return std::nullopt;
+    out.push_back(std::move(*rec));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+    if (text.empty()) {
+      if (error) *error = "a trailing comma leaves an empty entry";
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+}  // namespace sova::net
