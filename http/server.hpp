@@ -70,7 +70,7 @@ public:
 
 private:
   server() = default;
-  std::shared_ptr<impl> impl_;
+  std::unique_ptr<impl> impl_;
 };
 
 /// The JSON error body of API.md:

@@ -1,0 +1,534 @@
+#include "http/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace sova::http {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using namespace std::chrono_literals;
+
+/// Larger headers than this are refused; ours are a few hundred bytes.
+constexpr std::uint32_t max_header_bytes = 64 * 1024;
+/// After the last response on a connection, how long unread request bytes are drained
+/// so that closing does not reset the connection before the client read the response.
+constexpr std::chrono::milliseconds max_linger = 2s;
+/// How much a connection reads at once while idle, waiting for its next request.
+constexpr std::size_t idle_read = 4096;
+/// Pause after a failed accept (e.g. out of descriptors), so the loop does not spin.
+constexpr std::chrono::milliseconds accept_retry = 50ms;
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char esc[8];
+          std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c));
+          out += esc;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+/// Extra headers the handler may not set: the server owns framing and identity, and a
+/// CR or LF would let a value inject headers.
+bool allowed_extra(const std::string& name, const std::string& value) {
+  for (auto owned : {"content-length", "transfer-encoding", "connection", "server", "content-type"})
+    if (iequals(name, owned)) return false;
+  auto bad = [](char c) { return c == '\r' || c == '\n'; };
+  return !name.empty() && name.find(':') == std::string::npos &&
+         std::none_of(name.begin(), name.end(), bad) &&
+         std::none_of(value.begin(), value.end(), bad);
+}
+
+std::string to_string(const tcp::endpoint& ep) {
+  auto addr = ep.address();
+  auto host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+/// Shared by the server and every responder: once closed, a late reply is dropped, and the
+/// check and the post happen under one lock so that the io_context cannot die in between.
+struct reply_gate {
+  std::mutex mutex;
+  bool closed = false;
+};
+
+class session;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+
+struct server::impl {
+  server_limits limits;
+  handler on_request;
+  asio::io_context io;
+  tcp::acceptor acceptor{asio::make_strand(io)};
+  asio::steady_timer retry{acceptor.get_executor()};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::shared_ptr<reply_gate> gate = std::make_shared<reply_gate>();
+  std::once_flag stopped;
+  std::uint16_t port = 0;
+
+  mutable std::mutex mutex;  // guards the fields below
+  std::unordered_map<session*, std::shared_ptr<session>> sessions;
+  std::size_t serving = 0;  // sessions that are not being refused
+  bool stopping = false;
+
+  void bind(const std::string& host, std::uint16_t port);
+  void run_threads();
+  void accept_next();
+  void on_accept(const error_code& ec, tcp::socket socket);
+  /// Registers a new session; false once stopping. Sets `refuse` when over the limit.
+  bool admit(const std::shared_ptr<session>& s, bool& refuse);
+  void forget(session* s, bool refused);
+  void stop();
+};
+
+namespace {
+
+/// One connection: reads a request, waits for its reply, writes it, and again.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(server::impl& owner, tcp::socket socket);
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+  void start() { read_header(owner_.limits.header_timeout); }
+  void refuse();
+  void deliver(std::uint64_t seq, response r);
+  void close_now();
+
+private:
+  void read_header(std::chrono::milliseconds timeout);
+  void on_header(const error_code& ec);
+  void read_body();
+  void on_read_error(const error_code& ec);
+  void dispatch();
+  void write(response r, bool keep_alive);
+  void on_write(const error_code& ec, bool keep_alive);
+  void wait_idle();
+  void linger();
+  void drain();
+
+  server::impl& owner_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> out_;
+  std::string remote_;
+  std::array<char, 4096> scratch_{};  // where lingering input is discarded
+  std::uint64_t seq_ = 0;  // numbers requests, so a reply finds only its own request
+  bool waiting_ = false;   // the handler owns the current request
+  bool keep_alive_ = false;
+  bool head_ = false;
+  unsigned version_ = 11;
+  bool refused_ = false;
+  bool closed_ = false;
+};
+
+/// Behind every copy of one responder: delivers at most one reply, and a 500 when the
+/// handler drops the request without replying.
+struct reply_slot {
+  std::shared_ptr<reply_gate> gate;
+  std::weak_ptr<session> target;
+  std::uint64_t seq;
+  std::atomic<bool> used{false};
+
+  reply_slot(std::shared_ptr<reply_gate> g, std::weak_ptr<session> t, std::uint64_t n)
+      : gate(std::move(g)), target(std::move(t)), seq(n) {}
+  reply_slot(const reply_slot&) = delete;
+  reply_slot& operator=(const reply_slot&) = delete;
+
+  void deliver(response r) {
+    if (used.exchange(true)) return;
+    std::lock_guard<std::mutex> lock(gate->mutex);
+    if (gate->closed) return;
+    if (auto s = target.lock()) {
+      auto ex = s->executor();
+      asio::post(ex, [s = std::move(s), n = seq, r = std::move(r)]() mutable {
+        s->deliver(n, std::move(r));
+      });
+    }
+  }
+
+  ~reply_slot() {
+    if (used) return;
+    try {
+      deliver(error_response(500, "internal", "the request was dropped without a reply"));
+    } catch (...) {  // nothing sensible left to do in a destructor
+    }
+  }
+};
+
+request to_request(bhttp::request<bhttp::string_body>&& msg, const std::string& remote) {
+  request r;
+  r.method = std::string(sv(msg.method_string()));
+  r.target = std::string(sv(msg.target()));
+  for (const auto& f : msg) r.headers.emplace_back(sv(f.name_string()), sv(f.value()));
+  r.body = std::move(msg.body());
+  r.remote = remote;
+  return r;
+}
+
+bhttp::response<bhttp::string_body> to_beast(response r, unsigned version, bool keep_alive,
+                                             bool head) {
+  if (r.status < 200 || r.status > 999)
+    r = error_response(500, "internal", "the handler gave an invalid status");
+  bhttp::response<bhttp::string_body> res;
+  res.version(version);
+  res.result(r.status);
+  res.set(bhttp::field::server, "sova-dc");
+  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers)
+    if (allowed_extra(name, value)) res.insert(name, value);
+  res.keep_alive(keep_alive);
+  auto size = r.body.size();
+  if (!head) res.body() = std::move(r.body);  // HEAD: the length of what GET would send
+  res.content_length(size);
+  return res;
+}
+
+session::session(server::impl& owner, tcp::socket socket)
+    : owner_(owner), stream_(std::move(socket)) {
+  error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_ = to_string(ep);
+}
+
+void session::refuse() {
+  refused_ = true;
+  write(error_response(503, "overloaded", "too many open connections"), false);
+}
+
+void session::read_header(std::chrono::milliseconds timeout) {
+  parser_.emplace();
+  parser_->header_limit(max_header_bytes);
+  parser_->body_limit(owner_.limits.max_body);
+  stream_.expires_after(timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](const error_code& ec, std::size_t) {
+                             self->on_header(ec);
+                           });
+}
+
+void session::on_header(const error_code& ec) {
+  if (ec) return on_read_error(ec);
+  auto length = parser_->content_length();
+  if (length && *length > owner_.limits.max_body)  // Beast checks too; be explicit
+    return on_read_error(bhttp::error::body_limit);
+  if (parser_->is_done()) return dispatch();
+  const auto& head = parser_->get();
+  if (head.version() >= 11 && iequals(sv(head[bhttp::field::expect]), "100-continue")) {
+    static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(owner_.limits.body_timeout);
+    asio::async_write(stream_, asio::buffer(go_on),
+                      [self = shared_from_this()](const error_code& ec, std::size_t) {
+                        if (ec) return self->close_now();
+                        self->read_body();
+                      });
+    return;
+  }
+  read_body();
+}
+
+void session::read_body() {
+  stream_.expires_after(owner_.limits.body_timeout);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](const error_code& ec, std::size_t) {
+                      if (ec) return self->on_read_error(ec);
+                      self->dispatch();
+                    });
+}
+
+void session::on_read_error(const error_code& ec) {
+  static const auto& http_errors = bhttp::make_error_code(bhttp::error::bad_method).category();
+  if (ec == bhttp::error::body_limit)
+    return write(error_response(413, "too_large",
+                                "request body over " + std::to_string(owner_.limits.max_body) +
+                                    " bytes"),
+                 false);
+  if (ec == bhttp::error::header_limit)
+    return write(error_response(431, "too_large",
+                                "request header over " + std::to_string(max_header_bytes) +
+                                    " bytes"),
+                 false);
+  // The peer closed (between or inside a message), a timeout closed the socket, or the
+  // socket failed: nobody is left to read an answer.
+  if (ec.category() != http_errors || ec == bhttp::error::end_of_stream ||
+      ec == bhttp::error::partial_message)
+    return close_now();
+  write(error_response(400, "bad_request", "malformed request: " + ec.message()), false);
+}
+
+void session::dispatch() {
+  stream_.expires_never();  // the handler may take its time; nothing is read meanwhile
+  auto msg = parser_->release();
+  parser_.reset();
+  version_ = msg.version();
+  keep_alive_ = msg.keep_alive();
+  head_ = msg.method() == bhttp::verb::head;
+  waiting_ = true;
+  auto slot = std::make_shared<reply_slot>(owner_.gate, weak_from_this(), ++seq_);
+  responder reply = [slot](response r) { slot->deliver(std::move(r)); };
+  try {
+    owner_.on_request(to_request(std::move(msg), remote_), reply);
+  } catch (const std::exception& e) {
+    reply(error_response(500, "internal", std::string("handler failed: ") + e.what()));
+  } catch (...) {
+    reply(error_response(500, "internal", "handler failed"));
+  }
+}
+
+void session::deliver(std::uint64_t seq, response r) {
+  if (closed_ || !waiting_ || seq != seq_) return;
+  waiting_ = false;
+  bool stopping;
+  {
+    std::lock_guard<std::mutex> lock(owner_.mutex);
+    stopping = owner_.stopping;
+  }
+  write(std::move(r), keep_alive_ && !stopping);
+}
+
+void session::write(response r, bool keep_alive) {
+  out_ = to_beast(std::move(r), version_, keep_alive, head_);
+  stream_.expires_after(owner_.limits.body_timeout);
+  bhttp::async_write(stream_, out_,
+                     [self = shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
+                       self->on_write(ec, keep_alive);
+                     });
+}
+
+void session::on_write(const error_code& ec, bool keep_alive) {
+  out_ = {};
+  if (ec) return close_now();
+  if (!keep_alive) return linger();
+  // Pipelined bytes already buffered start the next request at once.
+  if (buffer_.size() > 0) return read_header(owner_.limits.header_timeout);
+  wait_idle();
+}
+
+void session::wait_idle() {
+  stream_.expires_after(owner_.limits.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(idle_read),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            if (ec) return self->close_now();
+                            self->buffer_.commit(n);
+                            self->read_header(self->owner_.limits.header_timeout);
+                          });
+}
+
+void session::linger() {
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(std::min(max_linger, owner_.limits.idle_timeout));
+  drain();
+}
+
+void session::drain() {
+  stream_.async_read_some(asio::buffer(scratch_),
+                          [self = shared_from_this()](const error_code& ec, std::size_t) {
+                            if (ec) return self->close_now();  // EOF, timeout or closed
+                            self->drain();
+                          });
+}
+
+void session::close_now() {
+  if (closed_) return;
+  closed_ = true;
+  stream_.close();
+  owner_.forget(this, refused_);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+
+void server::impl::bind(const std::string& host, std::uint16_t port_wanted) {
+  auto where = host + ":" + std::to_string(port_wanted);
+  error_code ec;
+  tcp::endpoint ep;
+  auto addr = asio::ip::make_address(host, ec);
+  if (!ec) {
+    ep = tcp::endpoint(addr, port_wanted);
+  } else {
+    tcp::resolver resolver(io);
+    auto found = resolver.resolve(host, std::to_string(port_wanted), ec);
+    if (ec || found.empty())
+      throw std::runtime_error("cannot resolve HTTP address " + where + ": " + ec.message());
+    ep = found.begin()->endpoint();
+  }
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on HTTP " + where + ": " + ec.message());
+  port = acceptor.local_endpoint().port();
+}
+
+void server::impl::run_threads() {
+  work.emplace(io.get_executor());
+  auto n = std::max<std::size_t>(1, limits.threads);
+  for (std::size_t i = 0; i < n; ++i)
+    threads.emplace_back([this] {
+      for (;;) {
+        try {
+          io.run();
+          return;
+        } catch (...) {  // one failed completion must not take the server down
+        }
+      }
+    });
+}
+
+void server::impl::accept_next() {
+  acceptor.async_accept(asio::make_strand(io), [this](const error_code& ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void server::impl::on_accept(const error_code& ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    retry.expires_after(accept_retry);
+    retry.async_wait([this](const error_code& e) {
+      if (!e && acceptor.is_open()) accept_next();
+    });
+    return;
+  }
+  auto s = std::make_shared<session>(*this, std::move(socket));
+  bool refuse = false;
+  if (admit(s, refuse))
+    asio::post(s->executor(), [s, refuse] { refuse ? s->refuse() : s->start(); });
+  accept_next();
+}
+
+bool server::impl::admit(const std::shared_ptr<session>& s, bool& refuse) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (stopping) return false;
+  refuse = serving >= limits.max_connections;
+  if (!refuse) ++serving;
+  sessions.emplace(s.get(), s);
+  return true;
+}
+
+void server::impl::forget(session* s, bool refused) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (sessions.erase(s) && !refused) --serving;
+}
+
+void server::impl::stop() {
+  std::vector<std::shared_ptr<session>> open;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = true;  // admit() refuses from now on, so `open` is complete
+    for (auto& entry : sessions) open.push_back(entry.second);
+  }
+  {
+    std::lock_guard<std::mutex> lock(gate->mutex);
+    gate->closed = true;
+  }
+  asio::post(acceptor.get_executor(), [this] {
+    error_code ignored;
+    acceptor.close(ignored);
+    retry.cancel();
+  });
+  for (auto& s : open) asio::post(s->executor(), [s] { s->close_now(); });
+  open.clear();
+  work.reset();
+  for (auto& t : threads) t.join();
+  std::lock_guard<std::mutex> lock(mutex);
+  sessions.clear();  // empty by now; sessions must die before the io_context
+}
+
+// ---------------------------------------------------------------------------------------
+
+std::shared_ptr<server> server::start(const std::string& host, std::uint16_t port,
+                                      server_limits limits, handler on_request) {
+  auto state = std::make_unique<impl>();
+  state->limits = limits;
+  state->on_request = std::move(on_request);
+  state->bind(host, port);
+  state->accept_next();
+  state->run_threads();
+  std::shared_ptr<server> s(new server());
+  s->impl_ = std::move(state);
+  return s;
+}
+
+server::~server() { stop(); }
+
+void server::stop() {
+  if (impl_) std::call_once(impl_->stopped, [this] { impl_->stop(); });
+}
+
+std::uint16_t server::port() const { return impl_->port; }
+
+std::size_t server::open_connections() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->sessions.size();
+}
+
+std::string request::header(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (iequals(n, name)) return v;
+  return "";
+}
+
+response error_response(unsigned status, std::string_view code, std::string_view message) {
+  response r;
+  r.status = status;
+  r.body = "{\"response_code\": 1, \"error\": {\"code\": " + json_string(code) +
+           ", \"message\": " + json_string(message) + "}}";
+  return r;
+}
+
+}  // namespace sova::http

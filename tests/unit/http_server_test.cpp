@@ -1,0 +1,687 @@
+// The HTTP server against a raw-socket client on 127.0.0.1: framing, keep-alive, limits,
+// timeouts, late and failed replies, and stopping. Every read has a deadline.
+#define CAF_SUITE http_server
+#include "caf/test/unit_test.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "http/server.hpp"
+
+using namespace sova::http;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+bool iequal(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+struct reply {
+  unsigned status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  std::optional<std::string> header(const std::string& name) const {
+    for (const auto& [n, v] : headers)
+      if (iequal(n, name)) return v;
+    return std::nullopt;
+  }
+};
+
+/// A blocking TCP client whose every wait is bounded by poll(). It throws rather than
+/// using CAF's checks, which are not thread-safe.
+class client {
+public:
+  explicit client(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) throw std::runtime_error("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close();
+      throw std::runtime_error("connect failed");
+    }
+  }
+  ~client() { close(); }
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  bool send(const std::string& data) {
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+      auto n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      sent += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  /// One response; nullopt when the connection ends or nothing complete arrives in time.
+  std::optional<reply> read(bool head_request = false,
+                            std::chrono::milliseconds within = 5000ms) {
+    auto deadline = clock_type::now() + within;
+    std::size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
+      if (!fill(deadline)) return std::nullopt;
+    reply r;
+    if (!parse_head(buf_.substr(0, end), r)) return std::nullopt;
+    buf_.erase(0, end + 4);
+    std::size_t length = 0;
+    if (auto cl = r.header("Content-Length"); cl && !head_request) length = std::stoul(*cl);
+    while (buf_.size() < length)
+      if (!fill(deadline)) return std::nullopt;
+    r.body = buf_.substr(0, length);
+    buf_.erase(0, length);
+    return r;
+  }
+
+  /// True when the server ends the connection (EOF or reset) in time with nothing more
+  /// to say; bytes that arrive meanwhile make it false.
+  bool closed_by_peer(std::chrono::milliseconds within = 3000ms) {
+    auto deadline = clock_type::now() + within;
+    auto before = buf_.size();
+    while (fill(deadline)) {
+    }
+    return !timed_out_ && buf_.size() == before;
+  }
+
+private:
+  static bool parse_head(const std::string& head, reply& r) {
+    auto line_end = head.find("\r\n");
+    auto status_line = head.substr(0, line_end);
+    if (status_line.rfind("HTTP/1.", 0) != 0 || status_line.size() < 12) return false;
+    r.status = static_cast<unsigned>(std::stoul(status_line.substr(9, 3)));
+    while (line_end != std::string::npos) {
+      auto start = line_end + 2;
+      line_end = head.find("\r\n", start);
+      auto line = head.substr(start, line_end == std::string::npos ? std::string::npos
+                                                                   : line_end - start);
+      auto colon = line.find(':');
+      if (colon == std::string::npos) return false;
+      auto value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      r.headers.emplace_back(line.substr(0, colon), value);
+    }
+    return true;
+  }
+
+  /// Receives once; false on EOF, error or deadline (then timed_out_ is set).
+  bool fill(clock_type::time_point deadline) {
+    timed_out_ = false;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      timed_out_ = true;
+      return false;
+    }
+    char chunk[4096];
+    auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buf_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string buf_;
+  bool timed_out_ = false;
+};
+
+/// Answers with what it saw: method, target, one header, body, remote, as a JSON object.
+void echo(request req, responder reply_to) {
+  response r;
+  r.body = nlohmann::json{{"method", req.method},
+                          {"target", req.target},
+                          {"x_test", req.header("x-TEST")},
+                          {"header_count", req.headers.size()},
+                          {"body", req.body},
+                          {"remote", req.remote}}
+               .dump();
+  r.headers.emplace_back("X-Echo", "yes");
+  reply_to(std::move(r));
+}
+
+/// Keeps the responders a handler did not answer yet, for the test to answer later.
+struct mailbox {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::pair<request, responder>> items;
+  std::size_t calls = 0;
+
+  void put(request req, responder r) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++calls;
+    items.emplace_back(std::move(req), std::move(r));
+    changed.notify_all();
+  }
+
+  std::optional<std::pair<request, responder>> take(std::chrono::milliseconds within = 5000ms) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!changed.wait_for(lock, within, [&] { return !items.empty(); })) return std::nullopt;
+    auto item = std::move(items.front());
+    items.pop_front();
+    return item;
+  }
+
+  std::size_t call_count() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return calls;
+  }
+};
+
+server_limits small_limits() {
+  server_limits l;
+  l.max_body = 1000;
+  l.header_timeout = 5000ms;
+  l.body_timeout = 5000ms;
+  l.idle_timeout = 5000ms;
+  return l;
+}
+
+std::shared_ptr<server> start_echo(server_limits limits = small_limits()) {
+  return server::start("127.0.0.1", 0, limits, echo);
+}
+
+/// A handler that counts its calls and echoes.
+handler counting_echo(std::atomic<int>& calls) {
+  return [&calls](request req, responder r) {
+    ++calls;
+    echo(std::move(req), std::move(r));
+  };
+}
+
+nlohmann::json body_json(const reply& r) { return nlohmann::json::parse(r.body); }
+
+/// A string member of the reply's JSON body, copied (CAF_CHECK_EQUAL must not see a
+/// reference into a temporary).
+std::string field(const reply& r, const std::string& key) {
+  return body_json(r).at(key).get<std::string>();
+}
+
+std::string get(const std::string& target, const std::string& extra = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
+}
+
+std::string post(const std::string& target, const std::string& body,
+                 const std::string& extra = "") {
+  return "POST " + target + " HTTP/1.1\r\nHost: test\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
+}
+
+/// Waits until the server's count of open connections drops to `n` (bounded).
+bool wait_open(const server& s, std::size_t n, std::chrono::milliseconds within = 3000ms) {
+  auto deadline = clock_type::now() + within;
+  while (s.open_connections() != n) {
+    if (clock_type::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+void check_error(const std::optional<reply>& r, unsigned status, const std::string& code) {
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, status);
+  auto j = body_json(*r);
+  CAF_CHECK_EQUAL(j["response_code"], 1);
+  CAF_CHECK_EQUAL(j["error"]["code"], code);
+}
+
+}  // namespace
+
+CAF_TEST(get and post round trip with headers and body) {
+  auto srv = start_echo();
+  client c(srv->port());
+  CAF_REQUIRE(c.send(get("/healthz?x=1", "X-Test: hello\r\n")));
+  auto r = c.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200u);
+  CAF_CHECK_EQUAL(r->header("Server").value_or(""), "sova-dc");
+  CAF_CHECK_EQUAL(r->header("Content-Type").value_or(""), "application/json");
+  CAF_CHECK_EQUAL(r->header("X-Echo").value_or(""), "yes");
+  CAF_CHECK_EQUAL(r->header("Content-Length").value_or(""), std::to_string(r->body.size()));
+  auto j = body_json(*r);
+  CAF_CHECK_EQUAL(j["method"], "GET");
+  CAF_CHECK_EQUAL(j["target"], "/healthz?x=1");
+  CAF_CHECK_EQUAL(j["x_test"], "hello");
+  CAF_CHECK_EQUAL(j["header_count"], 2u);
+  CAF_CHECK_EQUAL(j["body"], "");
+  CAF_CHECK_EQUAL(j["remote"].get<std::string>().rfind("127.0.0.1:", 0), 0u);
+
+  CAF_REQUIRE(c.send(post("/asr?backend=cpu", "the body\r\n", "X-Test: again\r\n")));
+  r = c.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200u);
+  j = body_json(*r);
+  CAF_CHECK_EQUAL(j["method"], "POST");
+  CAF_CHECK_EQUAL(j["target"], "/asr?backend=cpu");
+  CAF_CHECK_EQUAL(j["x_test"], "again");
+  CAF_CHECK_EQUAL(j["body"], "the body\r\n");
+}
+
+CAF_TEST(three requests on one keep alive connection) {
+  std::atomic<int> calls{0};
+  auto srv = server::start("127.0.0.1", 0, small_limits(), counting_echo(calls));
+  client c(srv->port());
+  std::string remote;
+  for (int i = 0; i < 3; ++i) {
+    CAF_REQUIRE(c.send(post("/n", std::to_string(i))));
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->status, 200u);
+    auto j = body_json(*r);
+    CAF_CHECK_EQUAL(j["body"], std::to_string(i));
+    if (i == 0) remote = j["remote"];
+    CAF_CHECK_EQUAL(j["remote"], remote);  // the same connection every time
+  }
+  CAF_CHECK_EQUAL(calls.load(), 3);
+  CAF_CHECK_EQUAL(srv->open_connections(), 1u);
+}
+
+CAF_TEST(pipelined requests wait for the previous reply and are not lost) {
+  mailbox box;
+  auto srv = server::start("127.0.0.1", 0, small_limits(),
+                           [&box](request q, responder r) { box.put(std::move(q), r); });
+  client c(srv->port());
+  CAF_REQUIRE(c.send(post("/a", "first") + post("/b", "second") + get("/c")));
+  auto first = box.take();
+  CAF_REQUIRE(first);
+  std::this_thread::sleep_for(200ms);
+  CAF_CHECK_EQUAL(box.call_count(), 1u);  // the next request is not read meanwhile
+  for (auto name : {"first", "second", ""}) {
+    auto item = name == std::string("first") ? std::move(first) : box.take();
+    CAF_REQUIRE(item);
+    CAF_CHECK_EQUAL(item->first.body, name);
+    item->second(response{200, "text/plain", {}, "re:" + item->first.target});
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->body, "re:" + item->first.target);
+  }
+}
+
+CAF_TEST(connection close and http 1.0 end the connection) {
+  auto srv = start_echo();
+  {
+    client c(srv->port());
+    CAF_REQUIRE(c.send(get("/", "Connection: close\r\n")));
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->status, 200u);
+    CAF_CHECK_EQUAL(r->header("Connection").value_or(""), "close");
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());
+    CAF_REQUIRE(c.send("GET / HTTP/1.0\r\n\r\n"));
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->status, 200u);
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());
+    for (int i = 0; i < 2; ++i) {
+      CAF_REQUIRE(c.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+      auto r = c.read();
+      CAF_REQUIRE(r);
+      CAF_CHECK_EQUAL(r->status, 200u);
+      CAF_CHECK_EQUAL(r->header("Connection").value_or(""), "keep-alive");
+    }
+  }
+  CAF_CHECK(wait_open(*srv, 0));
+}
+
+CAF_TEST(head gets the length without a body) {
+  auto srv = start_echo();
+  client c(srv->port());
+  CAF_REQUIRE(c.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto r = c.read(true);
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200u);
+  CAF_CHECK_NOT_EQUAL(r->header("Content-Length").value_or("0"), "0");
+  CAF_REQUIRE(c.send(get("/next")));  // framing intact: the next reply parses
+  r = c.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(field(*r, "target"), "/next");
+}
+
+CAF_TEST(content length over the limit is 413 without reading the body) {
+  std::atomic<int> calls{0};
+  auto srv = server::start("127.0.0.1", 0, small_limits(), counting_echo(calls));
+  {
+    client c(srv->port());  // header only: the server must not wait for the body
+    CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n"));
+    auto r = c.read();
+    check_error(r, 413, "too_large");
+    CAF_CHECK_EQUAL(r->header("Connection").value_or(""), "close");
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // the body sent anyway: the reply must still arrive intact
+    CAF_REQUIRE(c.send(post("/asr", std::string(5000, 'x'))));
+    check_error(c.read(), 413, "too_large");
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // exactly at the limit is fine
+    CAF_REQUIRE(c.send(post("/asr", std::string(1000, 'y'))));
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->status, 200u);
+  }
+  CAF_CHECK_EQUAL(calls.load(), 1);
+}
+
+CAF_TEST(chunked body over the limit is 413) {
+  std::atomic<int> calls{0};
+  auto srv = server::start("127.0.0.1", 0, small_limits(), counting_echo(calls));
+  std::string chunk(600, 'z');
+  auto chunked = "POST /asr HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  {
+    client c(srv->port());
+    CAF_REQUIRE(c.send(chunked + std::string("258\r\n") + chunk + "\r\n258\r\n" + chunk +
+                       "\r\n0\r\n\r\n"));
+    check_error(c.read(), 413, "too_large");
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // one chunk under the limit passes
+    CAF_REQUIRE(c.send(chunked + std::string("258\r\n") + chunk + "\r\n0\r\n\r\n"));
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->status, 200u);
+    CAF_CHECK_EQUAL(field(*r, "body"), chunk);
+  }
+  CAF_CHECK_EQUAL(calls.load(), 1);
+}
+
+CAF_TEST(expect 100 continue is answered before the body) {
+  auto srv = start_echo();
+  client c(srv->port());
+  CAF_REQUIRE(c.send(
+      "POST /asr HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  auto go_on = c.read();
+  CAF_REQUIRE(go_on);
+  CAF_CHECK_EQUAL(go_on->status, 100u);
+  CAF_REQUIRE(c.send("hello"));
+  auto r = c.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200u);
+  CAF_CHECK_EQUAL(field(*r, "body"), "hello");
+}
+
+CAF_TEST(malformed requests are 400 and closed) {
+  std::atomic<int> calls{0};
+  auto srv = server::start("127.0.0.1", 0, small_limits(), counting_echo(calls));
+  for (auto bad : {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nHost: t\r\nno colon here\r\n\r\n",
+                   "GET / HTTP/9.9\r\n\r\n"}) {
+    client c(srv->port());
+    CAF_REQUIRE(c.send(bad));
+    check_error(c.read(), 400, "bad_request");
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // a header far over any sane size
+    CAF_REQUIRE(c.send(get("/", "X-Huge: " + std::string(70000, 'h') + "\r\n")));
+    check_error(c.read(), 431, "too_large");
+    CAF_CHECK(c.closed_by_peer());
+  }
+  CAF_CHECK_EQUAL(calls.load(), 0);
+}
+
+CAF_TEST(header timeout closes without calling the handler) {
+  std::atomic<int> calls{0};
+  auto limits = small_limits();
+  limits.header_timeout = 300ms;
+  auto srv = server::start("127.0.0.1", 0, limits, counting_echo(calls));
+  client c(srv->port());
+  auto begin = clock_type::now();
+  CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\nContent-Le"));
+  CAF_CHECK(c.closed_by_peer(3000ms));
+  auto took = clock_type::now() - begin;
+  CAF_CHECK(took >= 250ms);
+  CAF_CHECK(took < 2000ms);
+  CAF_CHECK_EQUAL(calls.load(), 0);
+  CAF_CHECK(wait_open(*srv, 0));
+}
+
+CAF_TEST(body and idle timeouts close the connection) {
+  std::atomic<int> calls{0};
+  auto limits = small_limits();
+  limits.body_timeout = 300ms;
+  limits.idle_timeout = 300ms;
+  auto srv = server::start("127.0.0.1", 0, limits, counting_echo(calls));
+  {
+    client c(srv->port());
+    CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc"));
+    CAF_CHECK(c.closed_by_peer(3000ms));
+    CAF_CHECK_EQUAL(calls.load(), 0);
+  }
+  {
+    client c(srv->port());
+    CAF_REQUIRE(c.send(get("/")));
+    CAF_REQUIRE(c.read());
+    auto begin = clock_type::now();
+    CAF_CHECK(c.closed_by_peer(3000ms));
+    CAF_CHECK(clock_type::now() - begin >= 250ms);
+  }
+}
+
+CAF_TEST(connections over the limit get 503) {
+  auto limits = small_limits();
+  limits.max_connections = 2;
+  auto srv = start_echo(limits);
+  auto a = std::make_unique<client>(srv->port());
+  client b(srv->port());
+  for (auto* c : {a.get(), &b}) {  // both admitted before the third arrives
+    CAF_REQUIRE(c->send(get("/")));
+    CAF_REQUIRE(c->read());
+  }
+  {
+    client third(srv->port());
+    check_error(third.read(), 503, "overloaded");
+    CAF_CHECK(third.closed_by_peer());
+  }
+  a.reset();  // frees a place once the server notices
+  CAF_CHECK(wait_open(*srv, 1));
+  client fourth(srv->port());
+  CAF_REQUIRE(fourth.send(get("/")));
+  auto r = fourth.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200u);
+}
+
+CAF_TEST(a reply made later from another thread arrives) {
+  mailbox box;
+  auto srv = server::start("127.0.0.1", 0, small_limits(),
+                           [&box](request q, responder r) { box.put(std::move(q), r); });
+  client c(srv->port());
+  CAF_REQUIRE(c.send(post("/synthesize", "{}")));
+  auto item = box.take();
+  CAF_REQUIRE(item);
+  std::thread later([r = item->second] {
+    std::this_thread::sleep_for(200ms);
+    r(response{201, "text/plain", {{"X-Late", "1"}}, "late"});
+  });
+  auto got = c.read();
+  later.join();
+  CAF_REQUIRE(got);
+  CAF_CHECK_EQUAL(got->status, 201u);
+  CAF_CHECK_EQUAL(got->body, "late");
+  CAF_CHECK_EQUAL(got->header("X-Late").value_or(""), "1");
+  item->second(response{200, "text/plain", {}, "twice"});  // a second call does nothing
+  CAF_REQUIRE(c.send(get("/again")));
+  auto next = box.take();
+  CAF_REQUIRE(next);
+  next->second(response{200, "text/plain", {}, "again"});
+  got = c.read();
+  CAF_REQUIRE(got);
+  CAF_CHECK_EQUAL(got->body, "again");
+}
+
+CAF_TEST(a reply after the client disconnected is harmless) {
+  mailbox box;
+  auto srv = server::start("127.0.0.1", 0, small_limits(),
+                           [&box](request q, responder r) { box.put(std::move(q), r); });
+  {
+    client c(srv->port());
+    CAF_REQUIRE(c.send(post("/asr", std::string(500, 'a'))));
+    auto item = box.take();
+    CAF_REQUIRE(item);
+    c.close();
+    std::this_thread::sleep_for(50ms);
+    std::thread later([r = item->second] { r(response{200, "text/plain", {}, "nobody"}); });
+    later.join();
+  }
+  CAF_CHECK(wait_open(*srv, 0));  // the failed write or the EOF after it ends the session
+  client c(srv->port());             // and the server still serves
+  CAF_REQUIRE(c.send(get("/")));
+  auto item = box.take();
+  CAF_REQUIRE(item);
+  item->second(response{200, "text/plain", {}, "alive"});
+  auto r = c.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->body, "alive");
+}
+
+CAF_TEST(handler exceptions and dropped responders become 500) {
+  auto srv = server::start("127.0.0.1", 0, small_limits(), [](request q, responder r) {
+    if (q.target == "/throw") throw std::runtime_error("boom");
+    if (q.target == "/drop") return;
+    echo(std::move(q), std::move(r));
+  });
+  client c(srv->port());
+  CAF_REQUIRE(c.send(get("/throw")));
+  check_error(c.read(), 500, "internal");
+  CAF_REQUIRE(c.send(get("/drop")));
+  check_error(c.read(), 500, "internal");
+  CAF_REQUIRE(c.send(get("/fine")));  // the same connection still serves
+  auto r = c.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200u);
+}
+
+CAF_TEST(stop with open connections returns promptly) {
+  mailbox box;
+  auto srv = server::start("127.0.0.1", 0, small_limits(),
+                           [&box](request q, responder r) { box.put(std::move(q), r); });
+  client busy(srv->port());
+  client idle(srv->port());
+  client partial(srv->port());
+  client forgotten(srv->port());
+  CAF_REQUIRE(busy.send(get("/busy")));
+  auto parked = box.take();
+  CAF_REQUIRE(parked);
+  CAF_REQUIRE(forgotten.send(get("/forgotten")));
+  auto never = box.take();
+  CAF_REQUIRE(never);
+  CAF_REQUIRE(idle.send(get("/idle")));
+  auto answered = box.take();
+  CAF_REQUIRE(answered);
+  answered->second(response{200, "text/plain", {}, "ok"});
+  CAF_REQUIRE(idle.read());
+  CAF_REQUIRE(partial.send("GET / HTTP/1.1\r\nHo"));
+  CAF_CHECK(wait_open(*srv, 4));
+  auto begin = clock_type::now();
+  srv->stop();
+  CAF_CHECK(clock_type::now() - begin < 2000ms);  // in practice a few milliseconds
+  CAF_CHECK_EQUAL(srv->open_connections(), 0u);
+  CAF_CHECK(busy.closed_by_peer());
+  CAF_CHECK(idle.closed_by_peer());
+  CAF_CHECK(partial.closed_by_peer());
+  CAF_CHECK(forgotten.closed_by_peer());
+  parked->second(response{});  // after stop: dropped
+  srv->stop();                 // idempotent
+  srv.reset();
+  parked->second(response{});  // after the server died: dropped
+  never.reset();  // never called, outlives the server: its destructor must stay harmless
+}
+
+CAF_TEST(concurrent clients on two io threads) {
+  auto limits = small_limits();
+  limits.threads = 2;
+  auto srv = start_echo(limits);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&ok, t, port = srv->port()] {
+      try {
+        client c(port);
+        for (int i = 0; i < 25; ++i) {
+          auto body = std::to_string(t) + "/" + std::to_string(i);
+          if (!c.send(post("/", body))) return;
+          auto r = c.read();
+          if (r && r->status == 200 && nlohmann::json::parse(r->body)["body"] == body) ++ok;
+        }
+      } catch (const std::exception&) {  // counted as missing replies
+      }
+    });
+  for (auto& t : clients) t.join();
+  CAF_CHECK_EQUAL(ok.load(), 100);
+}
+
+CAF_TEST(binding a port in use names the address) {
+  auto srv = start_echo();
+  auto port = std::to_string(srv->port());
+  try {
+    server::start("127.0.0.1", srv->port(), small_limits(), echo);
+    CAF_FAIL("the second bind succeeded");
+  } catch (const std::runtime_error& e) {
+    CAF_CHECK(std::string(e.what()).find("127.0.0.1:" + port) != std::string::npos);
+  }
+  bool threw = false;
+  try {
+    server::start("no.such.host.invalid", 0, small_limits(), echo);
+  } catch (const std::runtime_error&) {
+    threw = true;
+  }
+  CAF_CHECK(threw);
+}
+
+CAF_TEST(error response is the json of api md) {
+  auto r = error_response(503, "no_backend", "no healthy tts backend is known in the network");
+  CAF_CHECK_EQUAL(r.status, 503u);
+  CAF_CHECK_EQUAL(r.content_type, "application/json");
+  CAF_CHECK_EQUAL(r.body,
+                  R"({"response_code": 1, "error": {"code": "no_backend", "message": )"
+                  R"("no healthy tts backend is known in the network"}})");
+  auto expected = nlohmann::json{
+      {"response_code", 1},
+      {"error",
+       {{"code", "no_backend"}, {"message", "no healthy tts backend is known in the network"}}}};
+  CAF_CHECK_EQUAL(nlohmann::json::parse(r.body), expected);
+  std::string tricky = "quote \" backslash \\ newline \n tab \t bell \a";
+  auto e = nlohmann::json::parse(error_response(400, "bad_request", tricky).body);
+  CAF_CHECK_EQUAL(e["error"]["message"], tricky);
+}
