@@ -22,6 +22,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -48,11 +49,9 @@ constexpr std::chrono::milliseconds accept_retry = 50ms;
 
 std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
+/// ASCII case-insensitive, as header names compare (Beast's, on std::string_view).
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+  return beast::iequals(beast::string_view(a.data(), a.size()), beast::string_view(b.data(), b.size()));
 }
 
 std::string json_string(std::string_view s) {
