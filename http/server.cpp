@@ -1,4 +1,5 @@
 #include "http/server.hpp"
+#include "http/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -22,7 +23,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -49,10 +49,6 @@ constexpr std::chrono::milliseconds accept_retry = 50ms;
 
 std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
-/// ASCII case-insensitive, as header names compare (Beast's, on std::string_view).
-bool iequals(std::string_view a, std::string_view b) {
-  return beast::iequals(beast::string_view(a.data(), a.size()), beast::string_view(b.data(), b.size()));
-}
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";

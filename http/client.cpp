@@ -1,0 +1,571 @@
+#include "http/client.hpp"
+#include "http/text.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace sova::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using clock_type = std::chrono::steady_clock;
+using strand_type = asio::strand<asio::io_context::executor_type>;
+
+namespace {
+
+constexpr std::size_t max_header_bytes = 64 * 1024;
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+
+std::string lowercase(std::string s) {
+  for (auto& c : s) c = lower(c);
+  return s;
+}
+
+std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// ---- redirects ----
+
+std::optional<std::uint16_t> parse_port(std::string_view s) {
+  if (s.empty()) return std::uint16_t{80};
+  unsigned value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || value > 65535) return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value == 0 || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
+/// Splits `host[:port]` or `[v6]:port`; nothing when malformed.
+std::optional<std::pair<std::string_view, std::uint16_t>> split_authority(std::string_view a) {
+  if (a.find('@') != std::string_view::npos) return std::nullopt;
+  std::string_view host = a;
+  std::string_view port;
+  if (!a.empty() && a.front() == '[') {
+    auto close = a.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = a.substr(1, close - 1);
+    auto after = a.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return std::nullopt;
+    if (!after.empty()) port = after.substr(1);
+  } else if (auto colon = a.rfind(':'); colon != std::string_view::npos) {
+    host = a.substr(0, colon);
+    port = a.substr(colon + 1);
+  }
+  auto p = parse_port(port);
+  if (!p || host.empty()) return std::nullopt;
+  return std::make_pair(host, *p);
+}
+
+std::string without_fragment(std::string_view target) {
+  return std::string(target.substr(0, target.find('#')));
+}
+
+/// The target to request after a redirect to `location`, when it stays on host:port:
+/// an absolute path, or an http URL naming the same host and port.
+std::optional<std::string> same_origin_target(std::string_view location, std::string_view host,
+                                              std::uint16_t port) {
+  location = trim(location);
+  bool network_path = location.substr(0, 2) == "//";
+  if (!location.empty() && location.front() == '/' && !network_path)
+    return without_fragment(location);
+  std::string_view rest;
+  if (location.size() >= 7 && iequals(location.substr(0, 7), "http://"))
+    rest = location.substr(7);
+  else if (network_path)
+    rest = location.substr(2);
+  else
+    return std::nullopt;
+  auto path_start = std::min(rest.find_first_of("/?#"), rest.size());
+  auto authority = split_authority(rest.substr(0, path_start));
+  if (!authority || !iequals(authority->first, host) || authority->second != port)
+    return std::nullopt;
+  auto path = rest.substr(path_start);
+  if (path.empty() || path.front() != '/') return "/" + without_fragment(path);
+  return without_fragment(path);
+}
+
+// ---- connections ----
+
+/// One kept-alive connection. Its stream runs on its own strand, which every exchange
+/// using the connection adopts, so the stream is only ever touched from that strand.
+struct connection {
+  explicit connection(const strand_type& s) : strand(s), stream(s) {}
+  strand_type strand;
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  clock_type::time_point idle_since{};
+};
+
+using connection_ptr = std::unique_ptr<connection>;
+
+/// Whether a pooled connection is still usable: a non-blocking peek that would block
+/// means the server neither closed it nor sent anything unasked while it was idle.
+bool looks_alive(connection& c) {
+  auto& socket = c.stream.socket();
+  if (!socket.is_open()) return false;
+  error_code ec;
+  socket.non_blocking(true, ec);
+  if (ec) return false;
+  char byte = 0;
+  socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+  error_code ignored;
+  socket.non_blocking(false, ignored);
+  return ec == asio::error::would_block;
+}
+
+void close(connection& c) {
+  error_code ignored;
+  c.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  c.stream.close();
+}
+
+std::string pool_key(const std::string& host, std::uint16_t port) {
+  return lowercase(host) + ' ' + std::to_string(port);
+}
+
+std::string host_header(const std::string& host, std::uint16_t port) {
+  auto name = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  return port == 80 ? name : name + ":" + std::to_string(port);
+}
+
+using request_type = bhttp::request<bhttp::string_body>;
+using response_type = bhttp::response<bhttp::string_body>;
+
+request_type make_request(client_request& r, const std::string& host) {
+  request_type req;
+  auto verb = bhttp::string_to_verb(r.method);
+  if (verb == bhttp::verb::unknown)
+    req.method_string(r.method);
+  else
+    req.method(verb);
+  req.target(r.target);
+  req.version(11);
+  req.set(bhttp::field::host, host);
+  req.set(bhttp::field::user_agent, "sova-dc");
+  for (const auto& [name, value] : r.headers) {
+    if (iequals(name, "host") || iequals(name, "user-agent"))
+      req.set(name, value);
+    else
+      req.insert(name, value);
+  }
+  if (!r.content_type.empty()) req.set(bhttp::field::content_type, r.content_type);
+  req.body() = std::move(r.body);
+  req.prepare_payload();
+  return req;
+}
+
+client_response to_response(response_type& msg) {
+  client_response out;
+  out.status = msg.result_int();
+  for (const auto& field : msg)
+    out.headers.emplace_back(view(field.name_string()), view(field.value()));
+  out.body = std::move(msg.body());
+  return out;
+}
+
+client_result failure(client_errc e, std::string message) {
+  return client_result{false, e, std::move(message), {}};
+}
+
+class exchange;
+
+}  // namespace
+
+// ---- the client's shared state ----
+
+struct client::impl {
+  explicit impl(const options& o)
+      : opts(o), io(static_cast<int>(std::max<std::size_t>(1, o.threads))),
+        work(asio::make_work_guard(io)) {}
+
+  options opts;
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::vector<std::thread> threads;
+
+  mutable std::mutex mutex;  // guards everything below
+  bool stopped = false;
+  std::unordered_map<std::string, std::deque<connection_ptr>> idle;  // oldest first
+  std::size_t idle_count = 0;
+  std::unordered_map<std::uint64_t, std::weak_ptr<exchange>> in_flight;
+  std::uint64_t next_id = 0;
+
+  /// Drops the connections idle for longer than idle_expiry. Needs the lock.
+  void prune(std::deque<connection_ptr>& list, clock_type::time_point now) {
+    while (!list.empty() && now - list.front()->idle_since > opts.idle_expiry) {
+      list.pop_front();
+      --idle_count;
+    }
+  }
+
+  /// The most recently used idle connection to `key`, if any. Needs the lock.
+  connection_ptr take_idle(const std::string& key) {
+    auto it = idle.find(key);
+    if (it == idle.end()) return nullptr;
+    prune(it->second, clock_type::now());
+    if (it->second.empty()) return nullptr;
+    auto c = std::move(it->second.back());
+    it->second.pop_back();
+    --idle_count;
+    return c;
+  }
+
+  /// Pools a connection after a complete response, or drops it when full or stopped.
+  void give_back(const std::string& key, connection_ptr c) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (stopped || opts.max_idle_per_host == 0) return;
+    auto& list = idle[key];
+    auto now = clock_type::now();
+    prune(list, now);
+    if (list.size() >= opts.max_idle_per_host) return;
+    c->idle_since = now;
+    list.push_back(std::move(c));
+    ++idle_count;
+  }
+
+  void forget(std::uint64_t id) {
+    std::lock_guard<std::mutex> lock(mutex);
+    in_flight.erase(id);
+  }
+};
+
+namespace {
+
+// ---- one request, from the pool or a fresh connection to the callback ----
+
+/// Every handler runs on `strand_`; each step first checks `finished_`, since abort()
+/// may have completed the exchange while an operation was pending. The client's
+/// threads outlive every handler, so a plain pointer to the shared state is enough.
+class exchange : public std::enable_shared_from_this<exchange> {
+public:
+  exchange(client::impl* owner, std::uint64_t id, std::string host, std::uint16_t port,
+           std::string key, client_request req, client_callback done, strand_type strand,
+           connection_ptr pooled)
+      : owner_(owner), id_(id), host_(std::move(host)), port_(port), key_(std::move(key)),
+        deadline_(clock_type::now() + req.timeout), follow_redirect_(req.follow_redirect),
+        head_(req.method == "HEAD"), done_(std::move(done)), strand_(strand),
+        resolver_(strand), resolve_timer_(strand), conn_(std::move(pooled)),
+        request_(make_request(req, host_header(host_, port_))) {}
+
+  const strand_type& strand() const { return strand_; }
+
+  void start() {
+    if (finished_) return;
+    if (conn_ && looks_alive(*conn_)) {
+      reused_ = true;
+      write();
+      return;
+    }
+    conn_.reset();
+    open();
+  }
+
+  void abort() {
+    if (finished_) return;
+    resolver_.cancel();
+    fail(client_errc::shut_down, "the client stopped");
+  }
+
+private:
+  std::string peer() const { return host_ + ":" + std::to_string(port_); }
+
+  void open() {
+    error_code ec;
+    auto address = asio::ip::make_address(host_, ec);
+    if (ec) return resolve();
+    connect({tcp::endpoint(address, port_)});
+  }
+
+  void resolve() {
+    resolve_timer_.expires_at(deadline_);
+    resolve_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec || self->finished_) return;
+      self->resolve_expired_ = true;
+      self->resolver_.cancel();
+    });
+    resolver_.async_resolve(
+        host_, std::to_string(port_),
+        [self = shared_from_this()](error_code ec, tcp::resolver::results_type found) {
+          self->on_resolve(ec, found);
+        });
+  }
+
+  void on_resolve(error_code ec, const tcp::resolver::results_type& results) {
+    resolve_timer_.cancel();
+    if (finished_) return;
+    if (resolve_expired_) return fail(client_errc::timeout, "resolving " + host_ + " timed out");
+    if (ec)
+      return fail(client_errc::connect_failed, "cannot resolve " + host_ + ": " + ec.message());
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    connect(endpoints);
+  }
+
+  void connect(const std::vector<tcp::endpoint>& endpoints) {
+    conn_ = std::make_unique<connection>(strand_);
+    conn_->stream.expires_at(deadline_);
+    conn_->stream.async_connect(endpoints,
+                                [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
+                                  self->on_connect(ec);
+                                });
+  }
+
+  void on_connect(error_code ec) {
+    if (finished_) return;
+    if (ec == beast::error::timeout)
+      return fail(client_errc::timeout, "connecting to " + peer() + " timed out");
+    if (ec)
+      return fail(client_errc::connect_failed, "cannot connect to " + peer() + ": " + ec.message());
+    write();
+  }
+
+  void write() {
+    conn_->stream.expires_at(deadline_);
+    bhttp::async_write(conn_->stream, request_,
+                       [self = shared_from_this()](error_code ec, std::size_t) {
+                         self->on_write(ec);
+                       });
+  }
+
+  void on_write(error_code ec) {
+    if (finished_) return;
+    if (ec) return lost_before_response(ec);
+    read();
+  }
+
+  // The header is read on its own, without eager parsing: Beast 1.74 skips its
+  // Content-Length check against body_limit when parsing eagerly past the header.
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(max_header_bytes);
+    parser_->body_limit(owner_->opts.max_response_body);
+    if (head_) parser_->skip(true);
+    conn_->stream.expires_at(deadline_);
+    bhttp::async_read_header(conn_->stream, conn_->buffer, *parser_,
+                             [self = shared_from_this()](error_code ec, std::size_t) {
+                               self->on_header(ec);
+                             });
+  }
+
+  void on_header(error_code ec) {
+    if (finished_) return;
+    if (ec && !parser_->got_some() && conn_->buffer.size() == 0) return lost_before_response(ec);
+    if (ec) return read_failed(ec);
+    bhttp::async_read(conn_->stream, conn_->buffer, *parser_,
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                        self->on_read(ec);
+                      });
+  }
+
+  void on_read(error_code ec) {
+    if (finished_) return;
+    if (ec) return read_failed(ec);
+    on_response();
+  }
+
+  void read_failed(error_code ec) {
+    if (ec == beast::error::timeout)
+      return fail(client_errc::timeout, "no complete response from " + peer() + " in time");
+    if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit)
+      return fail(client_errc::too_large, "the response from " + peer() + " is too large");
+    fail(client_errc::protocol, "bad response from " + peer() + ": " + ec.message());
+  }
+
+  /// The request failed before a single response byte. On a connection from the pool
+  /// this is how a connection the server closed meanwhile shows itself: one retry on a
+  /// fresh connection. Timeouts are never retried: the deadline covers the whole exchange.
+  void lost_before_response(error_code ec) {
+    if (ec == beast::error::timeout)
+      return fail(client_errc::timeout, "no response from " + peer() + " in time");
+    if (reused_ && !retried_) {
+      retried_ = true;
+      reused_ = false;
+      close(*conn_);
+      conn_.reset();
+      return open();
+    }
+    fail(client_errc::protocol,
+         "connection to " + peer() + " lost before a response: " + ec.message());
+  }
+
+  void on_response() {
+    auto msg = parser_->release();
+    // Bytes past the response would be read as the start of the next one: not reusable.
+    bool keep = msg.keep_alive() && conn_->buffer.size() == 0;
+    if (!keep) close(*conn_);
+    if (auto target = redirect_target(msg)) return follow(*target, keep);
+    auto response = to_response(msg);
+    if (keep) owner_->give_back(key_, std::move(conn_));
+    finish(client_result{true, client_errc::protocol, {}, std::move(response)});
+  }
+
+  std::optional<std::string> redirect_target(const response_type& msg) const {
+    auto status = msg.result_int();
+    if (!follow_redirect_ || (status != 307 && status != 308)) return std::nullopt;
+    return same_origin_target(view(msg[bhttp::field::location]), host_, port_);
+  }
+
+  void follow(const std::string& target, bool keep) {
+    follow_redirect_ = false;  // at most one: a second redirect is returned as is
+    request_.target(target);
+    if (!keep) {
+      conn_.reset();
+      return open();
+    }
+    reused_ = true;  // the server may still close it right after the redirect
+    write();
+  }
+
+  void fail(client_errc e, std::string message) {
+    if (conn_) close(*conn_);
+    finish(failure(e, std::move(message)));
+  }
+
+  void finish(client_result result) {
+    if (finished_) return;
+    finished_ = true;
+    resolve_timer_.cancel();
+    owner_->forget(id_);
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(std::move(result));
+  }
+
+  client::impl* owner_;
+  std::uint64_t id_;
+  std::string host_;
+  std::uint16_t port_;
+  std::string key_;
+  clock_type::time_point deadline_;
+  bool follow_redirect_;
+  bool head_;
+  client_callback done_;
+  strand_type strand_;
+  tcp::resolver resolver_;
+  asio::steady_timer resolve_timer_;
+  connection_ptr conn_;
+  request_type request_;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  bool finished_ = false;
+  bool reused_ = false;   // conn_ came from the pool
+  bool retried_ = false;  // the one retry on a fresh connection is spent
+  bool resolve_expired_ = false;
+};
+
+}  // namespace
+
+// ---- public interface ----
+
+std::string client_response::header(std::string_view name) const {
+  for (const auto& [n, value] : headers)
+    if (iequals(n, name)) return value;
+  return {};
+}
+
+const char* to_string(client_errc e) {
+  switch (e) {
+    case client_errc::connect_failed: return "connect_failed";
+    case client_errc::timeout: return "timeout";
+    case client_errc::protocol: return "protocol";
+    case client_errc::too_large: return "too_large";
+    case client_errc::redirect: return "redirect";
+    case client_errc::shut_down: return "shut_down";
+  }
+  return "unknown";
+}
+
+std::shared_ptr<client> client::create(options opts) {
+  std::shared_ptr<client> c(new client());
+  c->impl_ = std::make_shared<impl>(opts);
+  auto n = std::max<std::size_t>(1, opts.threads);
+  // Each thread keeps the state alive: a thread that stop() could not join (it called
+  // stop() itself) may outlive the client object.
+  for (std::size_t i = 0; i < n; ++i)
+    c->impl_->threads.emplace_back([state = c->impl_] { state->io.run(); });
+  return c;
+}
+
+client::~client() { stop(); }
+
+void client::send(const std::string& host, std::uint16_t port, client_request req,
+                  client_callback done) {
+  auto& state = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    if (!state.stopped) {
+      auto key = pool_key(host, port);
+      auto pooled = state.take_idle(key);
+      auto strand = pooled ? pooled->strand : asio::make_strand(state.io);
+      auto id = ++state.next_id;
+      auto ex = std::make_shared<exchange>(&state, id, host, port, std::move(key), std::move(req),
+                                           std::move(done), strand, std::move(pooled));
+      state.in_flight.emplace(id, ex);
+      // Posted under the lock, so that stop() sees either no exchange or a started one.
+      asio::post(strand, [ex] { ex->start(); });
+      return;
+    }
+  }
+  done(failure(client_errc::shut_down, "the client is stopped"));
+}
+
+void client::stop() {
+  auto& state = *impl_;
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    state.stopped = true;
+    for (auto& [id, weak] : state.in_flight)
+      if (auto ex = weak.lock()) asio::post(ex->strand(), [ex] { ex->abort(); });
+    state.idle.clear();
+    state.idle_count = 0;
+    state.work.reset();  // after the aborts: they keep the threads running until done
+    threads.swap(state.threads);
+  }
+  for (auto& t : threads) {
+    if (t.get_id() == std::this_thread::get_id())
+      t.detach();
+    else
+      t.join();
+  }
+}
+
+std::size_t client::idle_connections() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  auto now = clock_type::now();
+  for (auto& entry : impl_->idle) impl_->prune(entry.second, now);
+  return impl_->idle_count;
+}
+
+}  // namespace sova::http

@@ -1,0 +1,560 @@
+// The HTTP client against a small synchronous test server on 127.0.0.1: round trips,
+// keep-alive pooling, stale connections, redirects, limits, timeouts and shutdown.
+#define CAF_SUITE http_client
+#include "caf/test/unit_test.hpp"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "http/client.hpp"
+
+using namespace sova::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// ---- a synchronous test server: one thread accepts, one thread per connection ----
+
+struct seen_request {
+  std::string method;
+  std::string target;
+  std::string body;
+  header_list headers;
+  std::size_t connection = 0;  // 1 for the first accepted connection
+
+  std::string header(const std::string& name) const {
+    for (const auto& [n, v] : headers)
+      if (beast::iequals(n, name)) return v;
+    return {};
+  }
+};
+
+struct reply {
+  unsigned status = 200;
+  header_list headers;
+  std::string body;
+  bool chunked = false;
+  bool to_eof = false;       // no length: the body ends when the connection closes
+  bool close_after = false;  // close the connection once the reply is written
+  bool drop = false;         // close the connection without answering
+  bool hang = false;         // never answer; wait until the peer or the server goes
+  std::chrono::milliseconds delay{0};
+};
+
+/// Decides the reply to the `nth` request on its connection.
+using reply_fn = std::function<reply(const seen_request&, std::size_t nth)>;
+
+class test_server {
+public:
+  explicit test_server(reply_fn h)
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        handler_(std::move(h)), port_(acceptor_.local_endpoint().port()) {
+    acceptor_thread_ = std::thread([this] { accept_loop(); });
+  }
+
+  ~test_server() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_acceptor();
+    acceptor_thread_.join();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& s : sockets_) ::shutdown(s->native_handle(), SHUT_RDWR);  // wakes blocked reads
+    }
+    for (auto& t : workers_) t.join();
+  }
+
+  std::uint16_t port() const { return port_; }
+  std::size_t accepted() const { return accepted_; }
+  std::size_t closed() const { return closed_; }
+
+  std::vector<seen_request> requests() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return requests_;
+  }
+
+  /// Waits until `n` requests arrived; false after `limit`.
+  bool wait_for_requests(std::size_t n, std::chrono::milliseconds limit = 5s) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, limit, [&] { return requests_.size() >= n; });
+  }
+
+private:
+  void wake_acceptor() {
+    tcp::socket s(io_);
+    error_code ec;
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), ec);
+  }
+
+  void accept_loop() {
+    for (;;) {
+      auto socket = std::make_shared<tcp::socket>(io_);
+      error_code ec;
+      acceptor_.accept(*socket, ec);
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_ || ec) return;
+      auto index = ++accepted_;
+      sockets_.push_back(socket);
+      workers_.emplace_back([this, socket, index] { serve(*socket, index); });
+    }
+  }
+
+  void serve(tcp::socket& socket, std::size_t index) {
+    beast::flat_buffer buffer;
+    for (std::size_t nth = 1;; ++nth) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(64u << 20);
+      error_code ec;
+      bhttp::read(socket, buffer, parser, ec);
+      if (ec) break;
+      auto r = handler_(record(parser.get(), index), nth);
+      if (r.delay.count() > 0) std::this_thread::sleep_for(r.delay);
+      if (r.hang) wait_for_peer(socket);
+      if (r.hang || r.drop || !answer(socket, r) || r.close_after || r.to_eof) break;
+    }
+    // Shut down but keep the descriptor until the server dies, so that the destructor
+    // never shuts down a reused descriptor number.
+    ::shutdown(socket.native_handle(), SHUT_RDWR);
+    ++closed_;
+  }
+
+  seen_request record(const bhttp::request<bhttp::string_body>& req, std::size_t index) {
+    seen_request seen{std::string(req.method_string()), std::string(req.target()), req.body(), {},
+                      index};
+    for (const auto& f : req)
+      seen.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    std::lock_guard<std::mutex> lock(mutex_);
+    requests_.push_back(seen);
+    cv_.notify_all();
+    return seen;
+  }
+
+  static void wait_for_peer(tcp::socket& socket) {
+    char c = 0;
+    error_code ec;
+    while (!ec) socket.read_some(asio::buffer(&c, 1), ec);
+  }
+
+  static bool answer(tcp::socket& socket, const reply& r) {
+    bhttp::response<bhttp::string_body> res;
+    res.result(r.status);
+    res.version(11);
+    for (const auto& [n, v] : r.headers) res.set(n, v);
+    res.body() = r.body;
+    if (r.chunked)
+      res.chunked(true);
+    else if (r.to_eof)
+      res.keep_alive(false);
+    else
+      res.prepare_payload();
+    error_code ec;
+    bhttp::write(socket, res, ec);
+    return !ec;
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  reply_fn handler_;
+  std::uint16_t port_;
+  std::thread acceptor_thread_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
+  std::vector<std::thread> workers_;
+  std::vector<seen_request> requests_;
+  std::atomic<std::size_t> accepted_{0};
+  std::atomic<std::size_t> closed_{0};
+};
+
+reply echo(const seen_request& req, std::size_t) {
+  reply r;
+  r.body = req.body;
+  r.to_eof = req.target == "/to-eof";
+  r.headers = {{"X-Method", req.method},
+               {"X-Target", req.target},
+               {"X-Host", req.header("host")},
+               {"X-Content-Type", req.header("content-type")},
+               {"X-Custom", req.header("x-custom")}};
+  return r;
+}
+
+// ---- helpers ----
+
+std::string error_of(const client_result& r) { return r.ok ? "ok" : to_string(r.error); }
+
+client_request post(std::string target, std::string body) {
+  client_request req;
+  req.target = std::move(target);
+  req.body = std::move(body);
+  req.content_type = "application/octet-stream";
+  return req;
+}
+
+/// Sends and waits (bounded) for the callback.
+client_result send_and_wait(client& c, std::uint16_t port, client_request req,
+                            const std::string& host = "127.0.0.1") {
+  auto promise = std::make_shared<std::promise<client_result>>();
+  auto future = promise->get_future();
+  c.send(host, port, std::move(req),
+         [promise](client_result r) { promise->set_value(std::move(r)); });
+  if (future.wait_for(10s) != std::future_status::ready) CAF_FAIL("no callback within 10 s");
+  auto r = future.get();
+  if (!r.ok) CAF_MESSAGE("request failed: " << r.message);
+  return r;
+}
+
+/// Polls `done` every few milliseconds for at most 5 s.
+bool eventually(const std::function<bool()>& done) {
+  for (auto end = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < end;) {
+    if (done()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return done();
+}
+
+std::uint16_t closed_port() {
+  asio::io_context io;
+  tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();  // closed again when `a` goes
+}
+
+}  // namespace
+
+CAF_TEST(post_round_trip_with_body_and_headers) {
+  test_server server(echo);
+  auto c = client::create({});
+  auto req = post("/asr?x=1", std::string("bin\0ary\r\n", 9));
+  req.headers = {{"X-Custom", "hello"}};
+  req.content_type = "multipart/form-data; boundary=b";
+  auto r = send_and_wait(*c, server.port(), req);
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.status, 200u);
+  CAF_CHECK_EQUAL(r.response.body, std::string("bin\0ary\r\n", 9));
+  CAF_CHECK_EQUAL(r.response.header("x-method"), "POST");
+  CAF_CHECK_EQUAL(r.response.header("X-TARGET"), "/asr?x=1");
+  CAF_CHECK_EQUAL(r.response.header("x-host"), "127.0.0.1:" + std::to_string(server.port()));
+  CAF_CHECK_EQUAL(r.response.header("x-content-type"), "multipart/form-data; boundary=b");
+  CAF_CHECK_EQUAL(r.response.header("x-custom"), "hello");
+  CAF_CHECK_EQUAL(r.response.header("no-such-header"), "");
+  // A large body, and a GET without one, through a resolved name.
+  std::string big(3 << 20, 'z');
+  r = send_and_wait(*c, server.port(), post("/big", big));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK(r.response.body == big);
+  client_request get;
+  get.method = "GET";
+  get.target = "/healthz";
+  r = send_and_wait(*c, server.port(), get, "localhost");
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.header("x-method"), "GET");
+  CAF_CHECK_EQUAL(r.response.body, "");
+  // A body without a length, ended by closing the connection.
+  r = send_and_wait(*c, server.port(), post("/to-eof", "until the end"));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.body, "until the end");
+  CAF_CHECK_EQUAL(r.response.header("content-length"), "");
+  CAF_CHECK_EQUAL(c->idle_connections(), 1u);  // the one to "localhost"; the other is closed
+}
+
+CAF_TEST(sequential_requests_reuse_one_connection) {
+  test_server server(echo);
+  auto c = client::create({});
+  for (int i = 0; i < 5; ++i) {
+    auto r = send_and_wait(*c, server.port(), post("/asr", "n" + std::to_string(i)));
+    CAF_REQUIRE(r.ok);
+    CAF_CHECK_EQUAL(r.response.body, "n" + std::to_string(i));
+  }
+  CAF_CHECK_EQUAL(server.accepted(), 1u);
+  CAF_CHECK_EQUAL(c->idle_connections(), 1u);
+  for (const auto& seen : server.requests()) CAF_CHECK_EQUAL(seen.connection, 1u);
+}
+
+CAF_TEST(connection_close_from_the_server_opens_a_new_connection) {
+  test_server server([](const seen_request& req, std::size_t nth) {
+    auto r = echo(req, nth);
+    r.headers.emplace_back("Connection", "close");
+    r.close_after = true;
+    return r;
+  });
+  auto c = client::create({});
+  for (int i = 0; i < 2; ++i) {
+    auto r = send_and_wait(*c, server.port(), post("/asr", "x"));
+    CAF_REQUIRE(r.ok);
+    CAF_CHECK_EQUAL(c->idle_connections(), 0u);
+  }
+  CAF_CHECK_EQUAL(server.accepted(), 2u);
+}
+
+CAF_TEST(redirect_308_is_followed_once_with_the_same_method_and_body) {
+  std::uint16_t port = 0;
+  test_server server([&port](const seen_request& req, std::size_t nth) {
+    reply r;
+    if (req.target == "/synthesize") {
+      r.status = 308;
+      r.headers = {{"Location", "/synthesize/"}};
+    } else if (req.target == "/absolute") {
+      r.status = 307;
+      r.headers = {{"Location", "http://127.0.0.1:" + std::to_string(port) + "/synthesize/"}};
+    } else if (req.target == "/elsewhere") {
+      r.status = 308;
+      r.headers = {{"Location", "http://127.0.0.1:1/synthesize/"}};
+    } else {
+      r = echo(req, nth);
+    }
+    return r;
+  });
+  port = server.port();
+  auto c = client::create({});
+  const std::string json = R"({"text": "привет", "voice": "Natasha"})";
+  auto r = send_and_wait(*c, server.port(), post("/synthesize", json));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.status, 200u);
+  CAF_CHECK_EQUAL(r.response.body, json);
+  CAF_CHECK_EQUAL(r.response.header("x-target"), "/synthesize/");
+  auto seen = server.requests();
+  CAF_REQUIRE_EQUAL(seen.size(), 2u);
+  CAF_CHECK_EQUAL(seen[1].method, "POST");
+  CAF_CHECK_EQUAL(seen[1].body, json);
+  CAF_CHECK_EQUAL(seen[1].header("content-type"), "application/octet-stream");
+  // An absolute Location on the same host:port is followed too.
+  r = send_and_wait(*c, server.port(), post("/absolute", json));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.header("x-target"), "/synthesize/");
+  // Another port, or redirects switched off: returned as is.
+  r = send_and_wait(*c, server.port(), post("/elsewhere", json));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.status, 308u);
+  auto no_follow = post("/synthesize", json);
+  no_follow.follow_redirect = false;
+  r = send_and_wait(*c, server.port(), no_follow);
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.status, 308u);
+  CAF_CHECK_EQUAL(r.response.header("location"), "/synthesize/");
+  CAF_CHECK_EQUAL(server.accepted(), 1u);  // every hop on the kept-alive connection
+}
+
+CAF_TEST(redirect_loop_returns_the_second_redirect) {
+  test_server server([](const seen_request&, std::size_t) {
+    reply r;
+    r.status = 308;
+    r.headers = {{"Location", "/loop"}};
+    return r;
+  });
+  auto c = client::create({});
+  auto r = send_and_wait(*c, server.port(), post("/loop", "x"));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.status, 308u);
+  CAF_CHECK_EQUAL(server.requests().size(), 2u);
+}
+
+CAF_TEST(a_hanging_server_times_out) {
+  test_server server([](const seen_request&, std::size_t) {
+    reply r;
+    r.hang = true;
+    return r;
+  });
+  auto c = client::create({});
+  auto req = post("/asr", "x");
+  req.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  auto r = send_and_wait(*c, server.port(), req);
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CAF_CHECK_EQUAL(error_of(r), "timeout");
+  CAF_CHECK_GREATER_OR_EQUAL(took, 0.25);
+  CAF_CHECK_LESS(took, 1.5);
+  CAF_CHECK_EQUAL(c->idle_connections(), 0u);
+}
+
+CAF_TEST(a_closed_port_fails_to_connect) {
+  auto c = client::create({});
+  auto r = send_and_wait(*c, closed_port(), post("/asr", "x"));
+  CAF_CHECK_EQUAL(error_of(r), "connect_failed");
+  CAF_CHECK(!r.message.empty());
+}
+
+CAF_TEST(a_pooled_connection_closed_by_the_server_is_replaced) {
+  // Closed while idle, without announcing it.
+  test_server server([](const seen_request& req, std::size_t nth) {
+    auto r = echo(req, nth);
+    r.close_after = true;
+    return r;
+  });
+  auto c = client::create({});
+  CAF_REQUIRE(send_and_wait(*c, server.port(), post("/asr", "1")).ok);
+  CAF_CHECK_EQUAL(c->idle_connections(), 1u);
+  CAF_REQUIRE(eventually([&] { return server.closed() == 1; }));
+  auto r = send_and_wait(*c, server.port(), post("/asr", "2"));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.body, "2");
+  CAF_CHECK_EQUAL(server.accepted(), 2u);
+}
+
+CAF_TEST(a_request_lost_on_a_pooled_connection_is_retried_once) {
+  // The server reads the second request on its first connection and closes without a
+  // byte of answer: what a keep-alive race with the server's idle timeout looks like.
+  test_server server([](const seen_request& req, std::size_t nth) {
+    auto r = echo(req, nth);
+    r.drop = req.connection == 1 && nth == 2;
+    return r;
+  });
+  auto c = client::create({});
+  CAF_REQUIRE(send_and_wait(*c, server.port(), post("/asr", "1")).ok);
+  auto r = send_and_wait(*c, server.port(), post("/asr", "2"));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.body, "2");
+  CAF_CHECK_EQUAL(server.accepted(), 2u);
+  auto seen = server.requests();
+  CAF_REQUIRE_EQUAL(seen.size(), 3u);
+  CAF_CHECK_EQUAL(seen[2].body, "2");
+  CAF_CHECK_EQUAL(seen[2].connection, 2u);
+}
+
+CAF_TEST(a_request_lost_on_a_fresh_connection_is_not_retried) {
+  test_server server([](const seen_request&, std::size_t) {
+    reply r;
+    r.drop = true;
+    return r;
+  });
+  auto c = client::create({});
+  auto r = send_and_wait(*c, server.port(), post("/asr", "x"));
+  CAF_CHECK_EQUAL(error_of(r), "protocol");
+  CAF_CHECK_EQUAL(server.accepted(), 1u);
+  CAF_CHECK_EQUAL(server.requests().size(), 1u);
+}
+
+CAF_TEST(a_response_over_the_limit_is_too_large) {
+  test_server server([](const seen_request& req, std::size_t) {
+    reply r;
+    r.body = std::string(req.target == "/exact" ? 1 << 20 : (1 << 20) + 1, 'a');
+    r.chunked = req.target == "/chunked";
+    r.to_eof = req.target == "/to-eof";
+    return r;
+  });
+  client::options opts;
+  opts.max_response_body = 1 << 20;
+  auto c = client::create(opts);
+  CAF_CHECK_EQUAL(error_of(send_and_wait(*c, server.port(), post("/sized", "x"))), "too_large");
+  CAF_CHECK_EQUAL(error_of(send_and_wait(*c, server.port(), post("/chunked", "x"))), "too_large");
+  CAF_CHECK_EQUAL(error_of(send_and_wait(*c, server.port(), post("/to-eof", "x"))), "too_large");
+  auto r = send_and_wait(*c, server.port(), post("/exact", "x"));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.body.size(), 1u << 20);
+}
+
+CAF_TEST(stop_fails_a_request_in_flight_exactly_once) {
+  test_server server([](const seen_request&, std::size_t) {
+    reply r;
+    r.hang = true;
+    return r;
+  });
+  auto c = client::create({});
+  std::atomic<int> calls{0};
+  std::string error;
+  c->send("127.0.0.1", server.port(), post("/asr", "x"), [&](client_result r) {
+    error = error_of(r);
+    ++calls;
+  });
+  CAF_REQUIRE(server.wait_for_requests(1));
+  c->stop();  // joins the threads: the callback has run
+  CAF_CHECK_EQUAL(calls.load(), 1);
+  CAF_CHECK_EQUAL(error, "shut_down");
+  // After stop: answered at once, and stop stays harmless.
+  c->send("127.0.0.1", server.port(), post("/asr", "x"), [&](client_result r) {
+    error = error_of(r);
+    ++calls;
+  });
+  CAF_CHECK_EQUAL(calls.load(), 2);
+  CAF_CHECK_EQUAL(error, "shut_down");
+  c->stop();
+  c.reset();
+  CAF_CHECK_EQUAL(calls.load(), 2);
+}
+
+CAF_TEST(stop_from_a_callback_does_not_deadlock) {
+  test_server server(echo);
+  auto c = client::create({});
+  auto stopped = std::make_shared<std::promise<void>>();
+  auto future = stopped->get_future();
+  c->send("127.0.0.1", server.port(), post("/asr", "x"), [&c, stopped](client_result) {
+    c->stop();  // on the client's only thread: cannot join it
+    stopped->set_value();
+  });
+  CAF_REQUIRE(future.wait_for(10s) == std::future_status::ready);
+  c.reset();
+}
+
+CAF_TEST(idle_connections_expire) {
+  test_server server(echo);
+  client::options opts;
+  opts.idle_expiry = 50ms;
+  auto c = client::create(opts);
+  CAF_REQUIRE(send_and_wait(*c, server.port(), post("/asr", "1")).ok);
+  std::this_thread::sleep_for(120ms);
+  CAF_CHECK_EQUAL(c->idle_connections(), 0u);
+  CAF_REQUIRE(send_and_wait(*c, server.port(), post("/asr", "2")).ok);
+  CAF_CHECK_EQUAL(server.accepted(), 2u);
+}
+
+CAF_TEST(fifty_concurrent_sends_all_complete) {
+  test_server server([](const seen_request& req, std::size_t nth) {
+    auto r = echo(req, nth);
+    r.delay = 20ms;  // keeps the requests overlapping
+    return r;
+  });
+  client::options opts;
+  opts.threads = 2;
+  auto c = client::create(opts);
+  constexpr int n = 50;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<client_result> results;
+  for (int i = 0; i < n; ++i) {
+    auto body = "body " + std::to_string(i);
+    c->send("127.0.0.1", server.port(), post("/asr", body), [&, body](client_result r) {
+      std::lock_guard<std::mutex> lock(mutex);
+      r.message = body;  // what the echoed body should be
+      results.push_back(std::move(r));
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mutex);
+  CAF_REQUIRE(cv.wait_for(lock, 20s, [&] { return results.size() == n; }));
+  for (const auto& r : results) {
+    CAF_CHECK(r.ok);
+    CAF_CHECK_EQUAL(r.response.body, r.message);
+  }
+  CAF_CHECK_LESS_OR_EQUAL(server.accepted(), static_cast<std::size_t>(n));
+  CAF_CHECK_LESS_OR_EQUAL(c->idle_connections(), 32u);
+  std::size_t pooled = std::min<std::size_t>(server.accepted(), 32);
+  CAF_CHECK_EQUAL(c->idle_connections(), pooled);
+}
