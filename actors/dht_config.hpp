@@ -21,7 +21,7 @@ struct dht_config {
   net::store_limits limits;
   std::chrono::seconds bucket_refresh_age{3600};
   caf::timespan tick_interval = std::chrono::seconds(10);
-  std::uint64_t seed = 0;  // for message ids and refresh ids
+  std::uint64_t seed = 0;  // for the random ids of bucket refreshes (message ids use getrandom)
 };
 
 }  // namespace sova::actors
