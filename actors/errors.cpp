@@ -32,3 +32,25 @@ std::string describe(const caf::error& e) {
 }
 
 }  // namespace sova::actors
+
+namespace sova::actors {
+
+const char* to_string(forward_status x) {
+  switch (x) {
+    case forward_status::served: return "served";
+    case forward_status::failed: return "failed";
+    case forward_status::refused: return "refused";
+  }
+  return "unknown";
+}
+
+const char* to_string(breaker_state x) {
+  switch (x) {
+    case breaker_state::closed: return "closed";
+    case breaker_state::open: return "open";
+    case breaker_state::half_open: return "half_open";
+  }
+  return "unknown";
+}
+
+}  // namespace sova::actors

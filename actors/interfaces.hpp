@@ -2,6 +2,7 @@
 // Every typed actor interface of a node, the atoms they use and the message types
 // they exchange. One header so that the whole message graph reads in one place.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "net/contact.hpp"
@@ -51,6 +53,15 @@ using dht_get_atom = caf::atom_constant<caf::atom("dht_get")>;
 using dht_put_atom = caf::atom_constant<caf::atom("dht_put")>;
 using subscribe_atom = caf::atom_constant<caf::atom("tsubscr")>;
 using backends_atom = caf::atom_constant<caf::atom("backends")>;
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
+using forwarded_atom = caf::atom_constant<caf::atom("forwarded")>;
+using health_atom = caf::atom_constant<caf::atom("health")>;
+using forwarders_atom = caf::atom_constant<caf::atom("fwders")>;
+using half_open_atom = caf::atom_constant<caf::atom("half_open")>;
+using announce_atom = caf::atom_constant<caf::atom("announce")>;
+using probed_atom = caf::atom_constant<caf::atom("probed")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using services_atom = caf::atom_constant<caf::atom("services")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -155,6 +166,81 @@ typename Inspector::result_type inspect(Inspector& f, directory_stats& x) {
            x.lookups_started, x.lookups_failed, x.values_ignored, x.keys_cached);
 }
 
+/// One attempt of a client request, as a forwarder sends it to its backend.
+struct forward_request {
+  std::string service;       // "asr" (POST /asr) or "tts" (POST /synthesize/)
+  std::string content_type;  // as the client sent it (ASR: multipart with its boundary)
+  std::string body;          // as the client sent it
+  caf::timespan timeout = std::chrono::seconds(30);  // this attempt, connect included
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forward_request& x) {
+  return f(caf::meta::type_name("forward_request"), x.service, x.content_type, x.body,
+           x.timeout);
+}
+
+/// How one attempt ended.
+enum class forward_status : std::uint8_t {
+  served,   // the backend answered 2xx/4xx with a usable body: pass it to the client
+  failed,   // connect error, timeout, broken HTTP, 5xx, or a 2xx body that is not JSON
+  refused,  // the breaker is open: nothing was sent
+};
+const char* to_string(forward_status x);  // CAF serializes enums as their underlying type
+
+struct forward_outcome {
+  forward_status status = forward_status::failed;
+  unsigned http_status = 0;  // when the backend answered
+  std::string content_type;  // the backend's, passed on untouched
+  std::string body;          // the backend's, byte for byte
+  std::string reason;        // why it failed or was refused, for logs and 502 messages
+  caf::timespan latency{0};
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forward_outcome& x) {
+  return f(caf::meta::type_name("forward_outcome"), x.status, x.http_status, x.content_type,
+           x.body, x.reason, x.latency);
+}
+
+/// A backend's circuit breaker.
+enum class breaker_state : std::uint8_t {
+  closed,     // healthy: requests flow
+  open,       // failing: requests are refused until the pause ends
+  half_open,  // the pause ended: one probe request may go through
+};
+const char* to_string(breaker_state x);
+
+/// What a forwarder knows of its backend (for choosing, /status and the console).
+struct backend_health {
+  service_record backend;
+  breaker_state breaker = breaker_state::closed;
+  std::uint32_t in_flight = 0;
+  double latency_ms = 0;  // EWMA of served attempts; 0 until the first one
+  std::uint32_t consecutive_failures = 0;
+  std::uint64_t served = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t refused = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, backend_health& x) {
+  return f(caf::meta::type_name("backend_health"), x.backend, x.breaker, x.in_flight,
+           x.latency_ms, x.consecutive_failures, x.served, x.failed, x.refused);
+}
+using backend_healths = std::vector<backend_health>;
+
+/// The state of one of this node's own backends (`--services`), as the announcer sees it.
+struct own_service {
+  service_record backend;
+  bool alive = false;           // answered the last probe
+  std::string last_error;       // why the last probe failed
+  std::uint64_t announcements = 0;  // puts that stored the record somewhere
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, own_service& x) {
+  return f(caf::meta::type_name("own_service"), x.backend, x.alive, x.last_error,
+           x.announcements);
+}
+using own_services = std::vector<own_service>;
+
 // -- interfaces ----------------------------------------------------------------
 
 /// Owns the datagram port and the record store: encodes and sends calls, matches
@@ -205,6 +291,44 @@ using service_directory_actor = caf::typed_actor<
     caf::replies_to<backends_atom, std::string, std::string>::with<service_records>,
     caf::replies_to<stats_atom>::with<directory_stats>,
     caf::reacts_to<tick_atom>>;
+
+/// One per backend address: sends attempts to it over a keep-alive pool, counts what is
+/// in flight, keeps a latency EWMA and a circuit breaker; reports its health to the pool.
+using backend_forwarder_actor = caf::typed_actor<
+    caf::replies_to<forward_atom, forward_request>::with<forward_outcome>,
+    caf::replies_to<health_atom>::with<backend_health>,
+    // internal: an HTTP exchange completed (call id); the breaker's pause ended
+    caf::reacts_to<forwarded_atom, std::uint64_t, forward_outcome>,
+    caf::reacts_to<half_open_atom>>;
+
+/// The backend forwarder of each address, created on first use, with a recent health
+/// snapshot of each so that a request chooses without asking every forwarder.
+struct backend_view {
+  service_record backend;
+  backend_forwarder_actor forwarder;
+  backend_health health;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, backend_view& x) {
+  return f(caf::meta::type_name("backend_view"), x.backend, x.forwarder, x.health);
+}
+using backend_views = std::vector<backend_view>;
+
+using backend_pool_actor = caf::typed_actor<
+    caf::replies_to<forwarders_atom, service_records>::with<backend_views>,
+    caf::replies_to<health_atom>::with<backend_healths>,
+    // a forwarder's health changed
+    caf::reacts_to<health_atom, backend_health>,
+    // forget forwarders unused for a long time
+    caf::reacts_to<tick_atom>>;
+
+/// Probes this node's own backends and announces the live ones in the DHT, again and
+/// again, so that a dead one expires from the network.
+using service_announcer_actor = caf::typed_actor<
+    caf::replies_to<services_atom>::with<own_services>,
+    // internal: time to probe and announce; a probe's answer (index, alive, error)
+    caf::reacts_to<announce_atom>,
+    caf::reacts_to<probed_atom, std::uint32_t, bool, std::string>>;
 
 /// The one clock: sends `tick` to every subscriber at a fixed interval.
 using refresh_timer_actor = caf::typed_actor<

@@ -1,0 +1,44 @@
+#pragma once
+// The backend forwarder: one actor per backend address. It sends each attempt over the
+// HTTP client's keep-alive pool, counts what is in flight, keeps a latency EWMA, and
+// opens a circuit breaker after consecutive failures; after a pause it lets one probe
+// request through (half-open), whose result closes or reopens the breaker.
+// Every change of its health is reported to the backend pool.
+
+#include <functional>
+#include <memory>
+
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/interfaces.hpp"
+#include "http/client.hpp"
+
+namespace sova::actors {
+
+struct forwarder_config {
+  std::uint32_t breaker_failures = 3;                       // consecutive failures: open
+  caf::timespan breaker_pause = std::chrono::seconds(5);    // open this long, then one probe
+  double ewma_weight = 0.3;                                  // weight of a new latency sample
+};
+
+/// Sends one HTTP exchange to a backend; `done` runs exactly once, on any thread.
+/// The real one is http_send_over(client); tests give their own.
+using http_send = std::function<void(const net::service_record& backend,
+                                     http::client_request req, http::client_callback done)>;
+http_send http_send_over(std::shared_ptr<http::client> client);
+
+backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarder_config cfg,
+                                                service_record backend, http_send send,
+                                                backend_pool_actor report_to);
+
+/// The HTTP request of one attempt: POST /asr (the client's multipart body and its
+/// Content-Type, untouched) or POST /synthesize/ (the client's JSON), one redirect followed.
+http::client_request make_backend_request(const forward_request& req);
+
+/// A finished exchange as an attempt's outcome: 2xx with a JSON body and 4xx are served
+/// (passed to the client as they are); 5xx, a 2xx that is not JSON, other statuses,
+/// and transport errors are failed.
+forward_outcome to_outcome(const http::client_result& r, caf::timespan latency);
+
+}  // namespace sova::actors

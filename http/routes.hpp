@@ -1,0 +1,35 @@
+#pragma once
+// The node's HTTP API (shared/API.md) as pure functions: which route a request names,
+// and whether its body is fit to forward. Nothing here touches a backend.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http/server.hpp"
+
+namespace sova::http {
+
+enum class route_kind { asr, tts, healthz, status };
+
+struct route {
+  route_kind kind = route_kind::healthz;
+  std::string backend = "any";  // ?backend=cpu|gpu|any (asr and tts only)
+};
+
+/// The route `method` and `target` name. On a bad request, nothing, with the reply in
+/// `error`: 404 not_found (unknown path), 405 method_not_allowed (known path, wrong
+/// method; the reply carries an Allow header), 400 bad_request (bad ?backend= value).
+/// /asr and /synthesize are also served with a trailing slash.
+std::optional<route> match_route(std::string_view method, std::string_view target,
+                                 response* error);
+
+/// Nothing when an ASR body may be forwarded: multipart/form-data with at least one
+/// file field whose name starts with `audio_blob`; else the 400 reply saying why.
+std::optional<response> check_asr_body(std::string_view content_type, std::string_view body);
+
+/// Nothing when a TTS body may be forwarded: a JSON object whose "text" is a string;
+/// else the 400 reply saying why (bad_json, missing_text).
+std::optional<response> check_tts_body(std::string_view body);
+
+}  // namespace sova::http

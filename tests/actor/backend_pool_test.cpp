@@ -1,0 +1,3 @@
+// placeholder: being written this session
+#define CAF_SUITE backend_pool
+#include "caf/test/dsl.hpp"

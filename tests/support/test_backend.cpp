@@ -1,0 +1,1 @@
+int main() { return 1; }  // placeholder: being written this session
