@@ -1,1 +1,252 @@
-// placeholder: being written this session
+#include "actors/backend_forwarder.hpp"
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace sova::actors {
+
+http_send http_send_over(std::shared_ptr<http::client> client) {
+  return [client = std::move(client)](const net::service_record& backend,
+                                      http::client_request req, http::client_callback done) {
+    client->send(backend.host, backend.port, std::move(req), std::move(done));
+  };
+}
+
+http::client_request make_backend_request(const forward_request& req) {
+  http::client_request out;
+  out.method = "POST";
+  if (req.service == "asr") {
+    out.target = "/asr";
+    out.content_type = req.content_type;  // multipart: the boundary must stay the client's
+  } else {
+    out.target = "/synthesize/";
+    out.content_type = "application/json";
+  }
+  out.body = req.body;
+  // Rounded up: a sub-millisecond budget must not become "no time at all".
+  out.timeout = std::chrono::ceil<std::chrono::milliseconds>(req.timeout);
+  out.follow_redirect = true;
+  return out;
+}
+
+forward_outcome to_outcome(const http::client_result& r, caf::timespan latency) {
+  forward_outcome out;
+  out.latency = latency;
+  if (!r.ok) {
+    out.status = forward_status::failed;
+    out.reason = std::string(http::to_string(r.error)) + ": " + r.message;
+    return out;
+  }
+  const auto& resp = r.response;
+  out.http_status = resp.status;
+  out.content_type = resp.header("Content-Type");
+  out.body = resp.body;
+  bool success = resp.status >= 200 && resp.status < 300;
+  bool client_error = resp.status >= 400 && resp.status < 500;
+  if (client_error || (success && nlohmann::json::accept(resp.body))) {
+    out.status = forward_status::served;
+  } else {
+    out.status = forward_status::failed;
+    out.reason = success ? "backend answered " + std::to_string(resp.status) +
+                               " with a body that is not JSON"
+                         : "status " + std::to_string(resp.status);
+  }
+  return out;
+}
+
+namespace {
+
+using clock_time = caf::actor_clock::time_point;
+
+struct attempt {
+  caf::typed_response_promise<forward_outcome> rp;
+  clock_time started;
+};
+
+struct forwarder_state {
+  forwarder_config cfg;
+  http_send send;
+  caf::actor_addr pool;  // weak: the pool holds us, a strong handle back would be a cycle
+  backend_health health;
+  std::map<std::uint64_t, attempt> attempts;  // in flight, by call id
+  std::uint64_t last_call = 0;
+  std::optional<std::uint64_t> probe;  // the half-open breaker's one attempt
+  std::string last_reason;             // of the latest failure, for the log
+  static inline const char* name = "backend_forwarder";
+};
+
+using self_ptr = backend_forwarder_actor::stateful_pointer<forwarder_state>;
+using promise = caf::typed_response_promise<forward_outcome>;
+
+void report(self_ptr self) {
+  if (auto pool = caf::actor_cast<backend_pool_actor>(self->state.pool))
+    self->send(pool, health_atom::value, self->state.health);
+}
+
+double to_ms(caf::timespan d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+void open_breaker(self_ptr self) {
+  auto& st = self->state;
+  st.health.breaker = breaker_state::open;
+  spdlog::warn("backend {}: circuit breaker open after {} consecutive failure(s), last: {}; "
+               "one probe in {} ms",
+               st.health.backend.to_string(), st.health.consecutive_failures, st.last_reason,
+               to_ms(st.cfg.breaker_pause));
+  self->delayed_send(self, st.cfg.breaker_pause, half_open_atom::value);
+}
+
+void close_breaker(self_ptr self) {
+  self->state.health.breaker = breaker_state::closed;
+  spdlog::info("backend {}: circuit breaker closed, the probe was served",
+               self->state.health.backend.to_string());
+}
+
+void on_half_open(self_ptr self) {
+  auto& h = self->state.health;
+  if (h.breaker != breaker_state::open) return;  // the message is public: ignore strays
+  h.breaker = breaker_state::half_open;
+  spdlog::debug("backend {}: circuit breaker half-open, next request is the probe",
+                h.backend.to_string());
+  report(self);
+}
+
+promise refuse(self_ptr self, std::string reason) {
+  ++self->state.health.refused;
+  report(self);
+  forward_outcome out;
+  out.status = forward_status::refused;
+  out.reason = std::move(reason);
+  auto rp = self->make_response_promise<forward_outcome>();
+  rp.deliver(std::move(out));
+  return rp;
+}
+
+promise start(self_ptr self, const forward_request& req) {
+  auto& st = self->state;
+  auto id = ++st.last_call;
+  if (st.health.breaker == breaker_state::half_open) st.probe = id;
+  auto rp = self->make_response_promise<forward_outcome>();
+  st.attempts.emplace(id, attempt{rp, self->clock().now()});
+  ++st.health.in_flight;
+  report(self);
+  // Runs on an HTTP client thread: touch no state, only send a message home.
+  auto me = caf::actor_cast<backend_forwarder_actor>(self);
+  st.send(st.health.backend, make_backend_request(req), [me, id](http::client_result r) {
+    caf::anon_send(me, forwarded_atom::value, id, to_outcome(r, caf::timespan{0}));
+  });
+  return rp;
+}
+
+promise on_forward(self_ptr self, const forward_request& req) {
+  const auto& st = self->state;
+  switch (st.health.breaker) {
+    case breaker_state::closed:
+      break;
+    case breaker_state::open:
+      return refuse(self, "circuit breaker open");
+    case breaker_state::half_open:
+      if (st.probe) return refuse(self, "circuit breaker half-open, its probe is in flight");
+      break;
+  }
+  return start(self, req);
+}
+
+void record_served(self_ptr self, caf::timespan latency, bool was_probe) {
+  auto& st = self->state;
+  auto& h = st.health;
+  ++h.served;
+  h.consecutive_failures = 0;
+  auto w = st.cfg.ewma_weight;
+  h.latency_ms = h.served == 1 ? to_ms(latency) : w * to_ms(latency) + (1 - w) * h.latency_ms;
+  if (was_probe) close_breaker(self);
+}
+
+void record_failed(self_ptr self, const std::string& reason, bool was_probe) {
+  auto& st = self->state;
+  auto& h = st.health;
+  ++h.failed;
+  ++h.consecutive_failures;
+  st.last_reason = reason;
+  // Late results of attempts sent before the breaker opened are counted, but only the
+  // probe moves a breaker that is not closed.
+  if (was_probe ||
+      (h.breaker == breaker_state::closed && h.consecutive_failures >= st.cfg.breaker_failures))
+    open_breaker(self);
+}
+
+void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
+  auto& st = self->state;
+  auto it = st.attempts.find(id);
+  if (it == st.attempts.end()) return;  // the message is public: ignore strays
+  auto a = std::move(it->second);
+  st.attempts.erase(it);
+  --st.health.in_flight;
+  out.latency = self->clock().now() - a.started;
+  bool was_probe = st.probe == id;
+  if (was_probe) st.probe.reset();
+  if (out.status == forward_status::served)
+    record_served(self, out.latency, was_probe);
+  else
+    record_failed(self, out.reason, was_probe);
+  report(self);
+  a.rp.deliver(std::move(out));
+}
+
+/// Ends the forwarder; whoever waits on an attempt learns it failed.
+void stop(self_ptr self, const caf::error& reason) {
+  auto now = self->clock().now();
+  for (auto& [id, a] : self->state.attempts) {
+    forward_outcome out;
+    out.status = forward_status::failed;
+    out.reason = "forwarder stopped";
+    out.latency = now - a.started;
+    a.rp.deliver(std::move(out));
+  }
+  self->state.attempts.clear();
+  self->quit(reason);
+}
+
+backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forwarder_config cfg,
+                                                          service_record backend, http_send send,
+                                                          caf::actor_addr pool) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.send = std::move(send);
+  st.health.backend = std::move(backend);
+  st.pool = std::move(pool);
+  // The only actor we monitor is the pool: when it ends, so do we.
+  if (auto p = caf::actor_cast<backend_pool_actor>(st.pool)) self->monitor(p);
+  self->set_down_handler([=](caf::down_msg& m) { stop(self, m.reason); });
+  self->set_exit_handler([=](caf::exit_msg& m) { stop(self, m.reason); });
+  return {
+      [=](forward_atom, const forward_request& req) { return on_forward(self, req); },
+      [=](health_atom) { return self->state.health; },
+      [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {
+        on_forwarded(self, id, std::move(out));
+      },
+      [=](half_open_atom) { on_half_open(self); },
+  };
+}
+
+}  // namespace
+
+backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarder_config cfg,
+                                                service_record backend, http_send send,
+                                                backend_pool_actor report_to) {
+  // Only the address goes in: the spawn arguments must not keep the pool alive.
+  return sys.spawn(forwarder_behavior, cfg, std::move(backend), std::move(send),
+                   report_to.address());
+}
+
+}  // namespace sova::actors

@@ -60,7 +60,6 @@ using forwarders_atom = caf::atom_constant<caf::atom("fwders")>;
 using half_open_atom = caf::atom_constant<caf::atom("half_open")>;
 using announce_atom = caf::atom_constant<caf::atom("announce")>;
 using probed_atom = caf::atom_constant<caf::atom("probed")>;
-using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using services_atom = caf::atom_constant<caf::atom("services")>;
 
 // -- errors -------------------------------------------------------------------

@@ -1,1 +1,177 @@
-// placeholder: being written this session
+#include "actors/service_announcer.hpp"
+
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/multipart.hpp"
+
+namespace sova::actors {
+
+namespace {
+
+/// POST /asr with an empty form: SOVA ASR answers {"r": []} (API.md).
+http::client_request asr_probe_request() {
+  http::client_request req;
+  req.target = "/asr";
+  std::string boundary;  // empty: build_multipart picks a random one
+  req.body = http::build_multipart({}, boundary);
+  req.content_type = "multipart/form-data; boundary=" + boundary;
+  return req;
+}
+
+/// POST /synthesize/ with empty text: cheap for SOVA TTS, whatever it answers.
+http::client_request tts_probe_request() {
+  http::client_request req;
+  req.target = "/synthesize/";
+  req.content_type = "application/json";
+  req.body = R"({"text": ""})";
+  return req;
+}
+
+}  // namespace
+
+backend_probe http_probe_over(std::shared_ptr<http::client> client,
+                              std::chrono::milliseconds timeout) {
+  return [client = std::move(client), timeout](const service_record& backend,
+                                                std::function<void(bool, std::string)> done) {
+    // Records come from parse_service_record: the service is "asr" or "tts".
+    auto req = backend.service == "asr" ? asr_probe_request() : tts_probe_request();
+    req.timeout = timeout;
+    req.follow_redirect = true;
+    client->send(backend.host, backend.port, std::move(req),
+                 [done = std::move(done)](http::client_result r) {
+                   // Any status counts: a backend that answers at all is up.
+                   if (r.ok)
+                     done(true, {});
+                   else
+                     done(false, std::string(http::to_string(r.error)) + ": " + r.message);
+                 });
+  };
+}
+
+namespace {
+
+struct own_backend {
+  own_service svc;
+  bool probed = false;   // some probe has answered: transitions can be logged
+  bool probing = false;  // a probe is out and has not answered yet
+};
+
+struct announcer_state {
+  announcer_config cfg;
+  dht_actor dht;
+  backend_probe probe;
+  std::vector<own_backend> backends;  // in --services order
+  static inline const char* name = "service_announcer";
+};
+
+using self_ptr = service_announcer_actor::stateful_pointer<announcer_state>;
+
+void start_probe(self_ptr self, std::uint32_t index) {
+  auto& b = self->state.backends[index];
+  if (b.probing) {
+    spdlog::debug("{}: the previous probe has not answered yet", b.svc.backend.to_string());
+    return;
+  }
+  b.probing = true;
+  // The probe may answer on any thread: only a message may reach us from there.
+  auto me = caf::actor_cast<service_announcer_actor>(self);
+  self->state.probe(b.svc.backend, [me, index](bool alive, std::string error) {
+    caf::anon_send(me, probed_atom::value, index, alive, std::move(error));
+  });
+}
+
+/// Probes every backend, then again after the interval.
+void announce_round(self_ptr self) {
+  auto n = static_cast<std::uint32_t>(self->state.backends.size());
+  for (std::uint32_t i = 0; i < n; ++i) start_probe(self, i);
+  self->delayed_send(self, self->state.cfg.interval, announce_atom::value);
+}
+
+void announce(self_ptr self, std::uint32_t index) {
+  auto rec = self->state.backends[index].svc.backend;
+  self->request(self->state.dht, caf::infinite, dht_put_atom::value, rec.key(),
+                strings{rec.to_string()})
+      .then(
+          [=](const put_result& r) {
+            if (r.stored_remote > 0 || r.stored_local) {
+              ++self->state.backends[index].svc.announcements;
+              spdlog::debug("{}: stored on {} of {} peer(s){}", rec.to_string(), r.stored_remote,
+                            r.tried_remote, r.stored_local ? " and here" : "");
+            } else {
+              spdlog::warn("announcing {}: nobody stored it ({} peer(s) asked)",
+                           rec.to_string(), r.tried_remote);
+            }
+          },
+          [=](const caf::error& err) {
+            spdlog::warn("announcing {} failed: {}", rec.to_string(), describe(err));
+          });
+}
+
+/// Logs what changed only; an unchanged state is a debug line.
+void log_probe(const own_backend& b, bool alive, const std::string& error) {
+  auto name = b.svc.backend.to_string();
+  if (alive && (!b.probed || !b.svc.alive))
+    spdlog::info("announcing {}", name);
+  else if (!alive && b.probed && b.svc.alive)
+    spdlog::warn("{} stopped answering ({}): no longer announced", name, error);
+  else if (!alive && !b.probed)
+    spdlog::warn("{} does not answer ({}): not announced", name, error);
+  else
+    spdlog::debug("{}: {}", name, alive ? "alive" : "still not answering (" + error + ")");
+}
+
+void on_probed(self_ptr self, std::uint32_t index, bool alive, const std::string& error) {
+  auto& backends = self->state.backends;
+  if (index >= backends.size()) return;  // not one of ours: nothing to record
+  auto& b = backends[index];
+  log_probe(b, alive, error);
+  b.probing = false;
+  b.probed = true;
+  b.svc.alive = alive;
+  b.svc.last_error = alive ? std::string{} : error;
+  // A dead backend is simply not refreshed: its record expires from the stores.
+  if (alive) announce(self, index);
+}
+
+service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announcer_config cfg,
+                                                          std::vector<service_record> own,
+                                                          dht_actor dht, backend_probe probe) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.dht = std::move(dht);
+  st.probe = std::move(probe);
+  for (auto& rec : own) {
+    own_backend b;
+    b.svc.backend = std::move(rec);
+    st.backends.push_back(std::move(b));
+  }
+  announce_round(self);
+  return {
+      [=](services_atom) {
+        own_services out;
+        for (const auto& b : self->state.backends) out.push_back(b.svc);
+        return out;
+      },
+      [=](announce_atom) { announce_round(self); },
+      [=](probed_atom, std::uint32_t index, bool alive, const std::string& error) {
+        on_probed(self, index, alive, error);
+      },
+  };
+}
+
+}  // namespace
+
+service_announcer_actor spawn_service_announcer(caf::actor_system& sys, announcer_config cfg,
+                                                std::vector<service_record> own, dht_actor dht,
+                                                backend_probe probe) {
+  return sys.spawn(announcer_behavior, cfg, std::move(own), std::move(dht), std::move(probe));
+}
+
+}  // namespace sova::actors

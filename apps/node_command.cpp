@@ -7,12 +7,103 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/gateway.hpp"
+#include "actors/http_frontend.hpp"
+
 namespace sova::apps {
 
+namespace {
+
+caf::timespan seconds(double s) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
+}
+
+/// --services, strictly: nothing (after saying why) when an entry is bad or, without
+/// --allow-loopback, on a loopback address that other machines cannot reach.
+std::optional<std::vector<net::service_record>> own_services(const node_options& opts) {
+  if (opts.services.empty()) return std::vector<net::service_record>{};
+  std::string why;
+  auto list = net::parse_service_list(opts.services, &why);
+  if (!list) {
+    spdlog::error("--services: {}", why);
+    return std::nullopt;
+  }
+  for (const auto& s : *list)
+    if (s.is_loopback() && !opts.allow_loopback) {
+      spdlog::error("--services: '{}' is a loopback address, which other machines cannot "
+                    "reach; give an address they can reach, or --allow-loopback for a network "
+                    "on this machine only",
+                    s.to_string());
+      return std::nullopt;
+    }
+  return list;
+}
+
+actors::gateway_config gateway_settings(const node_options& opts,
+                                        std::vector<net::service_record> own) {
+  actors::gateway_config g;
+  g.own = std::move(own);
+  g.directory.allow_loopback = opts.allow_loopback;
+  g.directory.refresh_interval = seconds(opts.directory_refresh_s);
+  g.announcer.interval = seconds(opts.announce_interval_s);
+  g.probe_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(opts.probe_timeout_s));
+  g.client.max_response_body = 4 * opts.max_body + (1 << 20);  // TTS audio grows as base64
+  return g;
+}
+
+}  // namespace
+
 CLI::App* add_node_command(CLI::App& app, node_options& opts) {
-  auto* cmd = app.add_subcommand("node", "Run a DHT node: join through --neighbours, or start a network");
+  auto* cmd = app.add_subcommand(
+      "node", "Run a node: join through --neighbours (or start a network), announce this "
+              "node's --services, serve ASR and TTS on --http-port");
   cmd->add_option("--port", opts.port, "UDP port of the DHT")->capture_default_str();
   opts.dht.add_to(*cmd, true);
+  cmd->add_option("--services", opts.services,
+                  "This node's backends, service/kind/host:port[,...] with service asr|tts and "
+                  "kind cpu|gpu, e.g. asr/cpu/10.0.0.5:8888,tts/gpu/10.0.0.6:8899");
+  cmd->add_flag("--allow-loopback", opts.allow_loopback,
+                "Accept backends on localhost/127.0.0.0/8/::1 (a network on one machine)");
+  cmd->add_option("--http-port", opts.http_port,
+                  "TCP port of the HTTP API, on the --bind address (0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--max-body", opts.max_body,
+                  "Largest request body accepted, bytes (suffixes KiB, MiB: 32MiB); larger: 413")
+      ->capture_default_str()
+      ->transform(CLI::AsSizeValue(false));
+  cmd->add_option("--max-connections", opts.max_connections,
+                  "Open HTTP connections at most; more are answered 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--http-threads", opts.http_threads, "Threads serving HTTP connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--attempts", opts.attempts,
+                  "Backends tried at most per request (a failed one is retried on another)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  cmd->add_option("--request-timeout", opts.request_timeout_s,
+                  "Seconds a request may take in all, retries included; then 504")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--attempt-timeout", opts.attempt_timeout_s,
+                  "Seconds one backend may take before the request moves on to another")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--announce-interval", opts.announce_interval_s,
+                  "Seconds between probes and announcements of this node's own backends")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--probe-timeout", opts.probe_timeout_s,
+                  "Seconds an own backend has to answer a probe before it counts as dead")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 600.0));
+  cmd->add_option("--directory-refresh", opts.directory_refresh_s,
+                  "Seconds before the backends known for a service are looked up again "
+                  "(in the background; requests are served from what is known meanwhile)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--log-level", opts.log_level, "Log level")
       ->capture_default_str()
       ->check(CLI::IsMember(log_levels()));
@@ -23,6 +114,8 @@ int run_node(const node_options& opts) {
   setup_logging(opts.log_level);
   auto neighbours = resolve_neighbours(opts.dht.neighbours);
   if (!neighbours) return exit_usage;
+  auto own = own_services(opts);
+  if (!own) return exit_usage;
 
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
@@ -36,14 +129,34 @@ int run_node(const node_options& opts) {
   caf::actor_system sys{caf_cfg};
   auto cfg = opts.dht.to_config();
   running_node node;
+  actors::gateway gw;
+  std::unique_ptr<actors::http_frontend> frontend;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
+    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own), node.node);
+    http::server_limits limits;
+    limits.max_body = opts.max_body;
+    limits.max_connections = opts.max_connections;
+    limits.threads = opts.http_threads;
+    actors::request_config req;
+    req.max_attempts = opts.attempts;
+    req.deadline = seconds(opts.request_timeout_s);
+    req.attempt_timeout = seconds(opts.attempt_timeout_s);
+    actors::status_sources src{cfg.self.to_hex(), node.port->local_endpoint().to_string(), "",
+                               SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
+                               gw.announcer};
+    frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
+    if (frontend) frontend->stop();
+    gw.stop();
+    node.stop();
     return exit_failed;
   }
-  spdlog::info("node {} listening on udp {} (k={}, alpha={})", cfg.self.to_hex(),
-               node.port->local_endpoint().to_string(), cfg.k, cfg.alpha);
+  spdlog::info("node {} listening on udp {} and http {}:{} (k={}, alpha={})", cfg.self.to_hex(),
+               node.port->local_endpoint().to_string(), opts.dht.bind, frontend->port(), cfg.k,
+               cfg.alpha);
+  for (const auto& s : *own) spdlog::info("own backend {}: probing, then announcing", s.to_string());
   if (neighbours->empty())
     spdlog::info("no --neighbours: starting a new network; others join through this node");
   else
@@ -52,6 +165,8 @@ int run_node(const node_options& opts) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  frontend->stop();
+  gw.stop();
   node.stop();
   return exit_ok;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// `sova-dc node`: join or start a network and serve it until SIGINT/SIGTERM.
+// `sova-dc node`: join or start a network, announce this node's backends, serve the
+// HTTP API, until SIGINT/SIGTERM.
 
 #include <CLI/CLI.hpp>
 
@@ -11,6 +12,18 @@ struct node_options {
   std::uint16_t port = 5678;
   dht_flags dht;
   std::string log_level = "info";
+  std::string services;  // "asr/cpu/host:port,tts/gpu/host:port"
+  bool allow_loopback = false;
+  std::uint16_t http_port = 5600;
+  std::size_t max_body = 32 * 1024 * 1024;
+  std::size_t max_connections = 1024;
+  std::size_t http_threads = 1;
+  std::uint32_t attempts = 3;
+  double request_timeout_s = 120;
+  double attempt_timeout_s = 60;
+  double announce_interval_s = 30;
+  double probe_timeout_s = 5;
+  double directory_refresh_s = 30;
 };
 
 CLI::App* add_node_command(CLI::App& app, node_options& opts);

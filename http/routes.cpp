@@ -1,1 +1,306 @@
-// placeholder: being written this session
+#include "http/routes.hpp"
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "http/multipart.hpp"
+
+namespace sova::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+// ---- shared ----
+
+/// `s` as it may appear in an error message: printable ASCII kept, every other byte
+/// percent-encoded (error_response copies bytes as they are, and the body must stay
+/// valid UTF-8), and cut after `limit` bytes so a hostile request cannot grow the reply.
+std::string shown(std::string_view s, std::size_t limit = 64) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && i < limit; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '%') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    }
+  }
+  if (s.size() > limit) out += "...";
+  return out;
+}
+
+// ---- routes ----
+
+struct served_path {
+  std::string_view path;
+  route_kind kind;
+};
+
+constexpr std::array<served_path, 6> served_paths{{
+    {"/asr", route_kind::asr},
+    {"/asr/", route_kind::asr},
+    {"/synthesize", route_kind::tts},
+    {"/synthesize/", route_kind::tts},
+    {"/healthz", route_kind::healthz},
+    {"/status", route_kind::status},
+}};
+
+constexpr std::string_view served_list =
+    "POST /asr, POST /synthesize, GET /healthz, GET /status";
+
+std::optional<route_kind> kind_of(std::string_view path) {
+  for (const auto& p : served_paths)
+    if (p.path == path) return p.kind;
+  return std::nullopt;
+}
+
+bool takes_body(route_kind kind) { return kind == route_kind::asr || kind == route_kind::tts; }
+
+/// The value of the Allow header of `kind`'s paths.
+std::string_view allowed_methods(route_kind kind) {
+  return takes_body(kind) ? "POST" : "GET, HEAD";
+}
+
+/// Methods are case-sensitive (RFC 9110), so "post" is not POST.
+bool method_allowed(route_kind kind, std::string_view method) {
+  if (takes_body(kind)) return method == "POST";
+  return method == "GET" || method == "HEAD";
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// Form-style decoding of one query component: `+` is a space, `%XY` a byte; a `%` not
+/// followed by two hex digits stays as it is.
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+    int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+    if (s[i] == '%' && hi >= 0 && lo >= 0) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+bool valid_backend(std::string_view b) { return b == "cpu" || b == "gpu" || b == "any"; }
+
+/// Reads `backend=` from the query into `r`; other parameters are ignored, and when
+/// backend is given more than once every value must be valid and the last one counts.
+std::optional<response> read_query(std::string_view query, route& r) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = param.find('=');
+    if (percent_decode(param.substr(0, eq)) != "backend") continue;
+    auto value = eq == std::string_view::npos ? "" : percent_decode(param.substr(eq + 1));
+    if (!valid_backend(value))
+      return error_response(400, "bad_request",
+                            "backend '" + shown(value) + "' is not one of cpu, gpu, any");
+    r.backend = std::move(value);
+  }
+  return std::nullopt;
+}
+
+std::optional<route> refuse(response* error, response reply) {
+  if (error) *error = std::move(reply);
+  return std::nullopt;
+}
+
+// ---- TTS body ----
+
+enum class json_kind { absent, null, boolean, number, string, object, array };
+
+std::string_view kind_name(json_kind k) {
+  switch (k) {
+    case json_kind::absent: return "nothing";
+    case json_kind::null: return "null";
+    case json_kind::boolean: return "a boolean";
+    case json_kind::number: return "a number";
+    case json_kind::string: return "a string";
+    case json_kind::object: return "an object";
+    case json_kind::array: return "an array";
+  }
+  return "?";
+}
+
+/// The top-level fields a TTS body is checked for, and the kind each must have. Others
+/// pass unchecked: the backend decides about them.
+struct tts_field {
+  std::string_view name;
+  json_kind wanted;
+  bool required;
+};
+
+constexpr std::array<tts_field, 5> tts_fields{{
+    {"text", json_kind::string, true},
+    {"voice", json_kind::string, false},
+    {"rate", json_kind::number, false},
+    {"pitch", json_kind::number, false},
+    {"volume", json_kind::number, false},
+}};
+
+/// Notes the kind of each of `tts_fields` at the top level, without building a DOM: a
+/// body of 32 MiB of `[` or of small numbers costs no memory beyond the parser's bit per
+/// nesting level. Stops at the first sign that the root is not an object.
+class tts_scanner : public nlohmann::json_sax<json> {
+public:
+  std::array<json_kind, tts_fields.size()> kinds{};  // all absent
+  bool root_not_object = false;
+  std::string syntax_error;  // empty unless the body is not JSON
+
+  bool null() override { return value(json_kind::null); }
+  bool boolean(bool) override { return value(json_kind::boolean); }
+  bool number_integer(number_integer_t) override { return value(json_kind::number); }
+  bool number_unsigned(number_unsigned_t) override { return value(json_kind::number); }
+  bool number_float(number_float_t, const string_t&) override { return value(json_kind::number); }
+  bool string(string_t&) override { return value(json_kind::string); }
+  bool binary(binary_t&) override { return value(json_kind::string); }  // never from JSON text
+  bool start_object(std::size_t) override { return open(json_kind::object); }
+  bool start_array(std::size_t) override { return open(json_kind::array); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+
+  bool key(string_t& k) override {
+    if (depth_ == 1) field_ = index_of(k);
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&, const json::exception& ex) override {
+    syntax_error = "at byte " + std::to_string(position) + ": " + shown(reason(ex.what()), 200);
+    return false;
+  }
+
+private:
+  static constexpr std::size_t none = tts_fields.size();
+  std::size_t depth_ = 0;
+  std::size_t field_ = none;  // the top-level key whose value comes next, if checked
+
+  static std::size_t index_of(std::string_view k) {
+    for (std::size_t i = 0; i < tts_fields.size(); ++i)
+      if (tts_fields[i].name == k) return i;
+    return none;
+  }
+
+  /// nlohmann's message without its "[json.exception.parse_error.101] " prefix.
+  static std::string_view reason(std::string_view what) {
+    auto end = what.find("] ");
+    return end == std::string_view::npos ? what : what.substr(end + 2);
+  }
+
+  /// A value at the current depth; a later duplicate key overrides, as in a DOM.
+  bool value(json_kind k) {
+    if (depth_ == 0 && k != json_kind::object) {
+      root_not_object = true;
+      return false;
+    }
+    if (depth_ == 1 && field_ != none) kinds[field_] = k;
+    return true;
+  }
+
+  bool open(json_kind k) {
+    if (!value(k)) return false;
+    ++depth_;
+    return true;
+  }
+
+  bool close() {
+    --depth_;
+    return true;
+  }
+};
+
+response not_json(const std::string& where_and_why) {
+  return error_response(400, "bad_json", "the body is not valid JSON " + where_and_why);
+}
+
+std::optional<response> field_error(const tts_field& f, json_kind got) {
+  auto message = "\"" + std::string(f.name) + "\" must be " + std::string(kind_name(f.wanted)) +
+                 ", got " + std::string(kind_name(got));
+  if (f.name == "text")
+    return error_response(400, "missing_text",
+                          got == json_kind::absent ? "the JSON object has no \"text\" field"
+                                                   : message);
+  return error_response(400, "bad_request", message);
+}
+
+}  // namespace
+
+std::optional<route> match_route(std::string_view method, std::string_view target,
+                                 response* error) {
+  auto qmark = target.find('?');
+  auto path = target.substr(0, qmark);
+  auto kind = kind_of(path);
+  if (!kind)
+    return refuse(error, error_response(404, "not_found",
+                                        "no such path '" + shown(path) + "'; served: " +
+                                            std::string(served_list)));
+  if (!method_allowed(*kind, method)) {
+    auto allow = std::string(allowed_methods(*kind));
+    auto reply = error_response(405, "method_not_allowed",
+                                shown(method) + " is not allowed on " + std::string(path) +
+                                    "; allowed: " + allow);
+    reply.headers.emplace_back("Allow", allow);
+    return refuse(error, std::move(reply));
+  }
+  route r;
+  r.kind = *kind;
+  if (takes_body(*kind) && qmark != std::string_view::npos)
+    if (auto bad = read_query(target.substr(qmark + 1), r)) return refuse(error, std::move(*bad));
+  return r;
+}
+
+std::optional<response> check_asr_body(std::string_view content_type, std::string_view body) {
+  auto boundary = multipart_boundary(content_type);
+  if (!boundary)
+    return error_response(400, "bad_request",
+                          "expected a multipart/form-data form (with a boundary) holding an "
+                          "audio_blob file field; got Content-Type '" +
+                              shown(content_type) + "'");
+  // An empty body is an empty form, which RFC 2046 cannot spell: say what it lacks.
+  if (body.empty())
+    return error_response(400, "no_audio", "the form is empty; it needs an audio_blob file field");
+  std::string reason;
+  auto parts = parse_multipart(body, *boundary, &reason);
+  if (!parts)
+    return error_response(400, "bad_request", "malformed multipart/form-data body: " + reason);
+  for (const auto& p : *parts)
+    if (std::string_view(p.name).substr(0, 10) == "audio_blob") return std::nullopt;
+  return error_response(400, "no_audio", "the form has no field whose name starts with audio_blob");
+}
+
+std::optional<response> check_tts_body(std::string_view body) {
+  // nlohmann's lexer takes a NUL for the end of input and would ignore what follows it;
+  // JSON allows no NUL anywhere (strings must escape it). Bytes count from 1, as nlohmann's do.
+  if (auto nul = body.find('\0'); nul != std::string_view::npos)
+    return not_json("at byte " + std::to_string(nul + 1) + ": a NUL byte");
+  tts_scanner scan;
+  json::sax_parse(body.data(), body.data() + body.size(), &scan);
+  if (scan.root_not_object)
+    return error_response(400, "bad_json", "the body must be a JSON object");
+  if (!scan.syntax_error.empty()) return not_json(scan.syntax_error);
+  for (std::size_t i = 0; i < tts_fields.size(); ++i) {
+    const auto& f = tts_fields[i];
+    auto got = scan.kinds[i];
+    if (got != f.wanted && (f.required || got != json_kind::absent)) return field_error(f, got);
+  }
+  return std::nullopt;
+}
+
+}  // namespace sova::http

@@ -1,3 +1,432 @@
-// placeholder: being written this session
+// Deterministic tests of the backend forwarder: a fake http_send records each exchange
+// and the test completes it when it wants, so attempts, the circuit breaker's pause and
+// latencies all run on the test coordinator's simulated clock. No sockets.
 #define CAF_SUITE backend_forwarder
 #include "caf/test/dsl.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/backend_forwarder.hpp"
+#include "sim_network.hpp"
+
+using namespace sova;
+using namespace std::chrono_literals;
+using actors::breaker_state;
+using actors::forward_outcome;
+using actors::forward_request;
+using actors::forward_status;
+
+namespace {
+
+/// One exchange the forwarder handed to the HTTP client.
+struct exchange {
+  net::service_record backend;
+  http::client_request req;
+  http::client_callback done;
+};
+using exchanges = std::shared_ptr<std::vector<exchange>>;
+using reports = std::shared_ptr<std::vector<actors::backend_health>>;
+
+/// Stands in for the pool: records the health reports, answers nothing else.
+actors::backend_pool_actor::behavior_type recording_pool(actors::backend_pool_actor::pointer,
+                                                         reports log) {
+  return {
+      [](actors::forwarders_atom, const actors::service_records&) {
+        return actors::backend_views{};
+      },
+      [](actors::health_atom) { return actors::backend_healths{}; },
+      [log](actors::health_atom, const actors::backend_health& h) { log->push_back(h); },
+      [](actors::tick_atom) {},
+  };
+}
+
+http::client_result reply(unsigned status, std::string content_type, std::string body) {
+  http::client_result r{true, http::client_errc::protocol, "", {}};
+  r.response.status = status;
+  r.response.headers = {{"Connection", "keep-alive"}, {"Content-Type", std::move(content_type)}};
+  r.response.body = std::move(body);
+  return r;
+}
+
+http::client_result json_reply(std::string body = R"({"text":"ok"})") {
+  return reply(200, "application/json", std::move(body));
+}
+
+http::client_result transport_error(http::client_errc e, std::string message) {
+  return {false, e, std::move(message), {}};
+}
+
+http::client_result refused_connection() {
+  return transport_error(http::client_errc::connect_failed, "connection refused");
+}
+
+forward_request asr_request() {
+  forward_request req;
+  req.service = "asr";
+  req.content_type = "multipart/form-data; boundary=xYz";
+  req.body = "--xYz\r\nContent-Disposition: form-data; name=\"audio_blob\"\r\n\r\n"
+             "RIFF\x01\x02\r\n--xYz--\r\n";
+  return req;
+}
+
+struct fixture : test_coordinator_fixture<> {
+  net::service_record backend = *net::parse_service_record("asr/cpu/192.0.2.7:8888");
+  exchanges sent = std::make_shared<std::vector<exchange>>();
+  reports reported = std::make_shared<std::vector<actors::backend_health>>();
+  actors::backend_pool_actor pool = sys.spawn(recording_pool, reported);
+  actors::backend_forwarder_actor fwd;
+
+  void start(actors::forwarder_config cfg = {}) {
+    auto log = sent;
+    actors::http_send fake = [log](const net::service_record& b, http::client_request req,
+                                   http::client_callback done) {
+      log->push_back(exchange{b, std::move(req), std::move(done)});
+    };
+    fwd = actors::spawn_backend_forwarder(sys, cfg, backend, fake, pool);
+  }
+
+  sim::answer<forward_outcome> forward(forward_request req = asr_request()) {
+    auto a = sim::ask<forward_outcome>(sys, fwd, actors::forward_atom::value, std::move(req));
+    sched.run();
+    return a;
+  }
+
+  /// The HTTP client finishes exchange `i` (on "its" thread: the test's).
+  void complete(std::size_t i, http::client_result r) {
+    CAF_REQUIRE_LESS(i, sent->size());
+    (*sent)[i].done(std::move(r));
+    sched.run();
+  }
+
+  template <class T>
+  T value(const sim::answer<T>& a) {
+    CAF_REQUIRE(sim::ready(a));
+    CAF_REQUIRE(**a);
+    return ***a;
+  }
+
+  /// One attempt sent and completed with `r`.
+  forward_outcome attempt(http::client_result r) {
+    auto a = forward();
+    complete(sent->size() - 1, std::move(r));
+    return value(a);
+  }
+
+  actors::backend_health health() {
+    auto a = sim::ask<actors::backend_health>(sys, fwd, actors::health_atom::value);
+    sched.run();
+    return value(a);
+  }
+
+  /// Fails `n` attempts in a row (the breaker may open on the last).
+  void fail(int n) {
+    for (int i = 0; i < n; ++i)
+      CAF_CHECK_EQUAL(attempt(refused_connection()).status, forward_status::failed);
+  }
+};
+
+actors::forwarder_config breaker(std::uint32_t failures, caf::timespan pause = 5s) {
+  actors::forwarder_config cfg;
+  cfg.breaker_failures = failures;
+  cfg.breaker_pause = pause;
+  return cfg;
+}
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(backend_forwarder_tests, fixture)
+
+CAF_TEST(a_served_reply_is_passed_on_byte_for_byte) {
+  start();
+  std::string body = "{\"text\": \"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\",\n"
+                     "  \"words\": [1, 2.5e3, null]}\n";
+  auto a = forward();
+  CAF_REQUIRE_EQUAL(sent->size(), 1u);
+  CAF_CHECK_EQUAL((*sent)[0].backend, backend);
+  CAF_CHECK(!sim::ready(a));  // nothing answered before the backend did
+  complete(0, reply(200, "application/json; charset=utf-8", body));
+  auto out = value(a);
+  CAF_CHECK_EQUAL(out.status, forward_status::served);
+  CAF_CHECK_EQUAL(out.http_status, 200u);
+  CAF_CHECK_EQUAL(out.content_type, "application/json; charset=utf-8");
+  CAF_CHECK_EQUAL(out.body, body);
+  CAF_CHECK_EQUAL(out.reason, "");
+  CAF_CHECK_EQUAL(health().served, 1u);
+}
+
+CAF_TEST(an_asr_request_keeps_the_clients_content_type_and_body) {
+  start();
+  auto req = asr_request();
+  req.timeout = 1500ms;
+  forward(req);
+  CAF_REQUIRE_EQUAL(sent->size(), 1u);
+  const auto& out = (*sent)[0].req;
+  CAF_CHECK_EQUAL(out.method, "POST");
+  CAF_CHECK_EQUAL(out.target, "/asr");
+  CAF_CHECK_EQUAL(out.content_type, "multipart/form-data; boundary=xYz");
+  CAF_CHECK_EQUAL(out.body, req.body);
+  CAF_CHECK(out.follow_redirect);
+  CAF_CHECK_EQUAL(out.timeout.count(), 1500);
+}
+
+CAF_TEST(a_tts_request_posts_json_to_synthesize) {
+  start();
+  forward_request req;
+  req.service = "tts";
+  req.content_type = "text/plain";  // whatever the client said: the backend takes JSON
+  req.body = R"({"voice":"Natasha","text":"Привет"})";
+  req.timeout = 20s;
+  forward(req);
+  CAF_REQUIRE_EQUAL(sent->size(), 1u);
+  const auto& out = (*sent)[0].req;
+  CAF_CHECK_EQUAL(out.method, "POST");
+  CAF_CHECK_EQUAL(out.target, "/synthesize/");
+  CAF_CHECK_EQUAL(out.content_type, "application/json");
+  CAF_CHECK_EQUAL(out.body, req.body);
+  CAF_CHECK(out.follow_redirect);
+  CAF_CHECK_EQUAL(out.timeout.count(), 20000);
+  // A budget under a millisecond is rounded up, not down to nothing.
+  req.timeout = 250us;
+  CAF_CHECK_EQUAL(actors::make_backend_request(req).timeout.count(), 1);
+}
+
+CAF_TEST(every_kind_of_failure_fails_the_attempt) {
+  start(breaker(100));
+  struct failure {
+    http::client_result result;
+    std::string reason;
+  };
+  std::vector<failure> failures{
+      {refused_connection(), "connect_failed: connection refused"},
+      {transport_error(http::client_errc::timeout, "no answer in 30000 ms"),
+       "timeout: no answer in 30000 ms"},
+      {transport_error(http::client_errc::protocol, "end of stream"), "protocol: end of stream"},
+      {reply(503, "application/json", R"({"error":"busy"})"), "status 503"},
+      {reply(200, "text/html", "<html>oops</html>"),
+       "backend answered 200 with a body that is not JSON"},
+      {reply(302, "text/plain", ""), "status 302"},
+  };
+  for (auto& f : failures) {
+    auto expected_status = f.result.ok ? f.result.response.status : 0u;
+    auto out = attempt(f.result);
+    CAF_CHECK_EQUAL(out.status, forward_status::failed);
+    CAF_CHECK_EQUAL(out.reason, f.reason);
+    CAF_CHECK_EQUAL(out.http_status, expected_status);
+  }
+  auto h = health();
+  CAF_CHECK_EQUAL(h.failed, failures.size());
+  CAF_CHECK_EQUAL(h.consecutive_failures, failures.size());
+  CAF_CHECK_EQUAL(h.served, 0u);
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);
+}
+
+CAF_TEST(client_errors_are_served_as_they_are) {
+  start();
+  auto bad = attempt(reply(400, "application/json", R"({"error":"no audio_blob"})"));
+  CAF_CHECK_EQUAL(bad.status, forward_status::served);
+  CAF_CHECK_EQUAL(bad.http_status, 400u);
+  CAF_CHECK_EQUAL(bad.body, R"({"error":"no audio_blob"})");
+  auto missing = attempt(reply(404, "text/plain", "not found"));  // not JSON: still served
+  CAF_CHECK_EQUAL(missing.status, forward_status::served);
+  CAF_CHECK_EQUAL(missing.content_type, "text/plain");
+  CAF_CHECK_EQUAL(missing.body, "not found");
+  auto h = health();
+  CAF_CHECK_EQUAL(h.served, 2u);
+  CAF_CHECK_EQUAL(h.failed, 0u);
+}
+
+CAF_TEST(a_served_attempt_resets_the_failure_count) {
+  start(breaker(3));
+  fail(2);
+  CAF_CHECK_EQUAL(health().consecutive_failures, 2u);
+  CAF_CHECK_EQUAL(attempt(json_reply()).status, forward_status::served);
+  CAF_CHECK_EQUAL(health().consecutive_failures, 0u);
+  fail(2);
+  CAF_CHECK_EQUAL(attempt(reply(422, "application/json", "{}")).status, forward_status::served);
+  fail(2);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);  // never three in a row
+  CAF_CHECK_EQUAL(h.failed, 6u);
+  fail(1);
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::open);
+}
+
+CAF_TEST(the_breaker_opens_after_consecutive_failures_and_refuses_without_sending) {
+  start(breaker(3));
+  fail(2);
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::closed);
+  fail(1);
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::open);
+  CAF_REQUIRE_EQUAL(sent->size(), 3u);
+  for (int i = 0; i < 5; ++i) {
+    auto a = forward();
+    auto out = value(a);  // answered at once, no exchange completed
+    CAF_CHECK_EQUAL(out.status, forward_status::refused);
+    CAF_CHECK_EQUAL(out.reason, "circuit breaker open");
+  }
+  CAF_CHECK_EQUAL(sent->size(), 3u);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.refused, 5u);
+  CAF_CHECK_EQUAL(h.in_flight, 0u);
+  CAF_CHECK_EQUAL(h.consecutive_failures, 3u);
+}
+
+CAF_TEST(after_the_pause_exactly_one_probe_goes_through) {
+  start(breaker(2, 5s));
+  fail(2);
+  sched.advance_time(4s);
+  sched.run();
+  CAF_CHECK_EQUAL(value(forward()).status, forward_status::refused);  // still pausing
+  sched.advance_time(1s);
+  sched.run();
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::half_open);
+  auto probe = forward();
+  auto second = forward();
+  auto third = forward();
+  CAF_CHECK_EQUAL(sent->size(), 3u);  // two failures, then the probe only
+  CAF_CHECK(!sim::ready(probe));
+  CAF_CHECK_EQUAL(value(second).status, forward_status::refused);
+  CAF_CHECK_EQUAL(value(third).status, forward_status::refused);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.in_flight, 1u);
+  CAF_CHECK_EQUAL(h.refused, 3u);
+}
+
+CAF_TEST(a_served_probe_closes_the_breaker) {
+  start(breaker(2, 5s));
+  fail(2);
+  sched.advance_time(5s);
+  sched.run();
+  auto probe = forward();
+  complete(2, json_reply());
+  CAF_CHECK_EQUAL(value(probe).status, forward_status::served);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);
+  CAF_CHECK_EQUAL(h.consecutive_failures, 0u);
+  // Requests flow again, several at a time.
+  forward();
+  forward();
+  CAF_CHECK_EQUAL(sent->size(), 5u);
+  CAF_CHECK_EQUAL(health().in_flight, 2u);
+}
+
+CAF_TEST(a_failed_probe_reopens_the_breaker_for_a_new_pause) {
+  start(breaker(2, 5s));
+  fail(2);
+  sched.advance_time(5s);
+  sched.run();
+  auto probe = forward();
+  sched.advance_time(3s);  // the probe takes a while: the new pause starts when it fails
+  complete(2, transport_error(http::client_errc::timeout, "no answer"));
+  CAF_CHECK_EQUAL(value(probe).status, forward_status::failed);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::open);
+  CAF_CHECK_EQUAL(h.consecutive_failures, 3u);
+  CAF_CHECK_EQUAL(value(forward()).status, forward_status::refused);
+  sched.advance_time(4999ms);
+  sched.run();
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::open);
+  sched.advance_time(1ms);
+  sched.run();
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::half_open);
+  forward();
+  CAF_CHECK_EQUAL(sent->size(), 4u);  // the second probe
+}
+
+CAF_TEST(late_results_count_but_do_not_move_an_open_breaker) {
+  start(breaker(2, 5s));
+  auto a = forward();
+  auto b = forward();
+  auto c = forward();
+  auto d = forward();
+  complete(0, refused_connection());
+  complete(1, refused_connection());
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::open);
+  complete(2, json_reply());  // sent before the breaker opened
+  complete(3, refused_connection());
+  CAF_CHECK_EQUAL(value(c).status, forward_status::served);
+  CAF_CHECK_EQUAL(value(d).status, forward_status::failed);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::open);  // only a probe decides
+  CAF_CHECK_EQUAL(h.served, 1u);
+  CAF_CHECK_EQUAL(h.failed, 3u);
+  CAF_CHECK_EQUAL(h.consecutive_failures, 1u);
+  CAF_CHECK_EQUAL(h.in_flight, 0u);
+  // One pause, one half-open: the late failure scheduled no second timer.
+  CAF_CHECK_EQUAL(sched.advance_time(5s), 1u);
+  sched.run();
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::half_open);
+}
+
+CAF_TEST(latency_comes_from_the_actor_clock_and_feeds_the_average) {
+  actors::forwarder_config cfg;
+  cfg.ewma_weight = 0.5;
+  start(cfg);
+  auto a = forward();
+  auto b = forward();
+  auto c = forward();
+  CAF_CHECK_EQUAL(health().in_flight, 3u);
+  sched.advance_time(100ms);
+  complete(0, json_reply());
+  CAF_CHECK_EQUAL(value(a).latency, caf::timespan{100ms});
+  auto h = health();
+  CAF_CHECK_EQUAL(h.latency_ms, 100.0);  // the first sample sets it
+  CAF_CHECK_EQUAL(h.in_flight, 2u);
+  sched.advance_time(100ms);
+  complete(1, json_reply());
+  CAF_CHECK_EQUAL(value(b).latency, caf::timespan{200ms});
+  CAF_CHECK_EQUAL(health().latency_ms, 150.0);  // 0.5 * 200 + 0.5 * 100
+  sched.advance_time(700ms);
+  complete(2, reply(500, "text/plain", "boom"));
+  CAF_CHECK_EQUAL(value(c).latency, caf::timespan{900ms});  // measured for failures too
+  h = health();
+  CAF_CHECK_EQUAL(h.latency_ms, 150.0);  // but only served attempts are averaged
+  CAF_CHECK_EQUAL(h.in_flight, 0u);
+}
+
+CAF_TEST(every_health_change_is_reported_to_the_pool) {
+  start(breaker(1, 5s));
+  sched.run();
+  CAF_CHECK(reported->empty());  // nothing happened yet
+  auto a = forward();
+  CAF_REQUIRE_EQUAL(reported->size(), 1u);
+  CAF_CHECK_EQUAL(reported->back().backend, backend);
+  CAF_CHECK_EQUAL(reported->back().in_flight, 1u);
+  complete(0, refused_connection());  // completion and breaker change in one report
+  CAF_REQUIRE_EQUAL(reported->size(), 2u);
+  CAF_CHECK_EQUAL(reported->back().in_flight, 0u);
+  CAF_CHECK_EQUAL(reported->back().failed, 1u);
+  CAF_CHECK_EQUAL(reported->back().breaker, breaker_state::open);
+  forward();  // refused
+  CAF_REQUIRE_EQUAL(reported->size(), 3u);
+  CAF_CHECK_EQUAL(reported->back().refused, 1u);
+  sched.advance_time(5s);
+  sched.run();
+  CAF_REQUIRE_EQUAL(reported->size(), 4u);
+  CAF_CHECK_EQUAL(reported->back().breaker, breaker_state::half_open);
+  forward();
+  complete(1, json_reply());
+  CAF_REQUIRE_EQUAL(reported->size(), 6u);
+  CAF_CHECK_EQUAL(reported->back().breaker, breaker_state::closed);
+  CAF_CHECK_EQUAL(reported->back().served, 1u);
+}
+
+CAF_TEST(the_forwarder_ends_with_its_pool_and_fails_what_is_in_flight) {
+  start();
+  auto a = forward();
+  CAF_REQUIRE_EQUAL(sent->size(), 1u);
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  sched.run();
+  auto out = value(a);
+  CAF_CHECK_EQUAL(out.status, forward_status::failed);
+  CAF_CHECK_EQUAL(out.reason, "forwarder stopped");
+  auto h = sim::ask<actors::backend_health>(sys, fwd, actors::health_atom::value);
+  sched.run();
+  CAF_REQUIRE(sim::ready(h));
+  CAF_CHECK(!h->value());  // the forwarder is gone
+  complete(0, json_reply());  // the late callback is harmless
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,3 +1,387 @@
-// placeholder: being written this session
+// The service announcer. Deterministic part: over a simulated network with a scripted
+// probe, live backends become findable from other nodes, dead ones never are, records are
+// refreshed every interval, a backend that dies expires from the network and one that
+// comes back returns, and a probe still out is not started twice. Real-HTTP part: the
+// probe's requests against an http::server on 127.0.0.1, and a closed port.
 #define CAF_SUITE service_announcer
 #include "caf/test/dsl.hpp"
+
+#include <algorithm>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/service_announcer.hpp"
+#include "http/multipart.hpp"
+#include "http/server.hpp"
+#include "sim_network.hpp"
+
+using namespace sova;
+using namespace std::chrono_literals;
+using actors::own_services;
+using actors::strings;
+
+namespace {
+
+using done_fn = std::function<void(bool, std::string)>;
+
+/// Backends whose answers the test scripts. All calls happen on the test thread.
+struct fake_backends {
+  std::set<std::string> alive;  // by record text; others answer dead
+  std::set<std::string> held;   // these do not answer until released
+  std::vector<std::pair<std::string, done_fn>> waiting;
+  std::map<std::string, int> probes;  // probes started, by record text
+
+  static inline const std::string refused = "connect_failed: connection refused (fake)";
+
+  void answer(const std::string& name, const done_fn& done) {
+    bool up = alive.count(name) > 0;
+    done(up, up ? std::string{} : refused);
+  }
+
+  /// Answers the held-back probes of `name` with its current state.
+  void release(const std::string& name) {
+    held.erase(name);
+    auto still = decltype(waiting){};
+    for (auto& [n, done] : waiting)
+      if (n == name)
+        answer(n, done);
+      else
+        still.emplace_back(n, std::move(done));
+    waiting = std::move(still);
+  }
+};
+
+actors::backend_probe fake_probe(std::shared_ptr<fake_backends> fake) {
+  return [fake](const net::service_record& rec, done_fn done) {
+    auto name = rec.to_string();
+    ++fake->probes[name];
+    if (fake->held.count(name) > 0)
+      fake->waiting.emplace_back(name, std::move(done));
+    else
+      fake->answer(name, done);
+  };
+}
+
+net::service_record record(const std::string& text) {
+  auto r = net::parse_service_record(text);
+  CAF_REQUIRE(r);
+  return *r;
+}
+
+const std::string asr_a = "asr/cpu/192.0.2.10:8888";
+const std::string asr_b = "asr/cpu/192.0.2.20:8888";
+const std::string tts_a = "tts/gpu/192.0.2.11:8899";
+
+struct fixture : test_coordinator_fixture<> {
+  sim::sim_network net{sys, 11};
+  std::shared_ptr<fake_backends> fake = std::make_shared<fake_backends>();
+  actors::announcer_config cfg;
+  actors::service_announcer_actor ann;
+
+  fixture() { cfg.interval = 30s; }
+
+  ~fixture() {
+    if (ann) caf::anon_send_exit(ann, caf::exit_reason::user_shutdown);
+    fake->waiting.clear();  // they hold the announcer
+  }
+
+  template <class T>
+  T await(const sim::answer<T>& a, caf::timespan limit = 120s) {
+    CAF_REQUIRE(sim::drive(sched, [&] { return sim::ready(a); }, limit));
+    CAF_REQUIRE(**a);
+    return ***a;
+  }
+
+  /// Six nodes in a chain; the announcer of `own` sits on node 0.
+  void start(const std::vector<std::string>& own, actors::dht_config base = {}) {
+    for (std::size_t i = 0; i < 6; ++i) {
+      net.add_node(net.make_config(base));
+      if (i == 0) continue;
+      std::vector<net::endpoint> via{net.endpoint_of(i - 1)};
+      await(sim::ask<std::uint32_t>(sys, net.node(i).dht, actors::bootstrap_atom::value, via));
+    }
+    std::vector<net::service_record> recs;
+    for (const auto& s : own) recs.push_back(record(s));
+    ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(0).dht, fake_probe(fake));
+    sched.run();
+  }
+
+  /// The announcer answers at once: no simulated time passes (safe inside a drive predicate).
+  own_services services() {
+    auto a = sim::ask<own_services>(sys, ann, actors::services_atom::value);
+    sched.run();
+    CAF_REQUIRE(sim::ready(a) && *a);
+    return ***a;
+  }
+
+  actors::own_service service(const std::string& name) {
+    for (auto& s : services())
+      if (s.backend.to_string() == name) return s;
+    CAF_FAIL("no own service " << name);
+  }
+
+  /// What a dht get from node `from` finds under `key_text`, sorted.
+  strings get(std::size_t from, const std::string& key_text) {
+    auto r = await(sim::ask<actors::lookup_result>(sys, net.node(from).dht,
+                                                   actors::dht_get_atom::value,
+                                                   net::node_id::digest(key_text)));
+    std::sort(r.values.begin(), r.values.end());
+    return r.values;
+  }
+
+  /// Lets `d` of simulated time pass, firing every timer on the way.
+  void pass(caf::timespan d) { sim::drive(sched, [] { return false; }, d); }
+
+  /// Runs announcement rounds until `name` has been announced `n` times in all.
+  void until_announced(const std::string& name, std::uint64_t n) {
+    CAF_REQUIRE(sim::drive(sched, [&] { return service(name).announcements >= n; },
+                           cfg.interval * 4));
+  }
+};
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(service_announcer_tests, fixture)
+
+CAF_TEST(live_backends_are_found_from_another_node) {
+  fake->alive = {asr_a, tts_a};
+  start({asr_a, tts_a});
+  until_announced(asr_a, 1);
+  until_announced(tts_a, 1);
+  CAF_CHECK_EQUAL(get(5, "asr/cpu"), strings{asr_a});
+  CAF_CHECK_EQUAL(get(3, "tts/gpu"), strings{tts_a});
+  CAF_CHECK(get(5, "asr/gpu").empty());
+}
+
+CAF_TEST(a_dead_backend_is_never_stored) {
+  fake->alive = {asr_a};
+  start({asr_a, asr_b});
+  pass(cfg.interval * 3);
+  CAF_CHECK_EQUAL(get(4, "asr/cpu"), strings{asr_a});
+  auto dead = service(asr_b);
+  CAF_CHECK(!dead.alive);
+  CAF_CHECK_EQUAL(dead.announcements, 0u);
+  CAF_CHECK_EQUAL(dead.last_error, fake_backends::refused);
+  CAF_CHECK_GREATER_OR_EQUAL(fake->probes[asr_b], 3);  // it is asked again every round
+}
+
+CAF_TEST(records_are_refreshed_every_interval) {
+  fake->alive = {asr_a};
+  start({asr_a});
+  CAF_CHECK_EQUAL(service(asr_a).announcements, 1u);  // at start, no time passed
+  for (std::uint64_t round = 2; round <= 5; ++round) {
+    sched.advance_time(cfg.interval);
+    sched.run();
+    CAF_CHECK_EQUAL(service(asr_a).announcements, round);
+    CAF_CHECK_EQUAL(fake->probes[asr_a], static_cast<int>(round));
+  }
+}
+
+CAF_TEST(a_backend_that_stops_answering_expires_from_the_network) {
+  actors::dht_config base;
+  base.record_ttl = 60s;
+  base.tick_interval = 10s;
+  cfg.interval = 20s;
+  fake->alive = {asr_a, asr_b};
+  start({asr_a, asr_b}, base);
+  until_announced(asr_b, 1);
+  CAF_CHECK_EQUAL(get(5, "asr/cpu"), (strings{asr_a, asr_b}));
+  fake->alive = {asr_a};  // asr_b dies
+  CAF_REQUIRE(sim::drive(sched, [&] { return !service(asr_b).alive; }, cfg.interval * 2));
+  auto announced = service(asr_b).announcements;
+  CAF_CHECK_EQUAL(service(asr_b).last_error, fake_backends::refused);
+  CAF_CHECK_EQUAL(get(5, "asr/cpu"), (strings{asr_a, asr_b}));  // its record outlives it ...
+  pass(base.record_ttl + 2 * base.tick_interval);
+  CAF_CHECK_EQUAL(get(5, "asr/cpu"), strings{asr_a});  // ... until the TTL
+  CAF_CHECK_EQUAL(get(0, "asr/cpu"), strings{asr_a});  // the announcer's node too
+  CAF_CHECK_EQUAL(service(asr_b).announcements, announced);
+  CAF_CHECK_GREATER(service(asr_a).announcements, announced);  // the live one goes on
+}
+
+CAF_TEST(a_backend_that_comes_back_is_announced_again) {
+  fake->alive = {asr_a};
+  start({asr_a});
+  fake->alive.clear();
+  CAF_REQUIRE(sim::drive(sched, [&] { return !service(asr_a).alive; }, cfg.interval * 2));
+  auto before = service(asr_a).announcements;
+  pass(cfg.interval * 2);
+  CAF_CHECK_EQUAL(service(asr_a).announcements, before);  // not announced while dead
+  fake->alive = {asr_a};
+  until_announced(asr_a, before + 1);
+  auto back = service(asr_a);
+  CAF_CHECK(back.alive);
+  CAF_CHECK(back.last_error.empty());
+  CAF_CHECK_EQUAL(get(2, "asr/cpu"), strings{asr_a});
+}
+
+CAF_TEST(a_probe_still_out_is_not_started_again) {
+  fake->alive = {asr_a, tts_a};
+  fake->held = {asr_a};
+  start({asr_a, tts_a});
+  pass(cfg.interval * 3 + 1s);  // three more rounds
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 1);
+  CAF_CHECK_EQUAL(fake->probes[tts_a], 4);
+  CAF_CHECK_EQUAL(service(asr_a).announcements, 0u);
+  fake->release(asr_a);  // the late answer: alive
+  sched.run();
+  CAF_CHECK_EQUAL(service(asr_a).announcements, 1u);
+  CAF_CHECK_EQUAL(get(4, "asr/cpu"), strings{asr_a});
+  pass(cfg.interval);
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 2);  // probed again once it answered
+}
+
+CAF_TEST(services_reports_each_backend_in_services_order) {
+  fake->alive = {tts_a, asr_b};
+  start({tts_a, asr_a, asr_b});
+  pass(cfg.interval);  // two rounds
+  auto all = services();
+  CAF_REQUIRE_EQUAL(all.size(), 3u);
+  CAF_CHECK_EQUAL(all[0].backend, record(tts_a));
+  CAF_CHECK_EQUAL(all[1].backend, record(asr_a));
+  CAF_CHECK_EQUAL(all[2].backend, record(asr_b));
+  CAF_CHECK(all[0].alive && all[2].alive && !all[1].alive);
+  CAF_CHECK(all[0].last_error.empty());
+  CAF_CHECK_EQUAL(all[1].last_error, fake_backends::refused);
+  CAF_CHECK_EQUAL(all[0].announcements, 2u);
+  CAF_CHECK_EQUAL(all[1].announcements, 0u);
+  CAF_CHECK_EQUAL(all[2].announcements, 2u);
+}
+
+CAF_TEST(a_lone_node_stores_its_own_records) {
+  fake->alive = {asr_a};
+  net.add_node(net.make_config());
+  ann = actors::spawn_service_announcer(sys, cfg, {record(asr_a)}, net.node(0).dht,
+                                        fake_probe(fake));
+  sched.run();
+  CAF_CHECK_EQUAL(service(asr_a).announcements, 1u);  // stored_local counts
+  CAF_CHECK_EQUAL(get(0, "asr/cpu"), strings{asr_a});
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- the real probe over HTTP (127.0.0.1 only) ---------------------------------
+
+namespace {
+
+struct probe_outcome {
+  bool alive = false;
+  std::string error;
+};
+
+/// A server on 127.0.0.1 that records every request and answers with `status`.
+struct recording_backend {
+  std::mutex mtx;
+  std::vector<http::request> seen;
+  std::vector<http::responder> unanswered;  // kept when `answer` is false
+  unsigned status = 200;
+  bool answer = true;
+  std::shared_ptr<http::server> srv;
+
+  recording_backend() {
+    srv = http::server::start("127.0.0.1", 0, {}, [this](http::request req, http::responder r) {
+      std::lock_guard<std::mutex> guard{mtx};
+      seen.push_back(std::move(req));
+      if (!answer) {
+        unanswered.push_back(std::move(r));
+        return;
+      }
+      http::response resp;
+      resp.status = status;
+      resp.body = R"({"r": []})";
+      r(std::move(resp));
+    });
+  }
+  ~recording_backend() { srv->stop(); }
+
+  std::vector<http::request> requests() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return seen;
+  }
+};
+
+/// Runs one probe and waits for it, at most 10 s of real time.
+probe_outcome run_probe(const std::string& service, std::uint16_t port,
+                        std::chrono::milliseconds timeout = 2000ms) {
+  auto client = http::client::create({});
+  auto probe = actors::http_probe_over(client, timeout);
+  net::service_record rec{service, "cpu", "127.0.0.1", port};
+  auto result = std::make_shared<std::promise<probe_outcome>>();
+  auto fut = result->get_future();
+  probe(rec, [result](bool alive, std::string error) {
+    result->set_value(probe_outcome{alive, std::move(error)});
+  });
+  CAF_REQUIRE(fut.wait_for(10s) == std::future_status::ready);
+  auto out = fut.get();
+  client->stop();
+  return out;
+}
+
+}  // namespace
+
+CAF_TEST(http_probe_of_asr_posts_an_empty_form) {
+  recording_backend be;
+  auto out = run_probe("asr", be.srv->port());
+  CAF_CHECK(out.alive);
+  CAF_CHECK(out.error.empty());
+  auto reqs = be.requests();
+  CAF_REQUIRE_EQUAL(reqs.size(), 1u);
+  CAF_CHECK_EQUAL(reqs[0].method, "POST");
+  CAF_CHECK_EQUAL(reqs[0].target, "/asr");
+  auto ct = reqs[0].header("Content-Type");
+  CAF_CHECK_EQUAL(ct.rfind("multipart/form-data", 0), 0u);
+  auto boundary = http::multipart_boundary(ct);
+  CAF_REQUIRE(boundary);
+  CAF_CHECK_EQUAL(reqs[0].body, "--" + *boundary + "--\r\n");  // just the closing boundary
+  auto parts = http::parse_multipart(reqs[0].body, *boundary);
+  CAF_REQUIRE(parts);
+  CAF_CHECK(parts->empty());
+}
+
+CAF_TEST(http_probe_of_tts_posts_empty_text) {
+  recording_backend be;
+  auto out = run_probe("tts", be.srv->port());
+  CAF_CHECK(out.alive);
+  auto reqs = be.requests();
+  CAF_REQUIRE_EQUAL(reqs.size(), 1u);
+  CAF_CHECK_EQUAL(reqs[0].method, "POST");
+  CAF_CHECK_EQUAL(reqs[0].target, "/synthesize/");
+  CAF_CHECK_EQUAL(reqs[0].header("Content-Type"), "application/json");
+  auto body = nlohmann::json::parse(reqs[0].body, nullptr, false);
+  CAF_REQUIRE(!body.is_discarded());
+  CAF_CHECK(body == nlohmann::json({{"text", ""}}));
+}
+
+CAF_TEST(http_probe_counts_an_error_status_as_alive) {
+  recording_backend be;
+  be.status = 500;
+  auto out = run_probe("tts", be.srv->port());
+  CAF_CHECK(out.alive);
+  CAF_CHECK(out.error.empty());
+  CAF_CHECK_EQUAL(be.requests().size(), 1u);
+}
+
+CAF_TEST(http_probe_of_a_backend_that_does_not_answer_in_time_is_dead) {
+  recording_backend be;
+  be.answer = false;
+  auto out = run_probe("asr", be.srv->port(), 300ms);
+  CAF_CHECK(!out.alive);
+  CAF_CHECK_EQUAL(out.error.rfind("timeout: ", 0), 0u);
+  CAF_CHECK_EQUAL(be.requests().size(), 1u);
+}
+
+CAF_TEST(http_probe_of_a_closed_port_is_dead) {
+  std::uint16_t port = 0;
+  {
+    recording_backend gone;  // a port that was just free, closed again
+    port = gone.srv->port();
+  }
+  auto out = run_probe("asr", port);
+  CAF_CHECK(!out.alive);
+  CAF_CHECK_EQUAL(out.error.rfind("connect_failed: ", 0), 0u);
+  CAF_CHECK_NOT_EQUAL(out.error.find("127.0.0.1"), std::string::npos);
+}

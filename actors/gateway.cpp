@@ -1,0 +1,30 @@
+#include "actors/gateway.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+namespace sova::actors {
+
+gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const dht_node& node) {
+  gateway g;
+  g.client = http::client::create(cfg.client);
+  g.directory = spawn_service_directory(sys, cfg.directory, node.dht);
+  g.pool = spawn_backend_pool(sys, cfg.pool, http_send_over(g.client));
+  if (!cfg.own.empty())
+    g.announcer = spawn_service_announcer(sys, cfg.announcer, cfg.own, node.dht,
+                                          http_probe_over(g.client, cfg.probe_timeout));
+  caf::anon_send(node.timer, subscribe_atom::value, caf::actor_cast<caf::actor>(g.directory));
+  caf::anon_send(node.timer, subscribe_atom::value, caf::actor_cast<caf::actor>(g.pool));
+  return g;
+}
+
+void gateway::stop() {
+  for (auto a : {caf::actor_cast<caf::actor>(announcer), caf::actor_cast<caf::actor>(pool),
+                 caf::actor_cast<caf::actor>(directory)})
+    if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  if (client) client->stop();
+}
+
+}  // namespace sova::actors

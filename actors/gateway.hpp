@@ -1,0 +1,41 @@
+#pragma once
+// The serving half of a node beside its DHT: the directory of backends in the network,
+// the pool of forwarders to them, the announcer of this node's own backends, and the
+// HTTP client they share.
+
+#include <memory>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/backend_pool.hpp"
+#include "actors/dht_node.hpp"
+#include "actors/service_announcer.hpp"
+#include "actors/service_directory.hpp"
+#include "http/client.hpp"
+
+namespace sova::actors {
+
+struct gateway_config {
+  directory_config directory;
+  pool_config pool;
+  announcer_config announcer;
+  std::vector<service_record> own;  // --services
+  std::chrono::milliseconds probe_timeout{5000};
+  http::client::options client;
+};
+
+struct gateway {
+  std::shared_ptr<http::client> client;
+  service_directory_actor directory;
+  backend_pool_actor pool;
+  service_announcer_actor announcer;  // invalid without own services
+
+  /// Ends the actors and the client (in-flight backend calls fail with shut_down).
+  void stop();
+};
+
+/// Spawns the gateway's actors over `node`'s DHT and subscribes them to its clock.
+gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const dht_node& node);
+
+}  // namespace sova::actors

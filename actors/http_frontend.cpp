@@ -1,0 +1,123 @@
+#include "actors/http_frontend.hpp"
+
+#include <chrono>
+
+#include <caf/actor_system.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/status_report.hpp"
+#include "http/routes.hpp"
+
+namespace sova::actors {
+
+namespace {
+
+struct frontend_context {
+  caf::actor_system* sys;
+  request_config request;
+  status_sources sources;
+  std::shared_ptr<frontend_counters> counters;
+  std::string http_host;
+  std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
+};
+
+http::response healthy() {
+  http::response r;
+  r.body = R"({"status": "ok"})";
+  return r;
+}
+
+void forward(const std::shared_ptr<frontend_context>& ctx, const char* service,
+             const std::string& kind, http::request req, http::responder reply) {
+  ++ctx->counters->in_flight;
+  auto started = std::chrono::steady_clock::now();
+  client_job job{service, kind, req.header("Content-Type"), std::move(req.body)};
+  auto counters = ctx->counters;
+  auto remote = std::move(req.remote);
+  spawn_request(*ctx->sys, ctx->request, ctx->sources.directory, ctx->sources.pool,
+                std::move(job),
+                [reply, counters, started, service, remote](request_outcome o) {
+                  --counters->in_flight;
+                  auto ms = std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
+                  auto tried = fmt::format("{}", fmt::join(o.backends, ","));
+                  if (o.error_code.empty())
+                    spdlog::debug("{} {} from {}: {} via {} in {:.1f} ms ({} attempt(s))",
+                                  service, o.status, remote, o.status, tried, ms, o.attempts);
+                  else
+                    spdlog::warn("{} request from {} answered {} {} after {:.1f} ms; tried: {}",
+                                 service, remote, o.status, o.error_code, ms,
+                                 tried.empty() ? "none" : tried);
+                  http::response r;
+                  r.status = o.status;
+                  if (!o.content_type.empty()) r.content_type = std::move(o.content_type);
+                  r.body = std::move(o.body);
+                  reply(std::move(r));
+                });
+}
+
+void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
+            http::responder reply) {
+  ++ctx->counters->requests;
+  http::response error;
+  auto route = http::match_route(req.method, req.target, &error);
+  if (!route) {
+    ++ctx->counters->rejected;
+    return reply(std::move(error));
+  }
+  std::optional<http::response> bad;
+  switch (route->kind) {
+    case http::route_kind::healthz:
+      return reply(healthy());
+    case http::route_kind::status: {
+      auto sources = ctx->sources;
+      sources.http_endpoint = ctx->http_host + ":" + std::to_string(ctx->http_port.load());
+      return report_status(*ctx->sys, sources, ctx->counters, std::move(reply));
+    }
+    case http::route_kind::asr:
+      bad = http::check_asr_body(req.header("Content-Type"), req.body);
+      if (!bad) return forward(ctx, "asr", route->backend, std::move(req), std::move(reply));
+      break;
+    case http::route_kind::tts:
+      bad = http::check_tts_body(req.body);
+      if (!bad) return forward(ctx, "tts", route->backend, std::move(req), std::move(reply));
+      break;
+  }
+  ++ctx->counters->rejected;
+  reply(std::move(*bad));
+}
+
+}  // namespace
+
+std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
+                                                    const std::string& host, std::uint16_t port,
+                                                    http::server_limits limits,
+                                                    request_config request,
+                                                    status_sources sources) {
+  auto ctx = std::make_shared<frontend_context>();
+  ctx->sys = &sys;
+  ctx->request = request;
+  ctx->sources = std::move(sources);
+  ctx->counters = std::make_shared<frontend_counters>();
+  ctx->http_host = host;
+  ctx->http_port = port;
+  std::unique_ptr<http_frontend> fe{new http_frontend};
+  fe->counters_ = ctx->counters;
+  fe->server_ = http::server::start(host, port, limits,
+                                    [ctx](http::request req, http::responder reply) {
+                                      handle(ctx, std::move(req), std::move(reply));
+                                    });
+  ctx->http_port = fe->server_->port();
+  return fe;
+}
+
+http_frontend::~http_frontend() { stop(); }
+
+void http_frontend::stop() {
+  if (server_) server_->stop();
+}
+
+std::uint16_t http_frontend::port() const { return server_->port(); }
+
+}  // namespace sova::actors

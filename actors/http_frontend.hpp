@@ -1,0 +1,55 @@
+#pragma once
+// The node's HTTP API on :5600 (shared/API.md): routes and body checks answer bad
+// requests at once; each good ASR/TTS request gets a request actor, whose outcome is
+// written back; /healthz and /status are answered here. No routing logic of its own.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/interfaces.hpp"
+#include "actors/request_actor.hpp"
+#include "http/server.hpp"
+
+namespace sova::actors {
+
+/// What /status reports and where it asks.
+struct status_sources {
+  std::string node_id;       // hex
+  std::string udp_endpoint;  // "127.0.0.2:5678"
+  std::string http_endpoint;
+  std::string version;
+  routing_table_actor table;
+  service_directory_actor directory;
+  backend_pool_actor pool;
+  service_announcer_actor announcer;  // invalid when the node has no --services
+};
+
+struct frontend_counters {
+  std::atomic<std::uint64_t> in_flight{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> rejected{0};  // answered 4xx by the node itself
+};
+
+class http_frontend {
+public:
+  /// Binds host:port (0: any free port) and serves; throws std::runtime_error naming
+  /// the address when it cannot bind.
+  static std::unique_ptr<http_frontend> start(caf::actor_system& sys, const std::string& host,
+                                              std::uint16_t port, http::server_limits limits,
+                                              request_config request, status_sources sources);
+  ~http_frontend();  // stops
+  void stop();
+  std::uint16_t port() const;
+  const frontend_counters& counters() const { return *counters_; }
+
+private:
+  http_frontend() = default;
+  std::shared_ptr<http::server> server_;
+  std::shared_ptr<frontend_counters> counters_;
+};
+
+}  // namespace sova::actors

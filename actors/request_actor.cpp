@@ -1,0 +1,205 @@
+#include "actors/request_actor.hpp"
+
+#include <atomic>
+#include <random>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/backend_choice.hpp"
+#include "http/server.hpp"
+
+namespace sova::actors {
+
+namespace {
+
+struct request_state {
+  request_config cfg;
+  service_directory_actor directory;
+  backend_pool_actor pool;
+  client_job job;
+  request_done done;
+  std::mt19937_64 rng;
+  caf::actor_clock::time_point started;
+  backend_views candidates;
+  std::vector<bool> tried;
+  request_outcome out;
+  std::string last_failure;
+  bool finished = false;
+  static inline const char* name = "request";
+};
+
+// No one sends it anything: it is driven by the replies to its own requests, whose
+// timeouts carry the deadline (CAF cancels those when a reply comes, whereas a delayed
+// message would keep every finished request actor alive until its deadline).
+using self_ptr = caf::stateful_actor<request_state>*;
+
+void finish(self_ptr self, request_outcome out) {
+  auto& st = self->state;
+  if (st.finished) return;
+  st.finished = true;
+  out.attempts = st.out.attempts;
+  out.backends = std::move(st.out.backends);
+  st.done(std::move(out));
+  self->quit();
+}
+
+void fail(self_ptr self, unsigned status, const char* code, const std::string& message) {
+  auto r = http::error_response(status, code, message);
+  request_outcome out;
+  out.status = r.status;
+  out.content_type = r.content_type;
+  out.body = std::move(r.body);
+  out.error_code = code;
+  finish(self, std::move(out));
+}
+
+std::string describe_job(const client_job& job) {
+  return job.kind == "any" ? job.service : job.kind + " " + job.service;
+}
+
+std::vector<http::backend_load> loads(const backend_views& views) {
+  std::vector<http::backend_load> out;
+  out.reserve(views.size());
+  for (const auto& v : views) {
+    http::backend_load l;
+    l.healthy = v.health.breaker == breaker_state::closed;
+    l.usable = v.health.breaker != breaker_state::open;
+    l.in_flight = v.health.in_flight;
+    l.latency_ms = v.health.latency_ms;
+    out.push_back(l);
+  }
+  return out;
+}
+
+/// Nothing left to try: why, as the client's reply.
+void give_up(self_ptr self) {
+  auto& st = self->state;
+  if (st.out.attempts == 0)
+    return fail(self, 503, "no_backend",
+                "every known " + describe_job(st.job) + " backend is failing (circuit breakers open); " +
+                    "try again in a few seconds");
+  fail(self, 502, "all_failed",
+       std::to_string(st.out.attempts) + " attempt(s) on " + describe_job(st.job) +
+           " backends failed; last: " + st.last_failure);
+}
+
+void attempt(self_ptr self);
+
+/// What is left of the deadline (never below 1 ms, so that a request still times out).
+caf::timespan remaining(self_ptr self) {
+  auto& st = self->state;
+  auto left = st.cfg.deadline - (self->clock().now() - st.started);
+  return std::max(left, caf::timespan{std::chrono::milliseconds(1)});
+}
+
+/// The deadline passed, or something else broke while asking `what`.
+void on_error(self_ptr self, const caf::error& e, const std::string& what) {
+  if (e == caf::sec::request_timeout) {
+    auto secs = std::chrono::duration<double>(self->state.cfg.deadline).count();
+    return fail(self, 504, "deadline",
+                "no " + describe_job(self->state.job) + " backend answered within " +
+                    fmt::format("{:g}", secs) + " s");
+  }
+  fail(self, 503, "no_backend", what + " failed: " + describe(e));
+}
+
+void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
+  auto& st = self->state;
+  if (st.finished) return;
+  const auto& name = st.candidates[i].backend;
+  switch (o.status) {
+    case forward_status::served: {
+      request_outcome out;
+      out.status = o.http_status;
+      out.content_type = std::move(o.content_type);
+      out.body = std::move(o.body);
+      return finish(self, std::move(out));
+    }
+    case forward_status::refused:
+      spdlog::debug("{}: refused by its breaker, choosing another", name.to_string());
+      --st.out.attempts;  // nothing reached the backend
+      st.out.backends.pop_back();
+      break;
+    case forward_status::failed:
+      st.last_failure = name.to_string() + ": " + o.reason;
+      spdlog::warn("{} request: attempt {} on {} failed ({})", st.job.service, st.out.attempts,
+                   name.to_string(), o.reason);
+      break;
+  }
+  attempt(self);
+}
+
+void attempt(self_ptr self) {
+  auto& st = self->state;
+  if (st.out.attempts >= st.cfg.max_attempts) return give_up(self);
+  auto pick = http::choose_backend(loads(st.candidates), st.tried, st.rng);
+  if (!pick) return give_up(self);
+  auto i = *pick;
+  st.tried[i] = true;
+  ++st.out.attempts;
+  st.out.backends.push_back(st.candidates[i].backend.to_string());
+  auto left = remaining(self);
+  forward_request req{st.job.service, st.job.content_type, st.job.body,
+                      std::min(st.cfg.attempt_timeout, left)};
+  self->request(st.candidates[i].forwarder, left, forward_atom::value, std::move(req))
+      .then([=](forward_outcome& o) { on_outcome(self, i, std::move(o)); },
+            [=](const caf::error& e) {
+              if (e == caf::sec::request_timeout) return on_error(self, e, "");
+              forward_outcome o;
+              o.reason = "forwarder gone: " + describe(e);
+              on_outcome(self, i, std::move(o));
+            });
+}
+
+void start(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.directory, remaining(self), backends_atom::value, st.job.service, st.job.kind)
+      .then(
+          [=](service_records& records) {
+            if (records.empty())
+              return fail(self, 503, "no_backend",
+                          "no " + describe_job(self->state.job) +
+                              " backend is known in the network");
+            self->request(self->state.pool, remaining(self), forwarders_atom::value,
+                          std::move(records))
+                .then(
+                    [=](backend_views& views) {
+                      self->state.tried.assign(views.size(), false);
+                      self->state.candidates = std::move(views);
+                      attempt(self);
+                    },
+                    [=](const caf::error& e) { on_error(self, e, "asking the backend pool"); });
+          },
+          [=](const caf::error& e) {
+            on_error(self, e, "looking up " + describe_job(self->state.job) + " backends");
+          });
+}
+
+void request_behavior(self_ptr self, request_config cfg, service_directory_actor directory,
+                      backend_pool_actor pool, client_job job, request_done done) {
+  static std::atomic<std::uint64_t> counter{0};
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.directory = std::move(directory);
+  st.pool = std::move(pool);
+  st.job = std::move(job);
+  st.done = std::move(done);
+  st.rng.seed(cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
+  st.started = self->clock().now();
+  start(self);
+}
+
+}  // namespace
+
+void spawn_request(caf::actor_system& sys, const request_config& cfg,
+                   service_directory_actor directory, backend_pool_actor pool, client_job job,
+                   request_done done) {
+  sys.spawn(request_behavior, cfg, std::move(directory), std::move(pool), std::move(job),
+            std::move(done));
+}
+
+}  // namespace sova::actors

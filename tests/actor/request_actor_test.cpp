@@ -1,0 +1,363 @@
+// Deterministic tests of the request actor against a fake directory, pool and
+// forwarders: the choice of backend, retries on failure, the attempt limit, the
+// deadline, and what an open breaker means. Time is simulated.
+#define CAF_SUITE request_actor
+#include "caf/test/dsl.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/request_actor.hpp"
+#include "actors/service_directory.hpp"
+
+using namespace sova;
+using namespace std::chrono_literals;
+using actors::backend_view;
+using actors::backend_views;
+using actors::forward_outcome;
+using actors::forward_request;
+using actors::forward_status;
+using actors::request_outcome;
+using actors::service_records;
+using actors::strings;
+
+namespace {
+
+/// What a fake backend does with each attempt, and what it saw.
+struct script {
+  std::vector<forward_outcome> replies;  // one per call, the last one repeats
+  bool hang = false;                     // never answer
+  std::vector<forward_request> seen;
+  // Held, not dropped: CAF answers a dropped promise with broken_promise.
+  std::vector<caf::typed_response_promise<forward_outcome>> held;
+};
+using script_ptr = std::shared_ptr<script>;
+
+actors::backend_forwarder_actor::behavior_type
+fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
+  return {
+      [=](actors::forward_atom, forward_request& req) -> caf::result<forward_outcome> {
+        s->seen.push_back(req);
+        if (s->hang) {
+          s->held.push_back(self->make_response_promise<forward_outcome>());
+          return s->held.back();
+        }
+        auto i = std::min(s->seen.size(), s->replies.size()) - 1;
+        return s->replies[i];
+      },
+      [=](actors::health_atom) { return actors::backend_health{}; },
+      [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
+      [=](actors::half_open_atom) {},
+  };
+}
+
+struct fake_backend {
+  net::service_record rec;
+  script_ptr s = std::make_shared<script>();
+  actors::backend_health health;
+  actors::backend_forwarder_actor fwd;
+};
+using backends_ptr = std::shared_ptr<std::vector<fake_backend>>;
+
+actors::service_directory_actor::behavior_type
+fake_directory(actors::service_directory_actor::pointer, backends_ptr bs) {
+  return {
+      [=](actors::backends_atom, const std::string& service, const std::string& kind) {
+        service_records out;
+        for (const auto& key : actors::directory_keys(service, kind))
+          for (const auto& b : *bs)
+            if (b.rec.key_text() == key) out.push_back(b.rec);
+        return out;
+      },
+      [=](actors::stats_atom) { return actors::directory_stats{}; },
+      [=](actors::tick_atom) {},
+  };
+}
+
+actors::backend_pool_actor::behavior_type fake_pool(actors::backend_pool_actor::pointer,
+                                                    backends_ptr bs) {
+  return {
+      [=](actors::forwarders_atom, const service_records& records) {
+        backend_views out;
+        for (const auto& r : records)
+          for (const auto& b : *bs)
+            if (b.rec == r) out.push_back(backend_view{b.rec, b.fwd, b.health});
+        return out;
+      },
+      [=](actors::health_atom) { return actors::backend_healths{}; },
+      [=](actors::health_atom, const actors::backend_health&) {},
+      [=](actors::tick_atom) {},
+  };
+}
+
+forward_outcome served(const std::string& body, unsigned status = 200) {
+  forward_outcome o;
+  o.status = forward_status::served;
+  o.http_status = status;
+  o.content_type = "application/json; charset=utf-8";
+  o.body = body;
+  return o;
+}
+
+forward_outcome failed(const std::string& reason) {
+  forward_outcome o;
+  o.status = forward_status::failed;
+  o.reason = reason;
+  return o;
+}
+
+forward_outcome refused() {
+  forward_outcome o;
+  o.status = forward_status::refused;
+  o.reason = "circuit breaker open";
+  return o;
+}
+
+struct fixture : test_coordinator_fixture<> {
+  backends_ptr backends = std::make_shared<std::vector<fake_backend>>();
+  actors::request_config cfg;
+
+  ~fixture() {
+    // A held promise keeps its fake forwarder alive (and the fixture waits for it).
+    for (auto& b : *backends) b.s->held.clear();
+    sched.run();
+  }
+
+  /// A backend "tts/cpu/192.0.2.<n>:8899" (or asr, gpu) answering `replies` in turn.
+  fake_backend add(const std::string& text, std::vector<forward_outcome> replies) {
+    fake_backend b;
+    b.rec = *net::parse_service_record(text);
+    b.health.backend = b.rec;
+    b.s->replies = std::move(replies);
+    b.fwd = sys.spawn(fake_forwarder, b.s);
+    backends->push_back(b);
+    return b;  // a copy: the vector may grow; the script is shared
+  }
+
+  std::shared_ptr<std::optional<request_outcome>> send(const std::string& service = "tts",
+                                                       const std::string& kind = "any") {
+    auto slot = std::make_shared<std::optional<request_outcome>>();
+    auto calls = std::make_shared<int>(0);
+    auto dir = sys.spawn(fake_directory, backends);
+    auto pool = sys.spawn(fake_pool, backends);
+    actors::spawn_request(sys, cfg, dir, pool,
+                          actors::client_job{service, kind, "application/json",
+                                             R"({"text": "hi", "voice": "Natasha"})"},
+                          [slot, calls](request_outcome o) {
+                            CAF_CHECK_EQUAL(++*calls, 1);  // done runs exactly once
+                            *slot = std::move(o);
+                          });
+    sched.run();  // not the fixture's run(): that would also fire the deadline timer
+    return slot;
+  }
+
+  static std::string error_code(const request_outcome& o) {
+    auto j = nlohmann::json::parse(o.body);
+    CAF_CHECK_EQUAL(j["response_code"], 1);
+    return j["error"]["code"].get<std::string>();
+  }
+};
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(request_actor_tests, fixture)
+
+CAF_TEST(a_served_reply_is_passed_on_byte_for_byte) {
+  const std::string body = "{\"response_code\": 0,  \"response\": [ ]}\n";
+  auto b = add("tts/cpu/192.0.2.1:8899", {served(body)});
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->body, body);
+  CAF_CHECK_EQUAL((*out)->content_type, "application/json; charset=utf-8");
+  CAF_CHECK_EQUAL((*out)->error_code, "");
+  CAF_CHECK_EQUAL((*out)->attempts, 1u);
+  CAF_REQUIRE_EQUAL(b.s->seen.size(), 1u);
+  CAF_CHECK_EQUAL(b.s->seen[0].service, "tts");
+  CAF_CHECK_EQUAL(b.s->seen[0].body, R"({"text": "hi", "voice": "Natasha"})");
+  CAF_CHECK_EQUAL(b.s->seen[0].content_type, "application/json");
+}
+
+CAF_TEST(a_client_error_from_the_backend_is_passed_on_without_a_retry) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"detail": "bad voice"})", 422)});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served("{}")});
+  (*backends)[1].health.in_flight = 5;  // a is cheaper: it is asked first
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 422u);
+  CAF_CHECK_EQUAL((*out)->attempts, 1u);
+  CAF_CHECK_EQUAL(a.s->seen.size() + b.s->seen.size(), 1u);
+}
+
+CAF_TEST(a_failed_attempt_is_retried_on_another_backend) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {failed("status 503")});
+  auto b = add("tts/gpu/192.0.2.2:8899", {failed("connect_failed: refused")});
+  auto c = add("tts/cpu/192.0.2.3:8899", {served(R"({"response_code": 0})")});
+  // Whatever order P2C takes them in, the request ends served by c, each backend
+  // tried at most once.
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0})");
+  CAF_CHECK_LESS_OR_EQUAL(a.s->seen.size(), 1u);
+  CAF_CHECK_LESS_OR_EQUAL(b.s->seen.size(), 1u);
+  CAF_CHECK_EQUAL(c.s->seen.size(), 1u);
+  CAF_CHECK_EQUAL((*out)->attempts, 1u + a.s->seen.size() + b.s->seen.size());
+  CAF_CHECK_EQUAL((*out)->backends.back(), "tts/cpu/192.0.2.3:8899");
+}
+
+CAF_TEST(attempts_are_bounded) {
+  for (int i = 1; i <= 5; ++i)
+    add("asr/cpu/192.0.2." + std::to_string(i) + ":8888", {failed("status 500")});
+  cfg.max_attempts = 3;
+  auto out = send("asr");
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL(error_code(**out), "all_failed");
+  CAF_CHECK_EQUAL((*out)->attempts, 3u);
+  std::size_t calls = 0;
+  for (const auto& b : *backends) calls += b.s->seen.size();
+  CAF_CHECK_EQUAL(calls, 3u);
+  CAF_CHECK_EQUAL((*out)->backends.size(), 3u);
+  CAF_CHECK_NOT_EQUAL((*out)->body.find("status 500"), std::string::npos);  // last reason
+}
+
+CAF_TEST(when_every_backend_failed_the_reply_is_502) {
+  add("tts/cpu/192.0.2.1:8899", {failed("timeout: 60 s")});
+  add("tts/cpu/192.0.2.2:8899", {failed("protocol: end of stream")});
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL((*out)->attempts, 2u);  // each once, none twice
+}
+
+CAF_TEST(no_known_backend_is_503_naming_the_service) {
+  add("tts/cpu/192.0.2.1:8899", {served("{}")});
+  auto out = send("asr");
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 503u);
+  CAF_CHECK_EQUAL(error_code(**out), "no_backend");
+  CAF_CHECK_NOT_EQUAL((*out)->body.find("no asr backend"), std::string::npos);
+  auto gpu = send("tts", "gpu");
+  CAF_REQUIRE(gpu->has_value());
+  CAF_CHECK_EQUAL((*gpu)->status, 503u);
+  CAF_CHECK_NOT_EQUAL((*gpu)->body.find("no gpu tts backend"), std::string::npos);
+}
+
+CAF_TEST(the_backend_kind_limits_the_candidates) {
+  auto cpu = add("tts/cpu/192.0.2.1:8899", {served(R"({"cpu": 1})")});
+  auto gpu = add("tts/gpu/192.0.2.2:8899", {served(R"({"gpu": 1})")});
+  for (int i = 0; i < 5; ++i) {
+    auto out = send("tts", "gpu");
+    CAF_REQUIRE(out->has_value());
+    CAF_CHECK_EQUAL((*out)->body, R"({"gpu": 1})");
+  }
+  CAF_CHECK_EQUAL(cpu.s->seen.size(), 0u);
+  CAF_CHECK_EQUAL(gpu.s->seen.size(), 5u);
+}
+
+CAF_TEST(the_deadline_ends_a_hanging_request_with_504) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {});
+  a.s->hang = true;
+  cfg.deadline = 10s;
+  cfg.attempt_timeout = 30s;
+  auto out = send();
+  CAF_CHECK(!out->has_value());
+  sched.advance_time(9s);
+  sched.run();
+  CAF_CHECK(!out->has_value());
+  sched.advance_time(1s);
+  sched.run();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 504u);
+  CAF_CHECK_EQUAL(error_code(**out), "deadline");
+  // The attempt was bounded by what was left of the deadline, not the attempt timeout.
+  CAF_REQUIRE_EQUAL(a.s->seen.size(), 1u);
+  CAF_CHECK_EQUAL(a.s->seen[0].timeout, caf::timespan{10s});
+}
+
+CAF_TEST(each_attempt_gets_the_attempt_timeout_within_the_deadline) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {served("{}")});
+  cfg.deadline = 120s;
+  cfg.attempt_timeout = 20s;
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_REQUIRE_EQUAL(a.s->seen.size(), 1u);
+  CAF_CHECK_EQUAL(a.s->seen[0].timeout, caf::timespan{20s});
+}
+
+CAF_TEST(a_refusal_by_an_open_breaker_is_not_an_attempt) {
+  // The pool's snapshot still says closed, but the forwarder's breaker has just opened.
+  auto a = add("tts/cpu/192.0.2.1:8899", {refused()});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served("{}")});
+  a.health.in_flight = 0;
+  b.health.in_flight = 3;  // a looks cheaper: it is asked first
+  (*backends)[0].health = a.health;
+  (*backends)[1].health = b.health;
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->attempts, 1u);
+  CAF_CHECK_EQUAL((*out)->backends, strings{"tts/cpu/192.0.2.2:8899"});
+  CAF_CHECK_EQUAL(a.s->seen.size(), 1u);
+}
+
+CAF_TEST(open_breakers_everywhere_mean_503_without_calling_anyone) {
+  auto a = add("asr/cpu/192.0.2.1:8888", {served("{}")});
+  (*backends)[0].health.breaker = actors::breaker_state::open;
+  auto out = send("asr");
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 503u);
+  CAF_CHECK_EQUAL(error_code(**out), "no_backend");
+  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
+}
+
+CAF_TEST(the_less_loaded_of_two_backends_is_chosen) {
+  auto busy = add("tts/cpu/192.0.2.1:8899", {served("{}")});
+  auto idle = add("tts/cpu/192.0.2.2:8899", {served("{}")});
+  (*backends)[0].health.in_flight = 4;
+  (*backends)[0].health.latency_ms = 50;
+  (*backends)[1].health.in_flight = 0;
+  (*backends)[1].health.latency_ms = 50;
+  for (int i = 0; i < 20; ++i) CAF_CHECK(send()->has_value());
+  CAF_CHECK_EQUAL(busy.s->seen.size(), 0u);
+  CAF_CHECK_EQUAL(idle.s->seen.size(), 20u);
+}
+
+CAF_TEST(the_faster_of_two_equally_loaded_backends_is_chosen) {
+  auto slow = add("tts/cpu/192.0.2.1:8899", {served("{}")});
+  auto fast = add("tts/cpu/192.0.2.2:8899", {served("{}")});
+  (*backends)[0].health.latency_ms = 400;
+  (*backends)[1].health.latency_ms = 40;
+  for (int i = 0; i < 10; ++i) CAF_CHECK(send()->has_value());
+  CAF_CHECK_EQUAL(slow.s->seen.size(), 0u);
+  CAF_CHECK_EQUAL(fast.s->seen.size(), 10u);
+}
+
+CAF_TEST(healthy_backends_go_before_half_open_ones) {
+  auto probing = add("tts/cpu/192.0.2.1:8899", {served("{}")});
+  auto healthy = add("tts/cpu/192.0.2.2:8899", {served("{}")});
+  (*backends)[0].health.breaker = actors::breaker_state::half_open;
+  (*backends)[1].health.in_flight = 10;  // busier, but healthy
+  for (int i = 0; i < 10; ++i) CAF_CHECK(send()->has_value());
+  CAF_CHECK_EQUAL(probing.s->seen.size(), 0u);
+  CAF_CHECK_EQUAL(healthy.s->seen.size(), 10u);
+}
+
+CAF_TEST(a_half_open_backend_is_tried_when_the_healthy_ones_failed) {
+  auto healthy = add("tts/cpu/192.0.2.1:8899", {failed("status 500")});
+  auto probing = add("tts/cpu/192.0.2.2:8899", {served(R"({"ok": 1})")});
+  (*backends)[1].health.breaker = actors::breaker_state::half_open;
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->backends,
+                  (strings{"tts/cpu/192.0.2.1:8899", "tts/cpu/192.0.2.2:8899"}));
+  CAF_CHECK_EQUAL(healthy.s->seen.size(), 1u);
+  CAF_CHECK_EQUAL(probing.s->seen.size(), 1u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,301 @@
+// A real `sova-dc node` process with real test backends: the original client's requests
+// (byte for byte as python-requests sends them) get the backend's JSON back; bad
+// requests are answered at once without reaching a backend; failing and hanging
+// backends are retried elsewhere; /healthz and /status; bad --services exit 2.
+#define CAF_SUITE integration_node_http
+#include "caf/test/unit_test.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "serving_fixture.hpp"
+
+using namespace sova::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string node_host = "127.0.0.2";
+
+json status_of(const node_process& n) {
+  auto r = http_call(n.host, n.http_port, "GET", "/status");
+  if (!r.ok || r.response.status != 200) return json::object();
+  return json::parse(r.response.body, nullptr, false);
+}
+
+/// Waits until the node knows `count` backends of each of asr and tts.
+bool knows(const node_process& n, std::size_t count) {
+  return eventually(
+      [&] {
+        auto s = status_of(n);
+        return s.contains("services") && s["services"]["asr"].size() == count &&
+               s["services"]["tts"].size() == count;
+      },
+      30s);
+}
+
+json backend_stats(const test_backend& b) {
+  auto r = http_call("127.0.0.1", b.port, "GET", "/stats");
+  CAF_REQUIRE(r.ok);
+  return json::parse(r.response.body);
+}
+
+void control(const test_backend& b, const json& what) {
+  auto r = http_call("127.0.0.1", b.port, "POST", "/control", "application/json", what.dump());
+  CAF_REQUIRE(r.ok);
+  CAF_REQUIRE_EQUAL(r.response.status, 200u);
+}
+
+std::string services_of(const std::vector<const test_backend*>& bs) {
+  std::string out;
+  for (auto* b : bs) {
+    if (!out.empty()) out += ",";
+    out += "asr/cpu/" + b->address() + ",tts/cpu/" + b->address();
+  }
+  return out;
+}
+
+struct one_node {
+  std::string dir = temp_dir();
+  test_backend b1{"b1", dir};
+  test_backend b2{"b2", dir};
+  node_process node;
+
+  explicit one_node(std::vector<std::string> extra = {})
+      : node(node_host, static_cast<std::uint16_t>(free_udp_port({node_host})), dir + "/node.log",
+             with_services(extra, services_of({&b1, &b2}))) {
+    CAF_REQUIRE(knows(node, 2));
+  }
+  static std::vector<std::string> with_services(std::vector<std::string> extra,
+                                                const std::string& services) {
+    extra.push_back("--services");
+    extra.push_back(services);
+    extra.push_back("--directory-refresh");
+    extra.push_back("1");
+    return extra;
+  }
+  http::client_result post(const std::string& target, const std::string& content_type,
+                           const std::string& body) {
+    return http_call(node.host, node.http_port, "POST", target, content_type, body);
+  }
+};
+
+/// The request python-requests makes for `requests.post(url, json=...)`.
+std::string requests_json_post(const std::string& host_port, const std::string& path,
+                               const std::string& body) {
+  return "POST " + path + " HTTP/1.1\r\nHost: " + host_port +
+         "\r\nUser-Agent: python-requests/2.28.1\r\nAccept-Encoding: gzip, deflate\r\n"
+         "Accept: */*\r\nConnection: keep-alive\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nContent-Type: application/json\r\n\r\n" + body;
+}
+
+const std::string boundary = "5c5b2e0d2b8f4e43a1b3e0e3d7d1f6a2";
+
+/// The body python-requests builds for `files={"audio_blob": open("speech.wav", "rb")}`.
+std::string requests_form(const std::string& data) {
+  return "--" + boundary +
+         "\r\nContent-Disposition: form-data; name=\"audio_blob\"; filename=\"speech.wav\"\r\n\r\n" +
+         data + "\r\n--" + boundary + "--\r\n";
+}
+
+std::string requests_form_post(const std::string& host_port, const std::string& path,
+                               const std::string& body) {
+  return "POST " + path + " HTTP/1.1\r\nHost: " + host_port +
+         "\r\nUser-Agent: python-requests/2.28.1\r\nAccept-Encoding: gzip, deflate\r\n"
+         "Accept: */*\r\nConnection: keep-alive\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nContent-Type: multipart/form-data; boundary=" +
+         boundary + "\r\n\r\n" + body;
+}
+
+std::string error_code(const http::client_result& r) {
+  auto j = json::parse(r.response.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("error")) return "<no error object>";
+  CAF_CHECK_EQUAL(j["response_code"], 1);
+  return j["error"]["code"].get<std::string>();
+}
+
+}  // namespace
+
+CAF_TEST(the_original_clients_requests_get_the_backends_json_back) {
+  one_node n;
+  auto node_addr = n.node.host + ":" + std::to_string(n.node.http_port);
+  const std::string tts = R"({"text": "Добрый день", "voice": "Natasha"})";
+  for (const std::string path : {"/synthesize", "/synthesize/"}) {
+    auto via_node = raw_exchange(n.node.host, n.node.http_port,
+                                 requests_json_post(node_addr, path, tts));
+    CAF_CHECK_EQUAL(via_node.rfind("HTTP/1.1 200", 0), 0u);
+    auto body = raw_body(via_node);
+    auto reply = json::parse(body);
+    CAF_CHECK_EQUAL(reply["response_code"], 0);
+    auto served_by = reply["response"][0]["response_audio"].get<std::string>();
+    // The same request straight to the backend that served it gives the same bytes
+    // (base64 of "b1:" starts "YjE6").
+    auto& b = served_by.rfind("YjE6", 0) == 0 ? n.b1 : n.b2;
+    auto direct_body = raw_body(raw_exchange(
+        "127.0.0.1", b.port, requests_json_post(b.address(), "/synthesize/", tts)));
+    CAF_CHECK_EQUAL(body, direct_body);
+  }
+  const std::string wav = std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16) + std::string(2000, '\x01');
+  for (const std::string path : {"/asr", "/asr/"}) {
+    auto via_node = raw_exchange(n.node.host, n.node.http_port,
+                                 requests_form_post(node_addr, path, requests_form(wav)));
+    CAF_CHECK_EQUAL(via_node.rfind("HTTP/1.1 200", 0), 0u);
+    auto body = raw_body(via_node);
+    auto reply = json::parse(body);
+    // client_user.py reads response["r"][0]["response"].
+    auto text = reply["r"][0]["response"][0]["text"].get<std::string>();
+    CAF_CHECK_NOT_EQUAL(text.find("heard " + std::to_string(wav.size()) + " bytes"),
+                        std::string::npos);
+    auto& b = text.rfind("b1", 0) == 0 ? n.b1 : n.b2;
+    auto direct = raw_exchange("127.0.0.1", b.port,
+                               requests_form_post(b.address(), "/asr", requests_form(wav)));
+    CAF_CHECK_EQUAL(body, raw_body(direct));
+  }
+}
+
+CAF_TEST(bad_requests_are_answered_at_once_without_reaching_a_backend) {
+  one_node n({"--max-body", "64KiB"});
+  auto before1 = backend_stats(n.b1), before2 = backend_stats(n.b2);
+  struct bad {
+    std::string method, target, content_type, body;
+    unsigned status;
+    std::string code;
+  };
+  std::vector<bad> cases{
+      {"POST", "/synthesize", "application/json", "{\"text\": ", 400, "bad_json"},
+      {"POST", "/synthesize", "application/json", "[1, 2]", 400, "bad_json"},
+      {"POST", "/synthesize", "application/json", R"({"voice": "Natasha"})", 400, "missing_text"},
+      {"POST", "/synthesize/", "application/json", R"({"text": 42})", 400, "missing_text"},
+      {"POST", "/asr", "multipart/form-data; boundary=" + boundary,
+       "--" + boundary + "\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--" +
+           boundary + "--\r\n",
+       400, "no_audio"},
+      {"POST", "/asr", "text/plain", "hello", 400, "bad_request"},
+      {"POST", "/asr", "multipart/form-data; boundary=" + boundary, "not a form", 400,
+       "bad_request"},
+      {"POST", "/nowhere", "application/json", "{}", 404, "not_found"},
+      {"GET", "/asr", "", "", 405, "method_not_allowed"},
+      {"DELETE", "/synthesize", "", "", 405, "method_not_allowed"},
+      {"POST", "/synthesize?backend=tpu", "application/json", R"({"text": "a"})", 400,
+       "bad_request"},
+      {"POST", "/synthesize", "application/json",
+       R"({"text": ")" + std::string(70000, 'a') + "\"}", 413, "too_large"},
+  };
+  for (const auto& c : cases) {
+    auto r = http_call(n.node.host, n.node.http_port, c.method, c.target, c.content_type, c.body);
+    CAF_REQUIRE(r.ok);
+    CAF_CHECK_EQUAL(r.response.status, c.status);
+    CAF_CHECK_EQUAL(error_code(r), c.code);
+    if (r.response.status != c.status) CAF_MESSAGE("case: " << c.method << " " << c.target);
+  }
+  // Garbage on the socket: a 400, and the node serves on.
+  auto junk = raw_exchange(n.node.host, n.node.http_port, "\x16\x03\x01 not http at all\r\n\r\n");
+  CAF_CHECK_EQUAL(junk.rfind("HTTP/1.1 400", 0), 0u);
+  auto health = http_call(n.node.host, n.node.http_port, "GET", "/healthz");
+  CAF_CHECK_EQUAL(health.response.status, 200u);
+  CAF_CHECK_EQUAL(json::parse(health.response.body)["status"], "ok");
+  // Neither backend saw any of it (their probes aside).
+  auto after1 = backend_stats(n.b1), after2 = backend_stats(n.b2);
+  CAF_CHECK_EQUAL(after1["asr"], before1["asr"]);
+  CAF_CHECK_EQUAL(after1["tts"], before1["tts"]);
+  CAF_CHECK_EQUAL(after2["asr"], before2["asr"]);
+  CAF_CHECK_EQUAL(after2["tts"], before2["tts"]);
+}
+
+CAF_TEST(without_a_backend_of_that_kind_the_node_answers_503_naming_the_service) {
+  auto dir = temp_dir();
+  node_process lonely(node_host, static_cast<std::uint16_t>(free_udp_port({node_host})),
+                      dir + "/lonely.log", {});
+  auto r = http_call(lonely.host, lonely.http_port, "POST", "/synthesize", "application/json",
+                     R"({"text": "hello"})");
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.status, 503u);
+  CAF_CHECK_EQUAL(error_code(r), "no_backend");
+  CAF_CHECK_NOT_EQUAL(r.response.body.find("tts"), std::string::npos);
+  // A node with cpu backends asked for a gpu one.
+  one_node n;
+  auto gpu = n.post("/asr?backend=gpu", "multipart/form-data; boundary=" + boundary,
+                    requests_form("RIFF"));
+  CAF_CHECK_EQUAL(gpu.response.status, 503u);
+  CAF_CHECK_NOT_EQUAL(gpu.response.body.find("gpu asr"), std::string::npos);
+  auto cpu = n.post("/asr?backend=cpu", "multipart/form-data; boundary=" + boundary,
+                    requests_form("RIFF"));
+  CAF_CHECK_EQUAL(cpu.response.status, 200u);
+}
+
+CAF_TEST(failing_hanging_and_garbage_backends_are_retried_on_the_other) {
+  one_node n({"--attempt-timeout", "1", "--request-timeout", "10"});
+  for (const json& trouble : {json{{"fail_status", 500}}, json{{"hang", true}},
+                              json{{"garbage", true}}}) {
+    control(n.b1, trouble);
+    for (int i = 0; i < 6; ++i) {
+      auto r = n.post("/synthesize", "application/json", R"({"text": "retry me"})");
+      CAF_REQUIRE(r.ok);
+      CAF_CHECK_EQUAL(r.response.status, 200u);
+      auto audio = json::parse(r.response.body)["response"][0]["response_audio"];
+      CAF_CHECK_EQUAL(audio, "YjI6cmV0cnkgbWU=");  // base64("b2:retry me"): served by b2
+    }
+    control(n.b1, {{"fail_status", 0}, {"hang", false}, {"garbage", false}});
+  }
+  // Both failing: 502 saying what happened.
+  control(n.b1, {{"fail_status", 503}});
+  control(n.b2, {{"fail_status", 500}});
+  auto r = n.post("/synthesize", "application/json", R"({"text": "nobody"})");
+  CAF_CHECK_EQUAL(r.response.status, 502u);
+  CAF_CHECK_EQUAL(error_code(r), "all_failed");
+}
+
+CAF_TEST(a_hanging_only_backend_ends_in_504_at_the_deadline) {
+  one_node n({"--attempt-timeout", "5", "--request-timeout", "1.5"});
+  control(n.b1, {{"hang", true}});
+  control(n.b2, {{"hang", true}});
+  auto started = std::chrono::steady_clock::now();
+  auto r = n.post("/synthesize", "application/json", R"({"text": "wait"})");
+  auto took = std::chrono::steady_clock::now() - started;
+  CAF_CHECK_EQUAL(r.response.status, 504u);
+  CAF_CHECK_EQUAL(error_code(r), "deadline");
+  CAF_CHECK_LESS(took, 5s);
+}
+
+CAF_TEST(healthz_and_status_describe_the_node) {
+  one_node n;
+  auto h = http_call(n.node.host, n.node.http_port, "GET", "/healthz");
+  CAF_CHECK_EQUAL(h.response.status, 200u);
+  CAF_CHECK_EQUAL(h.response.body, R"({"status": "ok"})");
+  CAF_CHECK_EQUAL(n.post("/synthesize", "application/json", R"({"text": "a"})").response.status,
+                  200u);
+  auto s = status_of(n.node);
+  CAF_REQUIRE(s.contains("node_id"));
+  CAF_CHECK_EQUAL(s["node_id"].get<std::string>().size(), 40u);
+  CAF_CHECK_EQUAL(s["udp"], n.node.udp_address());
+  CAF_CHECK_EQUAL(s["http"], n.node.host + ":" + std::to_string(n.node.http_port));
+  CAF_REQUIRE_EQUAL(s["own_services"].size(), 4u);
+  for (const auto& o : s["own_services"]) {
+    CAF_CHECK_EQUAL(o["alive"], true);
+    CAF_CHECK_GREATER_OR_EQUAL(o["announcements"].get<int>(), 1);
+  }
+  std::size_t served = 0;
+  for (const auto& b : s["services"]["tts"]) {
+    CAF_CHECK_EQUAL(b["kind"], "cpu");
+    served += b.value("served", 0);
+  }
+  CAF_CHECK_EQUAL(served, 1u);
+}
+
+CAF_TEST(bad_services_stop_the_node_at_start_naming_the_entry) {
+  auto bad_kind = run({SOVA_DC_BINARY, "node", "--bind", node_host, "--port", "0", "--http-port",
+                       "0", "--services", "asr/cpu/192.0.2.1:8888,asr/xpu/192.0.2.1:8888"},
+                      30s);
+  CAF_CHECK_EQUAL(bad_kind.status, 2);
+  CAF_CHECK_NOT_EQUAL(bad_kind.err.find("asr/xpu/192.0.2.1:8888"), std::string::npos);
+  auto loopback = run({SOVA_DC_BINARY, "node", "--bind", node_host, "--port", "0", "--http-port",
+                       "0", "--services", "tts/gpu/127.0.0.1:8899"},
+                      30s);
+  CAF_CHECK_EQUAL(loopback.status, 2);
+  CAF_CHECK_NOT_EQUAL(loopback.err.find("--allow-loopback"), std::string::npos);
+  auto help = run({SOVA_DC_BINARY, "node", "--help"}, 30s);
+  CAF_CHECK_EQUAL(help.status, 0);
+  for (const char* flag : {"--services", "--http-port", "--max-body", "--allow-loopback",
+                           "--attempts", "--request-timeout", "--attempt-timeout"})
+    CAF_CHECK_NOT_EQUAL(help.out.find(flag), std::string::npos);
+}

@@ -1,0 +1,125 @@
+// Three node processes on 127.0.0.2-127.0.0.4 and two test backends, each announced by a
+// different node. A stream of 200 ASR and TTS requests goes through all three nodes; one
+// backend is killed in the middle of it; every request still succeeds.
+#define CAF_SUITE integration_serving_network
+#include "caf/test/unit_test.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "serving_fixture.hpp"
+
+using namespace sova::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+std::string host(int i) { return "127.0.0." + std::to_string(i + 2); }
+
+bool knows_both(const node_process& n) {
+  return eventually(
+      [&] {
+        auto r = http_call(n.host, n.http_port, "GET", "/status");
+        if (!r.ok) return false;
+        auto s = json::parse(r.response.body, nullptr, false);
+        return !s.is_discarded() && s["services"]["asr"].size() == 2 &&
+               s["services"]["tts"].size() == 2;
+      },
+      60s);
+}
+
+const std::string boundary = "a7f1c0de9b";
+
+std::string form(const std::string& data) {
+  return "--" + boundary +
+         "\r\nContent-Disposition: form-data; name=\"audio_blob\"; filename=\"x.wav\"\r\n\r\n" +
+         data + "\r\n--" + boundary + "--\r\n";
+}
+
+}  // namespace
+
+CAF_TEST(killing_a_backend_mid_stream_costs_no_request) {
+  auto dir = temp_dir();
+  test_backend b1{"b1", dir, {"--delay-ms", "5"}};
+  test_backend b2{"b2", dir, {"--delay-ms", "5"}};
+  auto port = static_cast<std::uint16_t>(free_udp_port({host(0), host(1), host(2)}));
+  std::vector<std::string> common{"--directory-refresh", "1",  "--attempt-timeout", "3",
+                                  "--request-timeout",   "20", "--rpc-timeout",     "1"};
+  auto args = [&](std::vector<std::string> more) {
+    more.insert(more.end(), common.begin(), common.end());
+    return more;
+  };
+  std::vector<std::unique_ptr<node_process>> nodes;
+  nodes.push_back(std::make_unique<node_process>(
+      host(0), port, dir + "/node0.log",
+      args({"--services", "asr/cpu/" + b1.address() + ",tts/cpu/" + b1.address()})));
+  std::string first = host(0) + ":" + std::to_string(port);
+  nodes.push_back(std::make_unique<node_process>(
+      host(1), port, dir + "/node1.log",
+      args({"--neighbours", first, "--services",
+            "asr/gpu/" + b2.address() + ",tts/gpu/" + b2.address()})));
+  nodes.push_back(std::make_unique<node_process>(host(2), port, dir + "/node2.log",
+                                                 args({"--neighbours", first})));
+  for (auto& n : nodes) CAF_REQUIRE(knows_both(*n));
+
+  constexpr int total = 200;
+  constexpr int kill_after = 60;
+  std::atomic<int> next{0}, done{0}, ok{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::atomic<bool> killed{false};
+  auto worker = [&] {
+    for (int i = next++; i < total; i = next++) {
+      auto& n = *nodes[static_cast<std::size_t>(i % 3)];
+      http::client_result r;
+      bool tts = i % 2 == 0;
+      if (tts)
+        r = http_call(n.host, n.http_port, "POST", "/synthesize", "application/json",
+                      json{{"text", "request " + std::to_string(i)}, {"voice", "Natasha"}}.dump());
+      else
+        r = http_call(n.host, n.http_port, "POST", "/asr",
+                      "multipart/form-data; boundary=" + boundary,
+                      form(std::string(1000 + static_cast<std::size_t>(i), 'x')));
+      bool good = r.ok && r.response.status == 200;
+      if (good) {
+        auto j = json::parse(r.response.body, nullptr, false);
+        good = !j.is_discarded() &&
+               (tts ? j["response_code"] == 0
+                    : j["r"][0]["response"][0]["text"].get<std::string>().find(
+                          "heard " + std::to_string(1000 + i) + " bytes") != std::string::npos);
+      }
+      if (good) {
+        ++ok;
+      } else {
+        std::lock_guard<std::mutex> lock(failures_mutex);
+        failures.push_back("request " + std::to_string(i) + " via " + n.host + ": " +
+                           (r.ok ? std::to_string(r.response.status) + " " + r.response.body
+                                 : r.message));
+      }
+      if (++done == kill_after) {
+        b1.proc->signal(SIGKILL);
+        killed = true;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 6; ++w) workers.emplace_back(worker);
+  for (auto& t : workers) t.join();
+  CAF_CHECK(killed.load());
+  for (const auto& f : failures) CAF_MESSAGE("failed: " << f);
+  CAF_CHECK_EQUAL(ok.load(), total);
+  // The survivor did the work after the kill.
+  auto stats = json::parse(http_call("127.0.0.1", b2.port, "GET", "/stats").response.body);
+  CAF_CHECK_GREATER(stats["asr"].get<int>() + stats["tts"].get<int>(), total - kill_after - 10);
+  for (auto& n : nodes) n->proc->signal(SIGTERM);
+  for (auto& n : nodes) {
+    auto status = n->proc->wait_for(15s);
+    CAF_REQUIRE(status.has_value());
+    CAF_CHECK_EQUAL(*status, 0);
+  }
+}

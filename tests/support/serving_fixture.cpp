@@ -1,0 +1,126 @@
+#include "serving_fixture.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <regex>
+#include <stdexcept>
+
+namespace sova::testing {
+
+namespace {
+
+/// Waits for `pattern` (one capture group: a port) in a child's log.
+std::uint16_t port_from_log(child_process& p, const std::regex& pattern,
+                            std::chrono::milliseconds limit) {
+  std::smatch m;
+  std::string log;
+  bool found = eventually(
+      [&] {
+        log = p.log();
+        return std::regex_search(log, m, pattern);
+      },
+      limit);
+  if (!found) throw std::runtime_error("process did not report its port; its log:\n" + log);
+  return static_cast<std::uint16_t>(std::stoi(m[1].str()));
+}
+
+/// A whole response with a Content-Length has arrived.
+bool response_complete(const std::string& r) {
+  auto end = r.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  static const std::regex length{"\r\n[Cc]ontent-[Ll]ength: *([0-9]+)\r\n"};
+  std::smatch m;
+  auto head = r.substr(0, end + 2);
+  if (!std::regex_search(head, m, length)) return false;
+  return r.size() >= end + 4 + std::stoul(m[1].str());
+}
+
+}  // namespace
+
+test_backend::test_backend(const std::string& name, const std::string& dir,
+                           std::vector<std::string> extra)
+    : name(name) {
+  std::vector<std::string> argv{SOVA_TEST_BACKEND_BINARY, "--listen", "127.0.0.1:0", "--name",
+                                name};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  proc = std::make_unique<child_process>(argv, dir + "/" + name + ".log");
+  port = port_from_log(*proc, std::regex{"listening on 127\\.0\\.0\\.1:([0-9]+)"},
+                       std::chrono::seconds(20));
+}
+
+node_process::node_process(const std::string& host, std::uint16_t udp_port,
+                           const std::string& log_path, std::vector<std::string> args)
+    : host(host), udp_port(udp_port) {
+  std::vector<std::string> argv{SOVA_DC_BINARY, "node",        "--bind",         host,
+                                "--port",       std::to_string(udp_port),      "--http-port",
+                                "0",            "--allow-loopback", "--log-level", "debug"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  proc = std::make_unique<child_process>(argv, log_path);
+  http_port = port_from_log(*proc, std::regex{"and http [0-9.]+:([0-9]+)"},
+                            std::chrono::seconds(20));
+}
+
+http::client_result http_call(const std::string& host, std::uint16_t port,
+                              const std::string& method, const std::string& target,
+                              const std::string& content_type, const std::string& body,
+                              std::chrono::milliseconds timeout) {
+  static auto client = http::client::create({});
+  http::client_request req;
+  req.method = method;
+  req.target = target;
+  req.content_type = content_type;
+  req.body = body;
+  req.timeout = timeout;
+  req.follow_redirect = false;
+  auto done = std::make_shared<std::promise<http::client_result>>();
+  auto result = done->get_future();
+  client->send(host, port, std::move(req),
+               [done](http::client_result r) { done->set_value(std::move(r)); });
+  return result.get();
+}
+
+std::string raw_exchange(const std::string& host, std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds limit) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + " failed");
+  }
+  for (std::size_t sent = 0; sent < bytes.size();) {
+    auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close early (413, 400): read what it said
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string out;
+  auto until = std::chrono::steady_clock::now() + limit;
+  char buf[65536];
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) break;
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (response_complete(out)) break;  // keep-alive: the server will not close
+  }
+  ::close(fd);
+  return out;
+}
+
+std::string raw_body(const std::string& response) {
+  auto at = response.find("\r\n\r\n");
+  return at == std::string::npos ? "" : response.substr(at + 4);
+}
+
+}  // namespace sova::testing

@@ -1,0 +1,52 @@
+#pragma once
+// Real processes for the serving tests: test backends (sova_test_backend), nodes with
+// their HTTP API, and blocking HTTP calls to them. Everything binds to 127.0.0.0/8.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/client.hpp"
+#include "process.hpp"
+
+namespace sova::testing {
+
+/// A sova_test_backend process on 127.0.0.1 and a port it picked.
+struct test_backend {
+  std::string name;
+  std::unique_ptr<child_process> proc;
+  std::uint16_t port = 0;
+  test_backend(const std::string& name, const std::string& dir,
+               std::vector<std::string> extra = {});
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
+/// A `sova-dc node` process on `host` with its HTTP API on a port it picked.
+struct node_process {
+  std::string host;
+  std::uint16_t udp_port = 0;
+  std::uint16_t http_port = 0;
+  std::unique_ptr<child_process> proc;
+  /// Starts it and waits until its HTTP API is up; `args` come after the fixed flags
+  /// (--bind host --port udp --http-port 0 --allow-loopback --log-level debug).
+  node_process(const std::string& host, std::uint16_t udp_port, const std::string& log_path,
+               std::vector<std::string> args);
+  std::string udp_address() const { return host + ":" + std::to_string(udp_port); }
+};
+
+/// A blocking HTTP exchange (fails the result on transport errors, see ok/message).
+http::client_result http_call(const std::string& host, std::uint16_t port,
+                              const std::string& method, const std::string& target,
+                              const std::string& content_type = "", const std::string& body = "",
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+/// Sends `bytes` as they are over a new TCP connection and returns everything the
+/// server sent until it closed the connection or `limit` passed.
+std::string raw_exchange(const std::string& host, std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+/// The body of a raw HTTP/1.1 response (after the blank line), or "".
+std::string raw_body(const std::string& response);
+
+}  // namespace sova::testing
