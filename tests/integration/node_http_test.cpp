@@ -9,6 +9,7 @@
 
 #include "serving_fixture.hpp"
 
+using namespace sova;
 using namespace sova::testing;
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -107,7 +108,7 @@ std::string requests_form_post(const std::string& host_port, const std::string& 
          boundary + "\r\n\r\n" + body;
 }
 
-std::string error_code(const http::client_result& r) {
+std::string error_of(const http::client_result& r) {
   auto j = json::parse(r.response.body, nullptr, false);
   if (j.is_discarded() || !j.contains("error")) return "<no error object>";
   CAF_CHECK_EQUAL(j["response_code"], 1);
@@ -185,7 +186,7 @@ CAF_TEST(bad_requests_are_answered_at_once_without_reaching_a_backend) {
     auto r = http_call(n.node.host, n.node.http_port, c.method, c.target, c.content_type, c.body);
     CAF_REQUIRE(r.ok);
     CAF_CHECK_EQUAL(r.response.status, c.status);
-    CAF_CHECK_EQUAL(error_code(r), c.code);
+    CAF_CHECK_EQUAL(error_of(r), c.code);
     if (r.response.status != c.status) CAF_MESSAGE("case: " << c.method << " " << c.target);
   }
   // Garbage on the socket: a 400, and the node serves on.
@@ -193,7 +194,8 @@ CAF_TEST(bad_requests_are_answered_at_once_without_reaching_a_backend) {
   CAF_CHECK_EQUAL(junk.rfind("HTTP/1.1 400", 0), 0u);
   auto health = http_call(n.node.host, n.node.http_port, "GET", "/healthz");
   CAF_CHECK_EQUAL(health.response.status, 200u);
-  CAF_CHECK_EQUAL(json::parse(health.response.body)["status"], "ok");
+  auto health_body = json::parse(health.response.body);
+  CAF_CHECK_EQUAL(health_body["status"], "ok");
   // Neither backend saw any of it (their probes aside).
   auto after1 = backend_stats(n.b1), after2 = backend_stats(n.b2);
   CAF_CHECK_EQUAL(after1["asr"], before1["asr"]);
@@ -210,7 +212,7 @@ CAF_TEST(without_a_backend_of_that_kind_the_node_answers_503_naming_the_service)
                      R"({"text": "hello"})");
   CAF_REQUIRE(r.ok);
   CAF_CHECK_EQUAL(r.response.status, 503u);
-  CAF_CHECK_EQUAL(error_code(r), "no_backend");
+  CAF_CHECK_EQUAL(error_of(r), "no_backend");
   CAF_CHECK_NOT_EQUAL(r.response.body.find("tts"), std::string::npos);
   // A node with cpu backends asked for a gpu one.
   one_node n;
@@ -242,7 +244,7 @@ CAF_TEST(failing_hanging_and_garbage_backends_are_retried_on_the_other) {
   control(n.b2, {{"fail_status", 500}});
   auto r = n.post("/synthesize", "application/json", R"({"text": "nobody"})");
   CAF_CHECK_EQUAL(r.response.status, 502u);
-  CAF_CHECK_EQUAL(error_code(r), "all_failed");
+  CAF_CHECK_EQUAL(error_of(r), "all_failed");
 }
 
 CAF_TEST(a_hanging_only_backend_ends_in_504_at_the_deadline) {
@@ -253,7 +255,7 @@ CAF_TEST(a_hanging_only_backend_ends_in_504_at_the_deadline) {
   auto r = n.post("/synthesize", "application/json", R"({"text": "wait"})");
   auto took = std::chrono::steady_clock::now() - started;
   CAF_CHECK_EQUAL(r.response.status, 504u);
-  CAF_CHECK_EQUAL(error_code(r), "deadline");
+  CAF_CHECK_EQUAL(error_of(r), "deadline");
   CAF_CHECK_LESS(took, 5s);
 }
 

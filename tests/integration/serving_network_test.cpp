@@ -13,6 +13,7 @@
 
 #include "serving_fixture.hpp"
 
+using namespace sova;
 using namespace sova::testing;
 using namespace std::chrono_literals;
 using nlohmann::json;

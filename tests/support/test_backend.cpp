@@ -196,7 +196,7 @@ private:
     json r = json::array();
     for (const auto& p : parts) {
       if (p.name.rfind("audio_blob", 0) != 0) continue;
-      auto n = recordings_.fetch_add(1) + 1;
+      auto n = r.size() + 1;  // position in this request: the same request, the same reply
       r.push_back({{"response_audio_url", "/media/" + name_ + "-" + std::to_string(n) + ".wav"},
                    {"response_code", 0},
                    {"response",
@@ -324,7 +324,6 @@ private:
   std::atomic<bool> garbage_{false};
 
   std::atomic<std::uint64_t> asr_count_{0}, tts_count_{0}, probe_count_{0}, faulted_count_{0};
-  std::atomic<std::uint64_t> recordings_{0};
 
   asio::io_context timers_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_{timers_.get_executor()};
