@@ -7,37 +7,54 @@
 #include <unistd.h>
 
 #include <future>
-#include <regex>
+#include <cctype>
+#include <optional>
 #include <stdexcept>
 
 namespace sova::testing {
 
 namespace {
 
-/// Waits for `pattern` (one capture group: a port) in a child's log.
-std::uint16_t port_from_log(child_process& p, const std::regex& pattern,
+/// The number that starts at `at` in `text`, or nothing.
+std::optional<unsigned long> number_at(const std::string& text, std::size_t at) {
+  auto end = at;
+  while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+  if (end == at || end - at > 9) return std::nullopt;
+  return std::stoul(text.substr(at, end - at));
+}
+
+/// Waits until a child's log holds `before`, then (after the next ':' at or past it) a port.
+std::uint16_t port_from_log(child_process& p, const std::string& before,
                             std::chrono::milliseconds limit) {
-  std::smatch m;
   std::string log;
+  std::optional<unsigned long> port;
   bool found = eventually(
       [&] {
         log = p.log();
-        return std::regex_search(log, m, pattern);
+        auto at = log.find(before);
+        if (at == std::string::npos) return false;
+        auto colon = log.find(':', at + before.size());
+        if (colon == std::string::npos) return false;
+        port = number_at(log, colon + 1);
+        return port.has_value();
       },
       limit);
   if (!found) throw std::runtime_error("process did not report its port; its log:\n" + log);
-  return static_cast<std::uint16_t>(std::stoi(m[1].str()));
+  return static_cast<std::uint16_t>(*port);
 }
 
 /// A whole response with a Content-Length has arrived.
 bool response_complete(const std::string& r) {
   auto end = r.find("\r\n\r\n");
   if (end == std::string::npos) return false;
-  static const std::regex length{"\r\n[Cc]ontent-[Ll]ength: *([0-9]+)\r\n"};
-  std::smatch m;
-  auto head = r.substr(0, end + 2);
-  if (!std::regex_search(head, m, length)) return false;
-  return r.size() >= end + 4 + std::stoul(m[1].str());
+  std::string head = r.substr(0, end + 2);
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto at = head.find("\r\ncontent-length:");
+  if (at == std::string::npos) return false;
+  at += 17;
+  while (at < head.size() && head[at] == ' ') ++at;
+  auto length = number_at(head, at);
+  return length && r.size() >= end + 4 + *length;
 }
 
 }  // namespace
@@ -49,8 +66,7 @@ test_backend::test_backend(const std::string& name, const std::string& dir,
                                 name};
   argv.insert(argv.end(), extra.begin(), extra.end());
   proc = std::make_unique<child_process>(argv, dir + "/" + name + ".log");
-  port = port_from_log(*proc, std::regex{"listening on 127\\.0\\.0\\.1:([0-9]+)"},
-                       std::chrono::seconds(20));
+  port = port_from_log(*proc, "listening on 127.0.0.1", std::chrono::seconds(20));
 }
 
 node_process::node_process(const std::string& host, std::uint16_t udp_port,
@@ -61,8 +77,7 @@ node_process::node_process(const std::string& host, std::uint16_t udp_port,
                                 "0",            "--allow-loopback", "--log-level", "debug"};
   argv.insert(argv.end(), args.begin(), args.end());
   proc = std::make_unique<child_process>(argv, log_path);
-  http_port = port_from_log(*proc, std::regex{"and http [0-9.]+:([0-9]+)"},
-                            std::chrono::seconds(20));
+  http_port = port_from_log(*proc, "and http " + host, std::chrono::seconds(20));
 }
 
 http::client_result http_call(const std::string& host, std::uint16_t port,
