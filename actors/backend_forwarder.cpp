@@ -43,7 +43,7 @@ forward_outcome to_outcome(const http::client_result& r, caf::timespan latency) 
   out.latency = latency;
   if (!r.ok) {
     out.status = forward_status::failed;
-    out.reason = std::string(http::to_string(r.error)) + ": " + r.message;
+    out.reason = http::describe_failure(r);
     return out;
   }
   const auto& resp = r.response;

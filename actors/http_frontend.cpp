@@ -41,14 +41,16 @@ void forward(const std::shared_ptr<frontend_context>& ctx, const char* service,
                   auto ms = std::chrono::duration<double, std::milli>(
                                 std::chrono::steady_clock::now() - started)
                                 .count();
-                  auto tried = fmt::format("{}", fmt::join(o.backends, ","));
+                  // Formatted only when the level is on: this runs for every request.
                   if (o.error_code.empty())
-                    spdlog::debug("{} {} from {}: {} via {} in {:.1f} ms ({} attempt(s))",
-                                  service, o.status, remote, o.status, tried, ms, o.attempts);
+                    spdlog::debug("{} request from {}: {} via {} in {:.1f} ms ({} attempt(s))",
+                                  service, remote, o.status, fmt::join(o.backends, ","), ms,
+                                  o.attempts);
                   else
                     spdlog::warn("{} request from {} answered {} {} after {:.1f} ms; tried: {}",
                                  service, remote, o.status, o.error_code, ms,
-                                 tried.empty() ? "none" : tried);
+                                 o.backends.empty() ? "none"
+                                                    : fmt::format("{}", fmt::join(o.backends, ",")));
                   http::response r;
                   r.status = o.status;
                   if (!o.content_type.empty()) r.content_type = std::move(o.content_type);

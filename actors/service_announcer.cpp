@@ -9,29 +9,30 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/backend_forwarder.hpp"
 #include "http/multipart.hpp"
 
 namespace sova::actors {
 
 namespace {
 
-/// POST /asr with an empty form: SOVA ASR answers {"r": []} (API.md).
-http::client_request asr_probe_request() {
-  http::client_request req;
-  req.target = "/asr";
-  std::string boundary;  // empty: build_multipart picks a random one
-  req.body = http::build_multipart({}, boundary);
-  req.content_type = "multipart/form-data; boundary=" + boundary;
-  return req;
-}
-
-/// POST /synthesize/ with empty text: cheap for SOVA TTS, whatever it answers.
-http::client_request tts_probe_request() {
-  http::client_request req;
-  req.target = "/synthesize/";
-  req.content_type = "application/json";
-  req.body = R"({"text": ""})";
-  return req;
+/// The cheapest request each API answers: ASR an empty form (SOVA ASR answers {"r": []},
+/// API.md), TTS empty text. Built like every forwarded request, so that the probe goes
+/// to the same paths.
+http::client_request probe_request(const service_record& backend,
+                                   std::chrono::milliseconds timeout) {
+  forward_request req;
+  req.service = backend.service;
+  if (backend.service == "asr") {
+    std::string boundary;  // empty: build_multipart picks a random one
+    req.body = http::build_multipart({}, boundary);
+    req.content_type = "multipart/form-data; boundary=" + boundary;
+  } else {
+    req.content_type = "application/json";
+    req.body = R"({"text": ""})";
+  }
+  req.timeout = timeout;
+  return make_backend_request(req);
 }
 
 }  // namespace
@@ -40,17 +41,13 @@ backend_probe http_probe_over(std::shared_ptr<http::client> client,
                               std::chrono::milliseconds timeout) {
   return [client = std::move(client), timeout](const service_record& backend,
                                                 std::function<void(bool, std::string)> done) {
-    // Records come from parse_service_record: the service is "asr" or "tts".
-    auto req = backend.service == "asr" ? asr_probe_request() : tts_probe_request();
-    req.timeout = timeout;
-    req.follow_redirect = true;
-    client->send(backend.host, backend.port, std::move(req),
+    client->send(backend.host, backend.port, probe_request(backend, timeout),
                  [done = std::move(done)](http::client_result r) {
                    // Any status counts: a backend that answers at all is up.
                    if (r.ok)
                      done(true, {});
                    else
-                     done(false, std::string(http::to_string(r.error)) + ": " + r.message);
+                     done(false, http::describe_failure(r));
                  });
   };
 }

@@ -506,6 +506,10 @@ const char* to_string(client_errc e) {
   return "unknown";
 }
 
+std::string describe_failure(const client_result& r) {
+  return std::string(to_string(r.error)) + ": " + r.message;
+}
+
 std::shared_ptr<client> client::create(options opts) {
   std::shared_ptr<client> c(new client());
   c->impl_ = std::make_shared<impl>(opts);

@@ -53,6 +53,9 @@ struct client_result {
   client_response response;  // meaningful when ok, whatever the status
 };
 
+/// "timeout: <message>": why an exchange that is not ok failed, for logs and replies.
+std::string describe_failure(const client_result& r);
+
 using client_callback = std::function<void(client_result)>;
 
 class client {

@@ -24,17 +24,6 @@ json status_of(const node_process& n) {
   return json::parse(r.response.body, nullptr, false);
 }
 
-/// Waits until the node knows `count` backends of each of asr and tts.
-bool knows(const node_process& n, std::size_t count) {
-  return eventually(
-      [&] {
-        auto s = status_of(n);
-        return s.contains("services") && s["services"]["asr"].size() == count &&
-               s["services"]["tts"].size() == count;
-      },
-      30s);
-}
-
 json backend_stats(const test_backend& b) {
   auto r = http_call("127.0.0.1", b.port, "GET", "/stats");
   CAF_REQUIRE(r.ok);
@@ -65,7 +54,7 @@ struct one_node {
   explicit one_node(std::vector<std::string> extra = {})
       : node(node_host, static_cast<std::uint16_t>(free_udp_port({node_host})), dir + "/node.log",
              with_services(extra, services_of({&b1, &b2}))) {
-    CAF_REQUIRE(knows(node, 2));
+    CAF_REQUIRE(knows_backends(node, 2, 30s));
   }
   static std::vector<std::string> with_services(std::vector<std::string> extra,
                                                 const std::string& services) {
@@ -91,13 +80,6 @@ std::string requests_json_post(const std::string& host_port, const std::string& 
 }
 
 const std::string boundary = "5c5b2e0d2b8f4e43a1b3e0e3d7d1f6a2";
-
-/// The body python-requests builds for `files={"audio_blob": open("speech.wav", "rb")}`.
-std::string requests_form(const std::string& data) {
-  return "--" + boundary +
-         "\r\nContent-Disposition: form-data; name=\"audio_blob\"; filename=\"speech.wav\"\r\n\r\n" +
-         data + "\r\n--" + boundary + "--\r\n";
-}
 
 std::string requests_form_post(const std::string& host_port, const std::string& path,
                                const std::string& body) {
@@ -139,7 +121,7 @@ CAF_TEST(the_original_clients_requests_get_the_backends_json_back) {
   const std::string wav = std::string("RIFF\x24\x00\x00\x00WAVEfmt ", 16) + std::string(2000, '\x01');
   for (const std::string path : {"/asr", "/asr/"}) {
     auto via_node = raw_exchange(n.node.host, n.node.http_port,
-                                 requests_form_post(node_addr, path, requests_form(wav)));
+                                 requests_form_post(node_addr, path, audio_form(boundary, wav)));
     CAF_CHECK_EQUAL(via_node.rfind("HTTP/1.1 200", 0), 0u);
     auto body = raw_body(via_node);
     auto reply = json::parse(body);
@@ -149,7 +131,7 @@ CAF_TEST(the_original_clients_requests_get_the_backends_json_back) {
                         std::string::npos);
     auto& b = text.rfind("b1", 0) == 0 ? n.b1 : n.b2;
     auto direct = raw_exchange("127.0.0.1", b.port,
-                               requests_form_post(b.address(), "/asr", requests_form(wav)));
+                               requests_form_post(b.address(), "/asr", audio_form(boundary, wav)));
     CAF_CHECK_EQUAL(body, raw_body(direct));
   }
 }
@@ -217,11 +199,11 @@ CAF_TEST(without_a_backend_of_that_kind_the_node_answers_503_naming_the_service)
   // A node with cpu backends asked for a gpu one.
   one_node n;
   auto gpu = n.post("/asr?backend=gpu", "multipart/form-data; boundary=" + boundary,
-                    requests_form("RIFF"));
+                    audio_form(boundary, "RIFF"));
   CAF_CHECK_EQUAL(gpu.response.status, 503u);
   CAF_CHECK_NOT_EQUAL(gpu.response.body.find("gpu asr"), std::string::npos);
   auto cpu = n.post("/asr?backend=cpu", "multipart/form-data; boundary=" + boundary,
-                    requests_form("RIFF"));
+                    audio_form(boundary, "RIFF"));
   CAF_CHECK_EQUAL(cpu.response.status, 200u);
 }
 

@@ -22,25 +22,7 @@ namespace {
 
 std::string host(int i) { return "127.0.0." + std::to_string(i + 2); }
 
-bool knows_both(const node_process& n) {
-  return eventually(
-      [&] {
-        auto r = http_call(n.host, n.http_port, "GET", "/status");
-        if (!r.ok) return false;
-        auto s = json::parse(r.response.body, nullptr, false);
-        return !s.is_discarded() && s["services"]["asr"].size() == 2 &&
-               s["services"]["tts"].size() == 2;
-      },
-      60s);
-}
-
 const std::string boundary = "a7f1c0de9b";
-
-std::string form(const std::string& data) {
-  return "--" + boundary +
-         "\r\nContent-Disposition: form-data; name=\"audio_blob\"; filename=\"x.wav\"\r\n\r\n" +
-         data + "\r\n--" + boundary + "--\r\n";
-}
 
 }  // namespace
 
@@ -66,7 +48,7 @@ CAF_TEST(killing_a_backend_mid_stream_costs_no_request) {
             "asr/gpu/" + b2.address() + ",tts/gpu/" + b2.address()})));
   nodes.push_back(std::make_unique<node_process>(host(2), port, dir + "/node2.log",
                                                  args({"--neighbours", first})));
-  for (auto& n : nodes) CAF_REQUIRE(knows_both(*n));
+  for (auto& n : nodes) CAF_REQUIRE(knows_backends(*n, 2, 60s));
 
   constexpr int total = 200;
   constexpr int kill_after = 60;
@@ -85,7 +67,8 @@ CAF_TEST(killing_a_backend_mid_stream_costs_no_request) {
       else
         r = http_call(n.host, n.http_port, "POST", "/asr",
                       "multipart/form-data; boundary=" + boundary,
-                      form(std::string(1000 + static_cast<std::size_t>(i), 'x')));
+                      audio_form(boundary, std::string(1000 + static_cast<std::size_t>(i), 'x'),
+                                 "x.wav"));
       bool good = r.ok && r.response.status == 200;
       if (good) {
         auto j = json::parse(r.response.body, nullptr, false);

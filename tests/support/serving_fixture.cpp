@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <future>
+
+#include <nlohmann/json.hpp>
 #include <cctype>
 #include <optional>
 #include <stdexcept>
@@ -97,6 +99,24 @@ http::client_result http_call(const std::string& host, std::uint16_t port,
   client->send(host, port, std::move(req),
                [done](http::client_result r) { done->set_value(std::move(r)); });
   return result.get();
+}
+
+bool knows_backends(const node_process& n, std::size_t count, std::chrono::milliseconds limit) {
+  return eventually(
+      [&] {
+        auto r = http_call(n.host, n.http_port, "GET", "/status");
+        if (!r.ok || r.response.status != 200) return false;
+        auto s = nlohmann::json::parse(r.response.body, nullptr, false);
+        return !s.is_discarded() && s.contains("services") &&
+               s["services"]["asr"].size() == count && s["services"]["tts"].size() == count;
+      },
+      limit);
+}
+
+std::string audio_form(const std::string& boundary, const std::string& data,
+                       const std::string& filename) {
+  return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"audio_blob\"; filename=\"" +
+         filename + "\"\r\n\r\n" + data + "\r\n--" + boundary + "--\r\n";
 }
 
 std::string raw_exchange(const std::string& host, std::uint16_t port, const std::string& bytes,

@@ -35,6 +35,14 @@ struct node_process {
   std::string udp_address() const { return host + ":" + std::to_string(udp_port); }
 };
 
+/// Waits up to `limit` until the node's /status lists `count` asr and `count` tts backends.
+bool knows_backends(const node_process& n, std::size_t count, std::chrono::milliseconds limit);
+
+/// A form with one `audio_blob` file field, the body python-requests builds for
+/// `files={"audio_blob": open(filename, "rb")}`.
+std::string audio_form(const std::string& boundary, const std::string& data,
+                       const std::string& filename = "speech.wav");
+
 /// A blocking HTTP exchange (fails the result on transport errors, see ok/message).
 http::client_result http_call(const std::string& host, std::uint16_t port,
                               const std::string& method, const std::string& target,
