@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include <pthread.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 #include <caf/send.hpp>
@@ -22,6 +24,19 @@ void setup_logging(const std::string& level) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("sova-dc"));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
   spdlog::set_level(spdlog::level::from_str(level));
+}
+
+stop_signals::stop_signals() {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+}
+
+const char* stop_signals::wait() {
+  int sig = 0;
+  sigwait(&set_, &sig);
+  return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
 void configure_caf(caf::actor_system_config& cfg) {

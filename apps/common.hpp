@@ -2,6 +2,7 @@
 // What every sova-dc subcommand shares: logging, the actor system's settings, the
 // DHT flags, and running a node on a real UDP port.
 
+#include <csignal>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,18 @@ constexpr int exit_usage = 2;   // bad command line
 /// Log levels accepted by --log-level.
 const std::vector<std::string>& log_levels();
 void setup_logging(const std::string& level);
+
+/// SIGINT and SIGTERM, blocked in the constructing thread and every thread it starts
+/// later, so that only wait() receives them. Construct it before starting any thread.
+class stop_signals {
+public:
+  stop_signals();
+  /// Waits for one of them; its name ("SIGINT", "SIGTERM").
+  const char* wait();
+
+private:
+  sigset_t set_;
+};
 
 /// CAF settings for a real process: quiet CAF logger, a few worker threads.
 void configure_caf(caf::actor_system_config& cfg);

@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/backend_command.hpp"
+#include "apps/client_command.hpp"
+#include "apps/demo_command.hpp"
 #include "apps/dht_command.hpp"
 #include "apps/node_command.hpp"
 
@@ -16,6 +19,9 @@ int main(int argc, char** argv) {
   dht_options dht;
   auto* node_cmd = add_node_command(app, node);
   auto* dht_cmd = add_dht_command(app, dht);
+  auto backend = add_backend_commands(app);
+  auto client = add_client_commands(app);
+  auto demo = add_demo_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -30,5 +36,9 @@ int main(int argc, char** argv) {
   }
   if (node_cmd->parsed()) return run_node(node);
   if (dht_cmd->parsed()) return run_dht(dht);
+  if (backend.backend->parsed() || backend.worker->parsed()) return run_backend_commands(backend);
+  if (client.asr->parsed() || client.tts->parsed() || client.client->parsed())
+    return run_client_commands(client);
+  if (demo.cmd->parsed()) return run_demo(demo);
   return exit_usage;
 }

@@ -1,8 +1,5 @@
 #include "apps/node_command.hpp"
 
-#include <csignal>
-#include <pthread.h>
-
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
@@ -117,12 +114,7 @@ int run_node(const node_options& opts) {
   auto own = own_services(opts);
   if (!own) return exit_usage;
 
-  // Block the stop signals in every thread; the main thread waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  stop_signals stop;  // before any thread starts
 
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);
@@ -162,9 +154,7 @@ int run_node(const node_options& opts) {
   else
     caf::anon_send(node.node.dht, actors::bootstrap_atom::value, *neighbours);
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  spdlog::info("{} received: stopping", stop.wait());
   frontend->stop();
   gw.stop();
   node.stop();

@@ -9,6 +9,10 @@ packages=(
   libboost-dev          # Boost 1.74: Asio, Beast, uuid/sha1 (header-only)
   libmsgpack-cxx-dev    # msgpack-c for the DHT wire format
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libespeak-ng-dev espeak-ng-data           # reference TTS backend
+  libpocketsphinx-dev pocketsphinx-en-us    # reference ASR backend (US English model)
+  libsndfile1-dev libsamplerate0-dev        # reading audio files, converting their rate
+  pocketsphinx-testdata                     # real recordings with transcripts (tests, demo)
 )
 
 missing=()

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -570,6 +571,14 @@ std::size_t client::idle_connections() const {
   auto now = clock_type::now();
   for (auto& entry : impl_->idle) impl_->prune(entry.second, now);
   return impl_->idle_count;
+}
+
+client_result send_and_wait(client& c, const std::string& host, std::uint16_t port,
+                            client_request req) {
+  auto done = std::make_shared<std::promise<client_result>>();
+  auto result = done->get_future();
+  c.send(host, port, std::move(req), [done](client_result r) { done->set_value(std::move(r)); });
+  return result.get();
 }
 
 }  // namespace sova::http

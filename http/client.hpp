@@ -94,4 +94,9 @@ private:
   std::shared_ptr<impl> impl_;
 };
 
+/// Sends and blocks the caller until the result is in: for command-line programs and
+/// tests. Never call it from a client callback (it would wait for itself).
+client_result send_and_wait(client& c, const std::string& host, std::uint16_t port,
+                            client_request req);
+
 }  // namespace sova::http

@@ -1,6 +1,6 @@
 #pragma once
-// Child processes for the integration tests: start with output to a file, signal,
-// wait with a bound, and run-to-completion with captured output.
+// Child processes for the integration tests (apps/child_process), run-to-completion
+// with captured output, and the free ports and directories the tests use.
 
 #include <chrono>
 #include <functional>
@@ -8,30 +8,11 @@
 #include <string>
 #include <vector>
 
-#include <sys/types.h>
+#include "apps/child_process.hpp"
 
 namespace sova::testing {
 
-class child_process {
-public:
-  /// Starts `argv` with stdout and stderr appended to `log_path`. Throws on failure.
-  child_process(const std::vector<std::string>& argv, const std::string& log_path);
-  ~child_process();  // kills (SIGKILL) and reaps the child if still running
-  child_process(const child_process&) = delete;
-  child_process& operator=(const child_process&) = delete;
-
-  void signal(int sig);
-  /// Waits up to `limit` for the child to exit; its exit status, or nothing.
-  std::optional<int> wait_for(std::chrono::milliseconds limit);
-  /// The whole log so far.
-  std::string log() const;
-  pid_t pid() const { return pid_; }
-
-private:
-  pid_t pid_ = -1;
-  std::string log_path_;
-  std::optional<int> status_;
-};
+using apps::child_process;
 
 struct run_result {
   int status = -1;  // exit status; -1 when it had to be killed at the time limit

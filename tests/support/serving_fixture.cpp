@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <future>
-
 #include <nlohmann/json.hpp>
 #include <cctype>
 #include <optional>
@@ -71,6 +69,15 @@ test_backend::test_backend(const std::string& name, const std::string& dir,
   port = port_from_log(*proc, "listening on 127.0.0.1", std::chrono::seconds(20));
 }
 
+reference_backend::reference_backend(const std::string& kind, const std::string& host,
+                                     const std::string& log_path, std::vector<std::string> extra)
+    : kind(kind), host(host) {
+  std::vector<std::string> argv{SOVA_DC_BINARY, "backend", kind, "--listen", host + ":0"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  proc = std::make_unique<child_process>(argv, log_path);
+  port = port_from_log(*proc, "listening on " + host, std::chrono::seconds(60));
+}
+
 node_process::node_process(const std::string& host, std::uint16_t udp_port,
                            const std::string& log_path, std::vector<std::string> args)
     : host(host), udp_port(udp_port) {
@@ -94,11 +101,7 @@ http::client_result http_call(const std::string& host, std::uint16_t port,
   req.body = body;
   req.timeout = timeout;
   req.follow_redirect = false;
-  auto done = std::make_shared<std::promise<http::client_result>>();
-  auto result = done->get_future();
-  client->send(host, port, std::move(req),
-               [done](http::client_result r) { done->set_value(std::move(r)); });
-  return result.get();
+  return http::send_and_wait(*client, host, port, std::move(req));
 }
 
 bool knows_backends(const node_process& n, std::size_t count, std::chrono::milliseconds limit) {

@@ -22,6 +22,18 @@ struct test_backend {
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
 };
 
+/// A `sova-dc backend asr|tts` process (the reference engines) on `host`, on a port it
+/// picked; the constructor waits until its engines have loaded and it listens.
+struct reference_backend {
+  std::string kind;
+  std::string host;
+  std::unique_ptr<child_process> proc;
+  std::uint16_t port = 0;
+  reference_backend(const std::string& kind, const std::string& host, const std::string& log_path,
+                    std::vector<std::string> extra = {});
+  std::string address() const { return host + ":" + std::to_string(port); }
+};
+
 /// A `sova-dc node` process on `host` with its HTTP API on a port it picked.
 struct node_process {
   std::string host;

@@ -54,6 +54,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "http/base64.hpp"
 #include "http/multipart.hpp"
 #include "http/server.hpp"
 
@@ -65,32 +66,6 @@ using sova::http::error_response;
 using sova::http::request;
 using sova::http::responder;
 using sova::http::response;
-
-std::string base64(std::string_view in) {
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16 |
-             static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8 |
-             static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 2]));
-    out += alphabet[n >> 18 & 63];
-    out += alphabet[n >> 12 & 63];
-    out += alphabet[n >> 6 & 63];
-    out += alphabet[n & 63];
-  }
-  if (auto rest = in.size() - i; rest > 0) {
-    std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-    if (rest == 2) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-    out += alphabet[n >> 18 & 63];
-    out += alphabet[n >> 12 & 63];
-    out += rest == 2 ? alphabet[n >> 6 & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 response json_reply(const json& body, unsigned status = 200) {
   response r;
@@ -233,7 +208,7 @@ private:
                  {"duration_s", static_cast<double>(t.size()) / 15.0},
                  {"synthesis_time", 0.0},
                  {"response_audio_url", "/media/x.wav"},
-                 {"response_audio", base64(name_ + ":" + t)}};
+                 {"response_audio", sova::http::base64_encode(name_ + ":" + t)}};
     answer(json_reply({{"response_code", 0}, {"response", json::array({std::move(item)})}}),
            false, tts_count_, std::move(reply));
   }

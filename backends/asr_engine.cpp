@@ -1,0 +1,158 @@
+#include "backends/asr_engine.hpp"
+
+#include <pocketsphinx.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+#include <utility>
+
+namespace sova::backends {
+
+namespace {
+
+// Pocketsphinx decodes one utterance as a whole: building its word lattice is quadratic
+// in the utterance's length, so long audio is cut into pieces of at most max_chunk_s, at
+// the quietest moment of each piece's last search_window_s, and decoded one by one.
+constexpr double max_chunk_s = 30;
+constexpr double search_window_s = 10;
+
+using span = std::pair<std::size_t, std::size_t>;  // [begin, end) in samples
+
+std::vector<span> split_at_pauses(const std::vector<std::int16_t>& pcm) {
+  constexpr std::size_t rate = asr_engine::sample_rate;
+  constexpr auto max_len = static_cast<std::size_t>(max_chunk_s * rate);
+  constexpr auto window = static_cast<std::size_t>(search_window_s * rate);
+  constexpr std::size_t quiet_len = rate / 5;  // the pause we look for: 200 ms
+  constexpr std::size_t step = rate / 100;     // one 10 ms frame
+  std::vector<span> out;
+  std::size_t begin = 0;
+  while (pcm.size() - begin > max_len) {
+    // Slide a 200 ms window in 10 ms steps over [begin + max_len - window, begin + max_len)
+    // and cut in the middle of the one with the least energy.
+    std::size_t from = begin + max_len - window, to = begin + max_len - quiet_len;
+    std::size_t best = begin + max_len;
+    double best_energy = -1;
+    for (std::size_t at = from; at <= to; at += step) {
+      double energy = 0;
+      for (std::size_t i = at; i < at + quiet_len; ++i)
+        energy += static_cast<double>(pcm[i]) * pcm[i];
+      if (best_energy < 0 || energy < best_energy) {
+        best_energy = energy;
+        best = at + quiet_len / 2;
+      }
+    }
+    out.emplace_back(begin, best);
+    begin = best;
+  }
+  out.emplace_back(begin, pcm.size());
+  return out;
+}
+
+// Silences, sentence markers and noises ("<sil>", "</s>", "[NOISE]", "++UH++") are not words.
+bool is_filler(const std::string& word) {
+  return word.empty() || word[0] == '<' || word[0] == '[' || word.rfind("++", 0) == 0;
+}
+
+// "the(2)" is the dictionary's second pronunciation of "the".
+std::string base_word(std::string word) {
+  if (!word.empty() && word.back() == ')') {
+    auto open = word.rfind('(');
+    if (open != std::string::npos && open > 0) word.erase(open);
+  }
+  return word;
+}
+
+void require_file(const std::string& what, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw std::runtime_error("ASR model: " + what + " " + path + " does not exist");
+}
+
+}  // namespace
+
+struct asr_engine::impl {
+  cmd_ln_t* config = nullptr;
+  ps_decoder_t* ps = nullptr;
+  double frame_rate = 100;
+
+  ~impl() {
+    if (ps) ps_free(ps);
+    if (config) cmd_ln_free_r(config);
+  }
+
+  /// Decodes pcm[range] as one utterance; appends its words, shifted by the range's start.
+  bool decode(const std::vector<std::int16_t>& pcm, span range, asr_result& out) {
+    if (range.second <= range.first) return true;
+    if (ps_start_utt(ps) < 0) return fail(out, "pocketsphinx could not start an utterance");
+    int searched = ps_process_raw(ps, pcm.data() + range.first, range.second - range.first,
+                                  FALSE, TRUE);
+    if (ps_end_utt(ps) < 0 || searched < 0) return fail(out, "pocketsphinx failed to decode");
+    std::int32_t score = 0;
+    if (!ps_get_hyp(ps, &score)) return true;  // nothing recognised, e.g. silence
+
+    const double offset_s = static_cast<double>(range.first) / sample_rate;
+    const double limit_s = static_cast<double>(range.second) / sample_rate;
+    logmath_t* lmath = ps_get_logmath(ps);
+    out.confidence += logmath_log_to_ln(lmath, ps_get_prob(ps));
+    for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
+      const char* raw = ps_seg_word(seg);
+      std::string word = raw ? raw : "";
+      if (is_filler(word)) continue;
+      int sf = 0, ef = 0;
+      ps_seg_frames(seg, &sf, &ef);
+      std::int32_t ascr = 0, lscr = 0, lback = 0;
+      double p = logmath_exp(lmath, ps_seg_prob(seg, &ascr, &lscr, &lback));
+      asr_word w;
+      w.word = base_word(std::move(word));
+      w.start_s = std::min(limit_s, offset_s + sf / frame_rate);
+      w.end_s = std::min(limit_s, offset_s + (ef + 1) / frame_rate);
+      w.confidence = std::clamp(p, 0.0, 1.0);
+      out.words.push_back(std::move(w));
+    }
+    return true;
+  }
+
+  static bool fail(asr_result& out, std::string why) {
+    out.ok = false;
+    out.error = std::move(why);
+    return false;
+  }
+};
+
+asr_engine::asr_engine(const asr_model& model) : impl_(std::make_unique<impl>()) {
+  require_file("acoustic model", model.hmm);
+  require_file("language model", model.lm);
+  require_file("dictionary", model.dict);
+  impl_->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model.hmm.c_str(), "-lm",
+                              model.lm.c_str(), "-dict", model.dict.c_str(), "-logfn",
+                              "/dev/null", nullptr);
+  if (!impl_->config) throw std::runtime_error("pocketsphinx rejected its configuration");
+  impl_->ps = ps_init(impl_->config);
+  if (!impl_->ps)
+    throw std::runtime_error("pocketsphinx could not load the model " + model.hmm + ", " +
+                             model.lm + ", " + model.dict);
+  if (auto frate = cmd_ln_int32_r(impl_->config, "-frate"); frate > 0) impl_->frame_rate = frate;
+}
+
+asr_engine::~asr_engine() = default;
+
+asr_result asr_engine::recognize(const std::vector<std::int16_t>& pcm16k) {
+  asr_result out;
+  out.ok = true;
+  out.duration_s = static_cast<double>(pcm16k.size()) / sample_rate;
+  if (pcm16k.empty()) return out;
+  for (auto range : split_at_pauses(pcm16k))
+    if (!impl_->decode(pcm16k, range, out)) {
+      out.words.clear();
+      out.confidence = 0;
+      return out;
+    }
+  for (const auto& w : out.words) {
+    if (!out.text.empty()) out.text += ' ';
+    out.text += w.word;
+  }
+  return out;
+}
+
+}  // namespace sova::backends

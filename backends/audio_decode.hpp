@@ -1,0 +1,25 @@
+#pragma once
+// Audio files in memory -> 16-bit mono PCM at the rate a recogniser wants: libsndfile
+// reads the container (WAV, FLAC, OGG, ... whatever it supports) and libsamplerate
+// converts the rate. Never throws, never crashes on bad bytes.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sova::backends {
+
+struct decoded_audio {
+  bool ok = false;
+  std::string error;  ///< when !ok: why the bytes are not usable audio
+  std::vector<std::int16_t> samples;  ///< mono, at the requested rate
+  int source_rate = 0;
+  int source_channels = 0;
+  double duration_s = 0;
+};
+
+/// Decodes a whole audio file held in `file` into mono (channels averaged) at `rate` Hz.
+decoded_audio decode_audio(std::string_view file, int rate = 16000);
+
+}  // namespace sova::backends

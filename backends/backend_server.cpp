@@ -1,0 +1,138 @@
+#include "backends/backend_server.hpp"
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/sova_api.hpp"
+#include "http/multipart.hpp"
+#include "http/routes.hpp"
+
+namespace sova::backends {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+http::response json_response(std::string body, unsigned status = 200) {
+  http::response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+http::response engine_failed(const std::string& why) {
+  return http::error_response(500, "engine_failed", why);
+}
+
+// The replies of one ASR request, one per recording, answered when the last one is in.
+struct asr_gather {
+  std::mutex mu;
+  std::vector<std::string> elements;
+  std::size_t missing;
+  std::string failure;  // the first engine failure
+  bool refused = false; // some recording found the queue full
+  http::responder done;
+  asr_gather(std::size_t n, http::responder d) : elements(n), missing(n), done(std::move(d)) {}
+};
+
+}  // namespace
+
+backend_service::backend_service(std::string kind, std::string engine, worker_pool& pool)
+    : kind_(std::move(kind)), engine_(std::move(engine)), pool_(pool) {}
+
+void backend_service::handle(http::request req, http::responder done) {
+  http::response error;
+  auto route = http::match_route(req.method, req.target, &error);
+  if (!route) return done(std::move(error));
+  switch (route->kind) {
+    case http::route_kind::healthz:
+      return done(json_response(R"({"status":"ok"})"));
+    case http::route_kind::status:
+      return done(status());
+    case http::route_kind::tts:
+      if (kind_ != "tts") break;
+      return synthesize(req.target, std::move(req.body), std::move(done));
+    case http::route_kind::asr:
+      if (kind_ != "asr") break;
+      return recognize(req, std::move(done));
+  }
+  done(http::error_response(404, "not_found",
+                            kind_ == "tts" ? "this is a TTS backend: POST /synthesize/"
+                                           : "this is an ASR backend: POST /asr"));
+}
+
+void backend_service::synthesize(const std::string& target, std::string body,
+                                 http::responder done) {
+  // SOVA TTS serves /synthesize/ and redirects the bare path; clients follow.
+  auto path = target.substr(0, target.find('?'));
+  if (path == "/synthesize") {
+    http::response r;
+    r.status = 308;
+    r.headers.emplace_back("Location", "/synthesize/" + target.substr(path.size()));
+    r.body = R"({"detail":"use /synthesize/"})";
+    return done(std::move(r));
+  }
+  if (auto bad = http::check_tts_body(body)) return done(std::move(*bad));
+  auto shared_done = std::make_shared<http::responder>(std::move(done));
+  bool queued = pool_.submit(std::move(body), [shared_done](job_reply r) {
+    (*shared_done)(r.ok ? json_response(std::move(r.payload)) : engine_failed(r.payload));
+  });
+  if (!queued) (*shared_done)(busy());
+}
+
+void backend_service::recognize(const http::request& req, http::responder done) {
+  auto boundary = http::multipart_boundary(req.header("content-type"));
+  if (!boundary)
+    return done(http::error_response(400, "bad_request", "the body must be multipart/form-data"));
+  std::string why;
+  auto parts = http::parse_multipart(req.body, *boundary, &why);
+  if (!parts) return done(http::error_response(400, "bad_request", "bad multipart form: " + why));
+  std::vector<std::string> files;
+  for (auto& p : *parts)
+    if (p.name.rfind("audio_blob", 0) == 0) files.push_back(std::move(p.data));
+  // An empty form is SOVA ASR's liveness probe: answered at once, no engine involved.
+  if (files.empty()) return done(json_response(asr_reply({})));
+  auto gather = std::make_shared<asr_gather>(files.size(), std::move(done));
+  auto finish_one = [this, gather](std::size_t i, job_reply r, bool refused) {
+    std::lock_guard<std::mutex> lock(gather->mu);
+    if (refused)
+      gather->refused = true;
+    else if (r.ok)
+      gather->elements[i] = std::move(r.payload);
+    else if (gather->failure.empty())
+      gather->failure = std::move(r.payload);
+    if (--gather->missing > 0) return;
+    if (!gather->failure.empty())
+      gather->done(engine_failed(gather->failure));
+    else if (gather->refused)
+      gather->done(busy());
+    else
+      gather->done(json_response(asr_reply(gather->elements)));
+  };
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    bool queued = pool_.submit(std::move(files[i]),
+                               [finish_one, i](job_reply r) { finish_one(i, std::move(r), false); });
+    if (!queued) finish_one(i, {}, true);
+  }
+}
+
+http::response backend_service::status() const {
+  auto s = pool_.stats();
+  json j = {{"service", kind_},   {"engine", engine_},      {"workers", s.workers},
+            {"busy", s.busy},     {"queue", s.queued},      {"served", s.served},
+            {"failed", s.failed}, {"rejected", s.rejected}, {"restarts", s.restarts}};
+  return json_response(j.dump());
+}
+
+http::response backend_service::busy() const {
+  auto s = pool_.stats();
+  auto r = http::error_response(503, "busy",
+                                "all " + std::to_string(s.workers) + " " + kind_ +
+                                    " workers are busy and the queue is full; try again later");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace sova::backends

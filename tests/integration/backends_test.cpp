@@ -1,0 +1,193 @@
+// The reference backends as real processes (`sova-dc backend tts|asr`), spoken to over
+// HTTP exactly as a node speaks to SOVA TTS and SOVA ASR: real WAVs out of espeak-ng,
+// real words out of pocketsphinx, SOVA's error shapes for bad input, the liveness probe,
+// /status with the worker pool's queue, and jobs running on several workers at once.
+#define CAF_SUITE integration_backends
+#include "caf/test/unit_test.hpp"
+
+#include <future>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/transcription.hpp"
+#include "backends/wer.hpp"
+#include "http/base64.hpp"
+#include "serving_fixture.hpp"
+
+using namespace sova;
+using namespace sova::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string librivox = "/usr/share/pocketsphinx/test/data/librivox/";
+
+struct fixture {
+  std::string dir = temp_dir();
+  reference_backend tts{"tts", "127.0.0.1", dir + "/tts.log", {"--workers", "2"}};
+  reference_backend asr{"asr", "127.0.0.1", dir + "/asr.log", {"--workers", "1"}};
+
+  json post_tts(const json& body, unsigned expect_status = 200) {
+    auto r = http_call(tts.host, tts.port, "POST", "/synthesize/", "application/json", body.dump());
+    CAF_REQUIRE(r.ok);
+    CAF_CHECK_EQUAL(r.response.status, expect_status);
+    return json::parse(r.response.body, nullptr, false);
+  }
+
+  json post_asr(const std::vector<std::string>& files, unsigned expect_status = 200) {
+    std::vector<http::form_part> parts;
+    for (std::size_t i = 0; i < files.size(); ++i)
+      parts.push_back({i == 0 ? "audio_blob" : "audio_blob" + std::to_string(i),
+                       "speech" + std::to_string(i) + ".wav", "audio/wav", files[i]});
+    std::string boundary = "sova-test-boundary";
+    auto body = http::build_multipart(parts, boundary);
+    auto r = http_call(asr.host, asr.port, "POST", "/asr",
+                       "multipart/form-data; boundary=" + boundary, body, 120s);
+    CAF_REQUIRE(r.ok);
+    CAF_CHECK_EQUAL(r.response.status, expect_status);
+    return json::parse(r.response.body, nullptr, false);
+  }
+
+  // The WAV inside a successful TTS reply.
+  std::string wav_of(const json& reply) {
+    CAF_REQUIRE_EQUAL(reply.value("response_code", -1), 0);
+    auto audio = http::base64_decode(reply["response"][0]["response_audio"].get<std::string>());
+    CAF_REQUIRE(audio.has_value());
+    return *audio;
+  }
+};
+
+std::uint32_t le32(const std::string& s, std::size_t at) {
+  return static_cast<unsigned char>(s[at]) | static_cast<unsigned char>(s[at + 1]) << 8 |
+         static_cast<unsigned char>(s[at + 2]) << 16 |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(s[at + 3])) << 24;
+}
+
+std::string text_of(const json& element) {
+  return element["response"][0]["text"].get<std::string>();
+}
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(backends, fixture)
+
+CAF_TEST(tts_answers_a_real_wav_with_its_rate_and_duration) {
+  auto reply = post_tts({{"text", "Hello from the reference backend."}, {"voice", "en-us"}});
+  auto wav = wav_of(reply);
+  const auto& e = reply["response"][0];
+  CAF_CHECK_EQUAL(e["voice"], "en-us");
+  CAF_CHECK_EQUAL(e["sample_rate"], 22050);
+  CAF_REQUIRE_GREATER(wav.size(), 44u);
+  CAF_CHECK_EQUAL(wav.substr(0, 4), "RIFF");
+  CAF_CHECK_EQUAL(wav.substr(8, 8), "WAVEfmt ");
+  CAF_CHECK_EQUAL(le32(wav, 24), 22050u);
+  auto data_bytes = le32(wav, 40);
+  CAF_CHECK_EQUAL(data_bytes + 44, wav.size());
+  double duration = data_bytes / 2.0 / 22050;
+  CAF_CHECK_LESS(std::abs(duration - e["duration_s"].get<double>()), 0.002);
+  CAF_CHECK(duration > 1.0 && duration < 5.0);
+  CAF_CHECK_GREATER_OR_EQUAL(e["synthesis_time"].get<double>(), 0.0);
+}
+
+CAF_TEST(tts_speaks_russian_with_the_sova_voices) {
+  auto natasha = wav_of(post_tts({{"text", "Добрый день"}, {"voice", "Natasha"}}));
+  auto ruslan = wav_of(post_tts({{"text", "Добрый день"}, {"voice", "Ruslan"}}));
+  CAF_CHECK_GREATER(natasha.size(), 22050u);  // more than half a second of speech
+  CAF_CHECK_NOT_EQUAL(natasha, ruslan);
+}
+
+CAF_TEST(tts_reports_bad_requests_the_sova_way) {
+  auto unknown = post_tts({{"text", "hi"}, {"voice", "Nobody"}});
+  CAF_CHECK_EQUAL(unknown.value("response_code", -1), 1);
+  auto message = unknown.value("response", "");
+  CAF_CHECK_NOT_EQUAL(message.find("Natasha"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(message.find("Ruslan"), std::string::npos);
+  // Empty text is SOVA TTS's liveness probe: an answer, not a crash.
+  CAF_CHECK_EQUAL(post_tts({{"text", ""}}).value("response_code", -1), 1);
+  CAF_CHECK_EQUAL(post_tts({{"text", "x"}, {"rate", "fast"}}).value("response_code", -1), 1);
+  auto bad = http_call(tts.host, tts.port, "POST", "/synthesize/", "application/json", "{nope");
+  CAF_CHECK_EQUAL(bad.response.status, 400u);
+  auto redirect = http_call(tts.host, tts.port, "POST", "/synthesize", "application/json",
+                            R"({"text":"hi"})");
+  CAF_CHECK_EQUAL(redirect.response.status, 308u);
+  CAF_CHECK_EQUAL(redirect.response.header("location"), "/synthesize/");
+  auto wrong = http_call(tts.host, tts.port, "POST", "/asr", "text/plain", "x");
+  CAF_CHECK_EQUAL(wrong.response.status, 404u);
+  // Still serving.
+  CAF_CHECK_GREATER(wav_of(post_tts({{"text", "still here"}, {"voice", "en-us"}})).size(), 44u);
+}
+
+CAF_TEST(asr_recognises_a_real_recording) {
+  auto refs = backends::parse_transcription(read_file(librivox + "transcription"));
+  const std::string id = "sense_and_sensibility_01_austen_64kb-0880";
+  auto reply = post_asr({read_file(librivox + id + ".wav")});
+  CAF_REQUIRE_EQUAL(reply["r"].size(), 1u);
+  CAF_REQUIRE_EQUAL(reply["r"][0].value("response_code", -1), 0);
+  auto text = text_of(reply["r"][0]);
+  auto wer = backends::word_error_rate(refs.at(id), text).rate();
+  CAF_MESSAGE("reference: " << refs.at(id) << " | recognised: " << text << " | WER " << wer);
+  CAF_CHECK_LESS(wer, 0.5);
+  const auto& words = reply["r"][0]["response"][0]["words"];
+  CAF_CHECK_GREATER(words.size(), 3u);
+}
+
+CAF_TEST(asr_takes_several_recordings_and_the_empty_probe) {
+  CAF_CHECK_EQUAL(post_asr({}), json::parse(R"({"r":[]})"));
+  auto a = read_file(librivox + "sense_and_sensibility_01_austen_64kb-0880.wav");
+  auto b = read_file(librivox + "sense_and_sensibility_01_austen_64kb-0930.wav");
+  auto reply = post_asr({a, b});
+  CAF_REQUIRE_EQUAL(reply["r"].size(), 2u);
+  // In the order sent: 0930 says "he might even have been made amiable himself".
+  CAF_CHECK_NOT_EQUAL(text_of(reply["r"][1]).find("himself"), std::string::npos);
+  CAF_CHECK_EQUAL(text_of(reply["r"][1]), text_of(post_asr({b})["r"][0]));
+}
+
+CAF_TEST(asr_answers_bad_audio_with_a_message) {
+  auto wav = read_file(librivox + "sense_and_sensibility_01_austen_64kb-0880.wav");
+  for (const auto& bad : {std::string(), wav.substr(0, 30), std::string("this is not audio at all")}) {
+    auto reply = post_asr({bad});
+    CAF_REQUIRE_EQUAL(reply["r"].size(), 1u);
+    CAF_CHECK_EQUAL(reply["r"][0].value("response_code", -1), 1);
+    CAF_CHECK(reply["r"][0]["response"].is_string());
+    CAF_CHECK(!reply["r"][0]["response"].get<std::string>().empty());
+  }
+  // A bad recording beside a good one fails alone.
+  auto mixed = post_asr({"garbage bytes", wav});
+  CAF_CHECK_EQUAL(mixed["r"][0].value("response_code", -1), 1);
+  CAF_CHECK_EQUAL(mixed["r"][1].value("response_code", -1), 0);
+  auto no_form = http_call(asr.host, asr.port, "POST", "/asr", "application/json", "{}");
+  CAF_CHECK_EQUAL(no_form.response.status, 400u);
+}
+
+CAF_TEST(speech_synthesised_is_recognised) {
+  const std::string sentence = "the weather is nice today and we will go for a walk";
+  auto wav = wav_of(post_tts({{"text", sentence}, {"voice", "en-us"}}));
+  auto text = text_of(post_asr({wav})["r"][0]);
+  auto wer = backends::word_error_rate(sentence, text).rate();
+  CAF_MESSAGE("said: " << sentence << " | heard: " << text << " | WER " << wer);
+  CAF_CHECK_LESS(wer, 0.8);
+}
+
+CAF_TEST(status_reports_the_pool_and_jobs_run_in_parallel) {
+  auto s0 = json::parse(http_call(tts.host, tts.port, "GET", "/status").response.body);
+  CAF_CHECK_EQUAL(s0["service"], "tts");
+  CAF_CHECK_EQUAL(s0["engine"], "espeak-ng");
+  CAF_CHECK_EQUAL(s0["workers"], 2);
+  CAF_CHECK_EQUAL(s0["queue"], 0);
+  std::vector<std::future<json>> replies;
+  for (int i = 0; i < 6; ++i)
+    replies.push_back(std::async(std::launch::async, [this, i] {
+      return post_tts({{"text", "request number " + std::to_string(i)}, {"voice", "en-us"}});
+    }));
+  for (auto& r : replies) CAF_CHECK_EQUAL(r.get().value("response_code", -1), 0);
+  auto s1 = json::parse(http_call(tts.host, tts.port, "GET", "/status").response.body);
+  CAF_CHECK_EQUAL(s1["served"].get<int>() - s0["served"].get<int>(), 6);
+  CAF_CHECK_EQUAL(s1["failed"], 0);
+  CAF_CHECK_EQUAL(s1["restarts"], 0);
+  auto health = http_call(asr.host, asr.port, "GET", "/healthz");
+  CAF_CHECK_EQUAL(health.response.status, 200u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
