@@ -32,6 +32,10 @@ namespace {
 void add_engine_flags(CLI::App& cmd, backend_options& o) {
   cmd.add_option("--espeak-data", o.engine.espeak_data,
                  "tts: espeak-ng data directory (default: the system's)");
+  cmd.add_option("--max-text", o.engine.max_text,
+                 "tts: longest text accepted, bytes; longer gets response_code 1")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 24));
   cmd.add_option("--hmm", o.engine.model.hmm, "asr: pocketsphinx acoustic model directory")
       ->capture_default_str();
   cmd.add_option("--lm", o.engine.model.lm, "asr: pocketsphinx language model")
@@ -43,13 +47,14 @@ void add_engine_flags(CLI::App& cmd, backend_options& o) {
 std::vector<std::string> worker_command(const backend_options& o) {
   std::vector<std::string> argv{own_executable(), "backend-worker", o.engine.kind};
   if (!o.engine.espeak_data.empty()) argv.insert(argv.end(), {"--espeak-data", o.engine.espeak_data});
-  argv.insert(argv.end(), {"--hmm", o.engine.model.hmm, "--lm", o.engine.model.lm, "--dict",
+  argv.insert(argv.end(), {"--max-text", std::to_string(o.engine.max_text), "--hmm",
+                           o.engine.model.hmm, "--lm", o.engine.model.lm, "--dict",
                            o.engine.model.dict, "--log-level", o.log_level});
   return argv;
 }
 
 int run_backend(const backend_options& o) {
-  auto at = net::parse_host_port(o.listen);
+  auto at = net::parse_host_port(o.listen, true);
   if (!at) {
     spdlog::error("--listen {}: expected host:port", o.listen);
     return exit_usage;

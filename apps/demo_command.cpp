@@ -119,6 +119,7 @@ private:
                             "--workers", "1"},
                            o_.dir + "/" + kind + "-backend.log");
     if (!wait_until([&] { return p.log().find("listening on") != std::string::npos; }, 60)) {
+      if (interrupted_) return false;
       fmt::print("failed; its log ({}):\n{}\n", p.log_path(), p.log());
       return false;
     }
@@ -152,6 +153,7 @@ private:
       return r.ok && r.response.status == 200;
     }, 30);
     if (!up) {
+      if (interrupted_) return false;
       fmt::print("failed; its log ({}):\n{}\n", p.log_path(), p.log());
       return false;
     }
@@ -174,6 +176,7 @@ private:
       return true;
     }, o_.wait_s);
     if (!all) {
+      if (interrupted_) return false;
       fmt::print("not within {} s\n", o_.wait_s);
       procs_.show_logs_of_the_dead();
       return false;

@@ -22,10 +22,14 @@ double seconds_since(clock::time_point t0) {
   return std::chrono::duration<double>(clock::now() - t0).count();
 }
 
-std::string synthesize(tts_engine& engine, const std::string& body) {
+std::string synthesize(tts_engine& engine, const std::string& body, std::size_t max_text) {
   tts_params p;
   std::string error;
   if (!parse_tts_request(body, p, error)) return tts_error_reply(error);
+  // The reply grows with the text (WAV, then base64): bound it before the engine runs.
+  if (p.text.size() > max_text)
+    return tts_error_reply("the text is too long: " + std::to_string(p.text.size()) +
+                           " bytes, at most " + std::to_string(max_text));
   auto t0 = clock::now();
   auto r = engine.synthesize(p);
   if (!r.ok) return tts_error_reply(r.error);
@@ -68,7 +72,7 @@ int run_engine_worker(const engine_worker_options& opts) {
       spdlog::error("{} worker: broken job stream ({})", opts.kind, to_string(s));
       return 1;
     }
-    auto reply = tts ? synthesize(*tts, job.payload) : recognize(*asr, job.payload);
+    auto reply = tts ? synthesize(*tts, job.payload, opts.max_text) : recognize(*asr, job.payload);
     if (!write_frame(out, frame_tag::ok, reply)) return 1;
   }
 }

@@ -14,6 +14,7 @@ struct engine_worker_options {
   std::string kind;         ///< "tts" or "asr"
   std::string espeak_data;  ///< tts: espeak-ng data directory ("" = the system's)
   asr_model model;          ///< asr: pocketsphinx model files
+  std::size_t max_text = 10000;  ///< tts: longest text, bytes (~10 min of speech, ~26 MB of WAV)
 };
 
 /// Runs the worker loop on stdin/stdout; returns the process exit status.

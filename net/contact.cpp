@@ -9,7 +9,7 @@ std::string endpoint::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
-std::optional<endpoint> parse_host_port(std::string_view text) {
+std::optional<endpoint> parse_host_port(std::string_view text, bool any_port) {
   std::string_view host, port_text;
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
@@ -27,7 +27,8 @@ std::optional<endpoint> parse_host_port(std::string_view text) {
   if (host.empty() || port_text.empty()) return std::nullopt;
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-  if (ec != std::errc{} || end != port_text.data() + port_text.size() || value == 0 || value > 65535)
+  if (ec != std::errc{} || end != port_text.data() + port_text.size() ||
+      (value == 0 && !any_port) || value > 65535)
     return std::nullopt;
   return endpoint{std::string(host), static_cast<std::uint16_t>(value)};
 }

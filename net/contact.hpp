@@ -32,8 +32,9 @@ struct endpoint {
 };
 
 /// Parses "host:port" (host may be a name, an IPv4 address or [IPv6]);
-/// port must be 1..65535. Returns nothing on any error.
-std::optional<endpoint> parse_host_port(std::string_view text);
+/// port must be 1..65535 (or 0 when `any_port`: an address to listen on, "any free
+/// port"). Returns nothing on any error.
+std::optional<endpoint> parse_host_port(std::string_view text, bool any_port = false);
 
 /// A peer of the DHT: its id and where it answers.
 struct contact {

@@ -13,21 +13,34 @@
 #include "backends/transcription.hpp"
 #include "backends/wer.hpp"
 #include "http/base64.hpp"
+#include "http/multipart.hpp"
 #include "serving_fixture.hpp"
 
 using namespace sova;
 using namespace sova::testing;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using apps::read_file;
 
 namespace {
 
 const std::string librivox = "/usr/share/pocketsphinx/test/data/librivox/";
 
-struct fixture {
+// Loading the engines takes seconds: one pair of backends serves every test.
+struct running_backends {
   std::string dir = temp_dir();
   reference_backend tts{"tts", "127.0.0.1", dir + "/tts.log", {"--workers", "2"}};
   reference_backend asr{"asr", "127.0.0.1", dir + "/asr.log", {"--workers", "1"}};
+};
+
+running_backends& shared_backends() {
+  static running_backends b;
+  return b;
+}
+
+struct fixture {
+  reference_backend& tts = shared_backends().tts;
+  reference_backend& asr = shared_backends().asr;
 
   json post_tts(const json& body, unsigned expect_status = 200) {
     auto r = http_call(tts.host, tts.port, "POST", "/synthesize/", "application/json", body.dump());
@@ -39,7 +52,7 @@ struct fixture {
   json post_asr(const std::vector<std::string>& files, unsigned expect_status = 200) {
     std::vector<http::form_part> parts;
     for (std::size_t i = 0; i < files.size(); ++i)
-      parts.push_back({i == 0 ? "audio_blob" : "audio_blob" + std::to_string(i),
+      parts.push_back({i == 0 ? std::string("audio_blob") : "audio_blob" + std::to_string(i),
                        "speech" + std::to_string(i) + ".wav", "audio/wav", files[i]});
     std::string boundary = "sova-test-boundary";
     auto body = http::build_multipart(parts, boundary);
@@ -71,7 +84,7 @@ std::string text_of(const json& element) {
 
 }  // namespace
 
-CAF_TEST_FIXTURE_SCOPE(backends, fixture)
+CAF_TEST_FIXTURE_SCOPE(reference_backends, fixture)
 
 CAF_TEST(tts_answers_a_real_wav_with_its_rate_and_duration) {
   auto reply = post_tts({{"text", "Hello from the reference backend."}, {"voice", "en-us"}});
@@ -106,7 +119,10 @@ CAF_TEST(tts_reports_bad_requests_the_sova_way) {
   CAF_CHECK_NOT_EQUAL(message.find("Ruslan"), std::string::npos);
   // Empty text is SOVA TTS's liveness probe: an answer, not a crash.
   CAF_CHECK_EQUAL(post_tts({{"text", ""}}).value("response_code", -1), 1);
-  CAF_CHECK_EQUAL(post_tts({{"text", "x"}, {"rate", "fast"}}).value("response_code", -1), 1);
+  CAF_CHECK_EQUAL(post_tts({{"text", "x"}, {"rate", "fast"}}, 400).value("response_code", -1), 1);
+  auto too_long = post_tts({{"text", std::string(10001, 'a')}});
+  CAF_CHECK_EQUAL(too_long.value("response_code", -1), 1);
+  CAF_CHECK_NOT_EQUAL(too_long.value("response", "").find("too long"), std::string::npos);
   auto bad = http_call(tts.host, tts.port, "POST", "/synthesize/", "application/json", "{nope");
   CAF_CHECK_EQUAL(bad.response.status, 400u);
   auto redirect = http_call(tts.host, tts.port, "POST", "/synthesize", "application/json",
@@ -162,12 +178,14 @@ CAF_TEST(asr_answers_bad_audio_with_a_message) {
 }
 
 CAF_TEST(speech_synthesised_is_recognised) {
-  const std::string sentence = "the weather is nice today and we will go for a walk";
+  // espeak-ng's voice is far from the speech pocketsphinx's model learnt from: measured
+  // 3 of these 7 words heard right (WER 0.57); the bound leaves one word of margin.
+  const std::string sentence = "speech recognition is working through the network";
   auto wav = wav_of(post_tts({{"text", sentence}, {"voice", "en-us"}}));
   auto text = text_of(post_asr({wav})["r"][0]);
   auto wer = backends::word_error_rate(sentence, text).rate();
   CAF_MESSAGE("said: " << sentence << " | heard: " << text << " | WER " << wer);
-  CAF_CHECK_LESS(wer, 0.8);
+  CAF_CHECK_LESS_OR_EQUAL(wer, 0.72);
 }
 
 CAF_TEST(status_reports_the_pool_and_jobs_run_in_parallel) {

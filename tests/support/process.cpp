@@ -43,8 +43,8 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds lim
 }
 
 namespace {
-bool udp_port_free(const std::string& host, unsigned short port) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+bool port_free(int type, const std::string& host, unsigned short port) {
+  int fd = ::socket(AF_INET, type, 0);
   if (fd < 0) return false;
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -54,18 +54,26 @@ bool udp_port_free(const std::string& host, unsigned short port) {
   ::close(fd);
   return ok;
 }
-}  // namespace
 
-unsigned short free_udp_port(const std::vector<std::string>& hosts) {
+unsigned short free_port(int type, const std::vector<std::string>& hosts) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(20000, 60000);
   for (int attempt = 0; attempt < 200; ++attempt) {
     auto port = static_cast<unsigned short>(pick(rng));
     bool all = true;
-    for (const auto& h : hosts) all = all && udp_port_free(h, port);
+    for (const auto& h : hosts) all = all && port_free(type, h, port);
     if (all) return port;
   }
-  throw std::runtime_error("no free UDP port found on the test addresses");
+  throw std::runtime_error("no free port found on the test addresses");
+}
+}  // namespace
+
+unsigned short free_udp_port(const std::vector<std::string>& hosts) {
+  return free_port(SOCK_DGRAM, hosts);
+}
+
+unsigned short free_tcp_port(const std::vector<std::string>& hosts) {
+  return free_port(SOCK_STREAM, hosts);
 }
 
 std::string temp_dir() {

@@ -27,6 +27,8 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds lim
 
 /// A UDP port free on every one of `hosts` at the time of the call.
 unsigned short free_udp_port(const std::vector<std::string>& hosts);
+/// A TCP port free on every one of `hosts` at the time of the call.
+unsigned short free_tcp_port(const std::vector<std::string>& hosts);
 
 std::string temp_dir();  // a fresh directory under $TMPDIR or /tmp
 

@@ -151,6 +151,14 @@ CAF_TEST(parse_host_port_rejects) {
     CAF_CHECK(!parse_host_port(text));
 }
 
+CAF_TEST(parse_host_port_takes_port_zero_only_for_listening) {
+  auto any = parse_host_port("127.0.0.1:0", true);
+  CAF_REQUIRE(any);
+  CAF_CHECK_EQUAL(any->port, 0);
+  CAF_CHECK(!parse_host_port("127.0.0.1:0"));
+  CAF_CHECK(!parse_host_port("127.0.0.1:65536", true));
+}
+
 CAF_TEST(endpoint_and_contact_text) {
   CAF_CHECK_EQUAL((endpoint{"127.0.0.1", 7001}).to_string(), "127.0.0.1:7001");
   CAF_CHECK_EQUAL((endpoint{"::1", 7001}).to_string(), "[::1]:7001");
