@@ -19,9 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/common.hpp"
-#include "http/base64.hpp"
 #include "http/client.hpp"
 #include "http/multipart.hpp"
+#include "http/sova_reply.hpp"
 #include "net/contact.hpp"
 
 namespace sova::apps {
@@ -45,6 +45,10 @@ struct client_options {
 namespace {
 
 using json = nlohmann::json;
+using http::asr_texts;
+using http::interpret_reply;
+using http::reply_view;
+using http::tts_audio_of;
 namespace fs = std::filesystem;
 
 constexpr std::uint16_t default_port = 5600;
@@ -91,132 +95,6 @@ void add_tts(CLI::App* cmd, client_options& o, const std::string& note) {
                       note);
 }
 
-// ---- reply interpretation (pure) ----
-
-/// A short one-line excerpt of a body that is not what was expected, for messages.
-std::string excerpt(const std::string& body) {
-  std::string s = body.substr(0, 200);
-  for (auto& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  return body.size() > s.size() ? s + "..." : s;
-}
-
-std::string text_of(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
-
-/// The message of a reply that carries `response_code` other than 0: our error object's
-/// message, or else the original's message in `response`.
-std::string failure_message(const json& j) {
-  if (auto e = j.find("error"); e != j.end() && e->is_object()) {
-    std::string code = e->contains("code") ? text_of((*e)["code"]) : "";
-    std::string msg = e->contains("message") ? text_of((*e)["message"]) : "";
-    return code.empty() ? msg : msg.empty() ? code : code + ": " + msg;
-  }
-  if (auto r = j.find("response"); r != j.end() && !r->is_null()) return text_of(*r);
-  return "response_code " + text_of(j["response_code"]) + " without a message";
-}
-
-bool failed_code(const json& j) {
-  auto c = j.find("response_code");
-  return c != j.end() && !(c->is_number_integer() && c->get<long long>() == 0);
-}
-
-/// A reply's JSON object, or why the exchange failed: a non-2xx status (with our error
-/// object's code and message when the body has one), a body that is not a JSON object,
-/// or a top-level response_code other than 0 (how the original reports any failure).
-struct reply_view {
-  json body;
-  std::string failure;  // "" on success
-  bool is_json = false;
-};
-
-reply_view interpret_reply(const http::client_response& r) {
-  reply_view v;
-  v.body = json::parse(r.body, nullptr, false);
-  v.is_json = !v.body.is_discarded() && v.body.is_object();
-  bool ok_status = r.status >= 200 && r.status < 300;
-  if (!ok_status) {
-    v.failure = "HTTP " + std::to_string(r.status);
-    if (v.is_json && failed_code(v.body))
-      v.failure += ": " + failure_message(v.body);
-    else if (!r.body.empty())
-      v.failure += ": " + excerpt(r.body);
-  } else if (!v.is_json) {
-    v.failure = "the reply is not a JSON object: " + excerpt(r.body);
-  } else if (failed_code(v.body)) {
-    v.failure = "the service failed: " + failure_message(v.body);
-  }
-  return v;
-}
-
-/// One recording's outcome in an ASR reply.
-struct asr_text {
-  std::string text;
-  std::string failure;  // "" on success
-};
-
-/// `r[i].response[*].text` for each of `count` recordings (segments joined by a space);
-/// a recording with response_code other than 0 carries its message in `response`.
-std::vector<asr_text> asr_texts(const json& body, std::size_t count) {
-  auto r = body.find("r");
-  if (r == body.end() || !r->is_array() || r->size() != count)
-    return {{"", "unexpected reply: expected \"r\" to list " + std::to_string(count) +
-                     " result(s): " + excerpt(body.dump())}};
-  std::vector<asr_text> out;
-  for (const auto& item : *r) {
-    asr_text t;
-    if (!item.is_object()) {
-      t.failure = "unexpected reply: an element of \"r\" is not an object";
-    } else if (failed_code(item)) {
-      t.failure = "the service failed: " + failure_message(item);
-    } else if (auto segs = item.find("response"); segs == item.end() || !segs->is_array()) {
-      t.failure = "unexpected reply: no \"response\" list in an element of \"r\"";
-    } else {
-      for (const auto& s : *segs) {
-        if (!s.is_object() || !s.contains("text") || !s["text"].is_string()) {
-          t.failure = "unexpected reply: a \"response\" element without \"text\"";
-          break;
-        }
-        const auto& piece = s["text"].get_ref<const std::string&>();
-        if (!piece.empty()) t.text += (t.text.empty() ? "" : " ") + piece;
-      }
-    }
-    out.push_back(std::move(t));
-  }
-  return out;
-}
-
-/// The audio of a TTS reply: `response[0].response_audio`, base64-decoded.
-struct tts_audio {
-  std::string bytes;
-  std::optional<double> duration_s;
-  std::optional<long long> sample_rate;
-  std::string failure;  // "" on success
-};
-
-tts_audio tts_audio_of(const json& body) {
-  tts_audio a;
-  auto r = body.find("response");
-  if (r == body.end() || !r->is_array() || r->empty() || !(*r)[0].is_object()) {
-    a.failure = "unexpected reply: no \"response\" list: " + excerpt(body.dump());
-    return a;
-  }
-  const auto& item = (*r)[0];
-  auto audio = item.find("response_audio");
-  std::optional<std::string> bytes;
-  if (audio != item.end() && audio->is_string())
-    bytes = http::base64_decode(audio->get_ref<const std::string&>());
-  if (!bytes) {
-    a.failure = "unexpected reply: response[0].response_audio is missing or not base64";
-    return a;
-  }
-  a.bytes = std::move(*bytes);
-  if (auto d = item.find("duration_s"); d != item.end() && d->is_number())
-    a.duration_s = d->get<double>();
-  if (auto s = item.find("sample_rate"); s != item.end() && s->is_number_integer())
-    a.sample_rate = s->get<long long>();
-  return a;
-}
-
 // ---- the exchange ----
 
 /// --address as host and port: HOST:PORT, [V6]:PORT, or a bare HOST / [V6] (port 5600).
@@ -226,11 +104,6 @@ std::optional<net::endpoint> parse_address(const std::string& text) {
               (text.size() > 2 && text.front() == '[' && text.back() == ']');
   if (!text.empty() && bare) return net::parse_host_port(text + ":" + std::to_string(default_port));
   return std::nullopt;
-}
-
-std::string shown(const net::endpoint& ep) {
-  auto host = ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host;
-  return host + ":" + std::to_string(ep.port);
 }
 
 /// One line on stderr, rewritten in place; only on a terminal, and erased at the end so
@@ -280,9 +153,9 @@ http::client_result exchange(const net::endpoint& to, http::client_request req,
     char buf[160];
     if (sent >= big_upload)
       std::snprintf(buf, sizeof buf, "sending %.1f MiB to %s and waiting ... %.1f s",
-                    static_cast<double>(sent) / (1 << 20), shown(to).c_str(), waited.count());
+                    static_cast<double>(sent) / (1 << 20), to.to_string().c_str(), waited.count());
     else
-      std::snprintf(buf, sizeof buf, "waiting for %s ... %.1f s", shown(to).c_str(),
+      std::snprintf(buf, sizeof buf, "waiting for %s ... %.1f s", to.to_string().c_str(),
                     waited.count());
     line.show(buf);
   }
@@ -298,10 +171,10 @@ std::optional<reply_view> call(const net::endpoint& to, http::client_request req
   auto r = exchange(to, std::move(req), o);
   if (!r.ok) {
     if (r.error == http::client_errc::timeout)
-      std::cerr << "error: " << shown(to) << " did not answer within " << o.timeout_s
+      std::cerr << "error: " << to.to_string() << " did not answer within " << o.timeout_s
                 << " s (--timeout): " << r.message << "\n";
     else
-      std::cerr << "error: request to " << shown(to) << " failed: " << r.message << "\n";
+      std::cerr << "error: request to " << to.to_string() << " failed: " << r.message << "\n";
     return std::nullopt;
   }
   auto v = interpret_reply(r.response);
@@ -310,7 +183,7 @@ std::optional<reply_view> call(const net::endpoint& to, http::client_request req
     if (r.response.body.empty() || r.response.body.back() != '\n') std::cout << "\n";
   }
   if (!v.failure.empty()) {
-    std::cerr << "error: " << shown(to) << ": " << v.failure << "\n";
+    std::cerr << "error: " << to.to_string() << ": " << v.failure << "\n";
     return std::nullopt;
   }
   return v;
@@ -374,7 +247,7 @@ int run_asr(const client_options& o, const net::endpoint& to) {
   for (std::size_t i = 0; i < texts.size(); ++i) {
     std::string label = o.files.size() > 1 && texts.size() > 1 ? o.files[i] + ": " : "";
     if (!texts[i].failure.empty()) {
-      std::cerr << "error: " << shown(to) << ": " << label << texts[i].failure << "\n";
+      std::cerr << "error: " << to.to_string() << ": " << label << texts[i].failure << "\n";
       status = exit_failed;
     } else if (!o.json) {
       std::cout << label << texts[i].text << "\n";
@@ -419,7 +292,7 @@ int run_tts(const client_options& o, const net::endpoint& to, Given given) {
   if (!reply) return exit_failed;
   auto audio = tts_audio_of(reply->body);
   if (!audio.failure.empty()) {
-    std::cerr << "error: " << shown(to) << ": " << audio.failure << "\n";
+    std::cerr << "error: " << to.to_string() << ": " << audio.failure << "\n";
     return exit_failed;
   }
   if (!write) return exit_ok;

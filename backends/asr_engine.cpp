@@ -3,6 +3,7 @@
 #include <pocketsphinx.h>
 
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 #include <stdexcept>
 #include <utility>
@@ -11,9 +12,11 @@ namespace sova::backends {
 
 namespace {
 
-// Pocketsphinx decodes one utterance as a whole: building its word lattice is quadratic
-// in the utterance's length, so long audio is cut into pieces of at most max_chunk_s, at
-// the quietest moment of each piece's last search_window_s, and decoded one by one.
+// Long audio is cut into pieces of at most max_chunk_s, at the quietest 200 ms of each
+// piece's last search_window_s, and each piece is decoded as its own utterance. Measured
+// on 6 minutes of speech: the same words, 10% less CPU and 45% less memory than one
+// utterance (whose backpointer table and lattice grow with its length), and each piece
+// gets its own cepstral mean normalisation.
 constexpr double max_chunk_s = 30;
 constexpr double search_window_s = 10;
 
@@ -47,6 +50,14 @@ std::vector<span> split_at_pauses(const std::vector<std::int16_t>& pcm) {
   }
   out.emplace_back(begin, pcm.size());
   return out;
+}
+
+// Digital silence (a flat line, give or take the last bits): there is nothing to hear, and
+// the decoder, whose features are normalised to the audio's own mean, finds a word in it.
+bool is_flat(const std::vector<std::int16_t>& pcm, span range) {
+  auto [lo, hi] = std::minmax_element(pcm.begin() + static_cast<std::ptrdiff_t>(range.first),
+                                      pcm.begin() + static_cast<std::ptrdiff_t>(range.second));
+  return *hi - *lo <= 4;
 }
 
 // Silences, sentence markers and noises ("<sil>", "</s>", "[NOISE]", "++UH++") are not words.
@@ -83,7 +94,7 @@ struct asr_engine::impl {
 
   /// Decodes pcm[range] as one utterance; appends its words, shifted by the range's start.
   bool decode(const std::vector<std::int16_t>& pcm, span range, asr_result& out) {
-    if (range.second <= range.first) return true;
+    if (range.second <= range.first || is_flat(pcm, range)) return true;
     if (ps_start_utt(ps) < 0) return fail(out, "pocketsphinx could not start an utterance");
     int searched = ps_process_raw(ps, pcm.data() + range.first, range.second - range.first,
                                   FALSE, TRUE);
@@ -94,6 +105,7 @@ struct asr_engine::impl {
     const double offset_s = static_cast<double>(range.first) / sample_rate;
     const double limit_s = static_cast<double>(range.second) / sample_rate;
     logmath_t* lmath = ps_get_logmath(ps);
+    // ln of the hypothesis' posterior; the pieces are independent, so their logs add up.
     out.confidence += logmath_log_to_ln(lmath, ps_get_prob(ps));
     for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
       const char* raw = ps_seg_word(seg);
@@ -124,9 +136,12 @@ asr_engine::asr_engine(const asr_model& model) : impl_(std::make_unique<impl>())
   require_file("acoustic model", model.hmm);
   require_file("language model", model.lm);
   require_file("dictionary", model.dict);
+  // -remove_silence no: pocketsphinx's voice activity detector drops non-speech frames,
+  // and then frame numbers no longer match the audio (after 3 s of leading silence the
+  // first word came out at 0.3 s instead of 3.2 s). Recognition is as good without it.
   impl_->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model.hmm.c_str(), "-lm",
-                              model.lm.c_str(), "-dict", model.dict.c_str(), "-logfn",
-                              "/dev/null", nullptr);
+                              model.lm.c_str(), "-dict", model.dict.c_str(), "-remove_silence",
+                              "no", "-logfn", "/dev/null", nullptr);
   if (!impl_->config) throw std::runtime_error("pocketsphinx rejected its configuration");
   impl_->ps = ps_init(impl_->config);
   if (!impl_->ps)
@@ -141,16 +156,21 @@ asr_result asr_engine::recognize(const std::vector<std::int16_t>& pcm16k) {
   asr_result out;
   out.ok = true;
   out.duration_s = static_cast<double>(pcm16k.size()) / sample_rate;
-  if (pcm16k.empty()) return out;
-  for (auto range : split_at_pauses(pcm16k))
-    if (!impl_->decode(pcm16k, range, out)) {
-      out.words.clear();
-      out.confidence = 0;
-      return out;
+  try {
+    if (!pcm16k.empty())
+      for (auto range : split_at_pauses(pcm16k))
+        if (!impl_->decode(pcm16k, range, out)) break;
+    for (const auto& w : out.words) {
+      if (!out.text.empty()) out.text += ' ';
+      out.text += w.word;
     }
-  for (const auto& w : out.words) {
-    if (!out.text.empty()) out.text += ' ';
-    out.text += w.word;
+  } catch (const std::exception& e) {  // out of memory, in practice
+    impl::fail(out, std::string("recognition failed: ") + e.what());
+  }
+  if (!out.ok) {
+    out.words.clear();
+    out.text.clear();
+    out.confidence = 0;
   }
   return out;
 }

@@ -19,7 +19,12 @@ struct decoded_audio {
   double duration_s = 0;
 };
 
-/// Decodes a whole audio file held in `file` into mono (channels averaged) at `rate` Hz.
+/// Decodes a whole audio file held in `file` into mono (channels averaged) at `rate` Hz,
+/// int16 with clipping. A WAV cut short (its header promises more data than follows)
+/// gives ok with the samples really there. Refused with a reason: bytes that are not a
+/// supported format, a header cut short, data libsndfile reports damaged (a FLAC cut
+/// short is), 0 or more than 64 channels, a source or output rate outside 1 kHz to
+/// 384 kHz, and more than 2 hours of audio.
 decoded_audio decode_audio(std::string_view file, int rate = 16000);
 
 }  // namespace sova::backends

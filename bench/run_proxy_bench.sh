@@ -18,6 +18,8 @@
 # "unavailable"; the script goes on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh  # as_root, apt_install, free_port, stop_pid, ms
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-16}
@@ -32,13 +34,6 @@ log() { echo "proxy-bench: $*" >&2; }
 
 # --- tools ------------------------------------------------------------------------------
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"
-  elif command -v sudo >/dev/null; then sudo "$@"
-  else return 1
-  fi
-}
-
 find_nginx() { command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true; }
 
 install_tools() {
@@ -46,15 +41,7 @@ install_tools() {
   command -v wrk >/dev/null || missing+=(wrk)
   command -v curl >/dev/null || missing+=(curl)
   [ -n "$(find_nginx)" ] || missing+=(nginx-light)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! { as_root apt-get update -qq && as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2; then
-    log "apt-get failed; trying the packages one by one"
-    for p in "${missing[@]}"; do
-      as_root apt-get install -y -qq --no-install-recommends "$p" >&2 || log "could not install $p"
-    done
-  fi
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 if [ "$BUILD" != 0 ]; then
@@ -93,26 +80,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port that was free a moment ago (tcp or udp), on 127.0.0.1.
-free_port() {
-  local proto=$1 port
-  if command -v python3 >/dev/null; then
-    python3 - "$proto" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-EOF
-    return
-  fi
-  for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
-    # Nobody accepts there (for udp, a guess as good as any).
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  return 1
-}
-
 # POSTs the benchmark body; prints the HTTP status (000 when nothing answered).
 post_status() {
   curl -s -o /dev/null -m 2 -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
@@ -135,14 +102,6 @@ mem_mb() {
   local v
   v=$(awk -v k="$2:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || true)
   echo "${v:--}"
-}
-
-# Asks process $1 to stop, waits up to 5 s, then kills it.
-stop_pid() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
 }
 
 # --- wrk ------------------------------------------------------------------------------------
@@ -310,7 +269,6 @@ fi
 
 # --- the table --------------------------------------------------------------------------------
 
-ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 added() {  # setup, P50|P99
   local -n arr=$2
   if [ "${AVAIL[$1]}" = 1 ] && [ "${AVAIL[direct]}" = 1 ]; then

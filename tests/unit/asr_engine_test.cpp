@@ -3,7 +3,11 @@
 #define CAF_SUITE asr_engine
 #include "caf/test/unit_test.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -25,10 +29,13 @@ using std::chrono::steady_clock;
 
 const std::string librivox = "/usr/share/pocketsphinx/test/data/librivox/";
 
-// Measured WER with the Debian 12 model (see the figures this test prints): 0.292 in
-// total. The bounds leave room for small numeric differences, not for a broken decoder.
-constexpr double total_wer_bound = 0.40;
-constexpr double file_wer_bound = 0.60;
+// Measured with Debian 12's model (the test prints the figures): 0.282 in total (20
+// errors in 71 words), 0.125 to 0.375 per file, 0.324 for all five joined with pauses.
+// The bounds are the measurements plus about 0.1: room for numeric noise, not for a
+// broken front end or decoder.
+constexpr double total_wer_bound = 0.38;
+constexpr double file_wer_bound = 0.50;
+constexpr double joined_wer_bound = 0.42;
 
 double seconds_since(steady_clock::time_point t0) {
   return std::chrono::duration<double>(steady_clock::now() - t0).count();
@@ -137,11 +144,13 @@ CAF_TEST(empty_audio) {
 CAF_TEST(silence_and_tiny_inputs) {
   // Digital silence, and a quiet hiss: no speech.
   auto zeros = engine().recognize(std::vector<std::int16_t>(2 * 16000, 0));
-  CAF_MESSAGE("2 s of zeros: '" << zeros.text << "'");
   CAF_CHECK(zeros.ok);
-  CAF_CHECK_LESS_OR_EQUAL(zeros.words.size(), 1u);
+  CAF_CHECK(zeros.words.empty());
+  CAF_CHECK(zeros.text.empty());
   CAF_CHECK_EQUAL(zeros.duration_s, 2.0);
-  check_words(zeros);
+  auto dc = engine().recognize(std::vector<std::int16_t>(2 * 16000, -3000));
+  CAF_CHECK(dc.ok);
+  CAF_CHECK(dc.words.empty());
   std::vector<std::int16_t> hiss(2 * 16000);
   std::uint32_t seed = 1;
   for (auto& s : hiss) {
@@ -171,14 +180,38 @@ CAF_TEST(engine_is_reusable) {
   engine().recognize(std::vector<std::int16_t>(8000, 0));
   auto again = engine().recognize(pcm);
   CAF_REQUIRE(first.ok && again.ok);
+  // Same words and times. Scores may differ a little: pocketsphinx seeds its Gaussian
+  // selection for the first frame with the previous utterance's last frame.
   CAF_CHECK_EQUAL(again.text, first.text);
-  CAF_CHECK_EQUAL(again.confidence, first.confidence);
+  CAF_MESSAGE("confidence " << first.confidence << " then " << again.confidence);
+  CAF_CHECK_LESS(std::abs(again.confidence - first.confidence), 1.0);
   CAF_REQUIRE_EQUAL(again.words.size(), first.words.size());
   for (std::size_t i = 0; i < first.words.size(); ++i) {
-    CAF_CHECK_EQUAL(again.words[i].start_s, first.words[i].start_s);
-    CAF_CHECK_EQUAL(again.words[i].end_s, first.words[i].end_s);
+    CAF_CHECK_LESS(std::abs(again.words[i].start_s - first.words[i].start_s), 0.035);
+    CAF_CHECK_LESS(std::abs(again.words[i].end_s - first.words[i].end_s), 0.035);
   }
   CAF_CHECK_LESS(word_error_rate(transcripts()[id], again.text).rate(), file_wer_bound);
+}
+
+CAF_TEST(word_times_follow_the_audio) {
+  // 2 s of silence before the speech move every word by 2 s.
+  auto pcm = load_pcm("sense_and_sensibility_01_austen_64kb-0880");
+  auto plain = engine().recognize(pcm);
+  std::vector<std::int16_t> padded(2 * 16000, 0);
+  padded.insert(padded.end(), pcm.begin(), pcm.end());
+  auto shifted = engine().recognize(padded);
+  CAF_REQUIRE(plain.ok && shifted.ok);
+  check_words(shifted);
+  CAF_CHECK_EQUAL(shifted.text, plain.text);
+  CAF_REQUIRE_EQUAL(shifted.words.size(), plain.words.size());
+  for (std::size_t i = 0; i < plain.words.size(); ++i) {
+    CAF_CHECK_LESS(std::abs(shifted.words[i].start_s - plain.words[i].start_s - 2), 0.035);
+    CAF_CHECK_LESS(std::abs(shifted.words[i].end_s - plain.words[i].end_s - 2), 0.035);
+  }
+  // The words cover the speech, which fills the recording.
+  CAF_REQUIRE(!plain.words.empty());
+  CAF_CHECK_LESS(plain.words.front().start_s, 0.5);
+  CAF_CHECK_GREATER(plain.words.back().end_s, plain.duration_s - 1.0);
 }
 
 CAF_TEST(long_audio_is_decoded_in_pieces) {
@@ -204,7 +237,7 @@ CAF_TEST(long_audio_is_decoded_in_pieces) {
   CAF_MESSAGE(r.duration_s << " s in " << took << " s: WER " << w.rate() << ", "
                            << r.words.size() << " words, confidence " << r.confidence);
   CAF_CHECK_GREATER(r.duration_s, 30.0);
-  CAF_CHECK_LESS(w.rate(), total_wer_bound);
+  CAF_CHECK_LESS(w.rate(), joined_wer_bound);
   // Words reach into the last recording, so the later pieces were decoded too.
   CAF_REQUIRE(!r.words.empty());
   CAF_CHECK_GREATER(r.words.back().start_s, starts.back());
@@ -222,4 +255,25 @@ CAF_TEST(missing_model_files_are_named) {
       CAF_CHECK(std::string(e.what()).find("/nonexistent/model-file") != std::string::npos);
     }
   }
+}
+
+CAF_TEST(broken_model_file_is_refused) {
+  // A language model that is not one: ps_init fails, and the engine says so.
+  std::string path = "/tmp/sova_asr_test_broken_" + std::to_string(::getpid()) + ".lm";
+  {
+    std::ofstream out(path);
+    out << "this is not an ARPA language model\n";
+  }
+  asr_model m;
+  m.lm = path;
+  bool threw = false;
+  try {
+    asr_engine e(m);
+  } catch (const std::runtime_error& e) {
+    threw = true;
+    CAF_MESSAGE(e.what());
+    CAF_CHECK(std::string(e.what()).find(path) != std::string::npos);
+  }
+  CAF_CHECK(threw);
+  std::remove(path.c_str());
 }

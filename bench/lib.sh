@@ -1,0 +1,55 @@
+# Helpers shared by the benchmark scripts in bench/ (sourced, not run).
+# The sourcing script defines log() (its messages go to stderr with its own prefix).
+# shellcheck shell=bash
+
+# Runs a command as root: directly, or through sudo; fails when neither is possible.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else return 1
+  fi
+}
+
+# Installs Debian packages with apt-get; when installing them together fails, one by one,
+# so that one missing package does not keep the others out.
+apt_install() {
+  log "installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { as_root apt-get update -qq && as_root apt-get install -y -qq --no-install-recommends "$@"; } >&2; then
+    log "apt-get failed; trying the packages one by one"
+    for p in "$@"; do
+      as_root apt-get install -y -qq --no-install-recommends "$p" >&2 || log "could not install $p"
+    done
+  fi
+}
+
+# A port that was free a moment ago (tcp or udp), on 127.0.0.1.
+free_port() {
+  local proto=$1 port
+  if command -v python3 >/dev/null; then
+    python3 - "$proto" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+EOF
+    return
+  fi
+  for _ in $(seq 100); do
+    port=$((20000 + RANDOM % 40000))
+    # Nobody accepts there (for udp, a guess as good as any).
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  return 1
+}
+
+# Asks process $1 to stop, waits up to 5 s, then kills it.
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# Microseconds (as wrk reports latencies) to milliseconds with two decimals.
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }

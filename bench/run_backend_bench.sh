@@ -1,0 +1,417 @@
+#!/usr/bin/env bash
+# The backend benchmark: throughput of the reference backends (espeak-ng TTS, pocketsphinx
+# ASR) alone and through a sova-dc network, with one and with two backends of a kind.
+# For TTS and for ASR separately, all on loopback, measured with wrk:
+#   (1) one backend directly (--workers 1),
+#   (2) through the network with that one backend: node B (127.0.0.3) announces it, the
+#       client talks to node A (127.0.0.2), which finds it through the DHT,
+#   (3) through the network with two backends (two processes, --workers 1 each): node C
+#       (127.0.0.4) announces the second one; the client still talks to node A, which
+#       spreads the load (power of two choices).
+# All nodes use the same UDP port on their own address. Every setup is checked with one
+# request (200 and "response_code":0), warmed up, then measured once the backends are idle
+# again. Prints req/s, p50, p99 and errors per setup, the scaling from one backend to two,
+# and the work each backend did during each run (its /status served/failed counters).
+#
+# Environment: CONNECTIONS (4), THREADS (2, wrk threads), TTS_DURATION (10s),
+# ASR_DURATION (15s), DURATION (sets both), WARMUP (3s), TIMEOUT (30s, wrk's per-request
+# timeout), TTS_TEXT (the text to speak), WAV (the recording to recognise),
+# BUILD (1; 0 uses the existing binary), SOVA_DC (the sova-dc binary; default build-bench/sova-dc).
+# wrk and curl are installed with apt-get when missing. A setup that cannot run is printed
+# as "unavailable: why" and the script goes on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh  # as_root, apt_install, free_port, stop_pid, ms
+
+CONNECTIONS=${CONNECTIONS:-4}
+THREADS=${THREADS:-2}
+TTS_DURATION=${TTS_DURATION:-${DURATION:-10s}}
+ASR_DURATION=${ASR_DURATION:-${DURATION:-15s}}
+WARMUP=${WARMUP:-3s}
+TIMEOUT=${TIMEOUT:-30s}
+TTS_TEXT=${TTS_TEXT:-The quick brown fox jumps over the lazy dog, and then it runs away into the forest.}
+WAV=${WAV:-/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav}
+BUILD=${BUILD:-1}
+BUILD_DIR=build-bench
+KINDS=(tts asr)
+SETUPS=(1 2 3)
+# wrk needs at least one connection per thread.
+[ "$THREADS" -le "$CONNECTIONS" ] || THREADS=$CONNECTIONS
+
+log() { echo "backend-bench: $*" >&2; }
+
+# --- tools and the binary ----------------------------------------------------------------
+
+install_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v curl >/dev/null || missing+=(curl)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
+build() {
+  bash deploy/install-deps.sh >&2
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSOVA_TESTS=OFF >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target sova-dc >&2 || log "sova-dc did not build"
+}
+
+[ "$BUILD" = 0 ] || build
+install_tools
+command -v wrk >/dev/null || { log "wrk is required and could not be installed"; exit 1; }
+command -v curl >/dev/null || { log "curl is required and could not be installed"; exit 1; }
+SOVA_DC=${SOVA_DC:-$BUILD_DIR/sova-dc}
+
+# --- processes ------------------------------------------------------------------------------
+
+WORK=$(mktemp -d /tmp/sova-backend-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+declare -A BACKEND_PORT BACKEND_PID BACKEND_WHY NODE_PID NODE_HTTP
+
+# Starts backend $1 (tts1, tts2, asr1, asr2) on any free port; its port is read later
+# by backend_port, so that all four load their engines at the same time.
+start_backend() {
+  local name=$1
+  if [ ! -x "$SOVA_DC" ]; then BACKEND_WHY[$name]="$SOVA_DC is not built"; return; fi
+  "$SOVA_DC" backend "${name%[0-9]}" --listen 127.0.0.1:0 --workers 1 --log-level info \
+    >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  BACKEND_PID[$name]=$!
+  PIDS+=("$!")
+}
+
+# Waits up to 120 s for backend $1 to log "listening on HOST:PORT"; sets BACKEND_PORT.
+backend_port() {
+  local name=$1 pid=${BACKEND_PID[$1]:-} port deadline=$((SECONDS + 120))
+  [ -n "$pid" ] || return 1
+  while [ $SECONDS -lt $deadline ]; do
+    port=$(sed -n 's/.* listening on [0-9.]*:\([0-9]*\)$/\1/p' "$WORK/$name.err")
+    if [ -n "$port" ]; then BACKEND_PORT[$name]=$port; return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      BACKEND_WHY[$name]="$name exited: $(grep . "$WORK/$name.err" | tail -n 1)"
+      return 1
+    fi
+    sleep 0.2
+  done
+  BACKEND_WHY[$name]="$name did not listen within 120 s"
+  return 1
+}
+
+# Starts node $1 on address $2 (UDP port $UDP_PORT, a free HTTP port) with the backends
+# named in $3 (space-separated, those that run) and neighbours $4 (may be empty).
+start_node() {
+  local name=$1 addr=$2 backend services=() args=()
+  for backend in $3; do
+    [ -n "${BACKEND_PORT[$backend]:-}" ] && services+=("${backend%[0-9]}/cpu/127.0.0.1:${BACKEND_PORT[$backend]}")
+  done
+  [ ${#services[@]} -eq 0 ] || args+=(--services "$(IFS=,; echo "${services[*]}")")
+  [ -z "$4" ] || args+=(--neighbours "$4")
+  NODE_HTTP[$name]=$(free_port tcp)
+  "$SOVA_DC" node --bind "$addr" --port "$UDP_PORT" --http-port "${NODE_HTTP[$name]}" \
+    --allow-loopback --directory-refresh 1 --log-level warn "${args[@]}" \
+    >"$WORK/node-$name.out" 2>"$WORK/node-$name.err" &
+  NODE_PID[$name]=$!
+  PIDS+=("$!")
+  log "node $name on $addr: udp $UDP_PORT, http ${NODE_HTTP[$name]}${services[*]:+, announcing ${services[*]}}"
+}
+
+# Waits up to 60 s until node A's /status lists backend $1 (by its address).
+node_a_knows() {
+  local port=${BACKEND_PORT[$1]:-} deadline=$((SECONDS + 60))
+  [ -n "$port" ] || return 1
+  while [ $SECONDS -lt $deadline ]; do
+    kill -0 "${NODE_PID[A]}" 2>/dev/null || return 1
+    curl -s -m 2 "http://127.0.0.2:${NODE_HTTP[A]}/status" 2>/dev/null |
+      grep -q "\"address\": *\"127.0.0.1:$port\"" && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+# How node A sees the backends of kind $1 (its /status), for the log; needs python3.
+node_view() {
+  command -v python3 >/dev/null || return 0
+  curl -s -m 2 "http://127.0.0.2:${NODE_HTTP[A]}/status" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    known = json.load(sys.stdin)["services"][sys.argv[1]]
+except Exception as e:
+    sys.exit("no status: %s" % e)
+print("; ".join("%s %s, served %s, failed %s, refused %s" % (b["address"], b["breaker"],
+      b["served"], b["failed"], b["refused"]) for b in known))' "$1" 2>&1 || true
+}
+
+# --- backend counters -----------------------------------------------------------------------
+
+# Field $2 (served, failed, busy, queue) of backend $1's /status; "-" when it does not answer.
+backend_stat() {
+  local v
+  v=$(curl -s -m 2 "http://127.0.0.1:${BACKEND_PORT[$1]}/status" 2>/dev/null |
+    sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p")
+  echo "${v:--}"
+}
+
+# Waits up to 120 s until the running backends of kind $1 have no job: wrk leaves requests
+# behind when it stops, and they must not slow down the next run.
+wait_idle() {
+  local name deadline=$((SECONDS + 120))
+  for name in "${1}1" "${1}2"; do
+    [ -n "${BACKEND_PORT[$name]:-}" ] || continue
+    while [ $SECONDS -lt $deadline ] &&
+      [ "$(backend_stat "$name" busy)/$(backend_stat "$name" queue)" != 0/0 ]; do
+      sleep 0.2
+    done
+  done
+}
+
+# "served failed" of every backend of kind $1, e.g. "12 0 7 0" (tts1 then tts2).
+counters() {
+  local name
+  for name in "${1}1" "${1}2"; do
+    if [ -n "${BACKEND_PORT[$name]:-}" ]; then
+      echo -n "$(backend_stat "$name" served) $(backend_stat "$name" failed) "
+    else
+      echo -n "- - "
+    fi
+  done
+}
+
+# What each backend of kind $1 did between two counters outputs: "tts1 +12/+0  tts2 +7/+0".
+work_done() {
+  local kind=$1 before after i out=""
+  read -ra before <<<"$2"
+  read -ra after <<<"$3"
+  for i in 0 1; do
+    local s=$((2 * i)) f=$((2 * i + 1))
+    if [ "${after[$s]}" = - ] || [ "${before[$s]}" = - ]; then
+      out+="$kind$((i + 1)) -  "
+    else
+      out+="$kind$((i + 1)) +$((after[s] - before[s]))/+$((after[f] - before[f]))  "
+    fi
+  done
+  echo "${out%  }"
+}
+
+# --- wrk --------------------------------------------------------------------------------------
+
+# One script for both kinds. The ASR body is built here: the WAV is read in binary mode
+# and wrapped in a multipart/form-data field audio_blob (a Lua string holds any bytes).
+cat >"$WORK/bench.lua" <<'EOF'
+wrk.method = "POST"
+if os.getenv("BENCH_KIND") == "asr" then
+  local f = assert(io.open(os.getenv("BENCH_WAV"), "rb"))
+  local audio = f:read("*a")
+  f:close()
+  local boundary = "sova-bench-boundary-5f0c2a7e91d4"
+  wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+  wrk.body = "--" .. boundary .. "\r\n"
+    .. 'Content-Disposition: form-data; name="audio_blob"; filename="speech.wav"\r\n'
+    .. "Content-Type: audio/wav\r\n\r\n"
+    .. audio .. "\r\n--" .. boundary .. "--\r\n"
+else
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.body = os.getenv("BENCH_BODY")
+end
+
+if os.getenv("BENCH_CHECK") == "1" then
+  -- One request: "CHECK status ok body_bytes gist"; ok is 1 when the reply says
+  -- "response_code":0; gist is the recognised text, the audio duration or the reply's start.
+  -- The thread stops after the first reply.
+  local threads = {}
+  function setup(thread) table.insert(threads, thread) end
+  function response(status, headers, body)
+    got_status = status
+    got_ok = body:find('"response_code":0', 1, true) and 1 or 0
+    got_reply = body:match('"text":"[^"]*"') or body:match('"duration_s":[%d.]+')
+      or body:sub(1, 200):gsub("%s+", " ")
+    wrk.thread:stop()
+  end
+  function done(summary, latency, requests)
+    local t = threads[1]
+    io.write(string.format("CHECK %s %s %d %s\n", tostring(t:get("got_status")),
+      tostring(t:get("got_ok")), #wrk.body, tostring(t:get("got_reply"))))
+  end
+else
+  -- One machine-readable line: requests/s, p50 and p99 in microseconds, failed requests.
+  function done(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format("RESULT %.1f %.0f %.0f %d %d\n",
+      summary.requests / (summary.duration / 1e6),
+      latency:percentile(50), latency:percentile(99),
+      e.status, e.connect + e.read + e.write + e.timeout))
+  end
+end
+EOF
+TTS_BODY=$(printf '{"text": "%s", "voice": "en-us"}' "$TTS_TEXT")
+
+# Runs wrk for kind $1 on url $2 with further wrk arguments.
+run_wrk() {
+  local kind=$1 url=$2
+  shift 2
+  BENCH_KIND=$kind BENCH_WAV=$WAV BENCH_BODY=$TTS_BODY \
+    wrk --timeout "$TIMEOUT" -s "$WORK/bench.lua" "$@" "$url"
+}
+
+# One request through wrk (the very body the measurement sends); prints why it failed.
+check_one() {
+  local out tag status ok bytes reply
+  out=$(BENCH_CHECK=1 run_wrk "$1" "$2" -t1 -c1 -d60s 2>&1 | grep '^CHECK' || true)
+  read -r tag status ok bytes reply <<<"$out" || true
+  if [ "$tag" = CHECK ] && [ "$status" = 200 ] && [ "$ok" = 1 ]; then
+    log "check: one request with the $bytes-byte body: 200, $reply"
+    return 0
+  fi
+  echo "one request did not answer 200 with \"response_code\":0 (${out:-no reply within 60 s})"
+  return 1
+}
+
+# Checks, warms up, then measures kind $1 on url $2 as setup $3. Sets the results.
+declare -A RPS P50 P99 ERRORS WORK_DONE LOAD WHY
+measure() {
+  local kind=$1 url=$2 key=$1:$3 duration before after why result
+  duration=$([ "$kind" = tts ] && echo "$TTS_DURATION" || echo "$ASR_DURATION")
+  log "($3) $kind: $url"
+  if ! why=$(check_one "$kind" "$url"); then WHY[$key]=$why; return; fi
+  run_wrk "$kind" "$url" -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" >/dev/null 2>&1 || true
+  wait_idle "$kind"
+  before=$(counters "$kind")
+  run_wrk "$kind" "$url" -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency \
+    >"$WORK/wrk-$kind-$3.txt" 2>&1 || true
+  LOAD[$key]=$(cut -d' ' -f1 /proc/loadavg)
+  wait_idle "$kind"  # the requests wrk left behind count as served, too
+  after=$(counters "$kind")
+  result=$(awk '$1 == "RESULT" { print $2, $3, $4, $5 + $6 }' "$WORK/wrk-$kind-$3.txt")
+  if [ -z "$result" ]; then
+    WHY[$key]="wrk gave no result"
+    cat "$WORK/wrk-$kind-$3.txt" >&2
+    return
+  fi
+  read -r "RPS[$key]" "P50[$key]" "P99[$key]" "ERRORS[$key]" <<<"$result"
+  WORK_DONE[$key]=$(work_done "$kind" "$before" "$after")
+  log "($3) $kind: ${RPS[$key]} req/s; ${WORK_DONE[$key]}"
+  [ "$3" = 1 ] || log "($3) $kind: node A knows $(node_view "$kind")"
+}
+
+# --- the runs ---------------------------------------------------------------------------------
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+log "machine: $(nproc) cores, load average $LOAD_START"
+[ -r "$WAV" ] || log "the recording $WAV is missing: the ASR rows will be unavailable"
+
+for name in tts1 tts2 asr1 asr2; do start_backend "$name"; done
+for name in tts1 tts2 asr1 asr2; do
+  if backend_port "$name"; then
+    log "$name on 127.0.0.1:${BACKEND_PORT[$name]}"
+  else
+    log "$name unavailable: ${BACKEND_WHY[$name]}"
+  fi
+done
+
+# Why setup $2 of kind $1 cannot run, or nothing when it can.
+blocked() {
+  local kind=$1 setup=$2 name
+  [ "$kind" = tts ] || [ -r "$WAV" ] || { echo "the recording $WAV is missing"; return; }
+  for name in "${kind}1" "${kind}2"; do
+    [ "$name" = "${kind}2" ] && [ "$setup" != 3 ] && continue
+    [ -n "${BACKEND_PORT[$name]:-}" ] || { echo "${BACKEND_WHY[$name]:-$name did not start}"; return; }
+  done
+  if [ "$setup" != 1 ]; then
+    [ -x "$SOVA_DC" ] || { echo "$SOVA_DC is not built"; return; }
+    kill -0 "${NODE_PID[A]:-0}" 2>/dev/null || { echo "node A is not running: $(grep . "$WORK/node-A.err" | tail -n 1)"; return; }
+    for name in "${kind}1" "${kind}2"; do
+      [ "$name" = "${kind}2" ] && [ "$setup" != 3 ] && continue
+      node_a_knows "$name" || { echo "node A did not learn about $name within 60 s"; return; }
+    done
+  fi
+}
+
+# Measures setup $1 for both kinds, or notes why not.
+run_setup() {
+  local setup=$1 kind why url
+  for kind in "${KINDS[@]}"; do
+    why=$(blocked "$kind" "$setup")
+    if [ -n "$why" ]; then
+      WHY[$kind:$setup]=$why
+      log "($setup) $kind unavailable: $why"
+      continue
+    fi
+    case $kind:$setup in
+      tts:1) url="http://127.0.0.1:${BACKEND_PORT[tts1]}/synthesize/" ;;
+      asr:1) url="http://127.0.0.1:${BACKEND_PORT[asr1]}/asr" ;;
+      tts:*) url="http://127.0.0.2:${NODE_HTTP[A]}/synthesize" ;;
+      asr:*) url="http://127.0.0.2:${NODE_HTTP[A]}/asr" ;;
+    esac
+    measure "$kind" "$url" "$setup"
+  done
+}
+
+run_setup 1
+
+# The network: B announces the first backends, A (the client's node) knows none of its own.
+if [ -x "$SOVA_DC" ]; then
+  UDP_PORT=$(free_port udp)
+  start_node B 127.0.0.3 "tts1 asr1" ""
+  start_node A 127.0.0.2 "" "127.0.0.3:$UDP_PORT"
+fi
+run_setup 2
+
+# The second backend of each kind joins through a third node.
+if [ -x "$SOVA_DC" ]; then start_node C 127.0.0.4 "tts2 asr2" "127.0.0.3:$UDP_PORT"; fi
+run_setup 3
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- the table ----------------------------------------------------------------------------------
+
+row() { printf "%-28s %8s %9s %9s %7s %6s  %s\n" "$@"; }
+ratio() {  # key a, key b: RPS[a] / RPS[b]
+  if [ -n "${RPS[$1]:-}" ] && [ -n "${RPS[$2]:-}" ]; then
+    awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'
+  else
+    echo "-"
+  fi
+}
+
+echo
+echo "Backend benchmark: reference backends alone and through a sova-dc network"
+echo "$(nproc) cores, shared by wrk, the nodes, the backends and their engine workers" \
+  "(and whatever else runs here): two backends can at best use both cores."
+echo "load average: $LOAD_START at the start, $LOAD_END at the end."
+echo "wrk -t$THREADS -c$CONNECTIONS --timeout $TIMEOUT, after a $WARMUP warm-up; each backend --workers 1;" \
+  "network: client -> node A (127.0.0.2) -> DHT -> backends announced by B (127.0.0.3) and C (127.0.0.4)."
+for kind in "${KINDS[@]}"; do
+  echo
+  if [ "$kind" = tts ]; then
+    echo "TTS (espeak-ng): POST /synthesize $TTS_BODY, -d$TTS_DURATION"
+  else
+    echo "ASR (pocketsphinx): POST /asr multipart audio_blob=$(basename "$WAV") ($(stat -c %s "$WAV" 2>/dev/null || echo '?') bytes), -d$ASR_DURATION"
+  fi
+  row setup "req/s" "p50 ms" "p99 ms" errors load "work per backend (+served/+failed)"
+  for setup in "${SETUPS[@]}"; do
+    case $setup in
+      1) label="(1) 1 backend directly" ;;
+      2) label="(2) network, 1 backend" ;;
+      3) label="(3) network, 2 backends" ;;
+    esac
+    key=$kind:$setup
+    if [ -n "${RPS[$key]:-}" ]; then
+      row "$label" "${RPS[$key]}" "$(ms "${P50[$key]}")" "$(ms "${P99[$key]}")" \
+        "${ERRORS[$key]}" "${LOAD[$key]}" "${WORK_DONE[$key]}"
+    else
+      printf "%-28s unavailable: %s\n" "$label" "${WHY[$key]:-not run}"
+    fi
+  done
+  echo "scaling 2 vs 1 backends, (3)/(2): $(ratio "$kind:3" "$kind:2");" \
+    "network vs direct, (2)/(1): $(ratio "$kind:2" "$kind:1")"
+done
+echo
+echo "errors: non-2xx replies plus socket errors (connect/read/write/timeout) during the measurement."
+echo "load: 1-minute load average right after the run. work per backend: change of its /status"
+echo "served/failed counters over the run, including the requests wrk left in flight at its end."
