@@ -1,0 +1,64 @@
+#define CAF_SUITE sova_reply
+#include <caf/test/unit_test.hpp>
+
+#include "http/sova_reply.hpp"
+
+using namespace sova::http;
+using nlohmann::json;
+
+namespace {
+
+client_response reply(unsigned status, std::string body) {
+  client_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+CAF_TEST(interpret_reply_tells_success_from_each_kind_of_failure) {
+  auto ok = interpret_reply(reply(200, R"({"response_code":0,"response":[]})"));
+  CAF_CHECK(ok.failure.empty());
+  CAF_CHECK(ok.is_json);
+  auto ours = interpret_reply(reply(
+      503, R"({"response_code":1,"error":{"code":"no_backend","message":"no tts backend"}})"));
+  CAF_CHECK_EQUAL(ours.failure, "HTTP 503: no_backend: no tts backend");
+  auto original = interpret_reply(reply(200, R"({"response_code":1,"response":"unknown voice"})"));
+  CAF_CHECK_EQUAL(original.failure, "the service failed: unknown voice");
+  auto garbage = interpret_reply(reply(200, "<html>\nnope</html>"));
+  CAF_CHECK_EQUAL(garbage.failure, "the reply is not a JSON object: <html> nope</html>");
+  auto plain_500 = interpret_reply(reply(500, "boom"));
+  CAF_CHECK_EQUAL(plain_500.failure, "HTTP 500: boom");
+  // An ASR reply has no top-level response_code: a success.
+  CAF_CHECK(interpret_reply(reply(200, R"({"r":[]})")).failure.empty());
+}
+
+CAF_TEST(asr_texts_reads_each_recording) {
+  auto body = json::parse(R"({"r":[
+    {"response_code":0,"response":[{"text":"hello"},{"text":""},{"text":"world"}]},
+    {"response_code":1,"response":"not a readable audio file"}]})");
+  auto texts = asr_texts(body, 2);
+  CAF_REQUIRE_EQUAL(texts.size(), 2u);
+  CAF_CHECK_EQUAL(texts[0].text, "hello world");
+  CAF_CHECK(texts[0].failure.empty());
+  CAF_CHECK_EQUAL(texts[1].failure, "the service failed: not a readable audio file");
+  auto wrong_count = asr_texts(body, 3);
+  CAF_REQUIRE_EQUAL(wrong_count.size(), 1u);
+  CAF_CHECK_NOT_EQUAL(wrong_count[0].failure.find("expected \"r\" to list 3"), std::string::npos);
+  auto no_text = asr_texts(json::parse(R"({"r":[{"response_code":0,"response":[{"t":1}]}]})"), 1);
+  CAF_CHECK_NOT_EQUAL(no_text[0].failure.find("without \"text\""), std::string::npos);
+}
+
+CAF_TEST(tts_audio_of_decodes_the_wav) {
+  auto ok = tts_audio_of(json::parse(
+      R"({"response_code":0,"response":[{"response_audio":"UklGRg==","sample_rate":22050,"duration_s":1.5}]})"));
+  CAF_CHECK(ok.failure.empty());
+  CAF_CHECK_EQUAL(ok.bytes, "RIFF");
+  CAF_CHECK_EQUAL(ok.sample_rate.value_or(0), 22050);
+  CAF_CHECK_EQUAL(ok.duration_s.value_or(0), 1.5);
+  auto bad = tts_audio_of(json::parse(R"({"response":[{"response_audio":"not base64!"}]})"));
+  CAF_CHECK_NOT_EQUAL(bad.failure.find("not base64"), std::string::npos);
+  auto missing = tts_audio_of(json::parse(R"({"response":"oops"})"));
+  CAF_CHECK_NOT_EQUAL(missing.failure.find("no \"response\" list"), std::string::npos);
+}
