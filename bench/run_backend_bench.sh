@@ -200,6 +200,39 @@ work_done() {
   echo "${out%  }"
 }
 
+# --- where the CPU goes -----------------------------------------------------------------------
+
+# CPU time (clock ticks) used so far by process $1 and its children (a backend's engine
+# workers); 0 when it does not run.
+cpu_ticks() {
+  local pid total=0 t
+  [ -n "$1" ] || { echo 0; return; }
+  for pid in "$1" $(cat "/proc/$1/task/"*/children 2>/dev/null); do
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || true
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+
+# "time busy total nodeA backend1 backend2" for kind $1: the machine's busy and total
+# ticks (all cores, all users) from /proc/stat, then the ticks of our processes.
+cpu_snapshot() {
+  echo "$EPOCHREALTIME $(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)" \
+    "$(cpu_ticks "${NODE_PID[A]:-}") $(cpu_ticks "${BACKEND_PID[${1}1]:-}") $(cpu_ticks "${BACKEND_PID[${1}2]:-}")"
+}
+
+# Cores kept busy between two snapshots: "all nodeA backend1 backend2"; "all" counts
+# every process on the machine (other people's work too), the others only ours.
+cpu_use() {
+  awk -v a="$1" -v b="$2" -v cores="$(nproc)" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    secs = y[1] - x[1]
+    all = (y[3] > x[3]) ? cores * (y[2] - x[2]) / (y[3] - x[3]) : 0
+    printf "%.2f", all
+    for (i = 4; i <= 6; i++) printf " %.2f", (y[i] - x[i]) / hz / secs
+  }'
+}
+
 # --- wrk --------------------------------------------------------------------------------------
 
 # One script for both kinds. The ASR body is built here: the WAV is read in binary mode
@@ -274,18 +307,19 @@ check_one() {
 }
 
 # Checks, warms up, then measures kind $1 on url $2 as setup $3. Sets the results.
-declare -A RPS P50 P99 ERRORS WORK_DONE LOAD WHY
+declare -A RPS P50 P99 ERRORS WORK_DONE CPU WHY
 measure() {
-  local kind=$1 url=$2 key=$1:$3 duration before after why result
+  local kind=$1 url=$2 key=$1:$3 duration before after why result cpu_before cpu_after
   duration=$([ "$kind" = tts ] && echo "$TTS_DURATION" || echo "$ASR_DURATION")
   log "($3) $kind: $url"
   if ! why=$(check_one "$kind" "$url"); then WHY[$key]=$why; return; fi
   run_wrk "$kind" "$url" -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" >/dev/null 2>&1 || true
   wait_idle "$kind"
   before=$(counters "$kind")
+  cpu_before=$(cpu_snapshot "$kind")
   run_wrk "$kind" "$url" -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency \
     >"$WORK/wrk-$kind-$3.txt" 2>&1 || true
-  LOAD[$key]=$(cut -d' ' -f1 /proc/loadavg)
+  cpu_after=$(cpu_snapshot "$kind")
   wait_idle "$kind"  # the requests wrk left behind count as served, too
   after=$(counters "$kind")
   result=$(awk '$1 == "RESULT" { print $2, $3, $4, $5 + $6 }' "$WORK/wrk-$kind-$3.txt")
@@ -296,6 +330,8 @@ measure() {
   fi
   read -r "RPS[$key]" "P50[$key]" "P99[$key]" "ERRORS[$key]" <<<"$result"
   WORK_DONE[$key]=$(work_done "$kind" "$before" "$after")
+  CPU[$key]=$(cpu_use "$cpu_before" "$cpu_after")
+  [ "$3" != 1 ] || CPU[$key]="${CPU[$key]% * * *} - ${CPU[$key]#* * }"  # no node ran
   log "($3) $kind: ${RPS[$key]} req/s; ${WORK_DONE[$key]}"
   [ "$3" = 1 ] || log "($3) $kind: node A knows $(node_view "$kind")"
 }
@@ -370,7 +406,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the table ----------------------------------------------------------------------------------
 
-row() { printf "%-28s %8s %9s %9s %7s %6s  %s\n" "$@"; }
+row() { printf "%-24s %7s %8s %8s %6s   %5s %6s %5s %5s   %s\n" "$@"; }
 ratio() {  # key a, key b: RPS[a] / RPS[b]
   if [ -n "${RPS[$1]:-}" ] && [ -n "${RPS[$2]:-}" ]; then
     awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'
@@ -393,7 +429,8 @@ for kind in "${KINDS[@]}"; do
   else
     echo "ASR (pocketsphinx): POST /asr multipart audio_blob=$(basename "$WAV") ($(stat -c %s "$WAV" 2>/dev/null || echo '?') bytes), -d$ASR_DURATION"
   fi
-  row setup "req/s" "p50 ms" "p99 ms" errors load "work per backend (+served/+failed)"
+  printf "%-24s %7s %8s %8s %6s   %-23s   %s\n" "" "" "" "" "" "cores busy during run" "per backend"
+  row setup "req/s" "p50 ms" "p99 ms" errors all "node A" "${kind}1" "${kind}2" "+served/+failed"
   for setup in "${SETUPS[@]}"; do
     case $setup in
       1) label="(1) 1 backend directly" ;;
@@ -402,8 +439,9 @@ for kind in "${KINDS[@]}"; do
     esac
     key=$kind:$setup
     if [ -n "${RPS[$key]:-}" ]; then
+      read -r c_all c_node c_b1 c_b2 <<<"${CPU[$key]}"
       row "$label" "${RPS[$key]}" "$(ms "${P50[$key]}")" "$(ms "${P99[$key]}")" \
-        "${ERRORS[$key]}" "${LOAD[$key]}" "${WORK_DONE[$key]}"
+        "${ERRORS[$key]}" "$c_all" "$c_node" "$c_b1" "$c_b2" "${WORK_DONE[$key]}"
     else
       printf "%-28s unavailable: %s\n" "$label" "${WHY[$key]:-not run}"
     fi
@@ -413,5 +451,7 @@ for kind in "${KINDS[@]}"; do
 done
 echo
 echo "errors: non-2xx replies plus socket errors (connect/read/write/timeout) during the measurement."
-echo "load: 1-minute load average right after the run. work per backend: change of its /status"
-echo "served/failed counters over the run, including the requests wrk left in flight at its end."
+echo "cores busy: CPU time over the run divided by its length, from /proc; \"all\" is the whole"
+echo "machine (everyone's processes), a backend's figure includes its engine worker; nodes B and C"
+echo "only announce and answer lookups (a few per cent of a core). +served/+failed: change of each"
+echo "backend's /status counters over the run, including the requests wrk left in flight at its end."

@@ -30,7 +30,7 @@ using std::chrono::steady_clock;
 const std::string librivox = "/usr/share/pocketsphinx/test/data/librivox/";
 
 // Measured with Debian 12's model (the test prints the figures): 0.282 in total (20
-// errors in 71 words), 0.125 to 0.375 per file, 0.324 for all five joined with pauses.
+// errors in 71 words), 0.125 to 0.375 per file, 0.317 for all five twice with pauses.
 // The bounds are the measurements plus about 0.1: room for numeric noise, not for a
 // broken front end or decoder.
 constexpr double total_wer_bound = 0.38;
@@ -215,19 +215,20 @@ CAF_TEST(word_times_follow_the_audio) {
 }
 
 CAF_TEST(long_audio_is_decoded_in_pieces) {
-  // The five recordings with 1.5 s pauses: 35 s, more than one piece. The pieces must
-  // join into one ordered transcript whose times match the whole.
+  // The five recordings twice, with 1.5 s pauses: 64 s, more than one 60 s piece. The
+  // pieces must join into one ordered transcript whose times match the whole.
   auto refs = transcripts();
   std::vector<std::int16_t> pcm;
   std::string ref;
   std::vector<double> starts;
-  for (const auto& [id, text] : refs) {
-    starts.push_back(pcm.size() / 16000.0);
-    auto part = load_pcm(id);
-    pcm.insert(pcm.end(), part.begin(), part.end());
-    pcm.insert(pcm.end(), 24000, 0);
-    ref += text + " ";
-  }
+  for (int round = 0; round < 2; ++round)
+    for (const auto& [id, text] : refs) {
+      starts.push_back(pcm.size() / 16000.0);
+      auto part = load_pcm(id);
+      pcm.insert(pcm.end(), part.begin(), part.end());
+      pcm.insert(pcm.end(), 24000, 0);
+      ref += text + " ";
+    }
   auto t0 = steady_clock::now();
   auto r = engine().recognize(pcm);
   double took = seconds_since(t0);
@@ -236,7 +237,7 @@ CAF_TEST(long_audio_is_decoded_in_pieces) {
   auto w = word_error_rate(ref, r.text);
   CAF_MESSAGE(r.duration_s << " s in " << took << " s: WER " << w.rate() << ", "
                            << r.words.size() << " words, confidence " << r.confidence);
-  CAF_CHECK_GREATER(r.duration_s, 30.0);
+  CAF_CHECK_GREATER(r.duration_s, 60.0);
   CAF_CHECK_LESS(w.rate(), joined_wer_bound);
   // Words reach into the last recording, so the later pieces were decoded too.
   CAF_REQUIRE(!r.words.empty());
