@@ -16,7 +16,7 @@ namespace sova::apps {
 
 struct backend_options {
   std::string kind;  // tts | asr
-  std::string listen = "127.0.0.1:8899";
+  std::string listen;  // "": the SOVA service's own port on every address
   std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
   std::size_t queue = 256;
   std::size_t max_body = 32 * 1024 * 1024;
@@ -54,9 +54,11 @@ std::vector<std::string> worker_command(const backend_options& o) {
 }
 
 int run_backend(const backend_options& o) {
-  auto at = net::parse_host_port(o.listen, true);
+  auto listen = o.listen.empty() ? (o.engine.kind == "tts" ? "0.0.0.0:8899" : "0.0.0.0:8888")
+                                  : o.listen;
+  auto at = net::parse_host_port(listen, true);
   if (!at) {
-    spdlog::error("--listen {}: expected host:port", o.listen);
+    spdlog::error("--listen {}: expected host:port", listen);
     return exit_usage;
   }
   stop_signals stop;  // before any thread starts
@@ -89,8 +91,8 @@ int run_backend(const backend_options& o) {
     spdlog::error("{}", e.what());
     return exit_failed;
   }
-  spdlog::info("{} backend ({}, {} workers) listening on {}:{}", o.engine.kind, engine, o.workers,
-               at->host, server->port());
+  spdlog::info("{} backend ({}, {} worker process(es)) listening on {}:{}", o.engine.kind, engine,
+               o.workers, at->host, server->port());
   spdlog::info("{} received: stopping", stop.wait());
   server->stop();  // no new requests; then the pool finishes the running jobs
   pool->stop();
@@ -108,8 +110,9 @@ backend_commands add_backend_commands(CLI::App& app) {
   c.backend->add_option("kind", o.engine.kind, "tts or asr")
       ->required()
       ->check(CLI::IsMember({"tts", "asr"}));
-  c.backend->add_option("--listen", o.listen, "host:port of the HTTP API (port 0: any free port)")
-      ->capture_default_str();
+  c.backend->add_option("--listen", o.listen,
+                        "host:port of the HTTP API (port 0: any free port; default 0.0.0.0:8899 "
+                        "for tts, 0.0.0.0:8888 for asr, the SOVA services' ports)");
   c.backend->add_option("--workers", o.workers,
                         "Engine worker processes, one engine each (default: the number of cores)")
       ->capture_default_str()
