@@ -11,11 +11,12 @@
 # All nodes use the same UDP port on their own address. Every setup is checked with one
 # request (200 and "response_code":0), warmed up, then measured once the backends are idle
 # again. Prints req/s, p50, p99 and errors per setup, the scaling from one backend to two,
-# and the work each backend did during each run (its /status served/failed counters).
+# the cores kept busy during each run (the whole machine, node A, each backend with its
+# engine worker, from /proc) and the work each backend did (its /status served/failed).
 #
 # Environment: CONNECTIONS (4), THREADS (2, wrk threads), TTS_DURATION (10s),
 # ASR_DURATION (15s), DURATION (sets both), WARMUP (3s), TIMEOUT (30s, wrk's per-request
-# timeout), TTS_TEXT (the text to speak), WAV (the recording to recognise),
+# timeout), TTS_TEXT (the text to speak, no quotes), WAV (the recording to recognise),
 # BUILD (1; 0 uses the existing binary), SOVA_DC (the sova-dc binary; default build-bench/sova-dc).
 # wrk and curl are installed with apt-get when missing. A setup that cannot run is printed
 # as "unavailable: why" and the script goes on.
@@ -50,17 +51,23 @@ install_tools() {
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
+# Builds sova-dc (Release, no sanitizers) in $BUILD_DIR; fails when it does not build.
 build() {
   bash deploy/install-deps.sh >&2
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSOVA_TESTS=OFF >/dev/null
-  cmake --build "$BUILD_DIR" -j"$(nproc)" --target sova-dc >&2 || log "sova-dc did not build"
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target sova-dc >&2
 }
 
-[ "$BUILD" = 0 ] || build
+# Why sova-dc cannot be measured, empty when it can: after a failed build, the binary
+# left from an earlier one would not be what the sources say.
+NO_SOVA_DC=
+if [ "$BUILD" != 0 ] && ! build; then NO_SOVA_DC="sova-dc did not build (see the log)"; fi
 install_tools
 command -v wrk >/dev/null || { log "wrk is required and could not be installed"; exit 1; }
 command -v curl >/dev/null || { log "curl is required and could not be installed"; exit 1; }
 SOVA_DC=${SOVA_DC:-$BUILD_DIR/sova-dc}
+[ -x "$SOVA_DC" ] || NO_SOVA_DC="$SOVA_DC is missing (not built?)"
+[ -z "$NO_SOVA_DC" ] || log "$NO_SOVA_DC"
 
 # --- processes ------------------------------------------------------------------------------
 
@@ -75,13 +82,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Drops process $1, already stopped, from PIDS (its number may be reused later).
+forget_pid() {
+  local pid kept=()
+  for pid in "${PIDS[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+  PIDS=("${kept[@]}")
+}
+
 declare -A BACKEND_PORT BACKEND_PID BACKEND_WHY NODE_PID NODE_HTTP
 
 # Starts backend $1 (tts1, tts2, asr1, asr2) on any free port; its port is read later
 # by backend_port, so that all four load their engines at the same time.
 start_backend() {
   local name=$1
-  if [ ! -x "$SOVA_DC" ]; then BACKEND_WHY[$name]="$SOVA_DC is not built"; return; fi
+  if [ -n "$NO_SOVA_DC" ]; then BACKEND_WHY[$name]=$NO_SOVA_DC; return; fi
   "$SOVA_DC" backend "${name%[0-9]}" --listen 127.0.0.1:0 --workers 1 --log-level info \
     >"$WORK/$name.out" 2>"$WORK/$name.err" &
   BACKEND_PID[$name]=$!
@@ -255,22 +269,17 @@ else
 end
 
 if os.getenv("BENCH_CHECK") == "1" then
-  -- One request: "CHECK status ok body_bytes gist"; ok is 1 when the reply says
-  -- "response_code":0; gist is the recognised text, the audio duration or the reply's start.
-  -- The thread stops after the first reply.
-  local threads = {}
-  function setup(thread) table.insert(threads, thread) end
+  -- At the first reply, at once (wrk itself only ends after -d): "CHECK status ok
+  -- body_bytes gist"; ok is 1 when the reply says "response_code":0; gist is the
+  -- recognised text, the audio duration or the reply's start.
   function response(status, headers, body)
-    got_status = status
-    got_ok = body:find('"response_code":0', 1, true) and 1 or 0
-    got_reply = body:match('"text":"[^"]*"') or body:match('"duration_s":[%d.]+')
+    if reported then return end
+    reported = true
+    local ok = body:find('"response_code":0', 1, true) and 1 or 0
+    local gist = body:match('"text":"[^"]*"') or body:match('"duration_s":[%d.]+')
       or body:sub(1, 200):gsub("%s+", " ")
-    wrk.thread:stop()
-  end
-  function done(summary, latency, requests)
-    local t = threads[1]
-    io.write(string.format("CHECK %s %s %d %s\n", tostring(t:get("got_status")),
-      tostring(t:get("got_ok")), #wrk.body, tostring(t:get("got_reply"))))
+    io.write(string.format("CHECK %d %d %d %s\n", status, ok, #wrk.body, gist))
+    io.flush()
   end
 else
   -- One machine-readable line: requests/s, p50 and p99 in microseconds, failed requests.
@@ -284,35 +293,47 @@ else
 end
 EOF
 TTS_BODY=$(printf '{"text": "%s", "voice": "en-us"}' "$TTS_TEXT")
+export BENCH_WAV=$WAV BENCH_BODY=$TTS_BODY  # read by bench.lua
 
 # Runs wrk for kind $1 on url $2 with further wrk arguments.
 run_wrk() {
   local kind=$1 url=$2
   shift 2
-  BENCH_KIND=$kind BENCH_WAV=$WAV BENCH_BODY=$TTS_BODY \
-    wrk --timeout "$TIMEOUT" -s "$WORK/bench.lua" "$@" "$url"
+  BENCH_KIND=$kind wrk --timeout "$TIMEOUT" -s "$WORK/bench.lua" "$@" "$url"
 }
 
-# One request through wrk (the very body the measurement sends); prints why it failed.
+# One request through wrk (the very body the measurement sends): waits up to 60 s for
+# its CHECK line, then stops wrk. Sets CHECK_WHY when it failed.
 check_one() {
-  local out tag status ok bytes reply
-  out=$(BENCH_CHECK=1 run_wrk "$1" "$2" -t1 -c1 -d60s 2>&1 | grep '^CHECK' || true)
+  local file=$WORK/check.txt pid deadline=$((SECONDS + 60)) out tag status ok bytes reply
+  # wrk itself in the background (not run_wrk: $! would be a subshell, and stopping it
+  # would leave wrk sending requests during the measurement).
+  BENCH_CHECK=1 BENCH_KIND=$1 wrk --timeout "$TIMEOUT" -s "$WORK/bench.lua" -t1 -c1 -d120s "$2" \
+    >"$file" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  while [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null && ! grep -q '^CHECK' "$file"; do
+    sleep 0.1
+  done
+  stop_pid "$pid"
+  forget_pid "$pid"
+  out=$(grep -m1 '^CHECK' "$file" || true)
   read -r tag status ok bytes reply <<<"$out" || true
   if [ "$tag" = CHECK ] && [ "$status" = 200 ] && [ "$ok" = 1 ]; then
     log "check: one request with the $bytes-byte body: 200, $reply"
     return 0
   fi
-  echo "one request did not answer 200 with \"response_code\":0 (${out:-no reply within 60 s})"
+  CHECK_WHY="one request did not answer 200 with \"response_code\":0 (${out:-no reply within 60 s})"
   return 1
 }
 
 # Checks, warms up, then measures kind $1 on url $2 as setup $3. Sets the results.
 declare -A RPS P50 P99 ERRORS WORK_DONE CPU WHY
 measure() {
-  local kind=$1 url=$2 key=$1:$3 duration before after why result cpu_before cpu_after
+  local kind=$1 url=$2 key=$1:$3 duration before after result cpu_before cpu_after
   duration=$([ "$kind" = tts ] && echo "$TTS_DURATION" || echo "$ASR_DURATION")
   log "($3) $kind: $url"
-  if ! why=$(check_one "$kind" "$url"); then WHY[$key]=$why; return; fi
+  if ! check_one "$kind" "$url"; then WHY[$key]=$CHECK_WHY; return; fi
   run_wrk "$kind" "$url" -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" >/dev/null 2>&1 || true
   wait_idle "$kind"
   before=$(counters "$kind")
@@ -360,7 +381,7 @@ blocked() {
     [ -n "${BACKEND_PORT[$name]:-}" ] || { echo "${BACKEND_WHY[$name]:-$name did not start}"; return; }
   done
   if [ "$setup" != 1 ]; then
-    [ -x "$SOVA_DC" ] || { echo "$SOVA_DC is not built"; return; }
+    [ -z "$NO_SOVA_DC" ] || { echo "$NO_SOVA_DC"; return; }
     kill -0 "${NODE_PID[A]:-0}" 2>/dev/null || { echo "node A is not running: $(grep . "$WORK/node-A.err" | tail -n 1)"; return; }
     for name in "${kind}1" "${kind}2"; do
       [ "$name" = "${kind}2" ] && [ "$setup" != 3 ] && continue
@@ -392,7 +413,7 @@ run_setup() {
 run_setup 1
 
 # The network: B announces the first backends, A (the client's node) knows none of its own.
-if [ -x "$SOVA_DC" ]; then
+if [ -z "$NO_SOVA_DC" ]; then
   UDP_PORT=$(free_port udp)
   start_node B 127.0.0.3 "tts1 asr1" ""
   start_node A 127.0.0.2 "" "127.0.0.3:$UDP_PORT"
@@ -400,7 +421,7 @@ fi
 run_setup 2
 
 # The second backend of each kind joins through a third node.
-if [ -x "$SOVA_DC" ]; then start_node C 127.0.0.4 "tts2 asr2" "127.0.0.3:$UDP_PORT"; fi
+if [ -z "$NO_SOVA_DC" ]; then start_node C 127.0.0.4 "tts2 asr2" "127.0.0.3:$UDP_PORT"; fi
 run_setup 3
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -443,15 +464,26 @@ for kind in "${KINDS[@]}"; do
       row "$label" "${RPS[$key]}" "$(ms "${P50[$key]}")" "$(ms "${P99[$key]}")" \
         "${ERRORS[$key]}" "$c_all" "$c_node" "$c_b1" "$c_b2" "${WORK_DONE[$key]}"
     else
-      printf "%-28s unavailable: %s\n" "$label" "${WHY[$key]:-not run}"
+      printf "%-24s unavailable: %s\n" "$label" "${WHY[$key]:-not run}"
     fi
   done
   echo "scaling 2 vs 1 backends, (3)/(2): $(ratio "$kind:3" "$kind:2");" \
     "network vs direct, (2)/(1): $(ratio "$kind:2" "$kind:1")"
 done
 echo
-echo "errors: non-2xx replies plus socket errors (connect/read/write/timeout) during the measurement."
+echo "errors: non-2xx/3xx replies plus socket errors (connect/read/write/timeout) during the measurement."
 echo "cores busy: CPU time over the run divided by its length, from /proc; \"all\" is the whole"
 echo "machine (everyone's processes), a backend's figure includes its engine worker; nodes B and C"
 echo "only announce and answer lookups (a few per cent of a core). +served/+failed: change of each"
 echo "backend's /status counters over the run, including the requests wrk left in flight at its end."
+saturated=0 runs=0
+for key in "${!CPU[@]}"; do
+  runs=$((runs + 1))
+  if awk -v a="${CPU[$key]%% *}" -v n="$(nproc)" 'BEGIN { exit !(a >= 0.95 * n) }'; then
+    saturated=$((saturated + 1))
+  fi
+done
+if [ "$saturated" -gt 0 ]; then
+  echo "The machine was fully busy during $saturated of $runs runs: the backends shared the cores with"
+  echo "other processes, so these figures (and the scaling) are what was left for them, not their best."
+fi
