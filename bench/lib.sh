@@ -53,3 +53,19 @@ stop_pid() {
 
 # Microseconds (as wrk reports latencies) to milliseconds with two decimals.
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+
+# Makes WORK, a fresh directory /tmp/$1.XXXXXX, and PIDS, the processes to stop: on exit
+# (Ctrl-C and TERM too, with status 130) every one of them is stopped and WORK removed.
+start_work() {
+  WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+  PIDS=()
+  trap stop_work EXIT
+  trap 'exit 130' INT TERM
+}
+
+stop_work() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  rm -rf "$WORK"
+}

@@ -71,16 +71,7 @@ SOVA_DC=${SOVA_DC:-$BUILD_DIR/sova-dc}
 
 # --- processes ------------------------------------------------------------------------------
 
-WORK=$(mktemp -d /tmp/sova-backend-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+start_work sova-backend-bench  # WORK, PIDS; everything stopped and removed on exit
 
 # Drops process $1, already stopped, from PIDS (its number may be reused later).
 forget_pid() {

@@ -68,17 +68,8 @@ NODE_BIN=${SOVA_DC:-$BUILD_DIR/sova-dc}  # SOVA_DC: another sova-dc binary
 
 # --- processes ----------------------------------------------------------------------------
 
-WORK=$(mktemp -d /tmp/sova-proxy-bench.XXXXXX)
+start_work sova-proxy-bench  # WORK, PIDS; everything stopped and removed on exit
 chmod 755 "$WORK"  # nginx workers (another user when started as root) use temp dirs in it
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # POSTs the benchmark body; prints the HTTP status (000 when nothing answered).
 post_status() {
