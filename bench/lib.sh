@@ -69,3 +69,17 @@ stop_work() {
   for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
   rm -rf "$WORK"
 }
+
+# Lua for a wrk script: print_result, a done() hook that prints one machine-readable line,
+# "RESULT req/s p50_us p99_us non2xx socket_errors".
+wrk_result_hook() {
+  cat <<'EOF'
+function print_result(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %.1f %.0f %.0f %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+EOF
+}

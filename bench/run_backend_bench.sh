@@ -242,7 +242,7 @@ cpu_use() {
 
 # One script for both kinds. The ASR body is built here: the WAV is read in binary mode
 # and wrapped in a multipart/form-data field audio_blob (a Lua string holds any bytes).
-cat >"$WORK/bench.lua" <<'EOF'
+{ wrk_result_hook; cat <<'EOF'; } >"$WORK/bench.lua"
 wrk.method = "POST"
 if os.getenv("BENCH_KIND") == "asr" then
   local f = assert(io.open(os.getenv("BENCH_WAV"), "rb"))
@@ -273,14 +273,7 @@ if os.getenv("BENCH_CHECK") == "1" then
     io.flush()
   end
 else
-  -- One machine-readable line: requests/s, p50 and p99 in microseconds, failed requests.
-  function done(summary, latency, requests)
-    local e = summary.errors
-    io.write(string.format("RESULT %.1f %.0f %.0f %d %d\n",
-      summary.requests / (summary.duration / 1e6),
-      latency:percentile(50), latency:percentile(99),
-      e.status, e.connect + e.read + e.write + e.timeout))
-  end
+  done = print_result
 end
 EOF
 TTS_BODY=$(printf '{"text": "%s", "voice": "en-us"}' "$TTS_TEXT")

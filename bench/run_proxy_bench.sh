@@ -97,19 +97,11 @@ mem_mb() {
 
 # --- wrk ------------------------------------------------------------------------------------
 
-cat >"$WORK/post.lua" <<EOF
+{ wrk_result_hook; cat <<EOF; } >"$WORK/post.lua"
 wrk.method = "POST"
 wrk.body = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
-
--- One machine-readable line: requests/s, p50 and p99 in microseconds, failed requests.
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %.1f %.0f %.0f %d %d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
-end
+done = print_result
 EOF
 
 # Warms up, then measures; prints "rps p50_us p99_us non2xx socket_errors".
