@@ -1,12 +1,19 @@
 #include "actors/interfaces.hpp"
 
 #include <caf/atom.hpp>
+#include <caf/message.hpp>
 #include <caf/sec.hpp>
 
 namespace sova::actors {
 
 namespace {
 constexpr auto dht_category = caf::atom("dht");
+constexpr auto admin_category = caf::atom("admin");
+}
+
+caf::error make_error(admin_errc x, std::string message) {
+  return caf::error(static_cast<std::uint8_t>(x), admin_category,
+                    caf::make_message(std::move(message)));
 }
 
 caf::error make_error(dht_errc x) {
@@ -26,6 +33,10 @@ const char* to_string(dht_errc x) {
 std::string describe(const caf::error& e) {
   if (!e) return "no error";
   if (e.category() == dht_category) return to_string(static_cast<dht_errc>(e.code()));
+  if (e.category() == admin_category) {
+    if (e.context().match_elements<std::string>()) return e.context().get_as<std::string>(0);
+    return "admin command failed";
+  }
   if (e.category() == caf::atom("system"))
     return caf::to_string(static_cast<caf::sec>(e.code()));
   return "error " + std::to_string(e.code()) + " in category " + caf::to_string(e.category());

@@ -16,15 +16,26 @@ struct frontend_context {
   caf::actor_system* sys;
   request_config request;
   status_sources sources;
-  std::shared_ptr<frontend_counters> counters;
+  std::shared_ptr<frontend_state> counters;
   std::string http_host;
   std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
 };
 
-http::response healthy() {
+http::response health(const frontend_state& state) {
   http::response r;
-  r.body = R"({"status": "ok"})";
+  if (state.draining) {
+    r.status = 503;  // load balancers and checks move away from a draining node
+    r.body = R"({"status": "draining"})";
+  } else {
+    r.body = R"({"status": "ok"})";
+  }
   return r;
+}
+
+http::response draining_reply() {
+  return http::error_response(503, "draining",
+                              "this node is draining: it takes no new requests; send them to "
+                              "another node of the network");
 }
 
 void forward(const std::shared_ptr<frontend_context>& ctx, const char* service,
@@ -69,9 +80,14 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
     return reply(std::move(error));
   }
   std::optional<http::response> bad;
+  bool work = route->kind == http::route_kind::asr || route->kind == http::route_kind::tts;
+  if (work && ctx->counters->draining) {
+    ++ctx->counters->refused_draining;
+    return reply(draining_reply());
+  }
   switch (route->kind) {
     case http::route_kind::healthz:
-      return reply(healthy());
+      return reply(health(*ctx->counters));
     case http::route_kind::status: {
       auto sources = ctx->sources;
       sources.http_endpoint = ctx->http_host + ":" + std::to_string(ctx->http_port.load());
@@ -101,7 +117,7 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
   ctx->sys = &sys;
   ctx->request = request;
   ctx->sources = std::move(sources);
-  ctx->counters = std::make_shared<frontend_counters>();
+  ctx->counters = std::make_shared<frontend_state>();
   ctx->http_host = host;
   ctx->http_port = port;
   std::unique_ptr<http_frontend> fe{new http_frontend};

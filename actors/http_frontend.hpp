@@ -28,10 +28,14 @@ struct status_sources {
   service_announcer_actor announcer;  // invalid when the node has no --services
 };
 
-struct frontend_counters {
+/// Shared by the HTTP threads, /status and the admin actor.
+struct frontend_state {
   std::atomic<std::uint64_t> in_flight{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> rejected{0};  // answered 4xx by the node itself
+  std::atomic<std::uint64_t> refused_draining{0};
+  // Set by the admin's `drain`: new ASR/TTS requests get 503, those in flight finish.
+  std::atomic<bool> draining{false};
 };
 
 class http_frontend {
@@ -44,12 +48,14 @@ public:
   ~http_frontend();  // stops
   void stop();
   std::uint16_t port() const;
-  const frontend_counters& counters() const { return *counters_; }
+  const frontend_state& counters() const { return *counters_; }
+  /// For the admin actor, which reads the counters and sets `draining`.
+  std::shared_ptr<frontend_state> shared_state() const { return counters_; }
 
 private:
   http_frontend() = default;
   std::shared_ptr<http::server> server_;
-  std::shared_ptr<frontend_counters> counters_;
+  std::shared_ptr<frontend_state> counters_;
 };
 
 }  // namespace sova::actors

@@ -61,6 +61,10 @@ using half_open_atom = caf::atom_constant<caf::atom("half_open")>;
 using announce_atom = caf::atom_constant<caf::atom("announce")>;
 using probed_atom = caf::atom_constant<caf::atom("probed")>;
 using services_atom = caf::atom_constant<caf::atom("services")>;
+using buckets_atom = caf::atom_constant<caf::atom("buckets")>;
+using records_atom = caf::atom_constant<caf::atom("records")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using admin_atom = caf::atom_constant<caf::atom("admin")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -72,6 +76,15 @@ enum class dht_errc : std::uint8_t {
 };
 caf::error make_error(dht_errc x);
 const char* to_string(dht_errc x);
+
+/// Why an admin command failed; the error's context holds the message for the operator.
+enum class admin_errc : std::uint8_t {
+  unknown_command = 1,  // not a command of the catalogue (admin/commands.hpp)
+  bad_arguments,        // wrong count, bad key, bad address, bad level
+  failed,               // the operation ran and failed: not found, no answer, ...
+  unavailable,          // a part of the node did not answer in time
+};
+caf::error make_error(admin_errc x, std::string message);
 /// Human-readable text for any error, ours included.
 std::string describe(const caf::error& e);
 
@@ -200,6 +213,33 @@ typename Inspector::result_type inspect(Inspector& f, forward_outcome& x) {
            x.body, x.reason, x.latency);
 }
 
+/// One k-bucket as the admin console shows it.
+struct bucket_view {
+  node_id prefix;                 // the ids whose first prefix_len bits equal prefix's
+  std::uint32_t prefix_len = 0;
+  contacts members;               // least recently seen first
+  contacts replacements;          // oldest first
+  std::int64_t idle_ms = 0;       // since the bucket last saw one of its contacts
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bucket_view& x) {
+  return f(caf::meta::type_name("bucket_view"), x.prefix, x.prefix_len, x.members,
+           x.replacements, x.idle_ms);
+}
+using bucket_views = std::vector<bucket_view>;
+
+/// One value of the local record store and when it expires unless stored again.
+struct stored_value {
+  node_id key;
+  std::string value;
+  std::int64_t expires_in_ms = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stored_value& x) {
+  return f(caf::meta::type_name("stored_value"), x.key, x.value, x.expires_in_ms);
+}
+using stored_values = std::vector<stored_value>;
+
 /// A backend's circuit breaker.
 enum class breaker_state : std::uint8_t {
   closed,     // healthy: requests flow
@@ -257,6 +297,7 @@ using rpc_transport_actor = caf::typed_actor<
     caf::replies_to<local_atom, node_id>::with<strings>,
     caf::replies_to<local_atom, store_atom, node_id, strings>::with<bool>,
     caf::replies_to<stats_atom>::with<transport_stats>,
+    caf::replies_to<records_atom>::with<stored_values>,
     // internal: a call's timer ran out (message id as raw bytes); expiry tick
     caf::reacts_to<call_timeout_atom, std::string>,
     caf::reacts_to<tick_atom>>;
@@ -271,7 +312,8 @@ using routing_table_actor = caf::typed_actor<
     caf::replies_to<handover_atom, contact, node_ids>::with<node_ids>,
     // random ids in the buckets not refreshed lately (marks them refreshed)
     caf::replies_to<stale_atom>::with<node_ids>,
-    caf::replies_to<table_atom>::with<contacts>>;
+    caf::replies_to<table_atom>::with<contacts>,
+    caf::replies_to<table_atom, buckets_atom>::with<bucket_views>>;
 
 /// One iterative lookup; answers `run` once, then ends.
 using lookup_actor = caf::typed_actor<caf::replies_to<run_atom>::with<lookup_result>>;
@@ -325,9 +367,18 @@ using backend_pool_actor = caf::typed_actor<
 /// again, so that a dead one expires from the network.
 using service_announcer_actor = caf::typed_actor<
     caf::replies_to<services_atom>::with<own_services>,
+    // draining (true): keep probing, announce nothing, so that the records expire
+    caf::reacts_to<drain_atom, bool>,
     // internal: time to probe and announce; a probe's answer (index, alive, error)
     caf::reacts_to<announce_atom>,
     caf::reacts_to<probed_atom, std::uint32_t, bool, std::string>>;
+
+/// The node's control surface for `sova-dc admin`, published with caf::io on a loopback
+/// port. One message carries every command (name, arguments) and answers one JSON object
+/// as text, or an admin_errc error: a console and a node of different versions still
+/// connect, since CAF compares this signature, and unknown commands fail cleanly.
+using admin_actor =
+    caf::typed_actor<caf::replies_to<admin_atom, std::string, strings>::with<std::string>>;
 
 /// The one clock: sends `tick` to every subscriber at a fixed interval.
 using refresh_timer_actor = caf::typed_actor<

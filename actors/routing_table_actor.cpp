@@ -68,6 +68,16 @@ routing_table_actor::behavior_type table_behavior(self_ptr self, dht_config cfg)
         return ids;
       },
       [=](table_atom) { return self->state.table->all(); },
+      [=](table_atom, buckets_atom) {
+        auto now = self->clock().now();
+        bucket_views out;
+        for (const auto& b : self->state.table->buckets()) {
+          auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - b.last_updated);
+          out.push_back(bucket_view{b.prefix, static_cast<std::uint32_t>(b.prefix_len),
+                                    b.contacts, b.replacements, idle.count()});
+        }
+        return out;
+      },
   };
 }
 

@@ -323,6 +323,17 @@ rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config 
         s.records_values = self->state.store.value_count();
         return s;
       },
+      [=](records_atom) {
+        auto now = now_of(self);
+        stored_values out;
+        for (const auto& [key, held] : self->state.store.records())
+          for (const auto& v : held)
+            if (v.expires > now)
+              out.push_back(stored_value{
+                  key, v.value,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(v.expires - now).count()});
+        return out;
+      },
       [=](call_timeout_atom, const std::string& id) {
         auto& st = self->state;
         auto it = st.pending.find(id);

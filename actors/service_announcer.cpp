@@ -65,6 +65,7 @@ struct announcer_state {
   dht_actor dht;
   backend_probe probe;
   std::vector<own_backend> backends;  // in --services order
+  bool draining = false;              // probe, but announce nothing
   static inline const char* name = "service_announcer";
 };
 
@@ -134,7 +135,7 @@ void on_probed(self_ptr self, std::uint32_t index, bool alive, const std::string
   b.svc.alive = alive;
   b.svc.last_error = alive ? std::string{} : error;
   // A dead backend is simply not refreshed: its record expires from the stores.
-  if (alive) announce(self, index);
+  if (alive && !self->state.draining) announce(self, index);
 }
 
 service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announcer_config cfg,
@@ -155,6 +156,18 @@ service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announc
         own_services out;
         for (const auto& b : self->state.backends) out.push_back(b.svc);
         return out;
+      },
+      [=](drain_atom, bool on) {
+        if (on != self->state.draining)
+          spdlog::info(on ? "draining: own backends no longer announced (their records expire)"
+                          : "undrained: announcing own backends again");
+        bool resumed = self->state.draining && !on;
+        self->state.draining = on;
+        if (!resumed) return;
+        // Announce the live ones now rather than at the next round.
+        auto& backends = self->state.backends;
+        for (std::uint32_t i = 0; i < backends.size(); ++i)
+          if (backends[i].svc.alive) announce(self, i);
       },
       [=](announce_atom) { announce_round(self); },
       [=](probed_atom, std::uint32_t index, bool alive, const std::string& error) {

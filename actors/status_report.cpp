@@ -7,30 +7,19 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/service_directory.hpp"
+#include "actors/service_view.hpp"
 
 namespace sova::actors {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 constexpr auto ask_limit = std::chrono::seconds(2);
-
-json health_json(const backend_health& h) {
-  return {{"backend", h.backend.to_string()},
-          {"kind", h.backend.backend},
-          {"address", h.backend.address()},
-          {"breaker", to_string(h.breaker)},
-          {"in_flight", h.in_flight},
-          {"latency_ms", h.latency_ms},
-          {"served", h.served},
-          {"failed", h.failed},
-          {"refused", h.refused}};
-}
 
 /// What the parts said; the reply goes out when the last one has answered (or failed).
 struct gathering {
   status_sources src;
-  std::shared_ptr<const frontend_counters> counters;
+  std::shared_ptr<const frontend_state> counters;
   http::responder reply;
   json doc;
   std::map<std::string, service_records> known;  // by service
@@ -40,24 +29,13 @@ struct gathering {
 
 void complete(const std::shared_ptr<gathering>& g) {
   if (--g->pending > 0) return;
-  std::map<std::string, backend_health> by_name;
-  for (const auto& h : g->healths) by_name[h.backend.to_string()] = h;
   json services = json::object();
-  for (const auto& service : {"asr", "tts"}) {
-    json list = json::array();
-    for (const auto& rec : g->known[service]) {
-      auto it = by_name.find(rec.to_string());
-      backend_health h;
-      h.backend = rec;
-      auto j = health_json(it != by_name.end() ? it->second : h);
-      if (it == by_name.end()) j["breaker"] = "untried";
-      list.push_back(std::move(j));
-    }
-    services[service] = std::move(list);
-  }
+  for (const auto& service : {"asr", "tts"})
+    services[service] = backends_json(g->known[service], g->healths);
   g->doc["services"] = std::move(services);
   g->doc["requests_in_flight"] = g->counters->in_flight.load();
   g->doc["requests_total"] = g->counters->requests.load();
+  g->doc["draining"] = g->counters->draining.load();
   http::response r;
   r.body = g->doc.dump(2) + "\n";
   g->reply(std::move(r));
@@ -102,13 +80,7 @@ void gather(caf::event_based_actor* self, std::shared_ptr<gathering> g) {
   }
   self->request(src.announcer, ask_limit, services_atom::value)
       .then([g](const own_services& own) {
-              json list = json::array();
-              for (const auto& s : own)
-                list.push_back({{"backend", s.backend.to_string()},
-                                {"alive", s.alive},
-                                {"last_error", s.last_error},
-                                {"announcements", s.announcements}});
-              g->doc["own_services"] = std::move(list);
+              g->doc["own_services"] = own_services_json(own);
               complete(g);
             },
             failed("announcer"));
@@ -117,7 +89,7 @@ void gather(caf::event_based_actor* self, std::shared_ptr<gathering> g) {
 }  // namespace
 
 void report_status(caf::actor_system& sys, const status_sources& sources,
-                   std::shared_ptr<const frontend_counters> counters, http::responder reply) {
+                   std::shared_ptr<const frontend_state> counters, http::responder reply) {
   auto g = std::make_shared<gathering>();
   g->src = sources;
   g->counters = std::move(counters);

@@ -1,5 +1,6 @@
 #include "apps/demo_command.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -29,6 +30,7 @@ struct demo_options {
   std::uint16_t http_port = 5600;
   std::uint16_t tts_port = 8899;
   std::uint16_t asr_port = 8888;
+  std::uint16_t admin_port = 5700;  // each node's, on its own 127.0.0.x
   std::string dir;  // "" = a fresh directory under /tmp
   double wait_s = 90;
   std::string sentence = "speech recognition is working through the network";
@@ -105,6 +107,7 @@ public:
     ok = english_round_trip() && ok;
     ok = librivox_recording() && ok;
     ok = russian_greeting() && ok;
+    ok = admin_console() && ok;
     return ok;
   }
 
@@ -130,7 +133,8 @@ private:
   bool start_node(int i, const std::string& services, const std::string& neighbour) {
     std::vector<std::string> argv{exe_, "node", "--bind", node_hosts[i], "--port",
                                   std::to_string(o_.udp_port), "--http-port",
-                                  std::to_string(o_.http_port), "--allow-loopback",
+                                  std::to_string(o_.http_port), "--admin-port",
+                                  std::to_string(o_.admin_port), "--allow-loopback",
                                   // Look the services up again every 2 s (30 s by default),
                                   // so that the demo does not wait for the first refresh.
                                   "--directory-refresh", "2"};
@@ -213,6 +217,29 @@ private:
     fmt::print("   transcript: \"{}\"\n   recognised: \"{}\"\n   word error rate {:.0f}%\n\n",
                refs[o_.recording], *heard, 100 * wer.rate());
     return true;
+  }
+
+  // 5: what node 1 knows, asked the way an operator would: through its admin console.
+  bool admin_console() {
+    auto address = fmt::format("{}:{}", node_hosts[0], o_.admin_port);
+    fmt::print("\n{}. The admin console of node 1: sova-dc admin --connect {} -c services\n",
+               ++step_, address);
+    auto out = o_.dir + "/admin.out";
+    auto pid = spawn_logged({exe_, "admin", "--connect", address, "-c", "services"}, out, out);
+    auto status = wait_exit(pid, std::chrono::seconds(30));
+    if (!status) {
+      ::kill(pid, SIGKILL);
+      wait_exit(pid, std::chrono::seconds(5));
+    }
+    auto text = read_file(out);
+    for (std::size_t at = 0; at < text.size();) {
+      auto end = std::min(text.find('\n', at), text.size());
+      fmt::print("   {}\n", text.substr(at, end - at));
+      at = end + 1;
+    }
+    if (status != 0)
+      fmt::print("   FAILED: the console {}\n", status ? "failed" : "did not answer in 30 s");
+    return status == 0;
   }
 
   // 4: Russian with the SOVA voice Natasha, through node 1.
@@ -328,6 +355,8 @@ demo_command add_demo_command(CLI::App& app) {
   d.cmd->add_option("--http-port", o.http_port, "HTTP port of the nodes")->capture_default_str();
   d.cmd->add_option("--tts-port", o.tts_port, "Port of the TTS backend")->capture_default_str();
   d.cmd->add_option("--asr-port", o.asr_port, "Port of the ASR backend")->capture_default_str();
+  d.cmd->add_option("--admin-port", o.admin_port, "Admin port of the nodes (sova-dc admin)")
+      ->capture_default_str();
   d.cmd->add_option("--dir", o.dir,
                     "Directory for the logs and the audio made (default: a new /tmp/sova-demo-*)");
   d.cmd->add_option("--wait", o.wait_s, "Seconds to wait for the network to know both services")

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/admin_command.hpp"
 #include "apps/backend_command.hpp"
 #include "apps/client_command.hpp"
 #include "apps/demo_command.hpp"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   auto backend = add_backend_commands(app);
   auto client = add_client_commands(app);
   auto demo = add_demo_command(app);
+  auto admin = add_admin_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -40,5 +42,6 @@ int main(int argc, char** argv) {
   if (client.asr->parsed() || client.tts->parsed() || client.client->parsed())
     return run_client_commands(client);
   if (demo.cmd->parsed()) return run_demo(demo);
+  if (admin.cmd->parsed()) return run_admin(admin);
   return exit_usage;
 }

@@ -1,9 +1,15 @@
 #include "apps/node_command.hpp"
 
+#include <atomic>
+
 #include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/publish.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/admin_actor.hpp"
 #include "actors/gateway.hpp"
 #include "actors/http_frontend.hpp"
 
@@ -47,6 +53,37 @@ actors::gateway_config gateway_settings(const node_options& opts,
       std::chrono::duration<double>(opts.probe_timeout_s));
   g.client.max_response_body = 4 * opts.max_body + (1 << 20);  // TTS audio grows as base64
   return g;
+}
+
+std::string admin_host(const node_options& opts) {
+  if (!opts.admin_bind.empty()) return opts.admin_bind;
+  return net::is_loopback_host(opts.dht.bind) ? opts.dht.bind : "127.0.0.1";
+}
+
+/// Spawns the admin actor and publishes it; throws std::runtime_error naming the address
+/// when the port cannot be opened.
+actors::admin_actor start_admin(caf::actor_system& sys, const node_options& opts,
+                                actors::admin_sources src) {
+  auto host = admin_host(opts);
+  if (!net::is_loopback_host(host))
+    spdlog::warn("admin port on {}: the admin protocol has no authentication, so whoever "
+                 "reaches {}:{} controls this node; keep it behind a firewall",
+                 host, host, opts.admin_port);
+  auto port = std::make_shared<std::atomic<std::uint16_t>>(0);
+  src.admin_host = host;
+  src.admin_port = port;
+  auto admin = actors::spawn_admin(sys, std::move(src));
+  auto bound = caf::io::publish(admin, opts.admin_port, host.c_str(), true);
+  if (!bound) {
+    caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
+    throw std::runtime_error("cannot open the admin port " + host + ":" +
+                             std::to_string(opts.admin_port) + " (" + sys.render(bound.error()) +
+                             "): give another --admin-port, or --no-admin");
+  }
+  port->store(*bound);
+  spdlog::info("admin console on {}:{} (sova-dc admin --connect {}:{})", host, *bound, host,
+               *bound);
+  return admin;
 }
 
 }  // namespace
@@ -101,6 +138,15 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
                   "(in the background; requests are served from what is known meanwhile)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--admin-port", opts.admin_port,
+                  "TCP port of the admin console (sova-dc admin) on --admin-bind (0: any free "
+                  "port)")
+      ->capture_default_str();
+  cmd->add_option("--admin-bind", opts.admin_bind,
+                  "Address of the admin port; default: --bind when that is a loopback address, "
+                  "else 127.0.0.1. The admin protocol has no authentication: anything else "
+                  "lets whoever reaches it control the node (a warning is logged)");
+  cmd->add_flag("--no-admin", opts.no_admin, "Open no admin port");
   cmd->add_option("--log-level", opts.log_level, "Log level")
       ->capture_default_str()
       ->check(CLI::IsMember(log_levels()));
@@ -118,11 +164,13 @@ int run_node(const node_options& opts) {
 
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);
+  caf_cfg.load<caf::io::middleman>();  // the admin port
   caf::actor_system sys{caf_cfg};
   auto cfg = opts.dht.to_config();
   running_node node;
   actors::gateway gw;
   std::unique_ptr<actors::http_frontend> frontend;
+  actors::admin_actor admin;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
     gw = actors::spawn_gateway(sys, gateway_settings(opts, *own), node.node);
@@ -138,6 +186,16 @@ int run_node(const node_options& opts) {
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
                                gw.announcer};
     frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src);
+    if (!opts.no_admin) {
+      actors::admin_sources as;
+      as.node = src;
+      as.node.http_endpoint = opts.dht.bind + ":" + std::to_string(frontend->port());
+      as.transport = node.node.transport;
+      as.dht = node.node.dht;
+      as.frontend = frontend->shared_state();
+      as.k = static_cast<std::uint32_t>(cfg.k);
+      admin = start_admin(sys, opts, std::move(as));
+    }
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     if (frontend) frontend->stop();
@@ -155,6 +213,7 @@ int run_node(const node_options& opts) {
     caf::anon_send(node.node.dht, actors::bootstrap_atom::value, *neighbours);
 
   spdlog::info("{} received: stopping", stop.wait());
+  if (admin) caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
   frontend->stop();
   gw.stop();
   node.stop();

@@ -121,7 +121,7 @@ start_node() {
   [ -z "$4" ] || args+=(--neighbours "$4")
   NODE_HTTP[$name]=$(free_port tcp)
   "$SOVA_DC" node --bind "$addr" --port "$UDP_PORT" --http-port "${NODE_HTTP[$name]}" \
-    --allow-loopback --directory-refresh 1 --log-level warn "${args[@]}" \
+    --allow-loopback --directory-refresh 1 --admin-port 0 --log-level warn "${args[@]}" \
     >"$WORK/node-$name.out" 2>"$WORK/node-$name.err" &
   NODE_PID[$name]=$!
   PIDS+=("$!")

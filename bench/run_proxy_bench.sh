@@ -155,7 +155,7 @@ if [ "$NODE_BUILT" = 1 ]; then
   NODE_HTTP=$(free_port tcp)
   log "(b) node: udp $UDP_PORT, http $NODE_HTTP; waiting up to 30 s for POST /synthesize to answer 200"
   "$NODE_BIN" node --bind 127.0.0.1 --port "$UDP_PORT" --http-port "$NODE_HTTP" \
-    --services "tts/cpu/127.0.0.1:$BACKEND_PORT" --allow-loopback --log-level warn \
+    --services "tts/cpu/127.0.0.1:$BACKEND_PORT" --allow-loopback --admin-port 0 --log-level warn \
     >"$WORK/node.out" 2>"$WORK/node.err" &
   NODE_PID=$!
   PIDS+=("$NODE_PID")

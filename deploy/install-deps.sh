@@ -13,6 +13,7 @@ packages=(
   libpocketsphinx-dev pocketsphinx-en-us    # reference ASR backend (US English model)
   libsndfile1-dev libsamplerate0-dev        # reading audio files, converting their rate
   pocketsphinx-testdata                     # real recordings with transcripts (tests, demo)
+  libedit-dev                               # the admin console: line editing, history
 )
 
 missing=()

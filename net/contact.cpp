@@ -1,5 +1,7 @@
 #include "net/contact.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace sova::net {
@@ -7,6 +9,17 @@ namespace sova::net {
 std::string endpoint::to_string() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
   return host + ":" + std::to_string(port);
+}
+
+bool is_loopback_host(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
+         host.rfind("localhost.", 0) == 0;
+}
+
+bool is_ip_literal(std::string_view host) {
+  std::string h(host);
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, h.c_str(), buf) == 1 || ::inet_pton(AF_INET6, h.c_str(), buf) == 1;
 }
 
 std::optional<endpoint> parse_host_port(std::string_view text, bool any_port) {

@@ -36,6 +36,11 @@ struct endpoint {
 /// port"). Returns nothing on any error.
 std::optional<endpoint> parse_host_port(std::string_view text, bool any_port = false);
 
+/// localhost, 127.0.0.0/8 or ::1: an address only this machine can reach.
+bool is_loopback_host(std::string_view host);
+/// A numeric IPv4 or IPv6 address (no name to resolve).
+bool is_ip_literal(std::string_view host);
+
 /// A peer of the DHT: its id and where it answers.
 struct contact {
   node_id id;

@@ -12,8 +12,7 @@ std::string service_record::address() const { return endpoint{host, port}.to_str
 std::string service_record::to_string() const { return key_text() + "/" + address(); }
 
 bool service_record::is_loopback() const {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0 ||
-         host.rfind("localhost.", 0) == 0;
+  return is_loopback_host(host);
 }
 
 std::optional<service_record> parse_service_record(std::string_view text, std::string* error) {

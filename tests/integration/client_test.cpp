@@ -129,11 +129,7 @@ struct fixture {
 
   std::string addr() const { return b1.address(); }
 
-  void control(const json& what) {
-    auto r = http_call("127.0.0.1", b1.port, "POST", "/control", "application/json", what.dump());
-    CAF_REQUIRE(r.ok);
-    CAF_REQUIRE_EQUAL(r.response.status, 200u);
-  }
+  void control(const json& what) { CAF_REQUIRE(control_backend(b1, what.dump())); }
 
   /// The backend's own reply to the request the client is expected to make.
   std::string direct_asr(const std::string& data, const std::string& filename) {

@@ -30,9 +30,10 @@ struct demo_ports {
   std::string http = std::to_string(free_tcp_port(hosts));
   std::string tts = std::to_string(free_tcp_port(hosts));
   std::string asr = std::to_string(free_tcp_port(hosts));
+  std::string admin = std::to_string(free_tcp_port(hosts));
   std::vector<std::string> argv(const std::string& dir) const {
     return {SOVA_DC_BINARY, "demo", "--port", udp, "--http-port", http, "--tts-port", tts,
-            "--asr-port", asr, "--dir", dir};
+            "--asr-port", asr, "--admin-port", admin, "--dir", dir};
   }
 };
 

@@ -30,7 +30,8 @@ struct network {
   void start(int n) {
     for (int i = 0; i < n; ++i) {
       std::vector<std::string> argv{binary, "node", "--bind", host(i), "--port",
-                                    std::to_string(port), "--http-port", "0", "--log-level", "debug"};
+                                    std::to_string(port), "--http-port", "0", "--admin-port", "0",
+                                    "--log-level", "debug"};
       if (i > 0) {
         argv.push_back("--neighbours");
         argv.push_back(addr(i - 1));  // a chain: each joins through the one before
@@ -115,10 +116,10 @@ CAF_TEST(bad_command_lines_exit_with_status_2) {
 
 CAF_TEST(a_port_in_use_is_reported_and_the_node_exits_1) {
   auto port = free_udp_port({host(0)});
-  child_process first({binary, "node", "--bind", host(0), "--port", std::to_string(port), "--http-port", "0"},
+  child_process first({binary, "node", "--bind", host(0), "--port", std::to_string(port), "--http-port", "0", "--admin-port", "0"},
                       temp_dir() + "/first.log");
   CAF_REQUIRE(eventually([&] { return first.log().find("listening on udp") != std::string::npos; }, 20s));
-  auto second = run({binary, "node", "--bind", host(0), "--port", std::to_string(port), "--http-port", "0"}, 30s);
+  auto second = run({binary, "node", "--bind", host(0), "--port", std::to_string(port), "--http-port", "0", "--admin-port", "0"}, 30s);
   CAF_CHECK_EQUAL(second.status, 1);
   CAF_CHECK(second.err.find("cannot bind UDP") != std::string::npos);
   first.signal(SIGINT);

@@ -31,9 +31,7 @@ json backend_stats(const test_backend& b) {
 }
 
 void control(const test_backend& b, const json& what) {
-  auto r = http_call("127.0.0.1", b.port, "POST", "/control", "application/json", what.dump());
-  CAF_REQUIRE(r.ok);
-  CAF_REQUIRE_EQUAL(r.response.status, 200u);
+  CAF_REQUIRE(control_backend(b, what.dump()));
 }
 
 std::string services_of(const std::vector<const test_backend*>& bs) {

@@ -69,6 +69,11 @@ test_backend::test_backend(const std::string& name, const std::string& dir,
   port = port_from_log(*proc, "listening on 127.0.0.1", std::chrono::seconds(20));
 }
 
+bool control_backend(const test_backend& b, const std::string& settings) {
+  auto r = http_call("127.0.0.1", b.port, "POST", "/control", "application/json", settings);
+  return r.ok && r.response.status == 200;
+}
+
 reference_backend::reference_backend(const std::string& kind, const std::string& host,
                                      const std::string& log_path, std::vector<std::string> extra)
     : kind(kind), host(host) {
@@ -80,10 +85,11 @@ reference_backend::reference_backend(const std::string& kind, const std::string&
 
 node_process::node_process(const std::string& host, std::uint16_t udp_port,
                            const std::string& log_path, std::vector<std::string> args)
-    : host(host), udp_port(udp_port) {
+    : host(host), udp_port(udp_port), admin_port(free_tcp_port({host})) {
   std::vector<std::string> argv{SOVA_DC_BINARY, "node",        "--bind",         host,
                                 "--port",       std::to_string(udp_port),      "--http-port",
-                                "0",            "--allow-loopback", "--log-level", "debug"};
+                                "0",            "--allow-loopback", "--log-level", "debug",
+                                "--admin-port", std::to_string(admin_port)};
   argv.insert(argv.end(), args.begin(), args.end());
   proc = std::make_unique<child_process>(argv, log_path);
   http_port = port_from_log(*proc, "and http " + host, std::chrono::seconds(20));

@@ -22,6 +22,10 @@ struct test_backend {
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
 };
 
+/// POST /control to a test backend (delay_ms, fail_status, hang, garbage; JSON text):
+/// true when it answered 200.
+bool control_backend(const test_backend& b, const std::string& settings);
+
 /// A `sova-dc backend asr|tts` process (the reference engines) on `host`, on a port it
 /// picked; the constructor waits until its engines have loaded and it listens.
 struct reference_backend {
@@ -39,9 +43,11 @@ struct node_process {
   std::string host;
   std::uint16_t udp_port = 0;
   std::uint16_t http_port = 0;
+  std::uint16_t admin_port = 0;  // a free one, picked before the start
   std::unique_ptr<child_process> proc;
   /// Starts it and waits until its HTTP API is up; `args` come after the fixed flags
-  /// (--bind host --port udp --http-port 0 --allow-loopback --log-level debug).
+  /// (--bind host --port udp --http-port 0 --allow-loopback --log-level debug
+  /// --admin-port admin_port).
   node_process(const std::string& host, std::uint16_t udp_port, const std::string& log_path,
                std::vector<std::string> args);
   std::string udp_address() const { return host + ":" + std::to_string(udp_port); }

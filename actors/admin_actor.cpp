@@ -1,0 +1,513 @@
+#include "actors/admin_actor.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <string_view>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/service_view.hpp"
+#include "admin/commands.hpp"
+
+namespace sova::actors {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using reply = caf::typed_response_promise<std::string>;
+using caf_result = caf::result<std::string>;
+
+struct admin_state {
+  admin_sources src;
+  caf::actor_clock::time_point started;  // the actor clock's, so that simulated time works in tests
+  static inline const char* name = "admin";
+};
+
+using self_ptr = admin_actor::stateful_pointer<admin_state>;
+
+double seconds_since(self_ptr self, caf::actor_clock::time_point t) {
+  return std::chrono::duration<double>(self->clock().now() - t).count();
+}
+
+double ms_to_s(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+caf::error failed(std::string message) { return make_error(admin_errc::failed, std::move(message)); }
+
+caf::error bad_arguments(std::string message) {
+  return make_error(admin_errc::bad_arguments, std::move(message));
+}
+
+/// Another actor of the node did not answer (or failed): say which and why.
+caf::error part_failed(const char* part, const caf::error& e) {
+  return make_error(admin_errc::unavailable,
+                    std::string(part) + " did not answer: " + describe(e));
+}
+
+std::optional<node_id> key_argument(const std::string& text, caf::error* err) {
+  auto key = admin::parse_key(text);
+  if (!key)
+    *err = bad_arguments("bad KEY '" + text +
+                         "': give text (hashed with sha1, like asr/cpu) or 0x and 40 hex digits");
+  return key;
+}
+
+/// HOST:PORT with a numeric host: the console resolves names, since resolving here
+/// would block the actor.
+std::optional<endpoint> address_argument(const std::string& text, caf::error* err) {
+  auto ep = net::parse_host_port(text);
+  if (ep && net::is_ip_literal(ep->host)) return ep;
+  *err = bad_arguments("bad address '" + text +
+                       "': give HOST:PORT with a numeric IP address and a port 1-65535");
+  return std::nullopt;
+}
+
+json contact_json(const contact& c) { return {{"id", c.id.to_hex()}, {"address", c.ep.to_string()}}; }
+
+json contacts_json(const contacts& cs) {
+  auto list = json::array();
+  for (const auto& c : cs) list.push_back(contact_json(c));
+  return list;
+}
+
+/// The first `len` bits of `prefix` as 0s and 1s ("" for the whole id space: "*").
+std::string prefix_bits(const node_id& prefix, std::uint32_t len) {
+  if (len == 0) return "*";
+  std::string out;
+  for (std::uint32_t i = 0; i < len; ++i) out += prefix.bit(i) ? '1' : '0';
+  return out;
+}
+
+/// Collects the parts of one answer from several actors; answers when the last is in,
+/// or fails with the first part that fails.
+struct fan_in {
+  reply rp;
+  int pending = 0;
+  bool finished = false;
+  std::function<json()> answer;
+
+  void arrived() {
+    if (--pending > 0 || finished) return;
+    finished = true;
+    rp.deliver(answer().dump());
+  }
+  void failed(const char* part, const caf::error& e) {
+    if (finished) return;
+    finished = true;
+    rp.deliver(part_failed(part, e));
+  }
+};
+
+/// Asks `dest` with the admin's time bound; `use` takes the answer into the fan-in.
+template <class T, class Handle, class... Ts>
+void ask_part(self_ptr self, const std::shared_ptr<fan_in>& g, const char* part,
+              const Handle& dest, std::function<void(const T&)> use, Ts... xs) {
+  ++g->pending;
+  self->request(dest, self->state.src.ask_timeout, xs...)
+      .then(
+          [g, use](const T& x) {
+            use(x);
+            g->arrived();
+          },
+          [g, part](const caf::error& e) { g->failed(part, e); });
+}
+
+// -- the commands ---------------------------------------------------------------
+
+caf_result info(self_ptr self, const strings&) {
+  const auto& s = self->state.src;
+  auto admin_port = s.admin_port ? s.admin_port->load() : 0;
+  json j = {{"id", s.node.node_id},
+            {"version", s.node.version},
+            {"udp", s.node.udp_endpoint},
+            {"http", s.node.http_endpoint},
+            {"admin", s.admin_host + ":" + std::to_string(admin_port)},
+            {"pid", static_cast<long>(::getpid())},
+            {"uptime_s", seconds_since(self, self->state.started)},
+            {"draining", s.frontend && s.frontend->draining.load()},
+            {"k", s.k}};
+  return j.dump();
+}
+
+caf_result peers(self_ptr self, const strings&) {
+  auto rp = self->make_response_promise<std::string>();
+  self->request(self->state.src.node.table, self->state.src.ask_timeout, table_atom::value)
+      .then(
+          [rp](const contacts& cs) mutable {
+            json j = {{"count", cs.size()}, {"peers", contacts_json(cs)}};
+            rp.deliver(j.dump());
+          },
+          [rp](const caf::error& e) mutable { rp.deliver(part_failed("routing table", e)); });
+  return rp;
+}
+
+caf_result table(self_ptr self, const strings&) {
+  auto rp = self->make_response_promise<std::string>();
+  const auto& s = self->state.src;
+  self->request(s.node.table, s.ask_timeout, table_atom::value, buckets_atom::value)
+      .then(
+          [rp, self_id = s.node.node_id, k = s.k](const bucket_views& bs) mutable {
+            auto buckets = json::array();
+            auto members = json::array();
+            std::size_t total = 0;
+            for (std::size_t i = 0; i < bs.size(); ++i) {
+              const auto& b = bs[i];
+              buckets.push_back({{"bucket", i},
+                                 {"prefix", prefix_bits(b.prefix, b.prefix_len)},
+                                 {"contacts", b.members.size()},
+                                 {"replacements", b.replacements.size()},
+                                 {"idle_s", ms_to_s(b.idle_ms)}});
+              total += b.members.size();
+              for (const auto& c : b.members)
+                members.push_back({{"bucket", i}, {"id", c.id.to_hex()},
+                                   {"address", c.ep.to_string()}, {"replacement", false}});
+              for (const auto& c : b.replacements)
+                members.push_back({{"bucket", i}, {"id", c.id.to_hex()},
+                                   {"address", c.ep.to_string()}, {"replacement", true}});
+            }
+            json j = {{"self", self_id}, {"k", k},        {"size", total},
+                      {"buckets", std::move(buckets)},    {"contacts", std::move(members)}};
+            rp.deliver(j.dump());
+          },
+          [rp](const caf::error& e) mutable { rp.deliver(part_failed("routing table", e)); });
+  return rp;
+}
+
+caf_result records(self_ptr self, const strings& args) {
+  std::optional<node_id> only;
+  if (!args.empty()) {
+    caf::error err;
+    only = key_argument(args[0], &err);
+    if (!only) return err;
+  }
+  auto rp = self->make_response_promise<std::string>();
+  self->request(self->state.src.transport, self->state.src.ask_timeout, records_atom::value)
+      .then(
+          [rp, only](const stored_values& vs) mutable {
+            auto list = json::array();
+            std::map<node_id, int> keys;
+            for (const auto& v : vs) {
+              if (only && v.key != *only) continue;
+              ++keys[v.key];
+              list.push_back({{"key", v.key.to_hex()},
+                              {"value", v.value},
+                              {"expires_in_s", ms_to_s(v.expires_in_ms)}});
+            }
+            json j = {{"keys", keys.size()}, {"values", list.size()}, {"records", std::move(list)}};
+            rp.deliver(j.dump());
+          },
+          [rp](const caf::error& e) mutable { rp.deliver(part_failed("record store", e)); });
+  return rp;
+}
+
+caf_result services(self_ptr self, const strings& args) {
+  strings wanted{"asr", "tts"};
+  if (!args.empty()) {
+    if (args[0] != "asr" && args[0] != "tts")
+      return bad_arguments("unknown service '" + args[0] + "': give asr or tts");
+    wanted = {args[0]};
+  }
+  struct parts {
+    std::map<std::string, service_records> known;
+    backend_healths healths;
+    own_services own;
+  };
+  auto p = std::make_shared<parts>();
+  auto g = std::make_shared<fan_in>();
+  g->rp = self->make_response_promise<std::string>();
+  g->answer = [p, wanted] {
+    json j = json::object();
+    for (const auto& svc : wanted) j[svc] = backends_json(p->known[svc], p->healths);
+    own_services mine;
+    for (const auto& o : p->own)
+      if (std::find(wanted.begin(), wanted.end(), o.backend.service) != wanted.end())
+        mine.push_back(o);
+    j["own"] = own_services_json(mine);
+    return j;
+  };
+  const auto& s = self->state.src;
+  ++g->pending;  // held until every question is out, so that none can finish early
+  for (const auto& svc : wanted)
+    ask_part<service_records>(
+        self, g, "service directory", s.node.directory,
+        [p, svc](const service_records& rs) { p->known[svc] = rs; }, backends_atom::value, svc,
+        std::string{"any"});
+  ask_part<backend_healths>(
+      self, g, "backend pool", s.node.pool, [p](const backend_healths& hs) { p->healths = hs; },
+      health_atom::value);
+  if (s.node.announcer)
+    ask_part<own_services>(
+        self, g, "service announcer", s.node.announcer,
+        [p](const own_services& own) { p->own = own; }, services_atom::value);
+  g->arrived();
+  return g->rp;
+}
+
+json lookup_json(const node_id& key, const lookup_result& r) {
+  return {{"key", key.to_hex()},   {"found", r.found},       {"closest", contacts_json(r.closest)},
+          {"rounds", r.rounds},    {"queries", r.queries},   {"failures", r.failures}};
+}
+
+caf_result lookup(self_ptr self, const strings& args) {
+  caf::error err;
+  auto key = key_argument(args[0], &err);
+  if (!key) return err;
+  auto rp = self->make_response_promise<std::string>();
+  self->request(self->state.src.dht, self->state.src.ask_timeout, lookup_atom::value, *key)
+      .then([rp, key = *key](const lookup_result& r) mutable {
+              auto j = lookup_json(key, r);
+              j.erase("found");  // a node lookup finds nodes, not values
+              rp.deliver(j.dump());
+            },
+            [rp](const caf::error& e) mutable { rp.deliver(failed("lookup: " + describe(e))); });
+  return rp;
+}
+
+caf_result get(self_ptr self, const strings& args) {
+  caf::error err;
+  auto key = key_argument(args[0], &err);
+  if (!key) return err;
+  auto rp = self->make_response_promise<std::string>();
+  self->request(self->state.src.dht, self->state.src.ask_timeout, dht_get_atom::value, *key)
+      .then(
+          [rp, key = *key, text = args[0]](const lookup_result& r) mutable {
+            if (!r.found) {
+              rp.deliver(failed("nothing is stored under '" + text + "' (" + key.to_hex() +
+                                ") in the network; " + std::to_string(r.queries) +
+                                " node(s) asked"));
+              return;
+            }
+            json j = {{"key", key.to_hex()}, {"values", r.values}, {"rounds", r.rounds},
+                      {"queries", r.queries}};
+            rp.deliver(j.dump());
+          },
+          [rp](const caf::error& e) mutable { rp.deliver(failed("get: " + describe(e))); });
+  return rp;
+}
+
+caf_result put(self_ptr self, const strings& args) {
+  caf::error err;
+  auto key = key_argument(args[0], &err);
+  if (!key) return err;
+  strings values(args.begin() + 1, args.end());
+  auto rp = self->make_response_promise<std::string>();
+  self->request(self->state.src.dht, self->state.src.ask_timeout, dht_put_atom::value, *key,
+                values)
+      .then(
+          [rp, key = *key](const put_result& r) mutable {
+            if (r.stored_remote == 0 && !r.stored_local) {
+              rp.deliver(failed("nobody stored the value(s): " + std::to_string(r.tried_remote) +
+                                " peer(s) asked (a value over 512 bytes or a full store is "
+                                "refused)"));
+              return;
+            }
+            json j = {{"key", key.to_hex()},
+                      {"stored_remote", r.stored_remote},
+                      {"tried_remote", r.tried_remote},
+                      {"stored_local", r.stored_local}};
+            rp.deliver(j.dump());
+          },
+          [rp](const caf::error& e) mutable { rp.deliver(failed("put: " + describe(e))); });
+  return rp;
+}
+
+caf_result ping(self_ptr self, const strings& args) {
+  caf::error err;
+  auto ep = address_argument(args[0], &err);
+  if (!ep) return err;
+  auto rp = self->make_response_promise<std::string>();
+  auto sent = self->clock().now();
+  // The transport times the call out after the DHT's rpc timeout.
+  self->request(self->state.src.transport, caf::infinite, ping_atom::value, *ep)
+      .then(
+          [self, rp, sent, ep = *ep](const node_id& id) mutable {
+            auto rtt = std::chrono::duration<double, std::milli>(self->clock().now() - sent);
+            json j = {{"address", ep.to_string()}, {"id", id.to_hex()}, {"rtt_ms", rtt.count()}};
+            rp.deliver(j.dump());
+          },
+          [rp, ep = *ep](const caf::error& e) mutable {
+            rp.deliver(failed("no answer from " + ep.to_string() + ": " + describe(e)));
+          });
+  return rp;
+}
+
+caf_result bootstrap(self_ptr self, const strings& args) {
+  std::vector<endpoint> eps;
+  for (const auto& a : args) {
+    caf::error err;
+    auto ep = address_argument(a, &err);
+    if (!ep) return err;
+    eps.push_back(*ep);
+  }
+  auto rp = self->make_response_promise<std::string>();
+  self->request(self->state.src.dht, self->state.src.ask_timeout, bootstrap_atom::value, eps)
+      .then(
+          [rp](std::uint32_t known) mutable {
+            if (known == 0) {
+              rp.deliver(failed("no neighbour answered and the routing table is empty"));
+              return;
+            }
+            rp.deliver(json{{"contacts", known}}.dump());
+          },
+          [rp](const caf::error& e) mutable { rp.deliver(failed("bootstrap: " + describe(e))); });
+  return rp;
+}
+
+json transport_json(const transport_stats& t) {
+  return {{"datagrams_in", t.datagrams_in},
+          {"datagrams_out", t.datagrams_out},
+          {"requests_in", t.requests_in},
+          {"replies_in", t.replies_in},
+          {"dropped_malformed", t.dropped_malformed},
+          {"dropped_unsolicited", t.dropped_unsolicited},
+          {"calls_sent", t.calls_sent},
+          {"calls_timed_out", t.calls_timed_out},
+          {"stores_accepted", t.stores_accepted},
+          {"stores_refused", t.stores_refused},
+          {"record_keys", t.records_keys},
+          {"record_values", t.records_values}};
+}
+
+json directory_json(const directory_stats& d) {
+  return {{"requests", d.requests},
+          {"answered_from_cache", d.answered_from_cache},
+          {"lookups_started", d.lookups_started},
+          {"lookups_failed", d.lookups_failed},
+          {"values_ignored", d.values_ignored},
+          {"keys_cached", d.keys_cached}};
+}
+
+json backends_summary(const backend_healths& hs) {
+  std::uint64_t served = 0, failed_n = 0, refused = 0, in_flight = 0, open = 0;
+  for (const auto& h : hs) {
+    served += h.served;
+    failed_n += h.failed;
+    refused += h.refused;
+    in_flight += h.in_flight;
+    if (h.breaker != breaker_state::closed) ++open;
+  }
+  return {{"forwarders", hs.size()}, {"breakers_not_closed", open}, {"in_flight", in_flight},
+          {"served", served},        {"failed", failed_n},          {"refused", refused}};
+}
+
+caf_result stats(self_ptr self, const strings&) {
+  struct parts {
+    transport_stats transport;
+    directory_stats directory;
+    backend_healths healths;
+  };
+  auto p = std::make_shared<parts>();
+  auto g = std::make_shared<fan_in>();
+  g->rp = self->make_response_promise<std::string>();
+  auto frontend = self->state.src.frontend;
+  auto uptime = seconds_since(self, self->state.started);
+  g->answer = [p, frontend, uptime] {
+    json http = json::object();
+    if (frontend)
+      http = {{"requests", frontend->requests.load()},
+              {"in_flight", frontend->in_flight.load()},
+              {"rejected", frontend->rejected.load()},
+              {"refused_draining", frontend->refused_draining.load()}};
+    return json{{"uptime_s", uptime},
+                {"dht", transport_json(p->transport)},
+                {"directory", directory_json(p->directory)},
+                {"backends", backends_summary(p->healths)},
+                {"http", std::move(http)}};
+  };
+  const auto& s = self->state.src;
+  ++g->pending;
+  ask_part<transport_stats>(
+      self, g, "rpc transport", s.transport, [p](const transport_stats& t) { p->transport = t; },
+      stats_atom::value);
+  ask_part<directory_stats>(
+      self, g, "service directory", s.node.directory,
+      [p](const directory_stats& d) { p->directory = d; }, stats_atom::value);
+  ask_part<backend_healths>(
+      self, g, "backend pool", s.node.pool, [p](const backend_healths& hs) { p->healths = hs; },
+      health_atom::value);
+  g->arrived();
+  return g->rp;
+}
+
+caf_result log_level(self_ptr, const strings& args) {
+  // In spdlog's enum order, with the names --log-level takes ("warn", not "warning").
+  static const strings names{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  auto old = names.at(static_cast<std::size_t>(spdlog::get_level()));
+  if (args.empty()) return json{{"level", old}}.dump();
+  auto it = std::find(names.begin(), names.end(), args[0]);
+  if (it == names.end())
+    return bad_arguments("unknown level '" + args[0] +
+                         "': give trace, debug, info, warn, error, critical or off");
+  spdlog::set_level(static_cast<spdlog::level::level_enum>(it - names.begin()));
+  spdlog::info("log level set to {} by the admin console (was {})", args[0], old);
+  return json{{"level", args[0]}, {"was", old}}.dump();
+}
+
+caf_result set_draining(self_ptr self, bool on) {
+  const auto& s = self->state.src;
+  bool was = s.frontend && s.frontend->draining.exchange(on);
+  if (s.node.announcer) caf::anon_send(s.node.announcer, drain_atom::value, on);
+  if (was != on)
+    spdlog::warn(on ? "draining (admin console): new requests are refused, {} in flight finish"
+                    : "undrained (admin console): taking requests again ({} in flight)",
+                 s.frontend ? s.frontend->in_flight.load() : 0);
+  json j = {{"draining", on},
+            {"was_draining", was},
+            {"in_flight", s.frontend ? s.frontend->in_flight.load() : 0},
+            {"announcing", !on && static_cast<bool>(s.node.announcer)}};
+  return j.dump();
+}
+
+caf_result drain(self_ptr self, const strings&) { return set_draining(self, true); }
+caf_result undrain(self_ptr self, const strings&) { return set_draining(self, false); }
+
+using handler = caf_result (*)(self_ptr, const strings&);
+
+const std::map<std::string_view, handler>& handlers() {
+  static const std::map<std::string_view, handler> all{
+      {"info", info},       {"peers", peers},         {"table", table}, {"records", records},
+      {"services", services}, {"lookup", lookup},     {"get", get},     {"put", put},
+      {"ping", ping},       {"bootstrap", bootstrap}, {"stats", stats}, {"log-level", log_level},
+      {"drain", drain},     {"undrain", undrain}};
+  return all;
+}
+
+caf_result run(self_ptr self, const std::string& name, const strings& args) {
+  auto check = admin::check_command(name, args.size());
+  if (check.status == admin::check_status::unknown_command)
+    return make_error(admin_errc::unknown_command, check.message);
+  if (check.status == admin::check_status::bad_arguments)
+    return bad_arguments(check.message);
+  const auto* cmd = admin::find_command(name);
+  auto it = handlers().find(cmd->name);
+  if (cmd->local || it == handlers().end())
+    return make_error(admin_errc::unknown_command,
+                      "'" + name + "' runs in the console, not on the node");
+  spdlog::debug("admin: {} {}", name, fmt::join(args, " "));
+  return it->second(self, args);
+}
+
+admin_actor::behavior_type admin_behavior(self_ptr self, admin_sources src) {
+  self->state.src = std::move(src);
+  self->state.started = self->clock().now();
+  return {
+      [=](admin_atom, const std::string& name, const strings& args) {
+        return run(self, name, args);
+      },
+  };
+}
+
+}  // namespace
+
+admin_actor spawn_admin(caf::actor_system& sys, admin_sources sources) {
+  return sys.spawn(admin_behavior, std::move(sources));
+}
+
+}  // namespace sova::actors

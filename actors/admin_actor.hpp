@@ -1,0 +1,35 @@
+#pragma once
+// The admin actor: the node's control surface for `sova-dc admin`. It checks each command
+// against the catalogue (admin/commands.hpp), asks the node's actors, and answers one
+// JSON object; a failure is an admin_errc error whose message tells the operator what
+// went wrong. It never blocks: host names are resolved by the console, not here.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/http_frontend.hpp"
+#include "actors/interfaces.hpp"
+
+namespace sova::actors {
+
+struct admin_sources {
+  status_sources node;  // id, endpoints, version; table, directory, pool, announcer
+  rpc_transport_actor transport;
+  dht_actor dht;
+  std::shared_ptr<frontend_state> frontend;  // counters; `drain` sets its flag
+  std::string admin_host;
+  std::shared_ptr<const std::atomic<std::uint16_t>> admin_port;  // known once published
+  std::uint32_t k = 20;
+  // Bounds every question the admin actor asks another actor (a lookup included).
+  caf::timespan ask_timeout = std::chrono::seconds(60);
+};
+
+admin_actor spawn_admin(caf::actor_system& sys, admin_sources sources);
+
+}  // namespace sova::actors

@@ -1,0 +1,53 @@
+#include "actors/service_view.hpp"
+
+#include <map>
+
+namespace sova::actors {
+
+namespace {
+
+nlohmann::ordered_json health_json(const backend_health& h) {
+  return {{"backend", h.backend.to_string()},
+          {"kind", h.backend.backend},
+          {"address", h.backend.address()},
+          {"breaker", to_string(h.breaker)},
+          {"in_flight", h.in_flight},
+          {"latency_ms", h.latency_ms},
+          {"served", h.served},
+          {"failed", h.failed},
+          {"refused", h.refused}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json backends_json(const service_records& known,
+                                     const backend_healths& healths) {
+  std::map<std::string, const backend_health*> by_name;
+  for (const auto& h : healths) by_name[h.backend.to_string()] = &h;
+  auto list = nlohmann::ordered_json::array();
+  for (const auto& rec : known) {
+    auto it = by_name.find(rec.to_string());
+    if (it != by_name.end()) {
+      list.push_back(health_json(*it->second));
+      continue;
+    }
+    backend_health untried;
+    untried.backend = rec;
+    auto j = health_json(untried);
+    j["breaker"] = "untried";
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+nlohmann::ordered_json own_services_json(const own_services& own) {
+  auto list = nlohmann::ordered_json::array();
+  for (const auto& s : own)
+    list.push_back({{"backend", s.backend.to_string()},
+                    {"alive", s.alive},
+                    {"last_error", s.last_error},
+                    {"announcements", s.announcements}});
+  return list;
+}
+
+}  // namespace sova::actors

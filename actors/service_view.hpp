@@ -1,0 +1,18 @@
+#pragma once
+// The backends a node knows, as JSON: /status and the admin console's `services` show the
+// same view of what the directory found and what each forwarder measured.
+
+#include <nlohmann/json.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace sova::actors {
+
+/// One entry per known backend, with its forwarder's health ("untried" when no request
+/// has gone to it yet).
+nlohmann::ordered_json backends_json(const service_records& known,
+                                     const backend_healths& healths);
+/// This node's own backends (`--services`) as the announcer sees them.
+nlohmann::ordered_json own_services_json(const own_services& own);
+
+}  // namespace sova::actors
