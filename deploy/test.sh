@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh
 build=${SOVA_TEST_BUILD_DIR:-build-test}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOVA_SANITIZE=ON -DSOVA_WERROR=ON
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Sanitize -DSOVA_SANITIZE=ON -DSOVA_WERROR=ON
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
