@@ -242,6 +242,24 @@ CAF_TEST(a_script_stops_at_the_first_failure_unless_keep_going) {
   CAF_CHECK(has(piped.out, "uptime_s") && has(piped.out, "peers:"));
 }
 
+CAF_TEST(on_a_terminal_the_console_edits_completes_and_keeps_history) {
+  // script(1) gives the console a pseudo-terminal; Tab completes "inf" and "pe".
+  auto home = temp_dir();
+  auto typed = "(printf 'inf\\t\\n'; sleep 0.5; printf 'pe\\t\\n'; sleep 0.5; printf 'quit\\n')";
+  auto r = run({"/bin/sh", "-c",
+                std::string(typed) + " | HOME=" + home + " TERM=xterm script -qfec '" +
+                    SOVA_DC_BINARY + " admin --connect " + admin_of(net.a) + "' /dev/null"},
+               60s);
+  CAF_CHECK_EQUAL(r.status, 0);
+  CAF_CHECK(has(r.out, "connected to the node's admin port at " + admin_of(net.a)));
+  CAF_CHECK(has(r.out, "sova-dc " + admin_of(net.a) + "> "));
+  CAF_CHECK(has(r.out, "uptime_s"));  // info ran
+  CAF_CHECK(has(r.out, "count  1"));  // peers ran
+  auto history = apps::read_file(home + "/.sova_dc_admin_history");
+  CAF_CHECK(has(history, "info"));
+  CAF_CHECK(has(history, "peers"));
+}
+
 CAF_TEST(wrong_address_bad_command_and_bad_arguments) {
   auto port = free_tcp_port({"127.0.0.1"});
   auto nobody = run({SOVA_DC_BINARY, "admin", "--connect", "127.0.0.1:" + std::to_string(port),
