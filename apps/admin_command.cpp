@@ -60,23 +60,24 @@ public:
   session(const admin_options& opts, bool numbered)
       : opts_(opts), numbered_(numbered), sys_(prepare(cfg_)) {}
 
-  /// Connects now (interactive start); false after printing why not.
-  bool connect() {
-    if (node_) return true;
+  /// Connects unless connected: exit_ok, or after saying why not exit_usage (a bad
+  /// --connect) or exit_failed (nobody there).
+  int connect() {
+    if (node_) return exit_ok;
     auto ep = net::parse_host_port(opts_.connect);
     if (!ep) {
       report_error("connect", "bad_arguments",
                    "--connect needs HOST:PORT with a port 1-65535, got '" + opts_.connect + "'",
                    0);
-      return false;
+      return exit_usage;
     }
     auto node = caf::io::remote_actor<actors::admin_actor>(sys_, ep->host, ep->port);
     if (!node) {
       report_error("connect", "connection", connect_failure(node.error()), 0);
-      return false;
+      return exit_failed;
     }
     node_ = *node;
-    return true;
+    return exit_ok;
   }
 
   outcome run(const script_command& cmd) {
@@ -98,7 +99,7 @@ public:
         return {exit_usage, false};
       }
     }
-    if (!connect()) return {exit_failed, true};
+    if (auto status = connect(); status != exit_ok) return {status, true};
     return ask(name, args, cmd.line);
   }
 
@@ -305,7 +306,7 @@ std::string history_file() {
 }
 
 int run_interactive(session& s) {
-  if (!s.connect()) return exit_failed;
+  if (auto status = s.connect(); status != exit_ok) return status;
   std::cout << "connected to the node's admin port at " << s.address()
             << "; 'help' lists the commands, Tab completes them, Ctrl-D or 'quit' leaves\n";
   rl_readline_name = "sova-dc";

@@ -24,10 +24,6 @@ namespace {
 // JSON values are compared with CAF_CHECK(a == b): CAF_CHECK_EQUAL prints its operands with
 // deep_to_string, which walks a json value as a container and reads freed temporaries.
 
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 /// Every line of `out` as JSON (a line that does not parse fails the test).
 std::vector<json> json_lines(const std::string& out) {
   std::vector<json> lines;
@@ -123,8 +119,8 @@ CAF_TEST(info_in_text_and_json) {
   CAF_CHECK(j["uptime_s"].get<double>() > 0);
   auto text = admin(net.a, {"-c", "info"});
   CAF_CHECK_EQUAL(text.status, 0);
-  CAF_CHECK(has(text.out, "id        " + st["node_id"].get<std::string>() + "\n"));
-  CAF_CHECK(has(text.out, "draining  no\n"));
+  CAF_CHECK(contains(text.out, "id        " + st["node_id"].get<std::string>() + "\n"));
+  CAF_CHECK(contains(text.out, "draining  no\n"));
   CAF_CHECK(text.err.empty());
 }
 
@@ -138,7 +134,7 @@ CAF_TEST(peers_table_and_ping_see_the_other_node) {
   CAF_CHECK(table["size"] == 1);
   CAF_CHECK(table["contacts"][0]["id"] == b_id);
   auto text = admin(net.a, {"-c", "table"});
-  CAF_CHECK(has(text.out, "buckets:\n  bucket  prefix  contacts  replacements  idle_s\n"));
+  CAF_CHECK(contains(text.out, "buckets:\n  bucket  prefix  contacts  replacements  idle_s\n"));
   auto ping = result(net.a, "ping " + net.b.udp_address());
   CAF_CHECK(ping["id"] == b_id);
   CAF_CHECK(ping["rtt_ms"].get<double>() < 5000);
@@ -158,7 +154,7 @@ CAF_TEST(put_through_one_node_get_through_the_other) {
   CAF_CHECK_EQUAL(lk["closest"].size(), 1u);
   auto missing = admin(net.b, {"-c", "get 'never stored'"});
   CAF_CHECK_EQUAL(missing.status, 1);
-  CAF_CHECK(has(missing.err, "error: nothing is stored under 'never stored'"));
+  CAF_CHECK(contains(missing.err, "error: nothing is stored under 'never stored'"));
 }
 
 CAF_TEST(services_and_stats_after_traffic) {
@@ -175,8 +171,8 @@ CAF_TEST(services_and_stats_after_traffic) {
   CAF_CHECK(svc["tts"][0]["served"].get<int>() >= 3);
   CAF_CHECK(svc["own"][0]["alive"] == true);
   auto text = admin(net.a, {"-c", "services"});
-  CAF_CHECK(has(text.out, "tts:\n  backend "));
-  CAF_CHECK(has(text.out, "asr  (none)\n"));
+  CAF_CHECK(contains(text.out, "tts:\n  backend "));
+  CAF_CHECK(contains(text.out, "asr  (none)\n"));
 }
 
 CAF_TEST(log_level_changes_what_the_node_logs) {
@@ -184,7 +180,7 @@ CAF_TEST(log_level_changes_what_the_node_logs) {
   CAF_CHECK(j["was"] == "debug");
   CAF_CHECK(result(net.a, "log-level")["level"] == "warn");
   CAF_CHECK(result(net.a, "log-level debug")["level"] == "debug");
-  CAF_CHECK(has(net.a.proc->log(), "log level set to debug by the admin console (was warn)"));
+  CAF_CHECK(contains(net.a.proc->log(), "log level set to debug by the admin console (was warn)"));
 }
 
 CAF_TEST(drain_refuses_new_work_while_work_in_flight_finishes) {
@@ -196,7 +192,7 @@ CAF_TEST(drain_refuses_new_work_while_work_in_flight_finishes) {
   CAF_CHECK(d["in_flight"] == 1);
   auto refused = synthesize(net.a);
   CAF_CHECK_EQUAL(refused.response.status, 503u);
-  CAF_CHECK(has(refused.response.body, "\"draining\""));
+  CAF_CHECK(contains(refused.response.body, "\"draining\""));
   auto health = http_call(net.a.host, net.a.http_port, "GET", "/healthz");
   CAF_CHECK_EQUAL(health.response.status, 503u);
   CAF_CHECK_EQUAL(synthesize(net.b).response.status, 200u);  // the network still serves
@@ -216,7 +212,7 @@ CAF_TEST(json_mode_prints_one_object_per_command) {
   CAF_CHECK(lines[0]["command"] == "info");
   CAF_CHECK(lines[1]["command"] == "peers");
   CAF_CHECK(lines[2]["result"]["http"].is_object() == true);
-  CAF_CHECK(has(lines[3]["result"]["text"].get<std::string>(), "get KEY"));
+  CAF_CHECK(contains(lines[3]["result"]["text"].get<std::string>(), "get KEY"));
   CAF_CHECK(lines[4]["ok"] == false);
   CAF_CHECK(lines[4]["error"]["code"] == "unknown_command");
 }
@@ -224,22 +220,22 @@ CAF_TEST(json_mode_prints_one_object_per_command) {
 CAF_TEST(a_script_stops_at_the_first_failure_unless_keep_going) {
   auto stop = admin(net.a, {"-c", "info; get 'never stored'; peers"});
   CAF_CHECK_EQUAL(stop.status, 1);
-  CAF_CHECK(has(stop.out, "uptime_s"));
-  CAF_CHECK(!has(stop.out, "peers:"));
+  CAF_CHECK(contains(stop.out, "uptime_s"));
+  CAF_CHECK(!contains(stop.out, "peers:"));
   auto go = admin(net.a, {"--keep-going", "-c", "info; get 'never stored'; peers"});
   CAF_CHECK_EQUAL(go.status, 1);
-  CAF_CHECK(has(go.out, "peers:"));
+  CAF_CHECK(contains(go.out, "peers:"));
   auto path = net.dir + "/checks.txt";
   std::ofstream(path) << "# a check script\ninfo\n\nget 'never stored'  # fails\npeers\n";
   auto file = admin(net.a, {"--script", path});
   CAF_CHECK_EQUAL(file.status, 1);
-  CAF_CHECK(has(file.err, "error: line 4: nothing is stored"));
+  CAF_CHECK(contains(file.err, "error: line 4: nothing is stored"));
   auto piped = run({"/bin/sh", "-c",
                     "printf 'info\\npeers\\n' | " + std::string(SOVA_DC_BINARY) +
                         " admin --connect " + admin_of(net.a)},
                    60s);
   CAF_CHECK_EQUAL(piped.status, 0);
-  CAF_CHECK(has(piped.out, "uptime_s") && has(piped.out, "peers:"));
+  CAF_CHECK(contains(piped.out, "uptime_s") && contains(piped.out, "peers:"));
 }
 
 CAF_TEST(on_a_terminal_the_console_edits_completes_and_keeps_history) {
@@ -251,13 +247,13 @@ CAF_TEST(on_a_terminal_the_console_edits_completes_and_keeps_history) {
                     SOVA_DC_BINARY + " admin --connect " + admin_of(net.a) + "' /dev/null"},
                60s);
   CAF_CHECK_EQUAL(r.status, 0);
-  CAF_CHECK(has(r.out, "connected to the node's admin port at " + admin_of(net.a)));
-  CAF_CHECK(has(r.out, "sova-dc " + admin_of(net.a) + "> "));
-  CAF_CHECK(has(r.out, "uptime_s"));  // info ran
-  CAF_CHECK(has(r.out, "count  1"));  // peers ran
+  CAF_CHECK(contains(r.out, "connected to the node's admin port at " + admin_of(net.a)));
+  CAF_CHECK(contains(r.out, "sova-dc " + admin_of(net.a) + "> "));
+  CAF_CHECK(contains(r.out, "uptime_s"));  // info ran
+  CAF_CHECK(contains(r.out, "count  1"));  // peers ran
   auto history = apps::read_file(home + "/.sova_dc_admin_history");
-  CAF_CHECK(has(history, "info"));
-  CAF_CHECK(has(history, "peers"));
+  CAF_CHECK(contains(history, "info"));
+  CAF_CHECK(contains(history, "peers"));
 }
 
 CAF_TEST(wrong_address_bad_command_and_bad_arguments) {
@@ -266,32 +262,35 @@ CAF_TEST(wrong_address_bad_command_and_bad_arguments) {
                      "-c", "info"},
                     60s);
   CAF_CHECK_EQUAL(nobody.status, 1);
-  CAF_CHECK(has(nobody.err, "no node is listening for admin connections at 127.0.0.1:"));
+  CAF_CHECK(contains(nobody.err, "no node is listening for admin connections at 127.0.0.1:"));
   auto nobody_json = run({SOVA_DC_BINARY, "admin", "--connect",
                           "127.0.0.1:" + std::to_string(port), "--json", "-c", "info"},
                          60s);
   CAF_CHECK_EQUAL(nobody_json.status, 1);
-  CAF_CHECK(has(nobody_json.out, R"("code":"connection")"));
+  CAF_CHECK(contains(nobody_json.out, R"("code":"connection")"));
   // Checked before any connection: no node needed.
   auto typo = run({SOVA_DC_BINARY, "admin", "--connect", "127.0.0.1:" + std::to_string(port),
                    "-c", "peer"},
                   60s);
   CAF_CHECK_EQUAL(typo.status, 2);
-  CAF_CHECK(has(typo.err, "unknown command 'peer'; did you mean 'peers'?"));
+  CAF_CHECK(contains(typo.err, "unknown command 'peer'; did you mean 'peers'?"));
   auto help = run({SOVA_DC_BINARY, "admin", "--connect", "127.0.0.1:" + std::to_string(port),
                    "-c", "help"},
                   60s);
   CAF_CHECK_EQUAL(help.status, 0);
-  CAF_CHECK(has(help.out, "drain"));
+  CAF_CHECK(contains(help.out, "drain"));
   auto arity = admin(net.a, {"-c", "get"});
   CAF_CHECK_EQUAL(arity.status, 2);
-  CAF_CHECK(has(arity.err, "usage: get KEY"));
+  CAF_CHECK(contains(arity.err, "usage: get KEY"));
   auto bad_key = admin(net.a, {"-c", "records 0xabc"});
   CAF_CHECK_EQUAL(bad_key.status, 2);
-  CAF_CHECK(has(bad_key.err, "bad KEY '0xabc'"));
+  CAF_CHECK(contains(bad_key.err, "bad KEY '0xabc'"));
   auto bad_quote = admin(net.a, {"-c", "get 'open"});
   CAF_CHECK_EQUAL(bad_quote.status, 2);
-  CAF_CHECK(has(bad_quote.err, "unterminated"));
+  CAF_CHECK(contains(bad_quote.err, "unterminated"));
+  auto bad_connect = run({SOVA_DC_BINARY, "admin", "--connect", "127.0.0.1", "-c", "info"}, 60s);
+  CAF_CHECK_EQUAL(bad_connect.status, 2);
+  CAF_CHECK(contains(bad_connect.err, "--connect needs HOST:PORT"));
   auto bad_flag = run({SOVA_DC_BINARY, "admin", "--bogus"}, 60s);
   CAF_CHECK_EQUAL(bad_flag.status, 2);
 }
@@ -301,7 +300,7 @@ CAF_TEST(an_admin_port_in_use_stops_the_node_with_a_message) {
                     "0", "--admin-port", std::to_string(net.a.admin_port)},
                    60s);
   CAF_CHECK_EQUAL(clash.status, 1);
-  CAF_CHECK(has(clash.err, "cannot open the admin port 127.0.0.2:" +
+  CAF_CHECK(contains(clash.err, "cannot open the admin port 127.0.0.2:" +
                                std::to_string(net.a.admin_port)));
 }
 

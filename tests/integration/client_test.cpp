@@ -29,10 +29,6 @@ using nlohmann::json;
 
 namespace {
 
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -190,9 +186,9 @@ CAF_TEST(tts_writes_the_decoded_audio_and_says_where) {
   CAF_REQUIRE(expected.has_value());
   CAF_CHECK_EQUAL(*expected, "b1:" + russian);
   CAF_CHECK_EQUAL(slurp(out), *expected);
-  CAF_CHECK(has(r.out, out));
-  CAF_CHECK(has(r.out, std::to_string(expected->size()) + " bytes"));
-  CAF_CHECK(has(r.out, "22050 Hz"));
+  CAF_CHECK(contains(r.out, out));
+  CAF_CHECK(contains(r.out, std::to_string(expected->size()) + " bytes"));
+  CAF_CHECK(contains(r.out, "22050 Hz"));
   CAF_CHECK_EQUAL(r.err, "");
   // The other options are sent along and accepted; the file is replaced.
   r = sova_dc({"client", "--service", "tts", "--address", addr(), "--text", "hi", "--voice",
@@ -209,7 +205,7 @@ CAF_TEST(tts_writes_speech_wav_in_the_working_directory_by_default) {
                  addr() + " --text " + sh_quote(russian));
   CAF_CHECK_EQUAL(r.status, 0);
   CAF_CHECK_EQUAL(slurp(work + "/speech.wav"), "b1:" + russian);
-  CAF_CHECK(has(r.out, "speech.wav"));
+  CAF_CHECK(contains(r.out, "speech.wav"));
 }
 
 CAF_TEST(tts_json_prints_the_reply_and_writes_only_a_given_out) {
@@ -258,8 +254,8 @@ CAF_TEST(bad_usage_exits_2_naming_the_problem) {
   for (const auto& c : cases) {
     auto r = sova_dc(c.args);
     CAF_CHECK_EQUAL(r.status, 2);
-    CAF_CHECK(has(r.err, c.names));
-    if (r.status != 2 || !has(r.err, c.names))
+    CAF_CHECK(contains(r.err, c.names));
+    if (r.status != 2 || !contains(r.err, c.names))
       CAF_MESSAGE("case " << c.args[0] << " " << c.args.back() << ": " << r.err);
     CAF_CHECK_EQUAL(r.out, "");
   }
@@ -274,13 +270,13 @@ CAF_TEST(an_error_status_exits_1_with_the_servers_code_and_message) {
   control({{"fail_status", 500}});
   auto r = sova_dc({"asr", "--address", addr(), "--file", wav});
   CAF_CHECK_EQUAL(r.status, 1);
-  CAF_CHECK(has(r.err, addr()));
-  CAF_CHECK(has(r.err, "HTTP 500: injected_failure: b1 fails with 500"));
+  CAF_CHECK(contains(r.err, addr()));
+  CAF_CHECK(contains(r.err, "HTTP 500: injected_failure: b1 fails with 500"));
   CAF_CHECK_EQUAL(r.out, "");
   auto out = dir + "/never.wav";
   r = sova_dc({"client", "--service", "tts", "--address", addr(), "--text", "hi", "--out", out});
   CAF_CHECK_EQUAL(r.status, 1);
-  CAF_CHECK(has(r.err, "HTTP 500: injected_failure: b1 fails with 500"));
+  CAF_CHECK(contains(r.err, "HTTP 500: injected_failure: b1 fails with 500"));
   CAF_CHECK(!exists(out));
   // --json still prints the (JSON) body, and still exits 1.
   r = sova_dc({"tts", "--json", "--address", addr(), "--text", "hi"});
@@ -293,8 +289,8 @@ CAF_TEST(a_reply_that_is_not_json_exits_1) {
   control({{"garbage", true}});
   auto r = sova_dc({"tts", "--address", addr(), "--text", "hi", "--out", dir + "/g.wav"});
   CAF_CHECK_EQUAL(r.status, 1);
-  CAF_CHECK(has(r.err, "not a JSON object"));
-  CAF_CHECK(has(r.err, "b1 says"));
+  CAF_CHECK(contains(r.err, "not a JSON object"));
+  CAF_CHECK(contains(r.err, "b1 says"));
   CAF_CHECK(!exists(dir + "/g.wav"));
 }
 
@@ -305,7 +301,7 @@ CAF_TEST(a_200_reply_with_response_code_1_exits_1_with_the_services_message) {
   auto r = sova_dc({"tts", "--address", tts->address(), "--text", "hi", "--voice", "Nobody",
                     "--out", out});
   CAF_CHECK_EQUAL(r.status, 1);
-  CAF_CHECK(has(r.err, tts->address() + ": the service failed: unknown voice \"Nobody\""));
+  CAF_CHECK(contains(r.err, tts->address() + ": the service failed: unknown voice \"Nobody\""));
   CAF_CHECK(!exists(out));
   stop(*tts);
   auto asr = start_reference("asr", dir);
@@ -316,10 +312,10 @@ CAF_TEST(a_200_reply_with_response_code_1_exits_1_with_the_services_message) {
   r = sova_dc({"asr", "--address", asr->address(), "--file", quiet, "--file", wav});
   CAF_CHECK_EQUAL(r.status, 1);
   CAF_CHECK_EQUAL(r.out.rfind(quiet + ": ", 0), 0u);
-  CAF_CHECK(has(r.err, asr->address() + ": " + wav + ": the service failed: "));
+  CAF_CHECK(contains(r.err, asr->address() + ": " + wav + ": the service failed: "));
   r = sova_dc({"asr", "--address", asr->address(), "--file", wav});
   CAF_CHECK_EQUAL(r.status, 1);
-  CAF_CHECK(has(r.err, asr->address() + ": the service failed: "));
+  CAF_CHECK(contains(r.err, asr->address() + ": the service failed: "));
   CAF_CHECK_EQUAL(r.out, "");
   stop(*asr);
 }
@@ -329,16 +325,16 @@ CAF_TEST(nothing_listening_exits_1_naming_the_address) {
   auto where = "127.0.0.1:" + std::to_string(nobody.port);
   auto r = sova_dc({"asr", "--address", where, "--file", wav});
   CAF_CHECK_EQUAL(r.status, 1);
-  CAF_CHECK(has(r.err, where));
-  CAF_CHECK(has(r.err, "refused"));
+  CAF_CHECK(contains(r.err, where));
+  CAF_CHECK(contains(r.err, "refused"));
   r = sova_dc({"tts", "--address", where, "--text", "hi", "--out", dir + "/n.wav"});
   CAF_CHECK_EQUAL(r.status, 1);
-  CAF_CHECK(has(r.err, where));
+  CAF_CHECK(contains(r.err, where));
   // A bare host means port 5600 (checked only when nothing listens there on this machine).
   if (!listening("127.0.0.1", 5600)) {
     r = sova_dc({"asr", "--address", "127.0.0.1", "--file", wav});
     CAF_CHECK_EQUAL(r.status, 1);
-    CAF_CHECK(has(r.err, "127.0.0.1:5600"));
+    CAF_CHECK(contains(r.err, "127.0.0.1:5600"));
   } else {
     CAF_MESSAGE("something listens on 127.0.0.1:5600: bare-host check skipped");
   }
@@ -350,7 +346,7 @@ CAF_TEST(a_hanging_server_exits_1_at_the_timeout) {
   auto r = sova_dc({"asr", "--address", addr(), "--file", wav, "--timeout", "1"});
   auto took = std::chrono::steady_clock::now() - start;
   CAF_CHECK_EQUAL(r.status, 1);
-  CAF_CHECK(has(r.err, addr() + " did not answer within 1 s"));
+  CAF_CHECK(contains(r.err, addr() + " did not answer within 1 s"));
   CAF_CHECK(took < 20s);
 }
 
@@ -367,12 +363,12 @@ CAF_TEST(a_slow_reply_shows_progress_only_on_a_terminal) {
   auto cmd = std::string(SOVA_DC_BINARY) + " asr --address " + addr() + " --file " + wav;
   r = run({"/usr/bin/script", "-qec", cmd, "/dev/null"}, 60s);
   CAF_CHECK_EQUAL(r.status, 0);
-  CAF_CHECK(has(r.out, "waiting for " + addr() + " ... 1."));
-  CAF_CHECK(has(r.out, "b1 heard"));
+  CAF_CHECK(contains(r.out, "waiting for " + addr() + " ... 1."));
+  CAF_CHECK(contains(r.out, "b1 heard"));
   r = run({"/usr/bin/script", "-qec", cmd + " --quiet", "/dev/null"}, 60s);
   CAF_CHECK_EQUAL(r.status, 0);
-  CAF_CHECK(!has(r.out, "waiting"));
-  CAF_CHECK(has(r.out, "b1 heard"));
+  CAF_CHECK(!contains(r.out, "waiting"));
+  CAF_CHECK(contains(r.out, "b1 heard"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -3,10 +3,12 @@
 // nothing running; and Ctrl-C in the middle must stop everything it started.
 //
 // The demo's step 1-2 is the TTS-then-ASR round trip through the network (node 3
-// synthesises, node 1 recognises); step 3 recognises a real recording through node 2.
+// synthesises, node 1 recognises); step 3 recognises a real recording through node 2;
+// step 5 asks node 1's admin console what the network offers.
 #define CAF_SUITE integration_demo
 #include "caf/test/unit_test.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <string>
 
@@ -83,6 +85,10 @@ CAF_TEST(the_demo_runs_speech_through_the_network_and_ends_by_itself) {
   CAF_CHECK_EQUAL(english.substr(0, 4), "RIFF");
   CAF_CHECK_GREATER(english.size(), 44u + 22050u);  // at least half a second
   CAF_CHECK_EQUAL(sova::apps::read_file(dir + "/dobryi_den.wav").substr(0, 4), "RIFF");
+  // Step 5: node 1's admin console lists both backends the network offers.
+  auto console = r.out.substr(std::min(r.out.find("5. The admin console"), r.out.size()));
+  CAF_CHECK(contains(console, "tts/cpu/127.0.0.5:" + ports.tts));
+  CAF_CHECK(contains(console, "asr/cpu/127.0.0.6:" + ports.asr));
   CAF_CHECK(nothing_left(ports));
 }
 

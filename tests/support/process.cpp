@@ -85,4 +85,8 @@ std::string temp_dir() {
   return buf.data();
 }
 
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 }  // namespace sova::testing

@@ -30,6 +30,9 @@ unsigned short free_udp_port(const std::vector<std::string>& hosts);
 /// A TCP port free on every one of `hosts` at the time of the call.
 unsigned short free_tcp_port(const std::vector<std::string>& hosts);
 
-std::string temp_dir();  // a fresh directory under $TMPDIR or /tmp
+std::string temp_dir();
+
+/// Does `text` (a log, a program's output) contain `part`?
+bool contains(const std::string& text, const std::string& part);  // a fresh directory under $TMPDIR or /tmp
 
 }  // namespace sova::testing
