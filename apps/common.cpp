@@ -39,6 +39,15 @@ const char* stop_signals::wait() {
   return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
+const char* stop_signals::wait_for(std::chrono::milliseconds limit) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(limit);
+  timespec ts{static_cast<time_t>(s.count()),
+              static_cast<long>(std::chrono::nanoseconds(limit - s).count())};
+  int sig = sigtimedwait(&set_, nullptr, &ts);
+  if (sig < 0) return nullptr;  // EAGAIN: the time passed; EINTR: try again later
+  return sig == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
 void configure_caf(caf::actor_system_config& cfg) {
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
   cfg.set("logger.console-verbosity", caf::atom("quiet"));

@@ -2,6 +2,7 @@
 // What every sova-dc subcommand shares: logging, the actor system's settings, the
 // DHT flags, and running a node on a real UDP port.
 
+#include <chrono>
 #include <csignal>
 #include <memory>
 #include <optional>
@@ -33,6 +34,8 @@ public:
   stop_signals();
   /// Waits for one of them; its name ("SIGINT", "SIGTERM").
   const char* wait();
+  /// The same, up to `limit`: nullptr when none came.
+  const char* wait_for(std::chrono::milliseconds limit);
 
 private:
   sigset_t set_;

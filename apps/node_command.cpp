@@ -1,6 +1,7 @@
 #include "apps/node_command.hpp"
 
 #include <atomic>
+#include <chrono>
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
@@ -86,6 +87,35 @@ actors::admin_actor start_admin(caf::actor_system& sys, const node_options& opts
   return admin;
 }
 
+/// After the first stop signal: drain as the admin's `drain` does and give the requests in
+/// flight up to --grace-period to finish; a second signal cuts the wait short.
+void drain_before_stop(stop_signals& stop, const char* signal, const node_options& opts,
+                       actors::frontend_state& state, const actors::gateway& gw) {
+  state.draining = true;
+  if (gw.announcer) caf::anon_send(gw.announcer, actors::drain_atom::value, true);
+  auto in_flight = state.in_flight.load();
+  if (in_flight == 0 || opts.grace_period_s <= 0) {
+    spdlog::info("{} received: stopping", signal);
+    return;
+  }
+  spdlog::info("{} received: draining; {} request(s) in flight get up to {} s to finish "
+               "(--grace-period), a second signal stops at once",
+               signal, in_flight, opts.grace_period_s);
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(
+                                     std::chrono::duration<double>(opts.grace_period_s));
+  while (state.in_flight > 0 && clock::now() < deadline) {
+    if (const char* again = stop.wait_for(std::chrono::milliseconds(50))) {
+      spdlog::warn("{} received again: stopping now", again);
+      break;
+    }
+  }
+  if (state.in_flight > 0)
+    spdlog::warn("stopping with {} request(s) still in flight", state.in_flight.load());
+  else
+    spdlog::info("every request in flight finished: stopping");
+}
+
 }  // namespace
 
 CLI::App* add_node_command(CLI::App& app, node_options& opts) {
@@ -138,6 +168,12 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
                   "(in the background; requests are served from what is known meanwhile)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--grace-period", opts.grace_period_s,
+                  "Seconds requests in flight get to finish after SIGTERM/SIGINT (new ones are "
+                  "answered 503, own backends no longer announced); a second signal stops at "
+                  "once")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--admin-port", opts.admin_port,
                   "TCP port of the admin console (sova-dc admin) on --admin-bind (0: any free "
                   "port)")
@@ -212,7 +248,7 @@ int run_node(const node_options& opts) {
   else
     caf::anon_send(node.node.dht, actors::bootstrap_atom::value, *neighbours);
 
-  spdlog::info("{} received: stopping", stop.wait());
+  drain_before_stop(stop, stop.wait(), opts, *frontend->shared_state(), gw);
   if (admin) caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
   frontend->stop();
   gw.stop();

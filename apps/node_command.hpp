@@ -24,6 +24,7 @@ struct node_options {
   double announce_interval_s = 30;
   double probe_timeout_s = 5;
   double directory_refresh_s = 30;
+  double grace_period_s = 30;
   std::uint16_t admin_port = 5700;
   std::string admin_bind;  // "": --bind when that is loopback, else 127.0.0.1
   bool no_admin = false;

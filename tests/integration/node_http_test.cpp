@@ -1,9 +1,13 @@
 // A real `sova-dc node` process with real test backends: the original client's requests
 // (byte for byte as python-requests sends them) get the backend's JSON back; bad
 // requests are answered at once without reaching a backend; failing and hanging
-// backends are retried elsewhere; /healthz and /status; bad --services exit 2.
+// backends are retried elsewhere; /healthz and /status; bad --services exit 2; SIGTERM
+// lets the request in flight finish, refusing new ones, then the node exits 0.
 #define CAF_SUITE integration_node_http
 #include "caf/test/unit_test.hpp"
+
+#include <csignal>
+#include <future>
 
 #include <nlohmann/json.hpp>
 
@@ -237,6 +241,24 @@ CAF_TEST(a_hanging_only_backend_ends_in_504_at_the_deadline) {
   CAF_CHECK_EQUAL(r.response.status, 504u);
   CAF_CHECK_EQUAL(error_of(r), "deadline");
   CAF_CHECK_LESS(took, 5s);
+}
+
+CAF_TEST(sigterm_lets_the_request_in_flight_finish_then_the_node_exits_0) {
+  one_node n({"--grace-period", "20"});
+  control(n.b1, {{"delay_ms", 2000}});
+  control(n.b2, {{"delay_ms", 2000}});
+  auto slow = std::async(std::launch::async, [&] {
+    return n.post("/synthesize", "application/json", R"({"text": "slow"})");
+  });
+  CAF_REQUIRE(eventually([&] { return status_of(n.node)["requests_in_flight"] == 1; }, 10s));
+  n.node.proc->signal(SIGTERM);
+  CAF_REQUIRE(eventually([&] { return contains(n.node.proc->log(), "draining"); }, 5s));
+  auto refused = n.post("/synthesize", "application/json", R"({"text": "late"})");
+  CAF_CHECK_EQUAL(refused.response.status, 503u);
+  CAF_CHECK_EQUAL(error_of(refused), "draining");
+  CAF_CHECK_EQUAL(slow.get().response.status, 200u);  // finished, not cut off
+  CAF_CHECK_EQUAL(n.node.proc->wait_for(10s).value_or(-1), 0);
+  CAF_CHECK(contains(n.node.proc->log(), "every request in flight finished: stopping"));
 }
 
 CAF_TEST(healthz_and_status_describe_the_node) {
