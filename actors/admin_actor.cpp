@@ -450,10 +450,9 @@ caf_result log_level(self_ptr, const strings& args) {
   return json{{"level", args[0]}, {"was", old}}.dump();
 }
 
-caf_result set_draining(self_ptr self, bool on) {
+caf_result drain_command(self_ptr self, bool on) {
   const auto& s = self->state.src;
-  bool was = s.frontend && s.frontend->draining.exchange(on);
-  if (s.node.announcer) caf::anon_send(s.node.announcer, drain_atom::value, on);
+  bool was = set_draining(s.frontend, s.node.announcer, on);
   if (was != on)
     spdlog::warn(on ? "draining (admin console): new requests are refused, {} in flight finish"
                     : "undrained (admin console): taking requests again ({} in flight)",
@@ -465,8 +464,8 @@ caf_result set_draining(self_ptr self, bool on) {
   return j.dump();
 }
 
-caf_result drain(self_ptr self, const strings&) { return set_draining(self, true); }
-caf_result undrain(self_ptr self, const strings&) { return set_draining(self, false); }
+caf_result drain(self_ptr self, const strings&) { return drain_command(self, true); }
+caf_result undrain(self_ptr self, const strings&) { return drain_command(self, false); }
 
 using handler = caf_result (*)(self_ptr, const strings&);
 
@@ -508,6 +507,13 @@ admin_actor::behavior_type admin_behavior(self_ptr self, admin_sources src) {
 
 admin_actor spawn_admin(caf::actor_system& sys, admin_sources sources) {
   return sys.spawn(admin_behavior, std::move(sources));
+}
+
+bool set_draining(const std::shared_ptr<frontend_state>& frontend,
+                  const service_announcer_actor& announcer, bool on) {
+  bool was = frontend && frontend->draining.exchange(on);
+  if (announcer) caf::anon_send(announcer, drain_atom::value, on);
+  return was;
 }
 
 }  // namespace sova::actors

@@ -32,4 +32,10 @@ struct admin_sources {
 
 admin_actor spawn_admin(caf::actor_system& sys, admin_sources sources);
 
+/// What draining means, for the console's `drain`/`undrain` and for a stop signal: the
+/// frontend answers new ASR/TTS requests 503 (those in flight finish) and the announcer
+/// stops putting this node's backends. Returns whether the node was draining before.
+bool set_draining(const std::shared_ptr<frontend_state>& frontend,
+                  const service_announcer_actor& announcer, bool on);
+
 }  // namespace sova::actors

@@ -16,7 +16,7 @@ struct frontend_context {
   caf::actor_system* sys;
   request_config request;
   status_sources sources;
-  std::shared_ptr<frontend_state> counters;
+  std::shared_ptr<frontend_state> state;
   std::string http_host;
   std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
 };
@@ -40,10 +40,10 @@ http::response draining_reply() {
 
 void forward(const std::shared_ptr<frontend_context>& ctx, const char* service,
              const std::string& kind, http::request req, http::responder reply) {
-  ++ctx->counters->in_flight;
+  ++ctx->state->in_flight;
   auto started = std::chrono::steady_clock::now();
   client_job job{service, kind, req.header("Content-Type"), std::move(req.body)};
-  auto counters = ctx->counters;
+  auto counters = ctx->state;
   auto remote = std::move(req.remote);
   spawn_request(*ctx->sys, ctx->request, ctx->sources.directory, ctx->sources.pool,
                 std::move(job),
@@ -72,26 +72,26 @@ void forward(const std::shared_ptr<frontend_context>& ctx, const char* service,
 
 void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
             http::responder reply) {
-  ++ctx->counters->requests;
+  ++ctx->state->requests;
   http::response error;
   auto route = http::match_route(req.method, req.target, &error);
   if (!route) {
-    ++ctx->counters->rejected;
+    ++ctx->state->rejected;
     return reply(std::move(error));
   }
   std::optional<http::response> bad;
   bool work = route->kind == http::route_kind::asr || route->kind == http::route_kind::tts;
-  if (work && ctx->counters->draining) {
-    ++ctx->counters->refused_draining;
+  if (work && ctx->state->draining) {
+    ++ctx->state->refused_draining;
     return reply(draining_reply());
   }
   switch (route->kind) {
     case http::route_kind::healthz:
-      return reply(health(*ctx->counters));
+      return reply(health(*ctx->state));
     case http::route_kind::status: {
       auto sources = ctx->sources;
       sources.http_endpoint = ctx->http_host + ":" + std::to_string(ctx->http_port.load());
-      return report_status(*ctx->sys, sources, ctx->counters, std::move(reply));
+      return report_status(*ctx->sys, sources, ctx->state, std::move(reply));
     }
     case http::route_kind::asr:
       bad = http::check_asr_body(req.header("Content-Type"), req.body);
@@ -102,7 +102,7 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
       if (!bad) return forward(ctx, "tts", route->backend, std::move(req), std::move(reply));
       break;
   }
-  ++ctx->counters->rejected;
+  ++ctx->state->rejected;
   reply(std::move(*bad));
 }
 
@@ -117,11 +117,11 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
   ctx->sys = &sys;
   ctx->request = request;
   ctx->sources = std::move(sources);
-  ctx->counters = std::make_shared<frontend_state>();
+  ctx->state = std::make_shared<frontend_state>();
   ctx->http_host = host;
   ctx->http_port = port;
   std::unique_ptr<http_frontend> fe{new http_frontend};
-  fe->counters_ = ctx->counters;
+  fe->state_ = ctx->state;
   fe->server_ = http::server::start(host, port, limits,
                                     [ctx](http::request req, http::responder reply) {
                                       handle(ctx, std::move(req), std::move(reply));

@@ -48,14 +48,13 @@ public:
   ~http_frontend();  // stops
   void stop();
   std::uint16_t port() const;
-  const frontend_state& counters() const { return *counters_; }
-  /// For the admin actor, which reads the counters and sets `draining`.
-  std::shared_ptr<frontend_state> shared_state() const { return counters_; }
+  /// Counters and the draining flag, shared with the admin actor and the stop path.
+  std::shared_ptr<frontend_state> state() const { return state_; }
 
 private:
   http_frontend() = default;
   std::shared_ptr<http::server> server_;
-  std::shared_ptr<frontend_state> counters_;
+  std::shared_ptr<frontend_state> state_;
 };
 
 }  // namespace sova::actors

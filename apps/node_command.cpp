@@ -90,9 +90,10 @@ actors::admin_actor start_admin(caf::actor_system& sys, const node_options& opts
 /// After the first stop signal: drain as the admin's `drain` does and give the requests in
 /// flight up to --grace-period to finish; a second signal cuts the wait short.
 void drain_before_stop(stop_signals& stop, const char* signal, const node_options& opts,
-                       actors::frontend_state& state, const actors::gateway& gw) {
-  state.draining = true;
-  if (gw.announcer) caf::anon_send(gw.announcer, actors::drain_atom::value, true);
+                       const std::shared_ptr<actors::frontend_state>& frontend,
+                       const actors::gateway& gw) {
+  actors::set_draining(frontend, gw.announcer, true);
+  auto& state = *frontend;
   auto in_flight = state.in_flight.load();
   if (in_flight == 0 || opts.grace_period_s <= 0) {
     spdlog::info("{} received: stopping", signal);
@@ -228,7 +229,7 @@ int run_node(const node_options& opts) {
       as.node.http_endpoint = opts.dht.bind + ":" + std::to_string(frontend->port());
       as.transport = node.node.transport;
       as.dht = node.node.dht;
-      as.frontend = frontend->shared_state();
+      as.frontend = frontend->state();
       as.k = static_cast<std::uint32_t>(cfg.k);
       admin = start_admin(sys, opts, std::move(as));
     }
@@ -248,7 +249,7 @@ int run_node(const node_options& opts) {
   else
     caf::anon_send(node.node.dht, actors::bootstrap_atom::value, *neighbours);
 
-  drain_before_stop(stop, stop.wait(), opts, *frontend->shared_state(), gw);
+  drain_before_stop(stop, stop.wait(), opts, frontend->state(), gw);
   if (admin) caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
   frontend->stop();
   gw.stop();
