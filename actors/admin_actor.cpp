@@ -188,7 +188,7 @@ caf_result records(self_ptr self, const strings& args) {
     if (!only) return err;
   }
   auto rp = self->make_response_promise<std::string>();
-  self->request(self->state.src.transport, self->state.src.ask_timeout, records_atom::value)
+  self->request(self->state.src.node.transport, self->state.src.ask_timeout, records_atom::value)
       .then(
           [rp, only](const stored_values& vs) mutable {
             auto list = json::array();
@@ -325,7 +325,7 @@ caf_result ping(self_ptr self, const strings& args) {
   auto rp = self->make_response_promise<std::string>();
   auto sent = self->clock().now();
   // The transport times the call out after the DHT's rpc timeout.
-  self->request(self->state.src.transport, caf::infinite, ping_atom::value, *ep)
+  self->request(self->state.src.node.transport, caf::infinite, ping_atom::value, *ep)
       .then(
           [self, rp, sent, ep = *ep](const node_id& id) mutable {
             auto rtt = std::chrono::duration<double, std::milli>(self->clock().now() - sent);
@@ -424,7 +424,7 @@ caf_result stats(self_ptr self, const strings&) {
   const auto& s = self->state.src;
   ++g->pending;
   ask_part<transport_stats>(
-      self, g, "rpc transport", s.transport, [p](const transport_stats& t) { p->transport = t; },
+      self, g, "rpc transport", s.node.transport, [p](const transport_stats& t) { p->transport = t; },
       stats_atom::value);
   ask_part<directory_stats>(
       self, g, "service directory", s.node.directory,

@@ -19,8 +19,7 @@
 namespace sova::actors {
 
 struct admin_sources {
-  status_sources node;  // id, endpoints, version; table, directory, pool, announcer
-  rpc_transport_actor transport;
+  status_sources node;  // id, endpoints, version; table, directory, pool, announcer, transport
   dht_actor dht;
   std::shared_ptr<frontend_state> frontend;  // counters; `drain` sets its flag
   std::string admin_host;

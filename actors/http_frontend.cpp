@@ -3,14 +3,19 @@
 #include <chrono>
 
 #include <caf/actor_system.hpp>
-#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
+#include "actors/logging.hpp"
+#include "actors/metrics_report.hpp"
 #include "actors/status_report.hpp"
+#include "http/request_id.hpp"
 #include "http/routes.hpp"
 
 namespace sova::actors {
 
 namespace {
+
+using steady = std::chrono::steady_clock;
 
 struct frontend_context {
   caf::actor_system* sys;
@@ -19,6 +24,38 @@ struct frontend_context {
   std::shared_ptr<frontend_state> state;
   std::string http_host;
   std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
+};
+
+const char* route_name(http::route_kind kind) {
+  switch (kind) {
+    case http::route_kind::asr: return "asr";
+    case http::route_kind::tts: return "tts";
+    case http::route_kind::healthz: return "healthz";
+    case http::route_kind::status: return "status";
+    case http::route_kind::metrics: return "metrics";
+  }
+  return "";
+}
+
+/// One request from arrival to reply. Every reply passes through `answer`, once: the
+/// request id goes back to the client, the request is counted and logged.
+struct exchange {
+  std::shared_ptr<frontend_context> ctx;
+  http::responder reply;
+  steady::time_point started = steady::now();
+  request_log_entry log;
+  std::vector<attempt_record> tried;
+  std::string outcome;  // ASR/TTS only: served, rejected, draining, or our error code
+
+  void answer(http::response r) {
+    log.seconds = std::chrono::duration<double>(steady::now() - started).count();
+    log.status = r.status;
+    log.bytes_out = r.body.size();
+    record_request(ctx->state->metrics, log, outcome, tried);
+    log_request(log);
+    r.headers.emplace_back(std::string(http::request_id_header), log.id);
+    reply(std::move(r));
+  }
 };
 
 http::response health(const frontend_state& state) {
@@ -38,72 +75,101 @@ http::response draining_reply() {
                               "another node of the network");
 }
 
-void forward(const std::shared_ptr<frontend_context>& ctx, const char* service,
-             const std::string& kind, http::request req, http::responder reply) {
-  ++ctx->state->in_flight;
-  auto started = std::chrono::steady_clock::now();
-  client_job job{service, kind, req.header("Content-Type"), std::move(req.body)};
-  auto counters = ctx->state;
-  auto remote = std::move(req.remote);
-  spawn_request(*ctx->sys, ctx->request, ctx->sources.directory, ctx->sources.pool,
-                std::move(job),
-                [reply, counters, started, service, remote](request_outcome o) {
-                  --counters->in_flight;
-                  auto ms = std::chrono::duration<double, std::milli>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
-                  // Formatted only when the level is on: this runs for every request.
-                  if (o.error_code.empty())
-                    spdlog::debug("{} request from {}: {} via {} in {:.1f} ms ({} attempt(s))",
-                                  service, remote, o.status, fmt::join(o.backends, ","), ms,
-                                  o.attempts);
-                  else
-                    spdlog::warn("{} request from {} answered {} {} after {:.1f} ms; tried: {}",
-                                 service, remote, o.status, o.error_code, ms,
-                                 o.backends.empty() ? "none"
-                                                    : fmt::format("{}", fmt::join(o.backends, ",")));
+void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::request req) {
+  auto& ctx = *ex->ctx;
+  ++ctx.state->in_flight;
+  client_job job{ex->log.service, kind, req.header("Content-Type"), std::move(req.body)};
+  spawn_request(*ctx.sys, ctx.request, ctx.sources.directory, ctx.sources.pool, std::move(job),
+                [ex](request_outcome o) {
+                  --ex->ctx->state->in_flight;
+                  ex->outcome = o.error_code.empty() ? "served" : o.error_code;
+                  ex->log.error_code = o.error_code;
+                  ex->log.attempts = o.attempts;
+                  for (const auto& t : o.tried) ex->log.backends.push_back(t.backend);
+                  ex->tried = std::move(o.tried);
                   http::response r;
                   r.status = o.status;
                   if (!o.content_type.empty()) r.content_type = std::move(o.content_type);
                   r.body = std::move(o.body);
-                  reply(std::move(r));
+                  ex->answer(std::move(r));
                 });
+}
+
+/// The code of one of our JSON error replies (http::error_response), for the log line.
+std::string error_code_of(const http::response& r) {
+  auto body = nlohmann::json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("error")) return "";
+  return body["error"].value("code", "");
 }
 
 void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
             http::responder reply) {
   ++ctx->state->requests;
+  auto ex = std::make_shared<exchange>();
+  ex->ctx = ctx;
+  ex->reply = std::move(reply);
+  ex->log.id = http::accept_or_make_request_id(req.header(http::request_id_header));
+  ex->log.method = req.method;
+  ex->log.target = req.target;
+  ex->log.remote = req.remote;
+  ex->log.bytes_in = req.body.size();
+  auto refuse = [&](http::response r) {
+    ++ctx->state->rejected;
+    ex->log.error_code = error_code_of(r);
+    ex->answer(std::move(r));
+  };
+
   http::response error;
   auto route = http::match_route(req.method, req.target, &error);
-  if (!route) {
-    ++ctx->state->rejected;
-    return reply(std::move(error));
-  }
+  if (!route) return refuse(std::move(error));
+  ex->log.service = route_name(route->kind);
   std::optional<http::response> bad;
-  bool work = route->kind == http::route_kind::asr || route->kind == http::route_kind::tts;
-  if (work && ctx->state->draining) {
-    ++ctx->state->refused_draining;
-    return reply(draining_reply());
-  }
   switch (route->kind) {
     case http::route_kind::healthz:
-      return reply(health(*ctx->state));
+      return ex->answer(health(*ctx->state));
     case http::route_kind::status: {
       auto sources = ctx->sources;
       sources.http_endpoint = ctx->http_host + ":" + std::to_string(ctx->http_port.load());
-      return report_status(*ctx->sys, sources, ctx->state, std::move(reply));
+      return report_status(*ctx->sys, sources, ctx->state,
+                           [ex](http::response r) { ex->answer(std::move(r)); });
     }
+    case http::route_kind::metrics:
+      return report_metrics(*ctx->sys, ctx->sources, ctx->state,
+                            [ex](http::response r) { ex->answer(std::move(r)); });
     case http::route_kind::asr:
-      bad = http::check_asr_body(req.header("Content-Type"), req.body);
-      if (!bad) return forward(ctx, "asr", route->backend, std::move(req), std::move(reply));
-      break;
     case http::route_kind::tts:
-      bad = http::check_tts_body(req.body);
-      if (!bad) return forward(ctx, "tts", route->backend, std::move(req), std::move(reply));
-      break;
+      if (ctx->state->draining) {
+        ++ctx->state->refused_draining;
+        ex->outcome = "draining";
+        ex->log.error_code = "draining";
+        return ex->answer(draining_reply());
+      }
+      bad = route->kind == http::route_kind::asr
+                ? http::check_asr_body(req.header("Content-Type"), req.body)
+                : http::check_tts_body(req.body);
+      if (!bad) return forward(std::move(ex), route->backend, std::move(req));
+      ex->outcome = "rejected";
+      return refuse(std::move(*bad));
   }
+}
+
+/// The server's own refusals (413, 431, malformed, overloaded) are counted and logged
+/// like the handler's.
+void on_refusal(const std::shared_ptr<frontend_context>& ctx, const http::refusal& r) {
+  ++ctx->state->requests;
   ++ctx->state->rejected;
-  reply(std::move(*bad));
+  request_log_entry log;
+  log.id = http::accept_or_make_request_id("");
+  log.method = r.method;
+  log.target = r.target;
+  log.remote = r.remote;
+  log.status = r.status;
+  log.error_code = r.status == 503 ? "overloaded" : r.status == 400 ? "bad_request" : "too_large";
+  http::response error;
+  if (auto route = http::match_route(r.method, r.target, &error)) log.service = route_name(route->kind);
+  auto work = log.service == "asr" || log.service == "tts";
+  record_request(ctx->state->metrics, log, work ? "rejected" : "", {});
+  log_request(log);
 }
 
 }  // namespace
@@ -118,14 +184,17 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
   ctx->request = request;
   ctx->sources = std::move(sources);
   ctx->state = std::make_shared<frontend_state>();
+  declare_request_metrics(ctx->state->metrics);
   ctx->http_host = host;
   ctx->http_port = port;
   std::unique_ptr<http_frontend> fe{new http_frontend};
   fe->state_ = ctx->state;
-  fe->server_ = http::server::start(host, port, limits,
-                                    [ctx](http::request req, http::responder reply) {
-                                      handle(ctx, std::move(req), std::move(reply));
-                                    });
+  fe->server_ = http::server::start(
+      host, port, limits,
+      [ctx](http::request req, http::responder reply) {
+        handle(ctx, std::move(req), std::move(reply));
+      },
+      [ctx](const http::refusal& r) { on_refusal(ctx, r); });
   ctx->http_port = fe->server_->port();
   return fe;
 }

@@ -12,6 +12,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/request_actor.hpp"
+#include "http/metrics.hpp"
 #include "http/server.hpp"
 
 namespace sova::actors {
@@ -26,6 +27,7 @@ struct status_sources {
   service_directory_actor directory;
   backend_pool_actor pool;
   service_announcer_actor announcer;  // invalid when the node has no --services
+  rpc_transport_actor transport;      // DHT statistics (/metrics, the admin's stats)
 };
 
 /// Shared by the HTTP threads, /status and the admin actor.
@@ -36,6 +38,8 @@ struct frontend_state {
   std::atomic<std::uint64_t> refused_draining{0};
   // Set by the admin's `drain`: new ASR/TTS requests get 503, those in flight finish.
   std::atomic<bool> draining{false};
+  // Recorded as requests finish (metrics_report.hpp names the families); /metrics.
+  http::metrics_registry metrics;
 };
 
 class http_frontend {

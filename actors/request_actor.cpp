@@ -42,7 +42,7 @@ void finish(self_ptr self, request_outcome out) {
   if (st.finished) return;
   st.finished = true;
   out.attempts = st.out.attempts;
-  out.backends = std::move(st.out.backends);
+  out.tried = std::move(st.out.tried);
   st.done(std::move(out));
   self->quit();
 }
@@ -111,6 +111,11 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
   auto& st = self->state;
   if (st.finished) return;
   const auto& name = st.candidates[i].backend;
+  if (o.status != forward_status::refused) {
+    auto& record = st.out.tried.back();
+    record.ok = o.status == forward_status::served;
+    record.seconds = std::chrono::duration<double>(o.latency).count();
+  }
   switch (o.status) {
     case forward_status::served: {
       request_outcome out;
@@ -122,7 +127,7 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
     case forward_status::refused:
       spdlog::debug("{}: refused by its breaker, choosing another", name.to_string());
       --st.out.attempts;  // nothing reached the backend
-      st.out.backends.pop_back();
+      st.out.tried.pop_back();
       break;
     case forward_status::failed:
       st.last_failure = name.to_string() + ": " + o.reason;
@@ -141,7 +146,7 @@ void attempt(self_ptr self) {
   auto i = *pick;
   st.tried[i] = true;
   ++st.out.attempts;
-  st.out.backends.push_back(st.candidates[i].backend.to_string());
+  st.out.tried.push_back({st.candidates[i].backend.to_string(), false, 0.0});
   auto left = remaining(self);
   forward_request req{st.job.service, st.job.content_type, st.job.body,
                       std::min(st.cfg.attempt_timeout, left)};

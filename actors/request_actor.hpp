@@ -31,13 +31,20 @@ struct client_job {
   std::string body;
 };
 
+/// One attempt that reached a backend.
+struct attempt_record {
+  std::string backend;  // "asr/cpu/host:port"
+  bool ok = false;      // the backend answered below 500 (its answer went to the client)
+  double seconds = 0;   // connect included
+};
+
 struct request_outcome {
   unsigned status = 0;  // the backend's status when served, else ours (502, 503, 504)
   std::string content_type;
   std::string body;        // the backend's body byte for byte, or our JSON error
   std::string error_code;  // "" when a backend served it; else no_backend, all_failed, deadline
   std::uint32_t attempts = 0;  // attempts that reached a backend
-  strings backends;            // those tried, in order ("asr/cpu/host:port")
+  std::vector<attempt_record> tried;  // those attempts, in order
 };
 
 using request_done = std::function<void(request_outcome)>;

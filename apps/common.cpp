@@ -7,10 +7,10 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 #include <caf/send.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/interfaces.hpp"
+#include "actors/logging.hpp"
 
 namespace sova::apps {
 
@@ -19,11 +19,8 @@ const std::vector<std::string>& log_levels() {
   return levels;
 }
 
-void setup_logging(const std::string& level) {
-  // Logs go to stderr: stdout carries command output that scripts read.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("sova-dc"));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(level));
+void setup_logging(const std::string& level, const std::string& format) {
+  actors::setup_logging(level, format == "json" ? actors::log_format::json : actors::log_format::text);
 }
 
 stop_signals::stop_signals() {

@@ -25,7 +25,8 @@ constexpr int exit_usage = 2;   // bad command line
 
 /// Log levels accepted by --log-level.
 const std::vector<std::string>& log_levels();
-void setup_logging(const std::string& level);
+/// Stderr logging at `level`; `format` "text" (default) or "json" (one object per line).
+void setup_logging(const std::string& level, const std::string& format = "text");
 
 /// SIGINT and SIGTERM, blocked in the constructing thread and every thread it starts
 /// later, so that only wait() receives them. Construct it before starting any thread.

@@ -7,6 +7,7 @@
 #include "apps/admin_command.hpp"
 #include "apps/backend_command.hpp"
 #include "apps/client_command.hpp"
+#include "apps/config_layers.hpp"
 #include "apps/demo_command.hpp"
 #include "apps/dht_command.hpp"
 #include "apps/node_command.hpp"
@@ -25,7 +26,7 @@ int main(int argc, char** argv) {
   auto demo = add_demo_command(app);
   auto admin = add_admin_command(app);
   try {
-    app.parse(argc, argv);
+    parse_layered(app, argc, argv, *node_cmd, node.config);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

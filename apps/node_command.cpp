@@ -13,6 +13,8 @@
 #include "actors/admin_actor.hpp"
 #include "actors/gateway.hpp"
 #include "actors/http_frontend.hpp"
+#include "apps/config_layers.hpp"
+#include "apps/node_state_keeper.hpp"
 
 namespace sova::apps {
 
@@ -85,6 +87,20 @@ actors::admin_actor start_admin(caf::actor_system& sys, const node_options& opts
   spdlog::info("admin console on {}:{} (sova-dc admin --connect {}:{})", host, *bound, host,
                *bound);
   return admin;
+}
+
+/// Waits for a stop signal, saving the node state every --state-interval meanwhile;
+/// the signal's name.
+const char* wait_saving_state(stop_signals& stop, caf::actor_system& sys,
+                              const node_options& opts, node_state_keeper* keeper,
+                              const actors::routing_table_actor& table) {
+  if (!keeper) return stop.wait();
+  auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(opts.state_interval_s));
+  for (;;) {
+    if (const char* signal = stop.wait_for(interval)) return signal;
+    keeper->save(sys, table);
+  }
 }
 
 /// After the first stop signal: drain as the admin's `drain` does and give the requests in
@@ -184,18 +200,42 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
                   "else 127.0.0.1. The admin protocol has no authentication: anything else "
                   "lets whoever reaches it control the node (a warning is logged)");
   cmd->add_flag("--no-admin", opts.no_admin, "Open no admin port");
+  cmd->add_option("--state-dir", opts.state_dir,
+                  "Directory where the node keeps its id and a snapshot of its routing table "
+                  "(node-state.json, written every --state-interval and at shutdown); on a "
+                  "restart it keeps the id and, without --neighbours, rejoins through the "
+                  "contacts it knew. Default: nothing kept");
+  cmd->add_option("--state-interval", opts.state_interval_s,
+                  "Seconds between snapshots of the routing table in --state-dir")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--log-level", opts.log_level, "Log level")
       ->capture_default_str()
       ->check(CLI::IsMember(log_levels()));
+  cmd->add_option("--log-format", opts.log_format,
+                  "Log lines as text, or as one JSON object per line (json)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  add_config_layers(*cmd, opts.config, node_env_prefix);
+  cmd->footer("Every flag can also be set by an environment variable (shown as Env:) or a "
+              "line of the --config file; a flag beats the environment, which beats the "
+              "file, which beats the default.");
   return cmd;
 }
 
 int run_node(const node_options& opts) {
-  setup_logging(opts.log_level);
+  setup_logging(opts.log_level, opts.log_format);
   auto neighbours = resolve_neighbours(opts.dht.neighbours);
   if (!neighbours) return exit_usage;
   auto own = own_services(opts);
   if (!own) return exit_usage;
+  std::optional<net::node_state> saved;
+  try {
+    if (!opts.state_dir.empty()) saved = load_node_state(opts.state_dir);
+  } catch (const std::exception& e) {
+    spdlog::error("--state-dir: {}", e.what());
+    return exit_failed;
+  }
 
   stop_signals stop;  // before any thread starts
 
@@ -204,10 +244,12 @@ int run_node(const node_options& opts) {
   caf_cfg.load<caf::io::middleman>();  // the admin port
   caf::actor_system sys{caf_cfg};
   auto cfg = opts.dht.to_config();
+  if (saved) cfg.self = saved->id;  // the same node as before the restart
   running_node node;
   actors::gateway gw;
   std::unique_ptr<actors::http_frontend> frontend;
   actors::admin_actor admin;
+  std::optional<node_state_keeper> keeper;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
     gw = actors::spawn_gateway(sys, gateway_settings(opts, *own), node.node);
@@ -221,20 +263,27 @@ int run_node(const node_options& opts) {
     req.attempt_timeout = seconds(opts.attempt_timeout_s);
     actors::status_sources src{cfg.self.to_hex(), node.port->local_endpoint().to_string(), "",
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
-                               gw.announcer};
+                               gw.announcer,     node.node.transport};
     frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src);
     if (!opts.no_admin) {
       actors::admin_sources as;
       as.node = src;
       as.node.http_endpoint = opts.dht.bind + ":" + std::to_string(frontend->port());
-      as.transport = node.node.transport;
       as.dht = node.node.dht;
       as.frontend = frontend->state();
       as.k = static_cast<std::uint32_t>(cfg.k);
       admin = start_admin(sys, opts, std::move(as));
     }
+    if (!opts.state_dir.empty()) {
+      keeper.emplace(opts.state_dir, cfg.self,
+                     saved ? saved->contacts : std::vector<net::contact>{});
+      if (!keeper->save(sys, node.node.table))  // the id is on disk from the start
+        throw std::runtime_error("--state-dir " + opts.state_dir +
+                                 ": cannot keep the node state there (see above)");
+    }
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
+    if (admin) caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
     if (frontend) frontend->stop();
     gw.stop();
     node.stop();
@@ -243,15 +292,25 @@ int run_node(const node_options& opts) {
   spdlog::info("node {} listening on udp {} and http {}:{} (k={}, alpha={})", cfg.self.to_hex(),
                node.port->local_endpoint().to_string(), opts.dht.bind, frontend->port(), cfg.k,
                cfg.alpha);
+  if (saved) spdlog::info("node id {} kept from {}", cfg.self.to_hex(), opts.state_dir);
   for (const auto& s : *own) spdlog::info("own backend {}: probing, then announcing", s.to_string());
+  if (neighbours->empty() && saved && !saved->contacts.empty()) {
+    for (const auto& c : saved->contacts) neighbours->push_back(c.ep);
+    spdlog::info("no --neighbours: rejoining through the {} contact(s) saved in {}",
+                 saved->contacts.size(), opts.state_dir);
+  }
   if (neighbours->empty())
     spdlog::info("no --neighbours: starting a new network; others join through this node");
   else
     caf::anon_send(node.node.dht, actors::bootstrap_atom::value, *neighbours);
 
-  drain_before_stop(stop, stop.wait(), opts, frontend->state(), gw);
+  drain_before_stop(stop, wait_saving_state(stop, sys, opts, keeper ? &*keeper : nullptr,
+                                            node.node.table),
+                    opts, frontend->state(), gw);
   if (admin) caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
   frontend->stop();
+  if (keeper && keeper->save(sys, node.node.table))
+    spdlog::info("node state saved in {}", keeper->dir());
   gw.stop();
   node.stop();
   return exit_ok;

@@ -28,9 +28,16 @@ struct node_options {
   std::uint16_t admin_port = 5700;
   std::string admin_bind;  // "": --bind when that is loopback, else 127.0.0.1
   bool no_admin = false;
+  std::string log_format = "text";
+  std::string state_dir;  // "": nothing kept across restarts
+  double state_interval_s = 60;
+  std::string config;  // --config FILE
 };
 
 CLI::App* add_node_command(CLI::App& app, node_options& opts);
 int run_node(const node_options& opts);
+
+/// Environment variables of `sova-dc node`: SOVA_DC_<FLAG>, e.g. SOVA_DC_HTTP_PORT.
+constexpr const char* node_env_prefix = "SOVA_DC_";
 
 }  // namespace sova::apps

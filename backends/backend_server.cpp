@@ -57,6 +57,8 @@ void backend_service::handle(http::request req, http::responder done) {
     case http::route_kind::asr:
       if (kind_ != "asr") break;
       return recognize(req, std::move(done));
+    case http::route_kind::metrics:
+      break;  // a node's route; backends have none
   }
   done(http::error_response(404, "not_found",
                             kind_ == "tts" ? "this is a TTS backend: POST /synthesize/"

@@ -43,17 +43,18 @@ struct served_path {
   route_kind kind;
 };
 
-constexpr std::array<served_path, 6> served_paths{{
+constexpr std::array<served_path, 7> served_paths{{
     {"/asr", route_kind::asr},
     {"/asr/", route_kind::asr},
     {"/synthesize", route_kind::tts},
     {"/synthesize/", route_kind::tts},
     {"/healthz", route_kind::healthz},
     {"/status", route_kind::status},
+    {"/metrics", route_kind::metrics},
 }};
 
 constexpr std::string_view served_list =
-    "POST /asr, POST /synthesize, GET /healthz, GET /status";
+    "POST /asr, POST /synthesize, GET /healthz, GET /status, GET /metrics";
 
 std::optional<route_kind> kind_of(std::string_view path) {
   for (const auto& p : served_paths)
@@ -241,6 +242,12 @@ std::optional<response> field_error(const tts_field& f, json_kind got) {
 }
 
 }  // namespace
+
+std::vector<served_route> route_table() {
+  std::vector<served_route> out;
+  for (const auto& p : served_paths) out.push_back({p.path, p.kind, allowed_methods(p.kind)});
+  return out;
+}
 
 std::optional<route> match_route(std::string_view method, std::string_view target,
                                  response* error) {

@@ -5,17 +5,28 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/server.hpp"
 
 namespace sova::http {
 
-enum class route_kind { asr, tts, healthz, status };
+enum class route_kind { asr, tts, healthz, status, metrics };
 
 struct route {
   route_kind kind = route_kind::healthz;
   std::string backend = "any";  // ?backend=cpu|gpu|any (asr and tts only)
 };
+
+/// One path the node serves and the methods it takes there (the OpenAPI document is
+/// checked against this list).
+struct served_route {
+  std::string_view path;
+  route_kind kind;
+  std::string_view methods;  // the Allow header's value: "POST" or "GET, HEAD"
+};
+/// Every served path, trailing-slash variants included.
+std::vector<served_route> route_table();
 
 /// The route `method` and `target` name. On a bad request, nothing, with the reply in
 /// `error`: 404 not_found (unknown path), 405 method_not_allowed (known path, wrong

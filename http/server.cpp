@@ -105,6 +105,7 @@ class session;
 struct server::impl {
   server_limits limits;
   handler on_request;
+  refusal_hook on_refusal;
   asio::io_context io;
   tcp::acceptor acceptor{asio::make_strand(io)};
   asio::steady_timer retry{acceptor.get_executor()};
@@ -138,6 +139,8 @@ public:
   asio::any_io_executor executor() { return stream_.get_executor(); }
   void start() { read_header(owner_.limits.header_timeout); }
   void refuse();
+  /// Answers `r` and closes: the hook hears of it first.
+  void answer_without_handler(response r);
   void deliver(std::uint64_t seq, response r);
   void close_now();
 
@@ -240,7 +243,25 @@ session::session(server::impl& owner, tcp::socket socket)
 
 void session::refuse() {
   refused_ = true;
-  write(error_response(503, "overloaded", "too many open connections"), false);
+  answer_without_handler(error_response(503, "overloaded", "too many open connections"));
+}
+
+void session::answer_without_handler(response r) {
+  if (owner_.on_refusal) {
+    refusal what;
+    what.status = r.status;
+    what.remote = remote_;
+    if (parser_) {  // what of the header was read (all of it when the body was too large)
+      const auto& head = parser_->get();
+      what.method = std::string(sv(head.method_string()));
+      what.target = std::string(sv(head.target()));
+    }
+    try {
+      owner_.on_refusal(what);
+    } catch (...) {  // a log or metric failing must not take the connection with it
+    }
+  }
+  write(std::move(r), false);
 }
 
 void session::read_header(std::chrono::milliseconds timeout) {
@@ -286,21 +307,17 @@ void session::read_body() {
 void session::on_read_error(const error_code& ec) {
   static const auto& http_errors = bhttp::make_error_code(bhttp::error::bad_method).category();
   if (ec == bhttp::error::body_limit)
-    return write(error_response(413, "too_large",
-                                "request body over " + std::to_string(owner_.limits.max_body) +
-                                    " bytes"),
-                 false);
+    return answer_without_handler(error_response(
+        413, "too_large", "request body over " + std::to_string(owner_.limits.max_body) + " bytes"));
   if (ec == bhttp::error::header_limit)
-    return write(error_response(431, "too_large",
-                                "request header over " + std::to_string(max_header_bytes) +
-                                    " bytes"),
-                 false);
+    return answer_without_handler(error_response(
+        431, "too_large", "request header over " + std::to_string(max_header_bytes) + " bytes"));
   // The peer closed (between or inside a message), a timeout closed the socket, or the
   // socket failed: nobody is left to read an answer.
   if (ec.category() != http_errors || ec == bhttp::error::end_of_stream ||
       ec == bhttp::error::partial_message)
     return close_now();
-  write(error_response(400, "bad_request", "malformed request: " + ec.message()), false);
+  answer_without_handler(error_response(400, "bad_request", "malformed request: " + ec.message()));
 }
 
 void session::dispatch() {
@@ -487,10 +504,12 @@ void server::impl::stop() {
 // ---------------------------------------------------------------------------------------
 
 std::shared_ptr<server> server::start(const std::string& host, std::uint16_t port,
-                                      server_limits limits, handler on_request) {
+                                      server_limits limits, handler on_request,
+                                      refusal_hook on_refusal) {
   auto state = std::make_unique<impl>();
   state->limits = limits;
   state->on_request = std::move(on_request);
+  state->on_refusal = std::move(on_refusal);
   state->bind(host, port);
   state->accept_next();
   state->run_threads();

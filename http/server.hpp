@@ -49,12 +49,24 @@ using responder = std::function<void(response)>;
 /// Called once per request on an io thread; must not block. Exceptions become a 500.
 using handler = std::function<void(request, responder)>;
 
+/// A request the server answered by itself, without the handler: 413 body too large,
+/// 431 header too large, 400 malformed, 503 too many connections.
+struct refusal {
+  unsigned status = 0;
+  std::string method;  ///< "" when the header was not read
+  std::string target;
+  std::string remote;
+};
+/// Told of each refusal (for logs and metrics), on an io thread; must not block.
+using refusal_hook = std::function<void(const refusal&)>;
+
 class server {
 public:
   /// Binds `host:port` (port 0: any free port) and starts serving. Throws
   /// std::runtime_error naming the address on failure.
   static std::shared_ptr<server> start(const std::string& host, std::uint16_t port,
-                                       server_limits limits, handler on_request);
+                                       server_limits limits, handler on_request,
+                                       refusal_hook on_refusal = {});
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;

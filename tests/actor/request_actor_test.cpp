@@ -206,7 +206,11 @@ CAF_TEST(a_failed_attempt_is_retried_on_another_backend) {
   CAF_CHECK_LESS_OR_EQUAL(b.s->seen.size(), 1u);
   CAF_CHECK_EQUAL(c.s->seen.size(), 1u);
   CAF_CHECK_EQUAL((*out)->attempts, 1u + a.s->seen.size() + b.s->seen.size());
-  CAF_CHECK_EQUAL((*out)->backends.back(), "tts/cpu/192.0.2.3:8899");
+  CAF_CHECK_EQUAL((*out)->tried.size(), (*out)->attempts);
+  CAF_CHECK_EQUAL((*out)->tried.back().backend, "tts/cpu/192.0.2.3:8899");
+  // Each attempt is recorded with its result (the metrics and the request log use it).
+  for (std::size_t i = 0; i < (*out)->tried.size(); ++i)
+    CAF_CHECK_EQUAL((*out)->tried[i].ok, i + 1 == (*out)->tried.size());
 }
 
 CAF_TEST(attempts_are_bounded) {
@@ -221,7 +225,7 @@ CAF_TEST(attempts_are_bounded) {
   std::size_t calls = 0;
   for (const auto& b : *backends) calls += b.s->seen.size();
   CAF_CHECK_EQUAL(calls, 3u);
-  CAF_CHECK_EQUAL((*out)->backends.size(), 3u);
+  CAF_CHECK_EQUAL((*out)->tried.size(), 3u);
   CAF_CHECK_NOT_EQUAL((*out)->body.find("status 500"), std::string::npos);  // last reason
 }
 

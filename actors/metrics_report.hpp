@@ -1,0 +1,33 @@
+#pragma once
+// GET /metrics (shared/API.md): the families the frontend records as requests finish,
+// and, read at scrape time, what the DHT transport, routing table, directory, backend
+// pool and announcer say now. A part that does not answer within a couple of seconds is
+// left out and reported by sova_dc_scrape_part_up 0.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/http_frontend.hpp"
+#include "actors/logging.hpp"
+#include "actors/request_actor.hpp"
+#include "http/metrics.hpp"
+
+namespace sova::actors {
+
+/// Declares the families record_request fills.
+void declare_request_metrics(http::metrics_registry& m);
+
+/// One finished HTTP request: sova_dc_http_requests_total{route, code}; for ASR/TTS
+/// (`outcome` not empty: served, rejected, draining, no_backend, all_failed, deadline)
+/// also requests by service and outcome, the latency histogram, retries, and each
+/// attempt on a backend (count by result and latency histogram, by backend).
+void record_request(http::metrics_registry& m, const request_log_entry& request,
+                    const std::string& outcome, const std::vector<attempt_record>& tried);
+
+void report_metrics(caf::actor_system& sys, const status_sources& sources,
+                    std::shared_ptr<const frontend_state> state, http::responder reply);
+
+}  // namespace sova::actors
