@@ -26,6 +26,13 @@ using actors::strings;
 
 namespace {
 
+/// The backends a request tried, in order.
+actors::strings tried_names(const actors::request_outcome& o) {
+  actors::strings out;
+  for (const auto& t : o.tried) out.push_back(t.backend);
+  return out;
+}
+
 /// What a fake backend does with each attempt, and what it saw.
 struct script {
   std::vector<forward_outcome> replies;  // one per call, the last one repeats
@@ -305,7 +312,7 @@ CAF_TEST(a_refusal_by_an_open_breaker_is_not_an_attempt) {
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
   CAF_CHECK_EQUAL((*out)->attempts, 1u);
-  CAF_CHECK_EQUAL((*out)->backends, strings{"tts/cpu/192.0.2.2:8899"});
+  CAF_CHECK_EQUAL(tried_names(**out), strings{"tts/cpu/192.0.2.2:8899"});
   CAF_CHECK_EQUAL(a.s->seen.size(), 1u);
 }
 
@@ -358,7 +365,7 @@ CAF_TEST(a_half_open_backend_is_tried_when_the_healthy_ones_failed) {
   auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
-  CAF_CHECK_EQUAL((*out)->backends,
+  CAF_CHECK_EQUAL(tried_names(**out),
                   (strings{"tts/cpu/192.0.2.1:8899", "tts/cpu/192.0.2.2:8899"}));
   CAF_CHECK_EQUAL(healthy.s->seen.size(), 1u);
   CAF_CHECK_EQUAL(probing.s->seen.size(), 1u);

@@ -120,8 +120,9 @@ CAF_TEST(asr_and_tts_with_and_without_trailing_slash) {
   }
 }
 
-CAF_TEST(healthz_and_status_take_get_and_head) {
+CAF_TEST(healthz_status_and_metrics_take_get_and_head) {
   for (auto method : {"GET", "HEAD"}) {
+    CAF_CHECK(matched(method, "/metrics").kind == route_kind::metrics);
     CAF_CHECK(matched(method, "/healthz").kind == route_kind::healthz);
     CAF_CHECK(matched(method, "/status").kind == route_kind::status);
     CAF_CHECK(matched(method, "/status?verbose=1").kind == route_kind::status);
@@ -137,7 +138,7 @@ CAF_TEST(wrong_method_is_405_with_allow) {
     CAF_CHECK_EQUAL(allow_of(r), "POST");
   }
   for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/healthz"}, {"DELETE", "/status"}, {"get", "/status"}}) {
+           {"POST", "/healthz"}, {"DELETE", "/status"}, {"get", "/status"}, {"POST", "/metrics"}}) {
     auto r = refused(method, target);
     check_mentions(check_error(r, 405, "method_not_allowed"), "GET");
     CAF_CHECK_EQUAL(allow_of(r), "GET, HEAD");
@@ -146,7 +147,7 @@ CAF_TEST(wrong_method_is_405_with_allow) {
 
 CAF_TEST(unknown_path_is_404_listing_the_served_ones) {
   for (auto target : {"/", "", "/asrx", "/ASR", "/asr/x", "/asr//", "/synthesize//",
-                      "/healthz/", "/metrics?x=1", "*", "http://host/asr"}) {
+                      "/healthz/", "/metric?x=1", "/metrics/", "*", "http://host/asr"}) {
     auto r = refused("POST", target);
     auto message = check_error(r, 404, "not_found");
     auto path = std::string_view(target).substr(0, std::string_view(target).find('?'));
@@ -154,6 +155,7 @@ CAF_TEST(unknown_path_is_404_listing_the_served_ones) {
     check_mentions(message, "/asr");
     check_mentions(message, "/synthesize");
     check_mentions(message, "/healthz");
+    check_mentions(message, "/metrics");
     CAF_CHECK_EQUAL(allow_of(r), "<none>");
   }
   // The path decides before the method does.
