@@ -22,18 +22,6 @@ namespace {
 
 const std::string node_host = "127.0.0.2";
 
-json status_of(const node_process& n) {
-  auto r = http_call(n.host, n.http_port, "GET", "/status");
-  if (!r.ok || r.response.status != 200) return json::object();
-  return json::parse(r.response.body, nullptr, false);
-}
-
-json backend_stats(const test_backend& b) {
-  auto r = http_call("127.0.0.1", b.port, "GET", "/stats");
-  CAF_REQUIRE(r.ok);
-  return json::parse(r.response.body);
-}
-
 void control(const test_backend& b, const json& what) {
   CAF_REQUIRE(control_backend(b, what.dump()));
 }

@@ -24,24 +24,11 @@ using nlohmann::json;
 
 namespace {
 
-json status_of(const std::string& host, std::uint16_t port) {
-  auto r = http_call(host, port, "GET", "/status");
-  if (!r.ok || r.response.status != 200) return json::object();
-  return json::parse(r.response.body, nullptr, false);
-}
-
-json backend_stats(const test_backend& b) {
-  auto r = http_call("127.0.0.1", b.port, "GET", "/stats");
-  CAF_REQUIRE(r.ok);
-  return json::parse(r.response.body);
-}
-
 /// A call with an X-Request-Id (none when `id` is empty); the reply's id in `*echoed`.
 http::client_result call_with_id(const node_process& n, const std::string& method,
                                  const std::string& target, const std::string& content_type,
                                  const std::string& body, const std::string& id,
                                  std::string* echoed) {
-  static auto client = http::client::create({});
   http::client_request req;
   req.method = method;
   req.target = target;
@@ -49,7 +36,7 @@ http::client_result call_with_id(const node_process& n, const std::string& metho
   req.body = body;
   req.follow_redirect = false;
   if (!id.empty()) req.headers.emplace_back("X-Request-Id", id);
-  auto r = http::send_and_wait(*client, n.host, n.http_port, std::move(req));
+  auto r = http_send(n.host, n.http_port, std::move(req));
   echoed->clear();
   for (const auto& [name, value] : r.response.headers)
     if (name == "X-Request-Id") *echoed = value;
@@ -90,7 +77,9 @@ CAF_TEST(metrics_and_json_logs_account_for_every_request) {
                   b2.address() + ",tts/cpu/" + b2.address();
   node_process node{"127.0.0.2", static_cast<std::uint16_t>(free_udp_port({"127.0.0.2"})),
                     dir + "/node.log",
-                    {"--services", services, "--log-format", "json", "--announce-interval", "60"}};
+                    {"--services", services, "--log-format", "json", "--announce-interval", "60",
+                     // the first lookup may see only some announcements: look again soon
+                     "--directory-refresh", "1"}};
   CAF_REQUIRE(knows_backends(node, 2, 30s));
 
   // Traffic: 6 TTS and 3 ASR served, 2 TTS refused as bad, 1 unknown path; then b1 fails
@@ -178,7 +167,7 @@ CAF_TEST(metrics_and_json_logs_account_for_every_request) {
   auto info = m.find("sova_dc_build_info");
   CAF_REQUIRE_EQUAL(info.size(), 1u);
   CAF_CHECK(info[0].labels["node_id"] ==
-            status_of(node.host, node.http_port).value("node_id", "?"));
+            status_of(node).value("node_id", "?"));
 
   // The log: every line one JSON object; one "request" line per request, with its id.
   std::map<std::string, json> by_id;
@@ -299,10 +288,10 @@ CAF_TEST(a_restarted_node_keeps_its_id_and_rejoins_without_neighbours) {
     node_process b{"127.0.0.5", udp, dir + "/b1.log",
                    {"--neighbours", seed.udp_address(), "--state-dir", state_dir,
                     "--state-interval", "1"}};
-    id = status_of(b.host, b.http_port).value("node_id", "");
+    id = status_of(b).value("node_id", "");
     CAF_REQUIRE_EQUAL(id.size(), 40u);
     // The periodic snapshot holds the seed once the node has joined.
-    auto seed_id = status_of(seed.host, seed.http_port).value("node_id", "");
+    auto seed_id = status_of(seed).value("node_id", "");
     CAF_CHECK(eventually(
         [&] { return contains(apps::read_file(state_dir + "/node-state.json"), seed_id); }, 20s));
     b.proc->signal(SIGTERM);
@@ -317,16 +306,16 @@ CAF_TEST(a_restarted_node_keeps_its_id_and_rejoins_without_neighbours) {
   // Restarted with the same directory and no --neighbours: the same id, and back in the
   // network through the saved contact (its table fills only from live exchanges).
   node_process again{"127.0.0.5", udp, dir + "/b2.log", {"--state-dir", state_dir}};
-  CAF_CHECK_EQUAL(status_of(again.host, again.http_port).value("node_id", ""), id);
+  CAF_CHECK_EQUAL(status_of(again).value("node_id", ""), id);
   CAF_CHECK(contains(again.proc->log(), "rejoining through the 1 contact(s)"));
   CAF_CHECK(eventually(
-      [&] { return status_of(again.host, again.http_port).value("routing_table_size", 0) >= 1; },
+      [&] { return status_of(again).value("routing_table_size", 0) >= 1; },
       20s));
   // A damaged state file costs the id, not the start.
   again.proc->signal(SIGTERM);
   CAF_CHECK_EQUAL(again.proc->wait_for(20s), std::optional<int>{0});
   std::ofstream(state_dir + "/node-state.json") << "{not json";
   node_process fresh{"127.0.0.5", udp, dir + "/b3.log", {"--state-dir", state_dir}};
-  CAF_CHECK_NOT_EQUAL(status_of(fresh.host, fresh.http_port).value("node_id", ""), id);
+  CAF_CHECK_NOT_EQUAL(status_of(fresh).value("node_id", ""), id);
   CAF_CHECK(contains(fresh.proc->log(), "is damaged"));
 }

@@ -99,7 +99,6 @@ http::client_result http_call(const std::string& host, std::uint16_t port,
                               const std::string& method, const std::string& target,
                               const std::string& content_type, const std::string& body,
                               std::chrono::milliseconds timeout) {
-  static auto client = http::client::create({});
   http::client_request req;
   req.method = method;
   req.target = target;
@@ -107,7 +106,27 @@ http::client_result http_call(const std::string& host, std::uint16_t port,
   req.body = body;
   req.timeout = timeout;
   req.follow_redirect = false;
+  return http_send(host, port, std::move(req));
+}
+
+http::client_result http_send(const std::string& host, std::uint16_t port,
+                              http::client_request req) {
+  static auto client = http::client::create({});
   return http::send_and_wait(*client, host, port, std::move(req));
+}
+
+nlohmann::json status_of(const node_process& n) {
+  auto r = http_call(n.host, n.http_port, "GET", "/status");
+  if (!r.ok || r.response.status != 200) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(r.response.body, nullptr, false);
+  return j.is_object() ? j : nlohmann::json::object();
+}
+
+nlohmann::json backend_stats(const test_backend& b) {
+  auto r = http_call("127.0.0.1", b.port, "GET", "/stats");
+  if (!r.ok || r.response.status != 200) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(r.response.body, nullptr, false);
+  return j.is_object() ? j : nlohmann::json::object();
 }
 
 bool knows_backends(const node_process& n, std::size_t count, std::chrono::milliseconds limit) {

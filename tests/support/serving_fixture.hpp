@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "http/client.hpp"
 #include "process.hpp"
 
@@ -60,6 +62,18 @@ bool knows_backends(const node_process& n, std::size_t count, std::chrono::milli
 /// `files={"audio_blob": open(filename, "rb")}`.
 std::string audio_form(const std::string& boundary, const std::string& data,
                        const std::string& filename = "speech.wav");
+
+/// A node's /status; an empty object when it does not answer 200 with JSON.
+nlohmann::json status_of(const node_process& n);
+
+/// A test backend's GET /stats ({"asr", "tts", "probes", "faulted", "name"}); an empty
+/// object when it does not answer.
+nlohmann::json backend_stats(const test_backend& b);
+
+/// A blocking HTTP exchange of `req` as given (headers included; no redirect followed
+/// unless it says so).
+http::client_result http_send(const std::string& host, std::uint16_t port,
+                              http::client_request req);
 
 /// A blocking HTTP exchange (fails the result on transport errors, see ok/message).
 http::client_result http_call(const std::string& host, std::uint16_t port,
