@@ -5,7 +5,9 @@
 #   (a) the backend directly,
 #   (b) through one sova-dc node (--services tts/cpu/<backend>),
 #   (c) through nginx as a keep-alive reverse proxy (worker_processes 1: the node's HTTP
-#       side runs one io thread by default, so both proxies get one core's worth).
+#       side runs one io thread by default, so both proxies get one core's worth),
+#   (d) through bench_http_proxy_floor: our http::server and http::client alone, no
+#       actors (what the node's HTTP layers cost, apart from its actors).
 # Every setup is warmed up for 2 s, then measured with the same wrk settings. Prints
 # req/s, p50 and p99 per setup, the latency each proxy adds to the direct one, the
 # node/nginx throughput ratio and the node's resident memory idle and after the load.
@@ -55,7 +57,7 @@ NGINX=$(find_nginx)
 NODE_BUILT=1
 if [ "$BUILD" != 0 ]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DSOVA_TESTS=OFF >/dev/null
-  cmake --build "$BUILD_DIR" -j"$(nproc)" --target sova_test_backend >&2
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target sova_test_backend bench_http_proxy_floor >&2
   if ! cmake --build "$BUILD_DIR" -j"$(nproc)" --target sova-dc >&2; then
     log "sova-dc did not build: the node row will be unavailable"
     NODE_BUILT=0
@@ -250,6 +252,28 @@ else
 fi
 [ "${AVAIL[nginx]}" = 1 ] || log "(c) nginx skipped: ${WHY[nginx]}"
 
+# --- (d) our HTTP layers alone ---------------------------------------------------------------
+
+AVAIL[floor]=0
+FLOOR_BIN=$BUILD_DIR/bench_http_proxy_floor
+if [ -x "$FLOOR_BIN" ]; then
+  FLOOR_PORT=$(free_port tcp)
+  log "(d) http layers only on 127.0.0.1:$FLOOR_PORT"
+  "$FLOOR_BIN" "$FLOOR_PORT" "$BACKEND_PORT" >"$WORK/floor.out" 2>&1 &
+  FLOOR_PID=$!
+  PIDS+=("$FLOOR_PID")
+  if wait_serving "http://127.0.0.1:$FLOOR_PORT/synthesize" 10 "$FLOOR_PID"; then
+    # shellcheck disable=SC2046
+    record floor $(measure "http://127.0.0.1:$FLOOR_PORT/synthesize" floor || true)
+  else
+    WHY[floor]="it did not serve: $(tail -n 1 "$WORK/floor.out")"
+  fi
+  stop_pid "$FLOOR_PID"
+else
+  WHY[floor]="$FLOOR_BIN is not built"
+fi
+[ "${AVAIL[floor]}" = 1 ] || log "(d) http layers only skipped: ${WHY[floor]}"
+
 # --- the table --------------------------------------------------------------------------------
 
 added() {  # setup, P50|P99
@@ -269,11 +293,12 @@ echo "nginx: worker_processes 1, upstream keepalive 32; sova-dc: default HTTP io
 echo
 row() { printf "%-22s %10s %9s %9s %10s %10s %10s %10s %8s\n" "$@"; }
 row setup "req/s" "p50 ms" "p99 ms" "+p50 ms" "+p99 ms" "RSS idle" "RSS peak" "errors"
-for name in direct node nginx; do
+for name in direct node nginx floor; do
   case $name in
     direct) label="(a) backend directly" idle=- peak=- ;;
     node) label="(b) sova-dc node" idle=$NODE_IDLE peak=$NODE_PEAK ;;
     nginx) label="(c) nginx" idle=$NGINX_IDLE peak=$NGINX_PEAK ;;
+    floor) label="(d) http layers only" idle=- peak=- ;;
   esac
   if [ "${AVAIL[$name]}" = 1 ]; then
     [ "$idle" = - ] || idle="$idle MB"
@@ -292,6 +317,12 @@ if [ "${AVAIL[node]}" = 1 ] && [ "${AVAIL[nginx]}" = 1 ]; then
     'BEGIN { printf "throughput node/nginx: %.2f\n", (x > 0 ? n / x : 0) }'
 else
   echo "throughput node/nginx: - (needs both rows)"
+fi
+if [ "${AVAIL[floor]}" = 1 ] && [ "${AVAIL[nginx]}" = 1 ]; then
+  awk -v f="${RPS[floor]}" -v x="${RPS[nginx]}" -v n="${RPS[node]:-0}" 'BEGIN {
+    printf "throughput http layers only/nginx: %.2f", (x > 0 ? f / x : 0)
+    if (n > 0) printf "; node/http layers only: %.2f", n / f
+    printf "\n" }'
 fi
 echo "RSS: VmRSS after startup (idle) and VmHWM after the load (peak), from /proc; for nginx, master + worker."
 if [ "${AVAIL[node]}" = 1 ]; then
