@@ -2,10 +2,11 @@
 // counters matching what was sent and what the backends saw; JSON logs that parse line
 // by line with one line per request and its X-Request-Id; flag > environment > config
 // file through the real binary; a node restarted with the same --state-dir keeps its id
-// and rejoins without --neighbours.
+// and rejoins without --neighbours; docs/openapi.json against a running node.
 #define CAF_SUITE integration_node_ops
 #include "caf/test/unit_test.hpp"
 
+#include <cctype>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -206,6 +207,51 @@ CAF_TEST(metrics_and_json_logs_account_for_every_request) {
     CAF_CHECK_EQUAL(j["backends"].size(), j.value("attempts", 0) + 0u);
     CAF_CHECK(j["backends"].back() == "tts/cpu/" + b2.address());
   }
+}
+
+CAF_TEST(the_running_node_answers_what_the_openapi_document_says) {
+  auto dir = temp_dir();
+  test_backend b1{"b1", dir};
+  node_process node{"127.0.0.6", static_cast<std::uint16_t>(free_udp_port({"127.0.0.6"})),
+                    dir + "/node.log",
+                    {"--services", "asr/cpu/" + b1.address() + ",tts/cpu/" + b1.address(),
+                     "--directory-refresh", "1"}};
+  CAF_REQUIRE(knows_backends(node, 1, 30s));
+  auto doc = json::parse(apps::read_file(SOVA_SOURCE_DIR "/docs/openapi.json"), nullptr, false);
+  CAF_REQUIRE(doc.is_object() && doc.contains("paths"));
+  // A good and a bad request per operation: each answer's status is one the document
+  // lists for it, and the good one is its 200.
+  auto form = audio_form("b0undary", "RIFF....WAVE");
+  int operations = 0;
+  for (const auto& [path, item] : doc["paths"].items()) {
+    for (const auto& [method, op] : item.items()) {
+      if (!op.is_object() || !op.contains("responses")) continue;
+      ++operations;
+      std::string verb = method;
+      for (auto& c : verb) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      std::vector<std::pair<std::string, std::string>> bodies;  // content type, body
+      if (verb != "POST")
+        bodies = {{"", ""}};
+      else if (path.rfind("/asr", 0) == 0)
+        bodies = {{"multipart/form-data; boundary=b0undary", form}, {"text/plain", "no form"}};
+      else
+        bodies = {{"application/json", tts_body("hello")}, {"application/json", "{\"voice\": 1}"}};
+      for (std::size_t i = 0; i < bodies.size(); ++i) {
+        auto r = http_call(node.host, node.http_port, verb, path, bodies[i].first,
+                           bodies[i].second);
+        CAF_REQUIRE(r.ok);
+        auto status = std::to_string(r.response.status);
+        if (!op["responses"].contains(status))
+          CAF_ERROR(verb << " " << path << " answered " << status
+                         << ", which the document does not list");
+        if (i == 0) CAF_CHECK_EQUAL(status, "200");
+      }
+    }
+  }
+  CAF_CHECK_EQUAL(operations, 10);
+  // And nothing the document leaves out is served.
+  CAF_CHECK_EQUAL(http_call(node.host, node.http_port, "GET", "/openapi").response.status, 404u);
+  CAF_CHECK_EQUAL(http_call(node.host, node.http_port, "DELETE", "/status").response.status, 405u);
 }
 
 CAF_TEST(flags_beat_environment_which_beats_the_config_file) {
