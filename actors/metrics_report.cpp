@@ -90,33 +90,33 @@ void write_directory(http::exposition_writer& w, const directory_stats& d) {
         double(d.keys_cached));
 }
 
+/// One family with a sample per entry of `items` (each names its `backend`).
+template <class Items, class Value>
+void per_backend(http::exposition_writer& w, const char* name, metric_type type,
+                 const char* help, const Items& items, Value value) {
+  w.family(name, type, help);
+  for (const auto& x : items) w.sample(name, {{"backend", x.backend.to_string()}}, value(x));
+}
+
 void write_backends(http::exposition_writer& w, const backend_healths& hs) {
-  w.family("sova_dc_backend_in_flight", metric_type::gauge,
-           "Requests this node has in flight on each backend");
-  for (const auto& h : hs)
-    w.sample("sova_dc_backend_in_flight", {{"backend", h.backend.to_string()}}, h.in_flight);
-  w.family("sova_dc_backend_latency_ewma_seconds", metric_type::gauge,
-           "Moving average of each backend's served attempts (0 before the first)");
-  for (const auto& h : hs)
-    w.sample("sova_dc_backend_latency_ewma_seconds", {{"backend", h.backend.to_string()}},
-             h.latency_ms / 1000);
-  w.family("sova_dc_backend_breaker_open", metric_type::gauge,
-           "1 while a backend's circuit breaker keeps requests away from it");
-  for (const auto& h : hs)
-    w.sample("sova_dc_backend_breaker_open", {{"backend", h.backend.to_string()}},
-             h.breaker == breaker_state::open ? 1 : 0);
+  per_backend(w, "sova_dc_backend_in_flight", metric_type::gauge,
+              "Requests this node has in flight on each backend", hs,
+              [](const backend_health& h) { return double(h.in_flight); });
+  per_backend(w, "sova_dc_backend_latency_ewma_seconds", metric_type::gauge,
+              "Moving average of each backend's served attempts (0 before the first)", hs,
+              [](const backend_health& h) { return h.latency_ms / 1000; });
+  per_backend(w, "sova_dc_backend_breaker_open", metric_type::gauge,
+              "1 while a backend's circuit breaker keeps requests away from it", hs,
+              [](const backend_health& h) { return h.breaker == breaker_state::open ? 1.0 : 0.0; });
 }
 
 void write_own(http::exposition_writer& w, const own_services& own) {
-  w.family("sova_dc_own_backend_up", metric_type::gauge,
-           "1 while this node's own backend answers its probes (and is announced)");
-  for (const auto& o : own)
-    w.sample("sova_dc_own_backend_up", {{"backend", o.backend.to_string()}}, o.alive ? 1 : 0);
-  w.family("sova_dc_own_backend_announcements_total", metric_type::counter,
-           "Announcements of this node's own backend that stored the record somewhere");
-  for (const auto& o : own)
-    w.sample("sova_dc_own_backend_announcements_total", {{"backend", o.backend.to_string()}},
-             double(o.announcements));
+  per_backend(w, "sova_dc_own_backend_up", metric_type::gauge,
+              "1 while this node's own backend answers its probes (and is announced)", own,
+              [](const own_service& o) { return o.alive ? 1.0 : 0.0; });
+  per_backend(w, "sova_dc_own_backend_announcements_total", metric_type::counter,
+              "Announcements of this node's own backend that stored the record somewhere", own,
+              [](const own_service& o) { return double(o.announcements); });
 }
 
 void complete(const std::shared_ptr<scrape>& s) {
