@@ -9,6 +9,7 @@
 #include "actors/metrics_report.hpp"
 #include "actors/status_report.hpp"
 #include "http/request_id.hpp"
+#include "http/text.hpp"
 #include "http/routes.hpp"
 
 namespace sova::actors {
@@ -153,13 +154,17 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
   }
 }
 
-/// The server's own refusals (413, 431, malformed, overloaded) are counted and logged
-/// like the handler's.
-void on_refusal(const std::shared_ptr<frontend_context>& ctx, const http::refusal& r) {
+/// The server's own refusals (413, 431, malformed, overloaded) are counted, logged and
+/// given their request id like the handler's.
+void on_refusal(const std::shared_ptr<frontend_context>& ctx, const http::refusal& r,
+                http::response& reply) {
   ++ctx->state->requests;
   ++ctx->state->rejected;
   request_log_entry log;
-  log.id = http::accept_or_make_request_id("");
+  std::string given;
+  for (const auto& [name, value] : r.headers)
+    if (http::iequals(name, http::request_id_header)) given = value;
+  log.id = http::accept_or_make_request_id(given);
   log.method = r.method;
   log.target = r.target;
   log.remote = r.remote;
@@ -170,6 +175,7 @@ void on_refusal(const std::shared_ptr<frontend_context>& ctx, const http::refusa
   auto work = log.service == "asr" || log.service == "tts";
   record_request(ctx->state->metrics, log, work ? "rejected" : "", {});
   log_request(log);
+  reply.headers.emplace_back(std::string(http::request_id_header), log.id);
 }
 
 }  // namespace
@@ -194,7 +200,7 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
       [ctx](http::request req, http::responder reply) {
         handle(ctx, std::move(req), std::move(reply));
       },
-      [ctx](const http::refusal& r) { on_refusal(ctx, r); });
+      [ctx](const http::refusal& r, http::response& reply) { on_refusal(ctx, r, reply); });
   ctx->http_port = fe->server_->port();
   return fe;
 }

@@ -255,9 +255,10 @@ void session::answer_without_handler(response r) {
       const auto& head = parser_->get();
       what.method = std::string(sv(head.method_string()));
       what.target = std::string(sv(head.target()));
+      for (const auto& f : head) what.headers.emplace_back(sv(f.name_string()), sv(f.value()));
     }
     try {
-      owner_.on_refusal(what);
+      owner_.on_refusal(what, r);
     } catch (...) {  // a log or metric failing must not take the connection with it
     }
   }

@@ -55,10 +55,12 @@ struct refusal {
   unsigned status = 0;
   std::string method;  ///< "" when the header was not read
   std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< what of the header was read
   std::string remote;
 };
-/// Told of each refusal (for logs and metrics), on an io thread; must not block.
-using refusal_hook = std::function<void(const refusal&)>;
+/// Told of each refusal (for logs and metrics) before `reply` goes out, on an io thread;
+/// may add headers to `reply` (a request id); must not block.
+using refusal_hook = std::function<void(const refusal&, response& reply)>;
 
 class server {
 public:

@@ -109,6 +109,12 @@ CAF_TEST(metrics_and_json_logs_account_for_every_request) {
     CAF_CHECK(is_hex_id(echoed));  // an id unsafe to log is replaced
     made_ids.insert(echoed);
   }
+  // A body over --max-body is refused by the HTTP server itself: the id still comes back.
+  auto big = raw_exchange(node.host, node.http_port,
+                          "POST /synthesize HTTP/1.1\r\nHost: n\r\nX-Request-Id: ops-413\r\n"
+                          "Content-Length: 99999999999\r\n\r\n");
+  CAF_CHECK(contains(big, " 413 "));
+  CAF_CHECK(contains(big, "X-Request-Id: ops-413"));
   auto lost = call_with_id(node, "GET", "/nowhere", "", "", "ops-404", &echoed);
   CAF_CHECK_EQUAL(lost.response.status, 404u);
   CAF_CHECK_EQUAL(echoed, "ops-404");
@@ -128,7 +134,8 @@ CAF_TEST(metrics_and_json_logs_account_for_every_request) {
   CAF_CHECK_EQUAL(m.sum("sova_dc_http_requests_total", {{"route", "asr"}, {"code", "200"}}), 3);
   CAF_CHECK_EQUAL(m.sum("sova_dc_http_requests_total", {{"route", "none"}, {"code", "404"}}), 1);
   CAF_CHECK_EQUAL(m.sum("sova_dc_requests_total", {{"service", "tts"}, {"outcome", "served"}}), 10);
-  CAF_CHECK_EQUAL(m.sum("sova_dc_requests_total", {{"service", "tts"}, {"outcome", "rejected"}}), 2);
+  CAF_CHECK_EQUAL(m.sum("sova_dc_http_requests_total", {{"route", "tts"}, {"code", "413"}}), 1);
+  CAF_CHECK_EQUAL(m.sum("sova_dc_requests_total", {{"service", "tts"}, {"outcome", "rejected"}}), 3);
   CAF_CHECK_EQUAL(m.sum("sova_dc_requests_total", {{"service", "asr"}, {"outcome", "served"}}), 3);
   // Refused requests never reach the network: the histogram counts the served ones.
   CAF_CHECK_EQUAL(m.sum("sova_dc_request_duration_seconds_count", {{"service", "tts"}}), 10);
@@ -199,6 +206,8 @@ CAF_TEST(metrics_and_json_logs_account_for_every_request) {
     CAF_CHECK(j.contains("duration_ms"));
   }
   for (const auto& id : made_ids) CAF_CHECK_EQUAL(by_id.count(id), 1u);
+  CAF_CHECK_EQUAL(by_id["ops-413"].value("status", 0), 413);
+  CAF_CHECK_EQUAL(by_id["ops-413"].value("path", ""), "/synthesize");
   CAF_CHECK_EQUAL(by_id["ops-404"].value("status", 0), 404);
   CAF_CHECK_EQUAL(by_id["ops-404"].value("error", ""), "not_found");
   for (int i = 0; i < 4; ++i) {

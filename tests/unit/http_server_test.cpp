@@ -403,6 +403,45 @@ CAF_TEST(content length over the limit is 413 without reading the body) {
   CAF_CHECK_EQUAL(calls.load(), 1);
 }
 
+CAF_TEST(the refusal hook hears of each answer the server gives by itself) {
+  std::atomic<int> calls{0};
+  std::mutex mu;
+  std::vector<refusal> heard;
+  auto srv = server::start("127.0.0.1", 0, small_limits(), counting_echo(calls),
+                           [&](const refusal& r, response& out) {
+                             std::lock_guard<std::mutex> lock(mu);
+                             heard.push_back(r);
+                             out.headers.emplace_back("X-Request-Id", "from-the-hook");
+                           });
+  {
+    client c(srv->port());  // too large: the header was read, so the hook sees it
+    CAF_REQUIRE(c.send("POST /asr?x=1 HTTP/1.1\r\nHost: t\r\nX-Request-Id: abc\r\n"
+                       "Content-Length: 5000\r\n\r\n"));
+    auto r = c.read();
+    check_error(r, 413, "too_large");
+    CAF_CHECK_EQUAL(r->header("X-Request-Id").value_or(""), "from-the-hook");
+  }
+  {
+    client c(srv->port());  // malformed: nothing of the request is known
+    CAF_REQUIRE(c.send("NOT HTTP AT ALL\r\n\r\n"));
+    auto r = c.read();
+    check_error(r, 400, "bad_request");
+    CAF_CHECK_EQUAL(r->header("X-Request-Id").value_or(""), "from-the-hook");
+  }
+  CAF_CHECK_EQUAL(calls.load(), 0);  // the handler saw neither
+  std::lock_guard<std::mutex> lock(mu);
+  CAF_REQUIRE_EQUAL(heard.size(), 2u);
+  CAF_CHECK_EQUAL(heard[0].status, 413u);
+  CAF_CHECK_EQUAL(heard[0].method, "POST");
+  CAF_CHECK_EQUAL(heard[0].target, "/asr?x=1");
+  bool has_id = false;
+  for (const auto& [name, value] : heard[0].headers)
+    has_id = has_id || (name == "X-Request-Id" && value == "abc");
+  CAF_CHECK(has_id);
+  CAF_CHECK(!heard[0].remote.empty());
+  CAF_CHECK_EQUAL(heard[1].status, 400u);
+}
+
 CAF_TEST(chunked body over the limit is 413) {
   std::atomic<int> calls{0};
   auto srv = server::start("127.0.0.1", 0, small_limits(), counting_echo(calls));
