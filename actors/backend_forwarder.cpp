@@ -21,21 +21,27 @@ http_send http_send_over(std::shared_ptr<http::client> client) {
   };
 }
 
-http::client_request make_backend_request(const forward_request& req) {
+http::client_request make_backend_request(const std::string& service,
+                                          const std::string& content_type, std::string body,
+                                          caf::timespan timeout) {
   http::client_request out;
   out.method = "POST";
-  if (req.service == "asr") {
+  if (service == "asr") {
     out.target = "/asr";
-    out.content_type = req.content_type;  // multipart: the boundary must stay the client's
+    out.content_type = content_type;  // multipart: the boundary must stay the client's
   } else {
     out.target = "/synthesize/";
     out.content_type = "application/json";
   }
-  out.body = req.body;
+  out.body = std::move(body);
   // Rounded up: a sub-millisecond budget must not become "no time at all".
-  out.timeout = std::chrono::ceil<std::chrono::milliseconds>(req.timeout);
+  out.timeout = std::chrono::ceil<std::chrono::milliseconds>(timeout);
   out.follow_redirect = true;
   return out;
+}
+
+http::client_request make_backend_request(const forward_request& req) {
+  return make_backend_request(req.service, req.content_type, req.body, req.timeout);
 }
 
 forward_outcome to_outcome(const http::client_result& r, caf::timespan latency) {
@@ -63,6 +69,14 @@ forward_outcome to_outcome(const http::client_result& r, caf::timespan latency) 
   return out;
 }
 
+backend_health with_live_numbers(backend_health h, const backend_gauge& g) {
+  h.in_flight = g.in_flight.load(std::memory_order_relaxed);
+  h.latency_ms = g.latency_ms.load(std::memory_order_relaxed);
+  h.served = g.served.load(std::memory_order_relaxed);
+  h.consecutive_failures = g.consecutive_failures.load(std::memory_order_relaxed);
+  return h;
+}
+
 namespace {
 
 using clock_time = caf::actor_clock::time_point;
@@ -76,7 +90,8 @@ struct forwarder_state {
   forwarder_config cfg;
   http_send send;
   caf::actor_addr pool;  // weak: the pool holds us, a strong handle back would be a cycle
-  backend_health health;
+  backend_health health;  // breaker, failed, refused; the rest is in the gauge
+  std::shared_ptr<backend_gauge> gauge;
   std::map<std::uint64_t, attempt> attempts;  // in flight, by call id
   std::uint64_t last_call = 0;
   std::optional<std::uint64_t> probe;  // the half-open breaker's one attempt
@@ -87,9 +102,18 @@ struct forwarder_state {
 using self_ptr = backend_forwarder_actor::stateful_pointer<forwarder_state>;
 using promise = caf::typed_response_promise<forward_outcome>;
 
+backend_health current_health(self_ptr self) {
+  return with_live_numbers(self->state.health, *self->state.gauge);
+}
+
 void report(self_ptr self) {
   if (auto pool = caf::actor_cast<backend_pool_actor>(self->state.pool))
-    self->send(pool, health_atom::value, self->state.health);
+    self->send(pool, health_atom::value, current_health(self));
+}
+
+void set_breaker(self_ptr self, breaker_state b) {
+  self->state.health.breaker = b;
+  self->state.gauge->breaker_closed.store(b == breaker_state::closed);
 }
 
 double to_ms(caf::timespan d) {
@@ -98,16 +122,16 @@ double to_ms(caf::timespan d) {
 
 void open_breaker(self_ptr self) {
   auto& st = self->state;
-  st.health.breaker = breaker_state::open;
+  set_breaker(self, breaker_state::open);
   spdlog::warn("backend {}: circuit breaker open after {} consecutive failure(s), last: {}; "
                "one probe in {} ms",
-               st.health.backend.to_string(), st.health.consecutive_failures, st.last_reason,
+               st.health.backend.to_string(), st.gauge->consecutive_failures.load(), st.last_reason,
                to_ms(st.cfg.breaker_pause));
   self->delayed_send(self, st.cfg.breaker_pause, half_open_atom::value);
 }
 
 void close_breaker(self_ptr self) {
-  self->state.health.breaker = breaker_state::closed;
+  set_breaker(self, breaker_state::closed);
   spdlog::info("backend {}: circuit breaker closed, the probe was served",
                self->state.health.backend.to_string());
 }
@@ -115,7 +139,7 @@ void close_breaker(self_ptr self) {
 void on_half_open(self_ptr self) {
   auto& h = self->state.health;
   if (h.breaker != breaker_state::open) return;  // the message is public: ignore strays
-  h.breaker = breaker_state::half_open;
+  set_breaker(self, breaker_state::half_open);
   spdlog::debug("backend {}: circuit breaker half-open, next request is the probe",
                 h.backend.to_string());
   report(self);
@@ -138,7 +162,7 @@ promise start(self_ptr self, const forward_request& req) {
   if (st.health.breaker == breaker_state::half_open) st.probe = id;
   auto rp = self->make_response_promise<forward_outcome>();
   st.attempts.emplace(id, attempt{rp, self->clock().now()});
-  ++st.health.in_flight;
+  ++st.gauge->in_flight;
   report(self);
   // Runs on an HTTP client thread: touch no state, only send a message home.
   auto me = caf::actor_cast<backend_forwarder_actor>(self);
@@ -163,12 +187,7 @@ promise on_forward(self_ptr self, const forward_request& req) {
 }
 
 void record_served(self_ptr self, caf::timespan latency, bool was_probe) {
-  auto& st = self->state;
-  auto& h = st.health;
-  ++h.served;
-  h.consecutive_failures = 0;
-  auto w = st.cfg.ewma_weight;
-  h.latency_ms = h.served == 1 ? to_ms(latency) : w * to_ms(latency) + (1 - w) * h.latency_ms;
+  self->state.gauge->record_served(to_ms(latency));
   if (was_probe) close_breaker(self);
 }
 
@@ -176,13 +195,18 @@ void record_failed(self_ptr self, const std::string& reason, bool was_probe) {
   auto& st = self->state;
   auto& h = st.health;
   ++h.failed;
-  ++h.consecutive_failures;
+  auto in_a_row = ++st.gauge->consecutive_failures;
   st.last_reason = reason;
   // Late results of attempts sent before the breaker opened are counted, but only the
   // probe moves a breaker that is not closed.
-  if (was_probe ||
-      (h.breaker == breaker_state::closed && h.consecutive_failures >= st.cfg.breaker_failures))
+  if (was_probe || (h.breaker == breaker_state::closed && in_a_row >= st.cfg.breaker_failures))
     open_breaker(self);
+}
+
+/// An attempt of the fast lane failed (it sends only while the breaker is closed).
+void on_fast_failure(self_ptr self, const std::string& reason) {
+  record_failed(self, reason, false);
+  report(self);
 }
 
 void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
@@ -191,7 +215,7 @@ void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
   if (it == st.attempts.end()) return;  // the message is public: ignore strays
   auto a = std::move(it->second);
   st.attempts.erase(it);
-  --st.health.in_flight;
+  --st.gauge->in_flight;
   out.latency = self->clock().now() - a.started;
   bool was_probe = st.probe == id;
   if (was_probe) st.probe.reset();
@@ -219,9 +243,11 @@ void stop(self_ptr self, const caf::error& reason) {
 
 backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forwarder_config cfg,
                                                           service_record backend, http_send send,
-                                                          caf::actor_addr pool) {
+                                                          caf::actor_addr pool,
+                                                          std::shared_ptr<backend_gauge> gauge) {
   auto& st = self->state;
   st.cfg = cfg;
+  st.gauge = gauge ? std::move(gauge) : std::make_shared<backend_gauge>(cfg.ewma_weight);
   st.send = std::move(send);
   st.health.backend = std::move(backend);
   st.pool = std::move(pool);
@@ -231,7 +257,8 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
   self->set_exit_handler([=](caf::exit_msg& m) { stop(self, m.reason); });
   return {
       [=](forward_atom, const forward_request& req) { return on_forward(self, req); },
-      [=](health_atom) { return self->state.health; },
+      [=](health_atom) { return current_health(self); },
+      [=](failed_atom, const std::string& reason) { on_fast_failure(self, reason); },
       [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {
         on_forwarded(self, id, std::move(out));
       },
@@ -243,10 +270,11 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
 
 backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarder_config cfg,
                                                 service_record backend, http_send send,
-                                                backend_pool_actor report_to) {
+                                                backend_pool_actor report_to,
+                                                std::shared_ptr<backend_gauge> gauge) {
   // Only the address goes in: the spawn arguments must not keep the pool alive.
   return sys.spawn(forwarder_behavior, cfg, std::move(backend), std::move(send),
-                   report_to.address());
+                   report_to.address(), std::move(gauge));
 }
 
 }  // namespace sova::actors

@@ -3,7 +3,10 @@
 // HTTP client's keep-alive pool, counts what is in flight, keeps a latency EWMA, and
 // opens a circuit breaker after consecutive failures; after a pause it lets one probe
 // request through (half-open), whose result closes or reopens the breaker.
-// Every change of its health is reported to the backend pool.
+// Every change of its health is reported to the backend pool. Its live numbers (in
+// flight, latency, served, failures in a row, breaker closed) are kept in a
+// backend_gauge it shares with the HTTP threads' fast lane, which sends attempts to
+// closed-breaker backends by itself and tells the forwarder of each failure.
 
 #include <functional>
 #include <memory>
@@ -11,6 +14,7 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/backend_board.hpp"
 #include "actors/interfaces.hpp"
 #include "http/client.hpp"
 
@@ -28,13 +32,21 @@ using http_send = std::function<void(const net::service_record& backend,
                                      http::client_request req, http::client_callback done)>;
 http_send http_send_over(std::shared_ptr<http::client> client);
 
+/// `gauge`: shared with the fast lane (none: one of its own).
 backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarder_config cfg,
                                                 service_record backend, http_send send,
-                                                backend_pool_actor report_to);
+                                                backend_pool_actor report_to,
+                                                std::shared_ptr<backend_gauge> gauge = {});
+
+/// The health of a backend as reported, with the gauge's live numbers in it.
+backend_health with_live_numbers(backend_health h, const backend_gauge& g);
 
 /// The HTTP request of one attempt: POST /asr (the client's multipart body and its
 /// Content-Type, untouched) or POST /synthesize/ (the client's JSON), one redirect followed.
 http::client_request make_backend_request(const forward_request& req);
+http::client_request make_backend_request(const std::string& service,
+                                          const std::string& content_type, std::string body,
+                                          caf::timespan timeout);
 
 /// A finished exchange as an attempt's outcome: 2xx with a JSON body and 4xx are served
 /// (passed to the client as they are); 5xx, a 2xx that is not JSON, other statuses,

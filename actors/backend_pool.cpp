@@ -17,8 +17,10 @@ using clock_time = caf::actor_clock::time_point;
 
 struct entry {
   backend_forwarder_actor forwarder;
-  backend_health health;  // the forwarder's latest report
-  clock_time last_used;   // the latest forwarders request that named it
+  std::shared_ptr<backend_gauge> gauge;  // shared with the forwarder and the fast lane
+  backend_health health;  // the forwarder's latest report (live numbers: the gauge's)
+  clock_time last_used;   // the latest use: a forwarders request, or a fast-lane send
+  std::uint64_t fast_sends_seen = 0;  // the gauge's count at the last tick
 };
 
 struct pool_state {
@@ -35,11 +37,13 @@ entry& entry_for(self_ptr self, const service_record& rec) {
   auto key = rec.to_string();
   if (auto it = st.entries.find(key); it != st.entries.end()) return it->second;
   entry e;
+  e.gauge = std::make_shared<backend_gauge>(st.cfg.forwarder.ewma_weight);
   // Forwarders monitor the pool and end with it; the pool monitors them to drop the dead.
   e.forwarder = spawn_backend_forwarder(self->system(), st.cfg.forwarder, rec, st.send,
-                                        caf::actor_cast<backend_pool_actor>(self));
+                                        caf::actor_cast<backend_pool_actor>(self), e.gauge);
   self->monitor(e.forwarder);
   e.health.backend = rec;
+  if (st.cfg.board) st.cfg.board->post_backend({rec, e.forwarder, e.gauge});
   spdlog::debug("forwarder for {} started", key);
   return st.entries.emplace(key, std::move(e)).first->second;
 }
@@ -51,7 +55,7 @@ backend_views views_of(self_ptr self, const service_records& records) {
   for (const auto& rec : records) {
     auto& e = entry_for(self, rec);
     e.last_used = now;
-    out.push_back(backend_view{rec, e.forwarder, e.health});
+    out.push_back(backend_view{rec, e.forwarder, with_live_numbers(e.health, *e.gauge)});
   }
   return out;
 }
@@ -59,7 +63,8 @@ backend_views views_of(self_ptr self, const service_records& records) {
 backend_healths all_health(self_ptr self) {
   backend_healths out;
   out.reserve(self->state.entries.size());
-  for (const auto& [key, e] : self->state.entries) out.push_back(e.health);
+  for (const auto& [key, e] : self->state.entries)
+    out.push_back(with_live_numbers(e.health, *e.gauge));
   return out;
 }
 
@@ -77,6 +82,7 @@ void on_down(self_ptr self, const caf::down_msg& m) {
   for (auto it = entries.begin(); it != entries.end(); ++it) {
     if (it->second.forwarder.address() == m.source) {
       spdlog::debug("forwarder for {} ended", it->first);
+      if (self->state.cfg.board) self->state.cfg.board->drop_backend(it->second.health.backend);
       entries.erase(it);
       return;
     }
@@ -88,9 +94,15 @@ void on_tick(self_ptr self) {
   auto& st = self->state;
   auto now = self->clock().now();
   for (auto it = st.entries.begin(); it != st.entries.end();) {
-    const auto& e = it->second;
-    if (e.health.in_flight == 0 && now - e.last_used >= st.cfg.forget_after) {
+    auto& e = it->second;
+    auto fast_sends = e.gauge->fast_sends.load(std::memory_order_relaxed);
+    if (fast_sends != e.fast_sends_seen) {  // the fast lane used it since the last tick
+      e.fast_sends_seen = fast_sends;
+      e.last_used = now;
+    }
+    if (e.gauge->in_flight.load() == 0 && now - e.last_used >= st.cfg.forget_after) {
       spdlog::debug("forgetting the idle forwarder for {}", it->first);
+      if (st.cfg.board) st.cfg.board->drop_backend(e.health.backend);
       self->send_exit(e.forwarder, caf::exit_reason::user_shutdown);
       it = st.entries.erase(it);
       continue;

@@ -9,9 +9,15 @@ namespace sova::actors {
 
 gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const dht_node& node) {
   gateway g;
-  g.client = http::client::create(cfg.client);
-  g.directory = spawn_service_directory(sys, cfg.directory, node.dht);
-  g.pool = spawn_backend_pool(sys, cfg.pool, http_send_over(g.client));
+  g.io = http::io_runtime::start(cfg.io_threads);
+  g.client = http::client::create(cfg.client, g.io);
+  g.board = std::make_shared<backend_board>();
+  auto directory = cfg.directory;
+  directory.board = g.board;
+  auto pool = cfg.pool;
+  pool.board = g.board;
+  g.directory = spawn_service_directory(sys, directory, node.dht);
+  g.pool = spawn_backend_pool(sys, pool, http_send_over(g.client));
   if (!cfg.own.empty())
     g.announcer = spawn_service_announcer(sys, cfg.announcer, cfg.own, node.dht,
                                           http_probe_over(g.client, cfg.probe_timeout));
@@ -25,6 +31,7 @@ void gateway::stop() {
                  caf::actor_cast<caf::actor>(directory)})
     if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   if (client) client->stop();
+  if (io) io->stop();
 }
 
 }  // namespace sova::actors

@@ -1,7 +1,8 @@
 #pragma once
 // The serving half of a node beside its DHT: the directory of backends in the network,
-// the pool of forwarders to them, the announcer of this node's own backends, and the
-// HTTP client they share.
+// the pool of forwarders to them, the announcer of this node's own backends, the
+// HTTP client they share, and the io threads that client shares with the node's HTTP
+// server (a proxied request never changes thread).
 
 #include <memory>
 #include <vector>
@@ -23,15 +24,19 @@ struct gateway_config {
   std::vector<service_record> own;  // --services
   std::chrono::milliseconds probe_timeout{5000};
   http::client::options client;
+  std::size_t io_threads = 1;  // of the runtime shared by the client and the HTTP server
 };
 
 struct gateway {
+  std::shared_ptr<http::io_runtime> io;  // give it to the node's http::server too
+  std::shared_ptr<backend_board> board;  // the directory's and pool's posts, for the fast lane
   std::shared_ptr<http::client> client;
   service_directory_actor directory;
   backend_pool_actor pool;
   service_announcer_actor announcer;  // invalid without own services
 
-  /// Ends the actors and the client (in-flight backend calls fail with shut_down).
+  /// Ends the actors and the client (in-flight backend calls fail with shut_down), then
+  /// joins the io threads: stop the HTTP server on them first.
   void stop();
 };
 

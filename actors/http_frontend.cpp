@@ -5,6 +5,13 @@
 #include <caf/actor_system.hpp>
 #include <nlohmann/json.hpp>
 
+#include <random>
+
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/backend_forwarder.hpp"
+#include "actors/fast_lane.hpp"
 #include "actors/logging.hpp"
 #include "actors/metrics_report.hpp"
 #include "actors/status_report.hpp"
@@ -22,6 +29,7 @@ struct frontend_context {
   caf::actor_system* sys;
   request_config request;
   status_sources sources;
+  direct_path direct;
   std::shared_ptr<frontend_state> state;
   std::string http_host;
   std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
@@ -76,16 +84,16 @@ http::response draining_reply() {
                               "another node of the network");
 }
 
-void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::request req) {
+/// A request actor takes the job (from the start, or after a failed fast attempt).
+void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
   auto& ctx = *ex->ctx;
-  ++ctx.state->in_flight;
-  client_job job{ex->log.service, kind, req.header("Content-Type"), std::move(req.body)};
   spawn_request(*ctx.sys, ctx.request, ctx.sources.directory, ctx.sources.pool, std::move(job),
                 [ex](request_outcome o) {
                   --ex->ctx->state->in_flight;
                   ex->outcome = o.error_code.empty() ? "served" : o.error_code;
                   ex->log.error_code = o.error_code;
                   ex->log.attempts = o.attempts;
+                  ex->log.backends.clear();
                   for (const auto& t : o.tried) ex->log.backends.push_back(t.backend);
                   ex->tried = std::move(o.tried);
                   http::response r;
@@ -94,6 +102,65 @@ void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::reques
                   r.body = std::move(o.body);
                   ex->answer(std::move(r));
                 });
+}
+
+/// The fast lane's attempt, on this thread: served, it is answered from here; failed, the
+/// forwarder hears why and a request actor goes on with the other backends.
+void forward_fast(std::shared_ptr<exchange> ex, client_job job, board_backend to) {
+  auto& ctx = *ex->ctx;
+  auto& gauge = *to.gauge;
+  ++gauge.in_flight;
+  ++gauge.fast_sends;
+  auto budget = std::min(ctx.request.attempt_timeout, ctx.request.deadline);
+  auto req = make_backend_request(job.service, job.content_type, job.body, budget);
+  auto host = to.record.host;
+  auto port = to.record.port;
+  auto sent = steady::now();
+  ctx.direct.client->send(
+      host, port, std::move(req),
+      [ex, job = std::move(job), to = std::move(to), sent](http::client_result r) mutable {
+        auto took = steady::now() - sent;
+        --to.gauge->in_flight;
+        auto o = to_outcome(r, std::chrono::duration_cast<caf::timespan>(took));
+        auto name = to.record.to_string();
+        auto secs = std::chrono::duration<double>(took).count();
+        bool served = o.status == forward_status::served;
+        ex->tried.push_back({name, served, secs});
+        ex->log.backends.push_back(name);
+        ex->log.attempts = 1;
+        if (served) {
+          to.gauge->record_served(secs * 1000);
+          --ex->ctx->state->in_flight;
+          ex->outcome = "served";
+          http::response reply;
+          reply.status = o.http_status;
+          if (!o.content_type.empty()) reply.content_type = std::move(o.content_type);
+          reply.body = std::move(o.body);
+          return ex->answer(std::move(reply));
+        }
+        spdlog::warn("{} request: attempt 1 on {} failed ({})", job.service, name, o.reason);
+        caf::anon_send(to.forwarder, failed_atom::value, o.reason);
+        job.earlier = ex->tried;
+        job.earlier_failure = name + ": " + o.reason;
+        job.spent = std::chrono::duration_cast<caf::timespan>(steady::now() - ex->started);
+        forward_by_actor(std::move(ex), std::move(job));
+      });
+}
+
+void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::request req) {
+  auto& ctx = *ex->ctx;
+  ++ctx.state->in_flight;
+  client_job job;
+  job.service = ex->log.service;
+  job.kind = kind;
+  job.content_type = req.header("Content-Type");
+  job.body = std::move(req.body);
+  if (ctx.direct.board && ctx.direct.client) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    if (auto to = fast_lane_pick(*ctx.direct.board->snapshot(), job.service, kind, rng))
+      return forward_fast(std::move(ex), std::move(job), std::move(*to));
+  }
+  forward_by_actor(std::move(ex), std::move(job));
 }
 
 /// The code of one of our JSON error replies (http::error_response), for the log line.
@@ -184,11 +251,13 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
                                                     const std::string& host, std::uint16_t port,
                                                     http::server_limits limits,
                                                     request_config request,
-                                                    status_sources sources) {
+                                                    status_sources sources,
+                                                    direct_path direct) {
   auto ctx = std::make_shared<frontend_context>();
   ctx->sys = &sys;
   ctx->request = request;
   ctx->sources = std::move(sources);
+  ctx->direct = direct;
   ctx->state = std::make_shared<frontend_state>();
   declare_request_metrics(ctx->state->metrics);
   ctx->http_host = host;
@@ -200,7 +269,8 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
       [ctx](http::request req, http::responder reply) {
         handle(ctx, std::move(req), std::move(reply));
       },
-      [ctx](const http::refusal& r, http::response& reply) { on_refusal(ctx, r, reply); });
+      [ctx](const http::refusal& r, http::response& reply) { on_refusal(ctx, r, reply); },
+      direct.io);
   ctx->http_port = fe->server_->port();
   return fe;
 }

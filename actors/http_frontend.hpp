@@ -1,7 +1,8 @@
 #pragma once
 // The node's HTTP API on :5600 (shared/API.md): routes and body checks answer bad
-// requests at once; each good ASR/TTS request gets a request actor, whose outcome is
-// written back; /healthz and /status are answered here. No routing logic of its own.
+// requests at once; a good ASR/TTS request takes the fast lane (fast_lane.hpp) when it
+// can, else, or after a failed fast attempt, a request actor, whose outcome is written
+// back; /healthz, /status and /metrics are answered here. No routing logic of its own.
 
 #include <atomic>
 #include <cstdint>
@@ -10,8 +11,10 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/backend_board.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/request_actor.hpp"
+#include "http/client.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 
@@ -28,6 +31,15 @@ struct status_sources {
   backend_pool_actor pool;
   service_announcer_actor announcer;  // invalid when the node has no --services
   rpc_transport_actor transport;      // DHT statistics (/metrics, the admin's stats)
+};
+
+/// The gateway's parts the HTTP threads use directly: its io threads (the server runs on
+/// them, so a request and its backend call share a thread), its board and client (the
+/// fast lane). Empty: threads of its own, every request through a request actor.
+struct direct_path {
+  std::shared_ptr<http::io_runtime> io;
+  std::shared_ptr<backend_board> board;
+  std::shared_ptr<http::client> client;
 };
 
 /// Shared by the HTTP threads, /status and the admin actor.
@@ -48,7 +60,8 @@ public:
   /// the address when it cannot bind.
   static std::unique_ptr<http_frontend> start(caf::actor_system& sys, const std::string& host,
                                               std::uint16_t port, http::server_limits limits,
-                                              request_config request, status_sources sources);
+                                              request_config request, status_sources sources,
+                                              direct_path direct = {});
   ~http_frontend();  // stops
   void stop();
   std::uint16_t port() const;

@@ -65,6 +65,7 @@ using buckets_atom = caf::atom_constant<caf::atom("buckets")>;
 using records_atom = caf::atom_constant<caf::atom("records")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using admin_atom = caf::atom_constant<caf::atom("admin")>;
+using failed_atom = caf::atom_constant<caf::atom("failed")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -338,6 +339,8 @@ using service_directory_actor = caf::typed_actor<
 using backend_forwarder_actor = caf::typed_actor<
     caf::replies_to<forward_atom, forward_request>::with<forward_outcome>,
     caf::replies_to<health_atom>::with<backend_health>,
+    // an attempt the HTTP threads sent by themselves (the fast lane) failed: why
+    caf::reacts_to<failed_atom, std::string>,
     // internal: an HTTP exchange completed (call id); the breaker's pause ended
     caf::reacts_to<forwarded_atom, std::uint64_t, forward_outcome>,
     caf::reacts_to<half_open_atom>>;

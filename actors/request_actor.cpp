@@ -173,8 +173,12 @@ void start(self_ptr self) {
                           std::move(records))
                 .then(
                     [=](backend_views& views) {
-                      self->state.tried.assign(views.size(), false);
-                      self->state.candidates = std::move(views);
+                      auto& st = self->state;
+                      st.tried.assign(views.size(), false);
+                      for (std::size_t i = 0; i < views.size(); ++i)
+                        for (const auto& e : st.job.earlier)
+                          if (e.backend == views[i].backend.to_string()) st.tried[i] = true;
+                      st.candidates = std::move(views);
                       attempt(self);
                     },
                     [=](const caf::error& e) { on_error(self, e, "asking the backend pool"); });
@@ -194,7 +198,10 @@ void request_behavior(self_ptr self, request_config cfg, service_directory_actor
   st.job = std::move(job);
   st.done = std::move(done);
   st.rng.seed(cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
-  st.started = self->clock().now();
+  st.started = self->clock().now() - st.job.spent;
+  st.out.tried = st.job.earlier;
+  st.out.attempts = static_cast<std::uint32_t>(st.job.earlier.size());
+  st.last_failure = st.job.earlier_failure;
   start(self);
 }
 

@@ -24,18 +24,23 @@ struct request_config {
   std::uint64_t seed = 0;  // mixed into each request's generator (tests fix it)
 };
 
-struct client_job {
-  std::string service;  // "asr" or "tts"
-  std::string kind;     // "cpu", "gpu" or "any"
-  std::string content_type;
-  std::string body;
-};
-
 /// One attempt that reached a backend.
 struct attempt_record {
   std::string backend;  // "asr/cpu/host:port"
   bool ok = false;      // the backend answered below 500 (its answer went to the client)
   double seconds = 0;   // connect included
+};
+
+struct client_job {
+  std::string service;  // "asr" or "tts"
+  std::string kind;     // "cpu", "gpu" or "any"
+  std::string content_type;
+  std::string body;
+  // Attempts made before the actor (the fast lane's first one): they count against the
+  // attempts and their backends are not tried again.
+  std::vector<attempt_record> earlier;
+  std::string earlier_failure;  // why the last of them failed, "backend: reason"
+  caf::timespan spent{0};       // of the deadline, before the actor started
 };
 
 struct request_outcome {

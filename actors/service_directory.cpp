@@ -28,6 +28,7 @@ struct entry {
   bool fetching = false;
   clock_time fetched{};
   clock_time last_used{};
+  std::uint64_t fast_uses_seen = 0;  // the board's count for the key at the last tick
   std::vector<std::function<void()>> waiters;  // misses waiting for the running lookup
 };
 
@@ -73,6 +74,7 @@ void fetch(self_ptr self, const std::string& key_text) {
       e.backends = std::move(found);
       e.known = true;
       e.fetched = self->clock().now();
+      if (auto& board = self->state.cfg.board) board->post_records(key_text, e.backends);
     }
     auto waiters = std::move(e.waiters);
     e.waiters.clear();
@@ -130,7 +132,15 @@ void on_tick(self_ptr self) {
   auto now = self->clock().now();
   for (auto it = st.entries.begin(); it != st.entries.end();) {
     auto& e = it->second;
+    if (st.cfg.board) {
+      auto uses = st.cfg.board->key_uses(it->first);
+      if (uses != e.fast_uses_seen) {  // the fast lane used it since the last tick
+        e.fast_uses_seen = uses;
+        e.last_used = now;
+      }
+    }
     if (!e.fetching && e.waiters.empty() && now - e.last_used >= st.cfg.forget_after) {
+      if (st.cfg.board) st.cfg.board->drop_records(it->first);
       it = st.entries.erase(it);
       continue;
     }

@@ -1,11 +1,14 @@
 #pragma once
 // The service directory: which backends the network offers for asr/cpu, tts/gpu, ...
 // A warm cache answers at once (and a stale entry is refreshed in the background);
-// a miss runs one DHT get that every concurrent miss of the same key shares.
+// a miss runs one DHT get that every concurrent miss of the same key shares. With a
+// board, every key's backends are posted there for the HTTP threads' fast lane, whose
+// uses count as uses of the key.
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/backend_board.hpp"
 #include "actors/interfaces.hpp"
 
 namespace sova::actors {
@@ -14,6 +17,7 @@ struct directory_config {
   caf::timespan refresh_interval = std::chrono::seconds(30);  // age before a background refresh
   caf::timespan forget_after = std::chrono::hours(1);          // unused this long: dropped
   bool allow_loopback = false;  // keep backends on localhost/127.0.0.0/8/::1 (tests, demos)
+  std::shared_ptr<backend_board> board;  // posted every key's backends; none: no fast lane
 };
 
 service_directory_actor spawn_service_directory(caf::actor_system& sys, directory_config cfg,

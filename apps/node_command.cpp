@@ -55,6 +55,7 @@ actors::gateway_config gateway_settings(const node_options& opts,
   g.probe_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::duration<double>(opts.probe_timeout_s));
   g.client.max_response_body = 4 * opts.max_body + (1 << 20);  // TTS audio grows as base64
+  g.io_threads = opts.http_threads;  // the HTTP server and the backend client share them
   return g;
 }
 
@@ -157,7 +158,8 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
                   "Open HTTP connections at most; more are answered 503")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--http-threads", opts.http_threads, "Threads serving HTTP connections")
+  cmd->add_option("--http-threads", opts.http_threads,
+                  "Threads serving HTTP connections and the calls to backends")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--attempts", opts.attempts,
@@ -264,7 +266,8 @@ int run_node(const node_options& opts) {
     actors::status_sources src{cfg.self.to_hex(), node.port->local_endpoint().to_string(), "",
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
                                gw.announcer,     node.node.transport};
-    frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src);
+    frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src,
+                                            {gw.io, gw.board, gw.client});
     if (!opts.no_admin) {
       actors::admin_sources as;
       as.node = src;

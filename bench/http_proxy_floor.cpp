@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // before the io threads start
-  auto client = client::create({});
+  auto io = io_runtime::start(1);  // as in the node: server and client on one thread
+  auto client = client::create({}, io);
   auto server = server::start(
       "127.0.0.1", listen_port, {}, [client, backend_port](request req, responder reply) {
         client_request out;
@@ -45,11 +46,13 @@ int main(int argc, char** argv) {
           back.body = std::move(r.response.body);
           reply(std::move(back));
         });
-      });
+      },
+      {}, io);
   std::fprintf(stderr, "listening on 127.0.0.1:%u\n", server->port());
   int sig = 0;
   sigwait(&stop, &sig);
   server->stop();
   client->stop();
+  io->stop();
   return 0;
 }

@@ -1,4 +1,5 @@
 #include "http/client.hpp"
+#include "http/io_runtime_impl.hpp"
 #include "http/text.hpp"
 
 #include <algorithm>
@@ -206,15 +207,16 @@ class exchange;
 
 // ---- the client's shared state ----
 
+// Held by the client object and by every exchange: on a runtime shared with others,
+// exchanges may finish after stop() returned.
 struct client::impl {
-  explicit impl(const options& o)
-      : opts(o), io(static_cast<int>(std::max<std::size_t>(1, o.threads))),
-        work(asio::make_work_guard(io)) {}
+  impl(const options& o, std::shared_ptr<io_runtime> rt, bool owned)
+      : runtime(std::move(rt)), owns_runtime(owned), io(runtime->internals().io), opts(o) {}
 
+  std::shared_ptr<io_runtime> runtime;  // first: the io_context outlives the pooled sockets
+  bool owns_runtime;
+  asio::io_context& io;
   options opts;
-  asio::io_context io;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
-  std::vector<std::thread> threads;
 
   mutable std::mutex mutex;  // guards everything below
   bool stopped = false;
@@ -267,14 +269,13 @@ namespace {
 // ---- one request, from the pool or a fresh connection to the callback ----
 
 /// Every handler runs on `strand_`; each step first checks `finished_`, since abort()
-/// may have completed the exchange while an operation was pending. The client's
-/// threads outlive every handler, so a plain pointer to the shared state is enough.
+/// may have completed the exchange while an operation was pending.
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
-  exchange(client::impl* owner, std::uint64_t id, std::string host, std::uint16_t port,
+  exchange(std::shared_ptr<client::impl> owner, std::uint64_t id, std::string host, std::uint16_t port,
            std::string key, client_request req, client_callback done, strand_type strand,
            connection_ptr pooled)
-      : owner_(owner), id_(id), host_(std::move(host)), port_(port), key_(std::move(key)),
+      : owner_(std::move(owner)), id_(id), host_(std::move(host)), port_(port), key_(std::move(key)),
         deadline_(clock_type::now() + req.timeout), follow_redirect_(req.follow_redirect),
         head_(req.method == "HEAD"), done_(std::move(done)), strand_(strand),
         resolver_(strand), resolve_timer_(strand), conn_(std::move(pooled)),
@@ -464,7 +465,7 @@ private:
     done(std::move(result));
   }
 
-  client::impl* owner_;
+  std::shared_ptr<client::impl> owner_;
   std::uint64_t id_;
   std::string host_;
   std::uint16_t port_;
@@ -511,14 +512,11 @@ std::string describe_failure(const client_result& r) {
   return std::string(to_string(r.error)) + ": " + r.message;
 }
 
-std::shared_ptr<client> client::create(options opts) {
+std::shared_ptr<client> client::create(options opts, std::shared_ptr<io_runtime> runtime) {
+  bool owned = !runtime;
+  if (owned) runtime = io_runtime::start(opts.threads);
   std::shared_ptr<client> c(new client());
-  c->impl_ = std::make_shared<impl>(opts);
-  auto n = std::max<std::size_t>(1, opts.threads);
-  // Each thread keeps the state alive: a thread that stop() could not join (it called
-  // stop() itself) may outlive the client object.
-  for (std::size_t i = 0; i < n; ++i)
-    c->impl_->threads.emplace_back([state = c->impl_] { state->io.run(); });
+  c->impl_ = std::make_shared<impl>(opts, std::move(runtime), owned);
   return c;
 }
 
@@ -534,7 +532,7 @@ void client::send(const std::string& host, std::uint16_t port, client_request re
       auto pooled = state.take_idle(key);
       auto strand = pooled ? pooled->strand : asio::make_strand(state.io);
       auto id = ++state.next_id;
-      auto ex = std::make_shared<exchange>(&state, id, host, port, std::move(key), std::move(req),
+      auto ex = std::make_shared<exchange>(impl_, id, host, port, std::move(key), std::move(req),
                                            std::move(done), strand, std::move(pooled));
       state.in_flight.emplace(id, ex);
       // Posted under the lock, so that stop() sees either no exchange or a started one.
@@ -547,23 +545,17 @@ void client::send(const std::string& host, std::uint16_t port, client_request re
 
 void client::stop() {
   auto& state = *impl_;
-  std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> lock(state.mutex);
+    if (state.stopped) return;
     state.stopped = true;
     for (auto& [id, weak] : state.in_flight)
       if (auto ex = weak.lock()) asio::post(ex->strand(), [ex] { ex->abort(); });
     state.idle.clear();
     state.idle_count = 0;
-    state.work.reset();  // after the aborts: they keep the threads running until done
-    threads.swap(state.threads);
   }
-  for (auto& t : threads) {
-    if (t.get_id() == std::this_thread::get_id())
-      t.detach();
-    else
-      t.join();
-  }
+  // After the aborts were posted: the threads run them before they end.
+  if (state.owns_runtime) state.runtime->stop();
 }
 
 std::size_t client::idle_connections() const {

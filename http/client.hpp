@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/io_runtime.hpp"
+
 namespace sova::http {
 
 struct client_request {
@@ -67,7 +69,9 @@ public:
     std::chrono::milliseconds idle_expiry{30000};
   };
 
-  static std::shared_ptr<client> create(options);
+  /// Without `runtime` the client runs `options::threads` io threads of its own; with
+  /// one (shared with a server, say), it runs on those threads.
+  static std::shared_ptr<client> create(options, std::shared_ptr<io_runtime> runtime = {});
   ~client();  // stops
 
   client(const client&) = delete;
@@ -81,7 +85,8 @@ public:
 
   /// Fails in-flight requests with shut_down, closes idle connections and joins the
   /// threads; idempotent. Called from a callback, it cannot join the thread it runs on:
-  /// that thread finishes the remaining work and ends by itself.
+  /// that thread finishes the remaining work and ends by itself. On a shared runtime it
+  /// joins nothing: the aborted requests' callbacks run on the runtime's threads.
   void stop();
 
   /// Connections waiting in the pools for reuse, all hosts together.

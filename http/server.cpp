@@ -1,4 +1,5 @@
 #include "http/server.hpp"
+#include "http/io_runtime_impl.hpp"
 #include "http/text.hpp"
 
 #include <algorithm>
@@ -102,15 +103,20 @@ class session;
 
 // ---------------------------------------------------------------------------------------
 
-struct server::impl {
+// Shared by the server object and every pending handler (they hold it, not a plain
+// reference): on a runtime shared with others, handlers may still run after stop().
+struct server::impl : std::enable_shared_from_this<server::impl> {
+  impl(std::shared_ptr<io_runtime> rt, bool owned)
+      : runtime(std::move(rt)), owns_runtime(owned), io(runtime->internals().io) {}
+
+  std::shared_ptr<io_runtime> runtime;  // first: the io_context outlives the sockets below
+  bool owns_runtime;
+  asio::io_context& io;
   server_limits limits;
   handler on_request;
   refusal_hook on_refusal;
-  asio::io_context io;
   tcp::acceptor acceptor{asio::make_strand(io)};
   asio::steady_timer retry{acceptor.get_executor()};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::vector<std::thread> threads;
   std::shared_ptr<reply_gate> gate = std::make_shared<reply_gate>();
   std::once_flag stopped;
   std::uint16_t port = 0;
@@ -121,7 +127,6 @@ struct server::impl {
   bool stopping = false;
 
   void bind(const std::string& host, std::uint16_t port);
-  void run_threads();
   void accept_next();
   void on_accept(const error_code& ec, tcp::socket socket);
   /// Registers a new session; false once stopping. Sets `refuse` when over the limit.
@@ -135,9 +140,9 @@ namespace {
 /// One connection: reads a request, waits for its reply, writes it, and again.
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(server::impl& owner, tcp::socket socket);
+  session(std::shared_ptr<server::impl> owner, tcp::socket socket);
   asio::any_io_executor executor() { return stream_.get_executor(); }
-  void start() { read_header(owner_.limits.header_timeout); }
+  void start() { read_header(owner_->limits.header_timeout); }
   void refuse();
   /// Answers `r` and closes: the hook hears of it first.
   void answer_without_handler(response r);
@@ -156,7 +161,7 @@ private:
   void linger();
   void drain();
 
-  server::impl& owner_;
+  std::shared_ptr<server::impl> owner_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -234,8 +239,8 @@ bhttp::response<bhttp::string_body> to_beast(response r, unsigned version, bool 
   return res;
 }
 
-session::session(server::impl& owner, tcp::socket socket)
-    : owner_(owner), stream_(std::move(socket)) {
+session::session(std::shared_ptr<server::impl> owner, tcp::socket socket)
+    : owner_(std::move(owner)), stream_(std::move(socket)) {
   error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = to_string(ep);
@@ -247,7 +252,7 @@ void session::refuse() {
 }
 
 void session::answer_without_handler(response r) {
-  if (owner_.on_refusal) {
+  if (owner_->on_refusal) {
     refusal what;
     what.status = r.status;
     what.remote = remote_;
@@ -258,7 +263,7 @@ void session::answer_without_handler(response r) {
       for (const auto& f : head) what.headers.emplace_back(sv(f.name_string()), sv(f.value()));
     }
     try {
-      owner_.on_refusal(what, r);
+      owner_->on_refusal(what, r);
     } catch (...) {  // a log or metric failing must not take the connection with it
     }
   }
@@ -268,7 +273,7 @@ void session::answer_without_handler(response r) {
 void session::read_header(std::chrono::milliseconds timeout) {
   parser_.emplace();
   parser_->header_limit(max_header_bytes);
-  parser_->body_limit(owner_.limits.max_body);
+  parser_->body_limit(owner_->limits.max_body);
   stream_.expires_after(timeout);
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](const error_code& ec, std::size_t) {
@@ -279,13 +284,13 @@ void session::read_header(std::chrono::milliseconds timeout) {
 void session::on_header(const error_code& ec) {
   if (ec) return on_read_error(ec);
   auto length = parser_->content_length();
-  if (length && *length > owner_.limits.max_body)  // Beast checks too; be explicit
+  if (length && *length > owner_->limits.max_body)  // Beast checks too; be explicit
     return on_read_error(bhttp::error::body_limit);
   if (parser_->is_done()) return dispatch();
   const auto& head = parser_->get();
   if (head.version() >= 11 && iequals(sv(head[bhttp::field::expect]), "100-continue")) {
     static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(owner_.limits.body_timeout);
+    stream_.expires_after(owner_->limits.body_timeout);
     asio::async_write(stream_, asio::buffer(go_on),
                       [self = shared_from_this()](const error_code& ec, std::size_t) {
                         if (ec) return self->close_now();
@@ -297,7 +302,7 @@ void session::on_header(const error_code& ec) {
 }
 
 void session::read_body() {
-  stream_.expires_after(owner_.limits.body_timeout);
+  stream_.expires_after(owner_->limits.body_timeout);
   bhttp::async_read(stream_, buffer_, *parser_,
                     [self = shared_from_this()](const error_code& ec, std::size_t) {
                       if (ec) return self->on_read_error(ec);
@@ -309,7 +314,7 @@ void session::on_read_error(const error_code& ec) {
   static const auto& http_errors = bhttp::make_error_code(bhttp::error::bad_method).category();
   if (ec == bhttp::error::body_limit)
     return answer_without_handler(error_response(
-        413, "too_large", "request body over " + std::to_string(owner_.limits.max_body) + " bytes"));
+        413, "too_large", "request body over " + std::to_string(owner_->limits.max_body) + " bytes"));
   if (ec == bhttp::error::header_limit)
     return answer_without_handler(error_response(
         431, "too_large", "request header over " + std::to_string(max_header_bytes) + " bytes"));
@@ -329,10 +334,10 @@ void session::dispatch() {
   keep_alive_ = msg.keep_alive();
   head_ = msg.method() == bhttp::verb::head;
   waiting_ = true;
-  auto slot = std::make_shared<reply_slot>(owner_.gate, weak_from_this(), ++seq_);
+  auto slot = std::make_shared<reply_slot>(owner_->gate, weak_from_this(), ++seq_);
   responder reply = [slot](response r) { slot->deliver(std::move(r)); };
   try {
-    owner_.on_request(to_request(std::move(msg), remote_), reply);
+    owner_->on_request(to_request(std::move(msg), remote_), reply);
   } catch (const std::exception& e) {
     reply(error_response(500, "internal", std::string("handler failed: ") + e.what()));
   } catch (...) {
@@ -345,15 +350,15 @@ void session::deliver(std::uint64_t seq, response r) {
   waiting_ = false;
   bool stopping;
   {
-    std::lock_guard<std::mutex> lock(owner_.mutex);
-    stopping = owner_.stopping;
+    std::lock_guard<std::mutex> lock(owner_->mutex);
+    stopping = owner_->stopping;
   }
   write(std::move(r), keep_alive_ && !stopping);
 }
 
 void session::write(response r, bool keep_alive) {
   out_ = to_beast(std::move(r), version_, keep_alive, head_);
-  stream_.expires_after(owner_.limits.body_timeout);
+  stream_.expires_after(owner_->limits.body_timeout);
   bhttp::async_write(stream_, out_,
                      [self = shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
                        self->on_write(ec, keep_alive);
@@ -365,24 +370,24 @@ void session::on_write(const error_code& ec, bool keep_alive) {
   if (ec) return close_now();
   if (!keep_alive) return linger();
   // Pipelined bytes already buffered start the next request at once.
-  if (buffer_.size() > 0) return read_header(owner_.limits.header_timeout);
+  if (buffer_.size() > 0) return read_header(owner_->limits.header_timeout);
   wait_idle();
 }
 
 void session::wait_idle() {
-  stream_.expires_after(owner_.limits.idle_timeout);
+  stream_.expires_after(owner_->limits.idle_timeout);
   stream_.async_read_some(buffer_.prepare(idle_read),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             if (ec) return self->close_now();
                             self->buffer_.commit(n);
-                            self->read_header(self->owner_.limits.header_timeout);
+                            self->read_header(self->owner_->limits.header_timeout);
                           });
 }
 
 void session::linger() {
   error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(std::min(max_linger, owner_.limits.idle_timeout));
+  stream_.expires_after(std::min(max_linger, owner_->limits.idle_timeout));
   drain();
 }
 
@@ -398,7 +403,7 @@ void session::close_now() {
   if (closed_) return;
   closed_ = true;
   stream_.close();
-  owner_.forget(this, refused_);
+  owner_->forget(this, refused_);
 }
 
 }  // namespace
@@ -427,37 +432,23 @@ void server::impl::bind(const std::string& host, std::uint16_t port_wanted) {
   port = acceptor.local_endpoint().port();
 }
 
-void server::impl::run_threads() {
-  work.emplace(io.get_executor());
-  auto n = std::max<std::size_t>(1, limits.threads);
-  for (std::size_t i = 0; i < n; ++i)
-    threads.emplace_back([this] {
-      for (;;) {
-        try {
-          io.run();
-          return;
-        } catch (...) {  // one failed completion must not take the server down
-        }
-      }
-    });
-}
-
 void server::impl::accept_next() {
-  acceptor.async_accept(asio::make_strand(io), [this](const error_code& ec, tcp::socket socket) {
-    on_accept(ec, std::move(socket));
-  });
+  acceptor.async_accept(asio::make_strand(io),
+                        [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+                          self->on_accept(ec, std::move(socket));
+                        });
 }
 
 void server::impl::on_accept(const error_code& ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
   if (ec) {
     retry.expires_after(accept_retry);
-    retry.async_wait([this](const error_code& e) {
-      if (!e && acceptor.is_open()) accept_next();
+    retry.async_wait([self = shared_from_this()](const error_code& e) {
+      if (!e && self->acceptor.is_open()) self->accept_next();
     });
     return;
   }
-  auto s = std::make_shared<session>(*this, std::move(socket));
+  auto s = std::make_shared<session>(shared_from_this(), std::move(socket));
   bool refuse = false;
   if (admit(s, refuse))
     asio::post(s->executor(), [s, refuse] { refuse ? s->refuse() : s->start(); });
@@ -489,15 +480,16 @@ void server::impl::stop() {
     std::lock_guard<std::mutex> lock(gate->mutex);
     gate->closed = true;
   }
-  asio::post(acceptor.get_executor(), [this] {
+  asio::post(acceptor.get_executor(), [self = shared_from_this()] {
     error_code ignored;
-    acceptor.close(ignored);
-    retry.cancel();
+    self->acceptor.close(ignored);
+    self->retry.cancel();
   });
+  // Each session forgets itself as it closes (which ends its hold on this state).
   for (auto& s : open) asio::post(s->executor(), [s] { s->close_now(); });
   open.clear();
-  work.reset();
-  for (auto& t : threads) t.join();
+  if (!owns_runtime) return;  // whoever shares the runtime stops it after us
+  runtime->stop();
   std::lock_guard<std::mutex> lock(mutex);
   sessions.clear();  // empty by now; sessions must die before the io_context
 }
@@ -506,14 +498,16 @@ void server::impl::stop() {
 
 std::shared_ptr<server> server::start(const std::string& host, std::uint16_t port,
                                       server_limits limits, handler on_request,
-                                      refusal_hook on_refusal) {
-  auto state = std::make_unique<impl>();
+                                      refusal_hook on_refusal,
+                                      std::shared_ptr<io_runtime> runtime) {
+  bool owned = !runtime;
+  if (owned) runtime = io_runtime::start(limits.threads);
+  auto state = std::make_shared<impl>(std::move(runtime), owned);
   state->limits = limits;
   state->on_request = std::move(on_request);
   state->on_refusal = std::move(on_refusal);
   state->bind(host, port);
   state->accept_next();
-  state->run_threads();
   std::shared_ptr<server> s(new server());
   s->impl_ = std::move(state);
   return s;

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/io_runtime.hpp"
+
 namespace sova::http {
 
 struct server_limits {
@@ -21,7 +23,7 @@ struct server_limits {
   std::chrono::milliseconds body_timeout{60000};    ///< to receive the body; also bounds a write
   std::chrono::milliseconds idle_timeout{60000};    ///< keep-alive connection idle between requests
   std::size_t max_connections = 1024;               ///< beyond: answered 503, then closed
-  std::size_t threads = 1;                          ///< io threads
+  std::size_t threads = 1;                          ///< io threads, when not given a runtime
 };
 
 struct request {
@@ -65,16 +67,20 @@ using refusal_hook = std::function<void(const refusal&, response& reply)>;
 class server {
 public:
   /// Binds `host:port` (port 0: any free port) and starts serving. Throws
-  /// std::runtime_error naming the address on failure.
+  /// std::runtime_error naming the address on failure. Without `runtime` the server
+  /// runs `limits.threads` io threads of its own; with one, it runs on those threads.
   static std::shared_ptr<server> start(const std::string& host, std::uint16_t port,
                                        server_limits limits, handler on_request,
-                                       refusal_hook on_refusal = {});
+                                       refusal_hook on_refusal = {},
+                                       std::shared_ptr<io_runtime> runtime = {});
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
   /// Stops accepting, closes every connection and joins the io threads; idempotent.
-  /// Must not be called from the handler (it would join its own thread).
+  /// Must not be called from the handler (it would join its own thread). On a shared
+  /// runtime it joins nothing: the closing completes on the runtime's threads, and a
+  /// request read just before may still reach the handler until the runtime stops.
   void stop();
   std::uint16_t port() const;
   /// Accepted connections not yet closed (including ones being refused with 503).
@@ -84,7 +90,7 @@ public:
 
 private:
   server() = default;
-  std::unique_ptr<impl> impl_;
+  std::shared_ptr<impl> impl_;
 };
 
 /// The JSON error body of API.md:

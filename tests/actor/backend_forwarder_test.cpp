@@ -77,6 +77,7 @@ struct fixture : test_coordinator_fixture<> {
   reports reported = std::make_shared<std::vector<actors::backend_health>>();
   actors::backend_pool_actor pool = sys.spawn(recording_pool, reported);
   actors::backend_forwarder_actor fwd;
+  std::shared_ptr<actors::backend_gauge> gauge;  // what the fast lane sees of it
 
   void start(actors::forwarder_config cfg = {}) {
     auto log = sent;
@@ -84,7 +85,8 @@ struct fixture : test_coordinator_fixture<> {
                                    http::client_callback done) {
       log->push_back(exchange{b, std::move(req), std::move(done)});
     };
-    fwd = actors::spawn_backend_forwarder(sys, cfg, backend, fake, pool);
+    gauge = std::make_shared<actors::backend_gauge>(cfg.ewma_weight);
+    fwd = actors::spawn_backend_forwarder(sys, cfg, backend, fake, pool, gauge);
   }
 
   sim::answer<forward_outcome> forward(forward_request req = asr_request()) {
@@ -427,6 +429,49 @@ CAF_TEST(the_forwarder_ends_with_its_pool_and_fails_what_is_in_flight) {
   CAF_REQUIRE(sim::ready(h));
   CAF_CHECK(!h->value());  // the forwarder is gone
   complete(0, json_reply());  // the late callback is harmless
+}
+
+CAF_TEST(the_gauge_shows_the_forwarders_live_numbers_to_the_fast_lane) {
+  start(breaker(2));
+  auto a = forward();
+  CAF_CHECK_EQUAL(gauge->in_flight.load(), 1u);
+  sched.advance_time(40ms);
+  complete(0, json_reply());
+  CAF_CHECK(sim::ready(a));
+  CAF_CHECK_EQUAL(gauge->in_flight.load(), 0u);
+  CAF_CHECK_EQUAL(gauge->served.load(), 1u);
+  CAF_CHECK_EQUAL(gauge->latency_ms.load(), 40.0);
+  fail(2);
+  CAF_CHECK(!gauge->breaker_closed.load());  // the fast lane stops choosing it
+  sched.advance_time(5s);  // the pause ends: half-open is not closed either
+  sched.run();
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::half_open);
+  CAF_CHECK(!gauge->breaker_closed.load());
+  attempt(json_reply());  // the probe is served
+  CAF_CHECK(gauge->breaker_closed.load());
+}
+
+CAF_TEST(fast_lane_failures_count_and_open_the_breaker_and_its_successes_end_the_run) {
+  start(breaker(3));
+  self->send(fwd, actors::failed_atom::value, std::string("status 502"));
+  self->send(fwd, actors::failed_atom::value, std::string("timeout: no response"));
+  sched.run();
+  CAF_CHECK_EQUAL(health().consecutive_failures, 2u);
+  CAF_CHECK_EQUAL(health().failed, 2u);
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::closed);
+  gauge->record_served(12);  // what the fast lane does with a served attempt
+  CAF_CHECK_EQUAL(health().consecutive_failures, 0u);
+  CAF_CHECK_EQUAL(health().served, 1u);
+  CAF_CHECK_EQUAL(health().latency_ms, 12.0);
+  auto before = reported->size();
+  for (int i = 0; i < 3; ++i)
+    self->send(fwd, actors::failed_atom::value, std::string("connect_failed: refused"));
+  sched.run();
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::open);
+  CAF_CHECK(!gauge->breaker_closed.load());
+  CAF_CHECK_EQUAL(reported->size(), before + 3);  // each one reported to the pool
+  CAF_CHECK_EQUAL(reported->back().breaker, breaker_state::open);
+  CAF_CHECK_EQUAL(sent->size(), 0u);  // nothing of this went through the forwarder's client
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -213,6 +213,41 @@ CAF_TEST(tick_forgets_idle_forwarders_but_not_busy_or_recently_used_ones) {
   CAF_CHECK(health().empty());
 }
 
+CAF_TEST(forwarders_and_their_gauges_are_posted_on_the_board_and_dropped_with_them) {
+  actors::pool_config cfg;
+  cfg.forget_after = 60s;
+  cfg.board = std::make_shared<actors::backend_board>();
+  start(cfg);
+  auto v = views({a, b});
+  auto s = cfg.board->snapshot();
+  CAF_REQUIRE_EQUAL(s->backends.size(), 2u);
+  const auto& posted = s->backends.at(a.to_string());
+  CAF_CHECK(posted.forwarder == v[0].forwarder);
+  // The gauge is the forwarder's: what it sends shows there, and what the fast lane
+  // records there shows in the pool's snapshots.
+  auto x = forward(v[0].forwarder);
+  CAF_CHECK_EQUAL(posted.gauge->in_flight.load(), 1u);
+  posted.gauge->record_served(7);
+  CAF_CHECK_EQUAL(snapshot(a).served, 1u);
+  CAF_CHECK_EQUAL(snapshot(a).latency_ms, 7.0);
+  CAF_CHECK_EQUAL(snapshot(a).in_flight, 1u);
+  (*sent)[0].done(refused_connection());
+  sched.run();
+  CAF_CHECK_EQUAL(value(x).status, forward_status::failed);
+  // Sends of the fast lane count as uses: a stays, b (unused) is forgotten.
+  for (int i = 0; i < 3; ++i) {
+    sched.advance_time(30s);
+    ++posted.gauge->fast_sends;
+    caf::anon_send(pool, actors::tick_atom::value);
+    sched.run();
+  }
+  CAF_CHECK_EQUAL(known(), std::vector<std::string>{a.to_string()});
+  CAF_CHECK_EQUAL(cfg.board->snapshot()->backends.count(b.to_string()), 0u);
+  caf::anon_send_exit(v[0].forwarder, caf::exit_reason::kill);
+  sched.run();
+  CAF_CHECK(cfg.board->snapshot()->backends.empty());
+}
+
 CAF_TEST(a_forwarder_that_ends_is_dropped) {
   start();
   auto v = views({a, b});

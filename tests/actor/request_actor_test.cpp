@@ -58,6 +58,7 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
       [=](actors::health_atom) { return actors::backend_health{}; },
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
       [=](actors::half_open_atom) {},
+      [=](actors::failed_atom, const std::string&) {},
   };
 }
 
@@ -145,14 +146,20 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   std::shared_ptr<std::optional<request_outcome>> send(const std::string& service = "tts",
-                                                       const std::string& kind = "any") {
+                                                       const std::string& kind = "any",
+                                                       std::vector<actors::attempt_record> earlier = {}) {
     auto slot = std::make_shared<std::optional<request_outcome>>();
     auto calls = std::make_shared<int>(0);
     auto dir = sys.spawn(fake_directory, backends);
     auto pool = sys.spawn(fake_pool, backends);
-    actors::spawn_request(sys, cfg, dir, pool,
-                          actors::client_job{service, kind, "application/json",
-                                             R"({"text": "hi", "voice": "Natasha"})"},
+    actors::client_job job;
+    job.service = service;
+    job.kind = kind;
+    job.content_type = "application/json";
+    job.body = R"({"text": "hi", "voice": "Natasha"})";
+    if (!earlier.empty()) job.earlier_failure = earlier.back().backend + ": status 503";
+    job.earlier = std::move(earlier);
+    actors::spawn_request(sys, cfg, dir, pool, std::move(job),
                           [slot, calls](request_outcome o) {
                             CAF_CHECK_EQUAL(++*calls, 1);  // done runs exactly once
                             *slot = std::move(o);
@@ -369,6 +376,45 @@ CAF_TEST(a_half_open_backend_is_tried_when_the_healthy_ones_failed) {
                   (strings{"tts/cpu/192.0.2.1:8899", "tts/cpu/192.0.2.2:8899"}));
   CAF_CHECK_EQUAL(healthy.s->seen.size(), 1u);
   CAF_CHECK_EQUAL(probing.s->seen.size(), 1u);
+}
+
+CAF_TEST(after_a_failed_fast_attempt_the_actor_goes_on_with_the_other_backends) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"from": "b"})")});
+  (*backends)[1].health.in_flight = 9;  // b looks worse: only the earlier failure rules a out
+  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.25}});
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->body, R"({"from": "b"})");
+  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);  // not tried again
+  CAF_CHECK_EQUAL((*out)->attempts, 2u);  // the fast attempt counts
+  CAF_REQUIRE_EQUAL((*out)->tried.size(), 2u);
+  CAF_CHECK_EQUAL((*out)->tried[0].backend, "tts/cpu/192.0.2.1:8899");
+  CAF_CHECK_EQUAL((*out)->tried[0].seconds, 0.25);
+  CAF_CHECK_EQUAL((*out)->tried[1].backend, "tts/cpu/192.0.2.2:8899");
+  CAF_CHECK((*out)->tried[1].ok);
+}
+
+CAF_TEST(earlier_attempts_count_against_the_limit_and_name_the_last_failure) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {served("{}")});
+  auto b = add("tts/cpu/192.0.2.2:8899", {failed("timeout: 60 s")});
+  cfg.max_attempts = 2;
+  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1}});
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL(error_code(**out), "all_failed");
+  CAF_CHECK_EQUAL((*out)->attempts, 2u);
+  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
+  CAF_CHECK_EQUAL(b.s->seen.size(), 1u);
+  CAF_CHECK_NOT_EQUAL((*out)->body.find("192.0.2.2:8899: timeout"), std::string::npos);
+
+  // With no attempt left, the earlier failure is the reason given.
+  cfg.max_attempts = 1;
+  auto none_left = send("tts", "any", {{"tts/cpu/192.0.2.2:8899", false, 0.1}});
+  CAF_REQUIRE(none_left->has_value());
+  CAF_CHECK_EQUAL((*none_left)->status, 502u);
+  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
+  CAF_CHECK_NOT_EQUAL((*none_left)->body.find("192.0.2.2:8899: status 503"), std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

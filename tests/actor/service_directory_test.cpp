@@ -125,4 +125,35 @@ CAF_TEST(loopback_backends_are_kept_when_allowed) {
   CAF_CHECK_EQUAL(names(await(ask_backends("tts", "cpu"))), strings{"tts/cpu/127.0.0.9:8899"});
 }
 
+CAF_TEST(every_lookup_is_posted_on_the_board_and_fast_lane_uses_keep_a_key) {
+  actors::directory_config cfg;
+  cfg.refresh_interval = 30s;
+  cfg.forget_after = 60s;
+  cfg.board = std::make_shared<actors::backend_board>();
+  start(cfg);
+  auto on_board = [&](const std::string& key) {
+    auto s = cfg.board->snapshot();
+    auto it = s->keys.find(key);
+    return it == s->keys.end() ? strings{"(absent)"} : names(it->second.records);
+  };
+  CAF_CHECK_EQUAL(on_board("tts/cpu"), strings{"(absent)"});
+  put(1, "tts/cpu", {"tts/cpu/192.0.2.1:8899"});
+  await(ask_backends("tts", "any"));
+  CAF_CHECK_EQUAL(on_board("tts/cpu"), strings{"tts/cpu/192.0.2.1:8899"});
+  CAF_CHECK_EQUAL(on_board("tts/gpu"), strings{});  // known to be empty: not absent
+  put(3, "tts/cpu", {"tts/cpu/192.0.2.2:8899"});
+  // Nobody asks the directory any more; the fast lane uses tts/cpu (not tts/gpu) between
+  // ticks: the background refresh reaches the board, and only tts/gpu is forgotten.
+  for (int i = 0; i < 8; ++i) {
+    sim::drive(sched, [] { return false; }, 10s, 1s);
+    cfg.board->snapshot()->keys.at("tts/cpu").uses->fetch_add(1);
+    caf::anon_send(dir, actors::tick_atom::value);
+  }
+  sched.run();
+  CAF_CHECK_EQUAL(on_board("tts/cpu"),
+                  (strings{"tts/cpu/192.0.2.1:8899", "tts/cpu/192.0.2.2:8899"}));
+  CAF_CHECK_EQUAL(on_board("tts/gpu"), strings{"(absent)"});
+  CAF_CHECK_EQUAL(stats().keys_cached, 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,55 @@
+#include "actors/backend_board.hpp"
+
+namespace sova::actors {
+
+void backend_gauge::record_served(double ms) {
+  served.fetch_add(1, std::memory_order_relaxed);
+  consecutive_failures.store(0, std::memory_order_relaxed);
+  auto old = latency_ms.load(std::memory_order_relaxed);
+  double next;
+  do {
+    next = old == 0 ? ms : ewma_weight * ms + (1 - ewma_weight) * old;
+  } while (!latency_ms.compare_exchange_weak(old, next, std::memory_order_relaxed));
+}
+
+backend_board::backend_board() : current_(std::make_shared<const board_snapshot>()) {}
+
+template <class Change>
+void backend_board::change(Change&& f) {
+  std::lock_guard<std::mutex> lock(writers_);
+  auto next = std::make_shared<board_snapshot>(*std::atomic_load(&current_));
+  f(*next);
+  std::atomic_store(&current_, std::shared_ptr<const board_snapshot>(std::move(next)));
+}
+
+void backend_board::post_records(const std::string& key, const service_records& records) {
+  change([&](board_snapshot& s) {
+    auto& k = s.keys[key];
+    k.records = records;
+    if (!k.uses) k.uses = std::make_shared<std::atomic<std::uint64_t>>(0);
+  });
+}
+
+void backend_board::drop_records(const std::string& key) {
+  change([&](board_snapshot& s) { s.keys.erase(key); });
+}
+
+std::uint64_t backend_board::key_uses(const std::string& key) const {
+  auto s = snapshot();
+  auto it = s->keys.find(key);
+  return it == s->keys.end() ? 0 : it->second.uses->load(std::memory_order_relaxed);
+}
+
+void backend_board::post_backend(const board_backend& b) {
+  change([&](board_snapshot& s) { s.backends[b.record.to_string()] = b; });
+}
+
+void backend_board::drop_backend(const service_record& record) {
+  change([&](board_snapshot& s) { s.backends.erase(record.to_string()); });
+}
+
+std::shared_ptr<const board_snapshot> backend_board::snapshot() const {
+  return std::atomic_load(&current_);
+}
+
+}  // namespace sova::actors

@@ -1,0 +1,24 @@
+#pragma once
+// The fast lane: the first attempt of an ASR/TTS request, chosen and sent by the HTTP
+// thread that read the request, from the backend board, with no actor in between. It is
+// taken only when every key of the request is on the board, each of their backends has a
+// forwarder, and one has a closed breaker; otherwise (a cold key, a new backend, every
+// breaker open or half-open) the request goes to a request actor. A failed fast attempt
+// is told to the backend's forwarder (breaker) and the request actor carries on from it.
+
+#include <optional>
+#include <random>
+#include <string>
+
+#include "actors/backend_board.hpp"
+
+namespace sova::actors {
+
+/// The backend for a first attempt at `service` with backend `kind` (cpu, gpu, any), by
+/// power of two choices among those whose breaker is closed; counts the use of the keys.
+/// Nothing when the fast lane does not apply (see above).
+std::optional<board_backend> fast_lane_pick(const board_snapshot& board,
+                                            const std::string& service, const std::string& kind,
+                                            std::mt19937_64& rng);
+
+}  // namespace sova::actors
