@@ -2,7 +2,10 @@
 #include "http/io_runtime_impl.hpp"
 #include "http/text.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -34,7 +37,7 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using clock_type = std::chrono::steady_clock;
-using strand_type = asio::strand<asio::io_context::executor_type>;
+using strand_type = asio::any_io_executor;  // a strand, or the io_context with one thread
 
 namespace {
 
@@ -134,17 +137,14 @@ using connection_ptr = std::unique_ptr<connection>;
 
 /// Whether a pooled connection is still usable: a non-blocking peek that would block
 /// means the server neither closed it nor sent anything unasked while it was idle.
+/// One recv(2) with MSG_DONTWAIT: toggling Asio's non-blocking mode around a peek cost
+/// three ioctl(2) calls more on every reuse (measured with strace under load).
 bool looks_alive(connection& c) {
   auto& socket = c.stream.socket();
   if (!socket.is_open()) return false;
-  error_code ec;
-  socket.non_blocking(true, ec);
-  if (ec) return false;
   char byte = 0;
-  socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
-  error_code ignored;
-  socket.non_blocking(false, ignored);
-  return ec == asio::error::would_block;
+  auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 void close(connection& c) {
@@ -530,7 +530,7 @@ void client::send(const std::string& host, std::uint16_t port, client_request re
     if (!state.stopped) {
       auto key = pool_key(host, port);
       auto pooled = state.take_idle(key);
-      auto strand = pooled ? pooled->strand : asio::make_strand(state.io);
+      auto strand = pooled ? pooled->strand : state.runtime->internals().serial_executor();
       auto id = ++state.next_id;
       auto ex = std::make_shared<exchange>(impl_, id, host, port, std::move(key), std::move(req),
                                            std::move(done), strand, std::move(pooled));

@@ -433,7 +433,7 @@ void server::impl::bind(const std::string& host, std::uint16_t port_wanted) {
 }
 
 void server::impl::accept_next() {
-  acceptor.async_accept(asio::make_strand(io),
+  acceptor.async_accept(runtime->internals().serial_executor(),
                         [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
                           self->on_accept(ec, std::move(socket));
                         });
