@@ -30,14 +30,10 @@ http::client_result call_with_id(const node_process& n, const std::string& metho
                                  const std::string& target, const std::string& content_type,
                                  const std::string& body, const std::string& id,
                                  std::string* echoed) {
-  http::client_request req;
-  req.method = method;
-  req.target = target;
-  req.content_type = content_type;
-  req.body = body;
-  req.follow_redirect = false;
-  if (!id.empty()) req.headers.emplace_back("X-Request-Id", id);
-  auto r = http_send(n.host, n.http_port, std::move(req));
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!id.empty()) headers.emplace_back("X-Request-Id", id);
+  auto r = http_call(n.host, n.http_port, method, target, content_type, body,
+                     std::chrono::seconds(30), std::move(headers));
   echoed->clear();
   for (const auto& [name, value] : r.response.headers)
     if (name == "X-Request-Id") *echoed = value;

@@ -98,7 +98,8 @@ node_process::node_process(const std::string& host, std::uint16_t udp_port,
 http::client_result http_call(const std::string& host, std::uint16_t port,
                               const std::string& method, const std::string& target,
                               const std::string& content_type, const std::string& body,
-                              std::chrono::milliseconds timeout) {
+                              std::chrono::milliseconds timeout,
+                              std::vector<std::pair<std::string, std::string>> headers) {
   http::client_request req;
   req.method = method;
   req.target = target;
@@ -106,6 +107,7 @@ http::client_result http_call(const std::string& host, std::uint16_t port,
   req.body = body;
   req.timeout = timeout;
   req.follow_redirect = false;
+  req.headers = std::move(headers);
   return http_send(host, port, std::move(req));
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -79,7 +80,8 @@ http::client_result http_send(const std::string& host, std::uint16_t port,
 http::client_result http_call(const std::string& host, std::uint16_t port,
                               const std::string& method, const std::string& target,
                               const std::string& content_type = "", const std::string& body = "",
-                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                              std::vector<std::pair<std::string, std::string>> headers = {});
 
 /// Sends `bytes` as they are over a new TCP connection and returns everything the
 /// server sent until it closed the connection or `limit` passed.
