@@ -55,6 +55,7 @@ struct exchange {
   request_log_entry log;
   std::vector<attempt_record> tried;
   std::string outcome;  // ASR/TTS only: served, rejected, draining, or our error code
+  bool in_flight = false;  // counted in frontend_state::in_flight until answered
 
   void answer(http::response r) {
     log.seconds = std::chrono::duration<double>(steady::now() - started).count();
@@ -64,6 +65,9 @@ struct exchange {
     log_request(log);
     r.headers.emplace_back(std::string(http::request_id_header), log.id);
     reply(std::move(r));
+    // Only now: a stopping node waits for in_flight == 0, then stops the server, which
+    // writes the replies handed to it before; a reply not yet handed over would be lost.
+    if (in_flight) --ctx->state->in_flight;
   }
 };
 
@@ -89,7 +93,6 @@ void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
   auto& ctx = *ex->ctx;
   spawn_request(*ctx.sys, ctx.request, ctx.sources.directory, ctx.sources.pool, std::move(job),
                 [ex](request_outcome o) {
-                  --ex->ctx->state->in_flight;
                   ex->outcome = o.error_code.empty() ? "served" : o.error_code;
                   ex->log.error_code = o.error_code;
                   ex->log.attempts = o.attempts;
@@ -130,7 +133,6 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job, board_backend to
         ex->log.attempts = 1;
         if (served) {
           to.gauge->record_served(secs * 1000);
-          --ex->ctx->state->in_flight;
           ex->outcome = "served";
           http::response reply;
           reply.status = o.http_status;
@@ -150,6 +152,7 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job, board_backend to
 void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::request req) {
   auto& ctx = *ex->ctx;
   ++ctx.state->in_flight;
+  ex->in_flight = true;
   client_job job;
   job.service = ex->log.service;
   job.kind = kind;
@@ -277,8 +280,8 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
 
 http_frontend::~http_frontend() { stop(); }
 
-void http_frontend::stop() {
-  if (server_) server_->stop();
+void http_frontend::stop(std::chrono::milliseconds finish_replies) {
+  if (server_) server_->stop(finish_replies);
 }
 
 std::uint16_t http_frontend::port() const { return server_->port(); }

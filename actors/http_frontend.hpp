@@ -63,7 +63,8 @@ public:
                                               request_config request, status_sources sources,
                                               direct_path direct = {});
   ~http_frontend();  // stops
-  void stop();
+  /// See http::server::stop: with `finish_replies`, replies already given are written.
+  void stop(std::chrono::milliseconds finish_replies = std::chrono::milliseconds::zero());
   std::uint16_t port() const;
   /// Counters and the draining flag, shared with the admin actor and the stop path.
   std::shared_ptr<frontend_state> state() const { return state_; }

@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -122,6 +123,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::uint16_t port = 0;
 
   mutable std::mutex mutex;  // guards the fields below
+  std::condition_variable closed_one;  // a session forgot itself
   std::unordered_map<session*, std::shared_ptr<session>> sessions;
   std::size_t serving = 0;  // sessions that are not being refused
   bool stopping = false;
@@ -132,7 +134,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   /// Registers a new session; false once stopping. Sets `refuse` when over the limit.
   bool admit(const std::shared_ptr<session>& s, bool& refuse);
   void forget(session* s, bool refused);
-  void stop();
+  void stop(std::chrono::milliseconds finish_replies);
 };
 
 namespace {
@@ -148,6 +150,8 @@ public:
   void answer_without_handler(response r);
   void deliver(std::uint64_t seq, response r);
   void close_now();
+  /// The server stops: a reply being written is finished first, anything else closes now.
+  void shut_down();
 
 private:
   void read_header(std::chrono::milliseconds timeout);
@@ -175,6 +179,8 @@ private:
   unsigned version_ = 11;
   bool refused_ = false;
   bool closed_ = false;
+  bool writing_ = false;  // a reply is on its way out
+  bool closing_ = false;  // the server stops: close once the reply is out
 };
 
 /// Behind every copy of one responder: delivers at most one reply, and a 500 when the
@@ -358,6 +364,7 @@ void session::deliver(std::uint64_t seq, response r) {
 
 void session::write(response r, bool keep_alive) {
   out_ = to_beast(std::move(r), version_, keep_alive, head_);
+  writing_ = true;
   stream_.expires_after(owner_->limits.body_timeout);
   bhttp::async_write(stream_, out_,
                      [self = shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
@@ -367,8 +374,9 @@ void session::write(response r, bool keep_alive) {
 
 void session::on_write(const error_code& ec, bool keep_alive) {
   out_ = {};
+  writing_ = false;
   if (ec) return close_now();
-  if (!keep_alive) return linger();
+  if (!keep_alive || closing_) return linger();
   // Pipelined bytes already buffered start the next request at once.
   if (buffer_.size() > 0) return read_header(owner_->limits.header_timeout);
   wait_idle();
@@ -397,6 +405,11 @@ void session::drain() {
                             if (ec) return self->close_now();  // EOF, timeout or closed
                             self->drain();
                           });
+}
+
+void session::shut_down() {
+  closing_ = true;
+  if (!writing_) close_now();
 }
 
 void session::close_now() {
@@ -467,9 +480,10 @@ bool server::impl::admit(const std::shared_ptr<session>& s, bool& refuse) {
 void server::impl::forget(session* s, bool refused) {
   std::lock_guard<std::mutex> lock(mutex);
   if (sessions.erase(s) && !refused) --serving;
+  closed_one.notify_all();
 }
 
-void server::impl::stop() {
+void server::impl::stop(std::chrono::milliseconds finish_replies) {
   std::vector<std::shared_ptr<session>> open;
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -478,15 +492,25 @@ void server::impl::stop() {
   }
   {
     std::lock_guard<std::mutex> lock(gate->mutex);
-    gate->closed = true;
+    gate->closed = true;  // replies given before this are already posted to their session
   }
   asio::post(acceptor.get_executor(), [self = shared_from_this()] {
     error_code ignored;
     self->acceptor.close(ignored);
     self->retry.cancel();
   });
-  // Each session forgets itself as it closes (which ends its hold on this state).
-  for (auto& s : open) asio::post(s->executor(), [s] { s->close_now(); });
+  // Each session forgets itself as it closes (which ends its hold on this state). Posted
+  // after any reply delivered before stop(), so a reply handed over is written, not cut.
+  bool finish = finish_replies > std::chrono::milliseconds::zero();
+  for (auto& s : open)
+    asio::post(s->executor(), [s, finish] { finish ? s->shut_down() : s->close_now(); });
+  if (finish) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!closed_one.wait_for(lock, finish_replies, [this] { return sessions.empty(); })) {
+      lock.unlock();
+      for (auto& s : open) asio::post(s->executor(), [s] { s->close_now(); });
+    }
+  }
   open.clear();
   if (!owns_runtime) return;  // whoever shares the runtime stops it after us
   runtime->stop();
@@ -515,8 +539,8 @@ std::shared_ptr<server> server::start(const std::string& host, std::uint16_t por
 
 server::~server() { stop(); }
 
-void server::stop() {
-  if (impl_) std::call_once(impl_->stopped, [this] { impl_->stop(); });
+void server::stop(std::chrono::milliseconds finish_replies) {
+  if (impl_) std::call_once(impl_->stopped, [&] { impl_->stop(finish_replies); });
 }
 
 std::uint16_t server::port() const { return impl_->port; }

@@ -81,7 +81,9 @@ public:
   /// Must not be called from the handler (it would join its own thread). On a shared
   /// runtime it joins nothing: the closing completes on the runtime's threads, and a
   /// request read just before may still reach the handler until the runtime stops.
-  void stop();
+  /// With `finish_replies` > 0, replies the handler gave before this call are written
+  /// first (connections with one close after it): it waits up to that long for them.
+  void stop(std::chrono::milliseconds finish_replies = std::chrono::milliseconds::zero());
   std::uint16_t port() const;
   /// Accepted connections not yet closed (including ones being refused with 503).
   std::size_t open_connections() const;

@@ -667,6 +667,44 @@ CAF_TEST(stop with open connections returns promptly) {
   never.reset();  // never called, outlives the server: its destructor must stay harmless
 }
 
+CAF_TEST(stop finishing replies writes a reply already given and closes the rest) {
+  mailbox box;
+  auto srv = server::start("127.0.0.1", 0, small_limits(),
+                           [&box](request q, responder r) { box.put(std::move(q), r); });
+  client slow(srv->port());     // gets a reply too big for the socket buffers, reads it late
+  client waiting(srv->port());  // its handler has not answered: closed at once
+  client idle(srv->port());     // between requests: closed at once
+  CAF_REQUIRE(slow.send(get("/big")));
+  auto big = box.take();
+  CAF_REQUIRE(big);
+  CAF_REQUIRE(waiting.send(get("/pending")));
+  auto pending = box.take();
+  CAF_REQUIRE(pending);
+  CAF_REQUIRE(idle.send(get("/idle")));
+  auto answered = box.take();
+  CAF_REQUIRE(answered);
+  answered->second(response{200, "text/plain", {}, "ok"});
+  CAF_REQUIRE(idle.read());
+  const std::string body(32 * 1024 * 1024, 'x');
+  big->second(response{200, "text/plain", {}, body});
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    srv->stop(10000ms);
+    stopped = true;
+  });
+  CAF_CHECK(waiting.closed_by_peer());
+  CAF_CHECK(idle.closed_by_peer());
+  CAF_CHECK(!stopped);  // still writing to `slow`, which has not read yet
+  auto got = slow.read(false, 10000ms);
+  stopper.join();
+  CAF_REQUIRE(got);
+  CAF_CHECK_EQUAL(got->status, 200u);
+  CAF_CHECK_EQUAL(got->body.size(), body.size());
+  CAF_CHECK(slow.closed_by_peer());  // then the connection ends
+  CAF_CHECK_EQUAL(srv->open_connections(), 0u);
+  pending->second(response{});  // after stop: dropped
+}
+
 CAF_TEST(concurrent clients on two io threads) {
   auto limits = small_limits();
   limits.threads = 2;
