@@ -19,6 +19,17 @@ void backend_board::change(Change&& f) {
   std::lock_guard<std::mutex> lock(writers_);
   auto next = std::make_shared<board_snapshot>(*std::atomic_load(&current_));
   f(*next);
+  for (auto& [key, k] : next->keys) {
+    k.ready.clear();
+    k.complete = true;
+    for (const auto& rec : k.records) {
+      auto b = next->backends.find(rec.to_string());
+      if (b == next->backends.end())
+        k.complete = false;
+      else
+        k.ready.push_back(b->second);
+    }
+  }
   std::atomic_store(&current_, std::shared_ptr<const board_snapshot>(std::move(next)));
 }
 

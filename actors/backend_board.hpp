@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "actors/interfaces.hpp"
 
@@ -46,6 +47,10 @@ struct board_backend {
 struct board_key {
   service_records records;
   std::shared_ptr<std::atomic<std::uint64_t>> uses;
+  // Derived on every post, so that a request looks nothing up: the records' backends,
+  // and whether every record has one (else the pool is still making a forwarder).
+  std::vector<board_backend> ready;
+  bool complete = false;
 };
 
 struct board_snapshot {

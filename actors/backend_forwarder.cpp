@@ -9,8 +9,9 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "http/json_check.hpp"
 
 namespace sova::actors {
 
@@ -44,7 +45,7 @@ http::client_request make_backend_request(const forward_request& req) {
   return make_backend_request(req.service, req.content_type, req.body, req.timeout);
 }
 
-forward_outcome to_outcome(const http::client_result& r, caf::timespan latency) {
+forward_outcome to_outcome(http::client_result r, caf::timespan latency) {
   forward_outcome out;
   out.latency = latency;
   if (!r.ok) {
@@ -52,13 +53,13 @@ forward_outcome to_outcome(const http::client_result& r, caf::timespan latency) 
     out.reason = http::describe_failure(r);
     return out;
   }
-  const auto& resp = r.response;
+  auto& resp = r.response;
   out.http_status = resp.status;
   out.content_type = resp.header("Content-Type");
-  out.body = resp.body;
+  out.body = std::move(resp.body);  // audio can be megabytes: never copied
   bool success = resp.status >= 200 && resp.status < 300;
   bool client_error = resp.status >= 400 && resp.status < 500;
-  if (client_error || (success && nlohmann::json::accept(resp.body))) {
+  if (client_error || (success && http::is_json(out.body))) {
     out.status = forward_status::served;
   } else {
     out.status = forward_status::failed;
@@ -167,7 +168,7 @@ promise start(self_ptr self, const forward_request& req) {
   // Runs on an HTTP client thread: touch no state, only send a message home.
   auto me = caf::actor_cast<backend_forwarder_actor>(self);
   st.send(st.health.backend, make_backend_request(req), [me, id](http::client_result r) {
-    caf::anon_send(me, forwarded_atom::value, id, to_outcome(r, caf::timespan{0}));
+    caf::anon_send(me, forwarded_atom::value, id, to_outcome(std::move(r), caf::timespan{0}));
   });
   return rp;
 }

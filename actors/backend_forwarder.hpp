@@ -51,6 +51,6 @@ http::client_request make_backend_request(const std::string& service,
 /// A finished exchange as an attempt's outcome: 2xx with a JSON body and 4xx are served
 /// (passed to the client as they are); 5xx, a 2xx that is not JSON, other statuses,
 /// and transport errors are failed.
-forward_outcome to_outcome(const http::client_result& r, caf::timespan latency);
+forward_outcome to_outcome(http::client_result r, caf::timespan latency);
 
 }  // namespace sova::actors

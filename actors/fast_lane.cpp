@@ -35,16 +35,15 @@ std::optional<board_backend> fast_lane_pick(const board_snapshot& board,
   for (const auto& key : keys) {
     auto k = board.keys.find(key);
     if (k == board.keys.end()) return std::nullopt;  // cold: the directory must look it up
-    for (const auto& rec : k->second.records) {
-      auto b = board.backends.find(rec.to_string());
-      if (b == board.backends.end()) return std::nullopt;  // no forwarder yet: the pool makes it
-      const auto& g = *b->second.gauge;
+    if (!k->second.complete) return std::nullopt;     // no forwarder yet: the pool makes it
+    for (const auto& b : k->second.ready) {
+      const auto& g = *b.gauge;
       http::backend_load l;
       l.healthy = l.usable = g.breaker_closed.load(std::memory_order_relaxed);
       l.in_flight = g.in_flight.load(std::memory_order_relaxed);
       l.latency_ms = g.latency_ms.load(std::memory_order_relaxed);
       any_closed = any_closed || l.usable;
-      candidates.push_back(&b->second);
+      candidates.push_back(&b);
       loads.push_back(l);
     }
   }

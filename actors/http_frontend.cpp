@@ -124,7 +124,7 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job, board_backend to
       [ex, job = std::move(job), to = std::move(to), sent](http::client_result r) mutable {
         auto took = steady::now() - sent;
         --to.gauge->in_flight;
-        auto o = to_outcome(r, std::chrono::duration_cast<caf::timespan>(took));
+        auto o = to_outcome(std::move(r), std::chrono::duration_cast<caf::timespan>(took));
         auto name = to.record.to_string();
         auto secs = std::chrono::duration<double>(took).count();
         bool served = o.status == forward_status::served;

@@ -19,7 +19,7 @@ constexpr const char* attempts = "sova_dc_backend_attempts_total";
 constexpr const char* attempt_seconds = "sova_dc_backend_attempt_duration_seconds";
 
 /// "tts/cpu/10.0.0.5:8899" -> "tts"
-std::string service_of(const std::string& backend) { return backend.substr(0, backend.find('/')); }
+std::string_view service_of(std::string_view backend) { return backend.substr(0, backend.find('/')); }
 
 /// What the parts said; the text goes out when the last one has answered (or failed).
 struct scrape {
@@ -207,10 +207,10 @@ void record_request(http::metrics_registry& m, const request_log_entry& request,
   m.observe(request_seconds, {{"service", request.service}}, request.seconds);
   if (tried.size() > 1) m.add(retries, {{"service", request.service}}, double(tried.size() - 1));
   for (const auto& t : tried) {
-    metric_labels labels{{"service", service_of(t.backend)}, {"backend", t.backend}};
-    m.observe(attempt_seconds, labels, t.seconds);
-    labels.emplace_back("result", t.ok ? "ok" : "failed");
-    m.add(attempts, labels);
+    std::string_view backend = t.backend;
+    auto service = service_of(backend);
+    m.observe(attempt_seconds, {{"service", service}, {"backend", backend}}, t.seconds);
+    m.add(attempts, {{"service", service}, {"backend", backend}, {"result", t.ok ? "ok" : "failed"}});
   }
 }
 

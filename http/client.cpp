@@ -1,10 +1,12 @@
 #include "http/client.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/text.hpp"
+#include "http/wire_head.hpp"
 
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <deque>
 #include <future>
@@ -27,7 +29,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 
 namespace sova::http {
 
@@ -162,31 +164,7 @@ std::string host_header(const std::string& host, std::uint16_t port) {
   return port == 80 ? name : name + ":" + std::to_string(port);
 }
 
-using request_type = bhttp::request<bhttp::string_body>;
 using response_type = bhttp::response<bhttp::string_body>;
-
-request_type make_request(client_request& r, const std::string& host) {
-  request_type req;
-  auto verb = bhttp::string_to_verb(r.method);
-  if (verb == bhttp::verb::unknown)
-    req.method_string(r.method);
-  else
-    req.method(verb);
-  req.target(r.target);
-  req.version(11);
-  req.set(bhttp::field::host, host);
-  req.set(bhttp::field::user_agent, "sova-dc");
-  for (const auto& [name, value] : r.headers) {
-    if (iequals(name, "host") || iequals(name, "user-agent"))
-      req.set(name, value);
-    else
-      req.insert(name, value);
-  }
-  if (!r.content_type.empty()) req.set(bhttp::field::content_type, r.content_type);
-  req.body() = std::move(r.body);
-  req.prepare_payload();
-  return req;
-}
 
 client_response to_response(response_type& msg) {
   client_response out;
@@ -279,7 +257,9 @@ public:
         deadline_(clock_type::now() + req.timeout), follow_redirect_(req.follow_redirect),
         head_(req.method == "HEAD"), done_(std::move(done)), strand_(strand),
         resolver_(strand), resolve_timer_(strand), conn_(std::move(pooled)),
-        request_(make_request(req, host_header(host_, port_))) {}
+        request_(std::move(req)), host_header_(host_header(host_, port_)) {
+    write_head();
+  }
 
   const strand_type& strand() const { return strand_; }
 
@@ -353,12 +333,18 @@ private:
     write();
   }
 
+  void write_head() {
+    write_request_head(request_head_, request_.method, request_.target, host_header_,
+                       request_.headers, request_.content_type, request_.body.size());
+  }
+
   void write() {
     conn_->stream.expires_at(deadline_);
-    bhttp::async_write(conn_->stream, request_,
-                       [self = shared_from_this()](error_code ec, std::size_t) {
-                         self->on_write(ec);
-                       });
+    std::array<asio::const_buffer, 2> out{asio::buffer(request_head_),
+                                          asio::buffer(request_.body)};
+    asio::async_write(conn_->stream, out, [self = shared_from_this()](error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
   }
 
   void on_write(error_code ec) {
@@ -441,7 +427,8 @@ private:
 
   void follow(const std::string& target, bool keep) {
     follow_redirect_ = false;  // at most one: a second redirect is returned as is
-    request_.target(target);
+    request_.target = target;
+    write_head();
     if (!keep) {
       conn_.reset();
       return open();
@@ -478,7 +465,9 @@ private:
   tcp::resolver resolver_;
   asio::steady_timer resolve_timer_;
   connection_ptr conn_;
-  request_type request_;
+  client_request request_;
+  std::string host_header_;
+  std::string request_head_;  // request_ as bytes, without the body
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   bool finished_ = false;
   bool reused_ = false;   // conn_ came from the pool
@@ -524,6 +513,9 @@ client::~client() { stop(); }
 
 void client::send(const std::string& host, std::uint16_t port, client_request req,
                   client_callback done) {
+  if (!sendable_request_line(req.method, req.target))
+    return done(failure(client_errc::protocol, "cannot send the request line \"" + req.method +
+                                                   " " + req.target + "\": invalid characters"));
   auto& state = *impl_;
   {
     std::lock_guard<std::mutex> lock(state.mutex);

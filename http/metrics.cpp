@@ -143,7 +143,7 @@ void metrics_registry::declare(std::string name, metric_type type, std::string h
                                "' on the sample name '" + other + "'");
   }
   families_.push_back(std::make_unique<family>(
-      family{std::move(name), type, std::move(help), std::move(buckets), {}}));
+      family{std::move(name), type, std::move(help), std::move(buckets), {}, {}}));
 }
 
 metrics_registry::family& metrics_registry::find(std::string_view name, metric_type type) {
@@ -181,28 +181,69 @@ metrics_registry::series& metrics_registry::series_of(family& f, const metric_la
   return f.series_by_labels.emplace(labels, std::move(s)).first->second;
 }
 
-void metrics_registry::add(std::string_view name, const metric_labels& labels, double v) {
+template <class Labels>
+metrics_registry::series& metrics_registry::lookup(family& f, const Labels& labels) {
+  // Each name and value with its length first: values may hold any byte.
+  key_.clear();
+  for (const auto& [name, value] : labels) {
+    for (std::string_view part : {std::string_view(name), std::string_view(value)}) {
+      auto n = part.size();
+      key_.append(reinterpret_cast<const char*>(&n), sizeof n).append(part);
+    }
+  }
+  if (auto it = f.index.find(key_); it != f.index.end()) return *it->second;
+  metric_labels copy;
+  for (const auto& [name, value] : labels) copy.emplace_back(std::string(name), std::string(value));
+  auto& s = series_of(f, copy);
+  f.index.emplace(key_, &s);
+  return s;
+}
+
+template <class Labels>
+void metrics_registry::add_to(std::string_view name, const Labels& labels, double v) {
   if (!(v >= 0))  // also refuses NaN
     throw std::logic_error("counter '" + std::string(name) + "': cannot add " + format_number(v));
   std::lock_guard lock(mutex_);
-  series_of(find(name, metric_type::counter), labels).value += v;
+  lookup(find(name, metric_type::counter), labels).value += v;
 }
 
-void metrics_registry::set(std::string_view name, const metric_labels& labels, double v) {
-  std::lock_guard lock(mutex_);
-  series_of(find(name, metric_type::gauge), labels).value = v;
-}
-
-void metrics_registry::observe(std::string_view name, const metric_labels& labels, double v) {
+template <class Labels>
+void metrics_registry::observe_in(std::string_view name, const Labels& labels, double v) {
   std::lock_guard lock(mutex_);
   auto& f = find(name, metric_type::histogram);
-  auto& s = series_of(f, labels);
+  auto& s = lookup(f, labels);
   // Bounds are inclusive (le): v goes into the first bucket whose bound is >= v. Values
   // above the last bound, and NaN, count only in +Inf.
   auto bound = std::lower_bound(f.buckets.begin(), f.buckets.end(), v);
   if (bound != f.buckets.end() && v <= *bound) ++s.counts[bound - f.buckets.begin()];
   ++s.count;
   s.sum += v;
+}
+
+void metrics_registry::add(std::string_view name, const metric_labels& labels, double v) {
+  add_to(name, labels, v);
+}
+
+void metrics_registry::add(std::string_view name, metric_label_views labels, double v) {
+  add_to(name, labels, v);
+}
+
+void metrics_registry::set(std::string_view name, const metric_labels& labels, double v) {
+  std::lock_guard lock(mutex_);
+  lookup(find(name, metric_type::gauge), labels).value = v;
+}
+
+void metrics_registry::set(std::string_view name, metric_label_views labels, double v) {
+  std::lock_guard lock(mutex_);
+  lookup(find(name, metric_type::gauge), labels).value = v;
+}
+
+void metrics_registry::observe(std::string_view name, const metric_labels& labels, double v) {
+  observe_in(name, labels, v);
+}
+
+void metrics_registry::observe(std::string_view name, metric_label_views labels, double v) {
+  observe_in(name, labels, v);
 }
 
 void metrics_registry::write(exposition_writer& out) const {
@@ -212,7 +253,8 @@ void metrics_registry::write(exposition_writer& out) const {
   {
     std::lock_guard lock(mutex_);
     copy.reserve(families_.size());
-    for (const auto& f : families_) copy.push_back(*f);
+    for (const auto& f : families_)
+      copy.push_back(family{f->name, f->type, f->help, f->buckets, f->series_by_labels, {}});
   }
   for (const auto& f : copy) {
     out.family(f.name, f.type, f.help);

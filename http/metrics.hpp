@@ -4,11 +4,13 @@
 // read only when /metrics is scraped (DHT statistics, routing-table size, ...).
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -16,6 +18,9 @@ namespace sova::http {
 
 /// Label name/value pairs, in the order they are printed.
 using metric_labels = std::vector<std::pair<std::string, std::string>>;
+/// The same as views, for recording on hot paths without building strings:
+/// `m.add("x_total", {{"route", route}, {"code", code}})` picks this form.
+using metric_label_views = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
 enum class metric_type { counter, gauge, histogram };
 
@@ -48,10 +53,13 @@ public:
                std::vector<double> buckets = latency_buckets());
   /// counter += v (v >= 0). Throws std::logic_error for an undeclared name or a wrong type.
   void add(std::string_view name, const metric_labels& labels, double v = 1);
+  void add(std::string_view name, metric_label_views labels, double v = 1);
   /// gauge = v.
   void set(std::string_view name, const metric_labels& labels, double v);
+  void set(std::string_view name, metric_label_views labels, double v);
   /// One observation of a histogram.
   void observe(std::string_view name, const metric_labels& labels, double v);
+  void observe(std::string_view name, metric_label_views labels, double v);
   /// Every family in declaration order, each family's series sorted by their labels;
   /// families without any series print HELP and TYPE only.
   void write(exposition_writer& out) const;
@@ -69,14 +77,25 @@ private:
     metric_type type;
     std::string help;
     std::vector<double> buckets;
-    std::map<metric_labels, series> series_by_labels;
+    std::map<metric_labels, series> series_by_labels;  // sorted for printing
+    // The same series by a flat key of the labels: one hash lookup per recording
+    // instead of comparing label strings pair by pair (map nodes never move).
+    std::unordered_map<std::string, series*> index;
   };
   family& find(std::string_view name, metric_type type);
+  /// The series of `labels` (metric_labels or views) through the index.
+  template <class Labels>
+  series& lookup(family& f, const Labels& labels);
+  template <class Labels>
+  void add_to(std::string_view name, const Labels& labels, double v);
+  template <class Labels>
+  void observe_in(std::string_view name, const Labels& labels, double v);
   /// The series of `labels`, created (after checking the label names) on first use.
   static series& series_of(family& f, const metric_labels& labels);
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<family>> families_;
+  std::string key_;  // lookup's scratch key, reused (guarded by mutex_)
 };
 
 }  // namespace sova::http

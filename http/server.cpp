@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/text.hpp"
+#include "http/wire_head.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,7 +27,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 namespace sova::http {
 
@@ -72,17 +72,6 @@ std::string json_string(std::string_view s) {
     }
   }
   return out + "\"";
-}
-
-/// Extra headers the handler may not set: the server owns framing and identity, and a
-/// CR or LF would let a value inject headers.
-bool allowed_extra(const std::string& name, const std::string& value) {
-  for (auto owned : {"content-length", "transfer-encoding", "connection", "server", "content-type"})
-    if (iequals(name, owned)) return false;
-  auto bad = [](char c) { return c == '\r' || c == '\n'; };
-  return !name.empty() && name.find(':') == std::string::npos &&
-         std::none_of(name.begin(), name.end(), bad) &&
-         std::none_of(value.begin(), value.end(), bad);
 }
 
 std::string to_string(const tcp::endpoint& ep) {
@@ -169,7 +158,8 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> out_;
+  std::string out_head_;  // the reply being written: head, then body (kept for reuse)
+  std::string out_body_;
   std::string remote_;
   std::array<char, 4096> scratch_{};  // where lingering input is discarded
   std::uint64_t seq_ = 0;  // numbers requests, so a reply finds only its own request
@@ -225,24 +215,6 @@ request to_request(bhttp::request<bhttp::string_body>&& msg, const std::string& 
   r.body = std::move(msg.body());
   r.remote = remote;
   return r;
-}
-
-bhttp::response<bhttp::string_body> to_beast(response r, unsigned version, bool keep_alive,
-                                             bool head) {
-  if (r.status < 200 || r.status > 999)
-    r = error_response(500, "internal", "the handler gave an invalid status");
-  bhttp::response<bhttp::string_body> res;
-  res.version(version);
-  res.result(r.status);
-  res.set(bhttp::field::server, "sova-dc");
-  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-  for (const auto& [name, value] : r.headers)
-    if (allowed_extra(name, value)) res.insert(name, value);
-  res.keep_alive(keep_alive);
-  auto size = r.body.size();
-  if (!head) res.body() = std::move(r.body);  // HEAD: the length of what GET would send
-  res.content_length(size);
-  return res;
 }
 
 session::session(std::shared_ptr<server::impl> owner, tcp::socket socket)
@@ -363,17 +335,22 @@ void session::deliver(std::uint64_t seq, response r) {
 }
 
 void session::write(response r, bool keep_alive) {
-  out_ = to_beast(std::move(r), version_, keep_alive, head_);
+  if (r.status < 200 || r.status > 999)
+    r = error_response(500, "internal", "the handler gave an invalid status");
+  write_response_head(out_head_, version_, r.status, r.content_type, r.headers, keep_alive,
+                      r.body.size());  // HEAD: the length of what GET would send
+  if (!head_) out_body_ = std::move(r.body);
+  std::array<asio::const_buffer, 2> out{asio::buffer(out_head_), asio::buffer(out_body_)};
   writing_ = true;
   stream_.expires_after(owner_->limits.body_timeout);
-  bhttp::async_write(stream_, out_,
-                     [self = shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
-                       self->on_write(ec, keep_alive);
-                     });
+  asio::async_write(stream_, out,
+                    [self = shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
+                      self->on_write(ec, keep_alive);
+                    });
 }
 
 void session::on_write(const error_code& ec, bool keep_alive) {
-  out_ = {};
+  out_body_ = std::string();  // a large body is not kept while the connection idles
   writing_ = false;
   if (ec) return close_now();
   if (!keep_alive || closing_) return linger();

@@ -129,6 +129,33 @@ CAF_TEST(renders_counters_gauges_and_histograms_exactly) {
   CAF_CHECK_EQUAL(out.take(), "");  // take() empties the writer
 }
 
+CAF_TEST(label_views_and_label_vectors_reach_the_same_series) {
+  metrics_registry r;
+  r.declare("x_total", metric_type::counter, "X.");
+  r.declare("g", metric_type::gauge, "G.");
+  r.declare("h_seconds", metric_type::histogram, "H.", {1});
+  std::string code = "200";
+  r.add("x_total", {{"route", "tts"}, {"code", code}});
+  r.add("x_total", metric_labels{{"route", "tts"}, {"code", "200"}}, 2);
+  // Values that would run together if keys were joined naively stay apart.
+  r.add("x_total", {{"route", "tts200"}, {"code", ""}});
+  r.add("x_total", {{"route", ""}, {"code", "tts200"}});
+  r.set("g", {{"k", "v"}}, 5);
+  r.set("g", metric_labels{{"k", "v"}}, 7);
+  r.observe("h_seconds", {{"k", "v"}}, 0.5);
+  r.observe("h_seconds", metric_labels{{"k", "v"}}, 2);
+  CAF_CHECK_EQUAL(r.render(),
+                  "# HELP x_total X.\n# TYPE x_total counter\n"
+                  "x_total{route=\"\",code=\"tts200\"} 1\n"
+                  "x_total{route=\"tts\",code=\"200\"} 3\n"
+                  "x_total{route=\"tts200\",code=\"\"} 1\n"
+                  "# HELP g G.\n# TYPE g gauge\ng{k=\"v\"} 7\n"
+                  "# HELP h_seconds H.\n# TYPE h_seconds histogram\n"
+                  "h_seconds_bucket{k=\"v\",le=\"1\"} 1\n"
+                  "h_seconds_bucket{k=\"v\",le=\"+Inf\"} 2\n"
+                  "h_seconds_sum{k=\"v\"} 2.5\nh_seconds_count{k=\"v\"} 2\n");
+}
+
 CAF_TEST(families_without_series_print_help_and_type_only) {
   metrics_registry r;
   CAF_CHECK_EQUAL(r.render(), "");

@@ -1,0 +1,225 @@
+#include "http/json_check.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+namespace sova::http {
+
+namespace {
+
+class json_scanner {
+public:
+  explicit json_scanner(std::string_view text)
+      : p_(reinterpret_cast<const unsigned char*>(text.data())), end_(p_ + text.size()) {}
+
+  /// One loop over the whole text: a container opened is pushed on open_, never a
+  /// recursive call, so that deep nesting cannot exhaust the stack.
+  bool scan() {
+    if (end_ - p_ >= 3 && p_[0] == 0xEF && p_[1] == 0xBB && p_[2] == 0xBF) p_ += 3;
+    bool need_value = true;
+    for (;;) {
+      skip_space();
+      if (need_value) {
+        if (p_ == end_) return false;
+        switch (*p_) {
+          case '{':
+            ++p_;
+            skip_space();
+            if (take('}')) break;
+            open_.push_back('}');
+            if (!key()) return false;
+            continue;  // its first member's value next
+          case '[':
+            ++p_;
+            skip_space();
+            if (take(']')) break;
+            open_.push_back(']');
+            continue;  // its first element next
+          case '"':
+            if (!string()) return false;
+            break;
+          case 't':
+            if (!word("true")) return false;
+            break;
+          case 'f':
+            if (!word("false")) return false;
+            break;
+          case 'n':
+            if (!word("null")) return false;
+            break;
+          default:
+            if (!number()) return false;
+        }
+        need_value = false;
+        continue;
+      }
+      // After a value: the end, a container's end, or a comma before the next value.
+      if (open_.empty()) return p_ == end_;
+      if (p_ == end_) return false;
+      if (*p_ == static_cast<unsigned char>(open_.back())) {
+        ++p_;
+        open_.pop_back();
+        continue;
+      }
+      if (!take(',')) return false;
+      if (open_.back() == '}' && !key()) return false;
+      need_value = true;
+    }
+  }
+
+private:
+  void skip_space() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+
+  bool take(unsigned char c) {
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+
+  bool key() {
+    skip_space();
+    if (p_ == end_ || *p_ != '"' || !string()) return false;
+    skip_space();
+    return take(':');
+  }
+
+  bool word(std::string_view w) {
+    if (static_cast<std::size_t>(end_ - p_) < w.size()) return false;
+    if (std::string_view(reinterpret_cast<const char*>(p_), w.size()) != w) return false;
+    p_ += w.size();
+    return true;
+  }
+
+  static bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+  bool digits() {
+    if (p_ == end_ || !digit(*p_)) return false;
+    while (p_ != end_ && digit(*p_)) ++p_;
+    return true;
+  }
+
+  bool number() {
+    auto start = p_;
+    take('-');
+    long magnitude = 0;  // the value is below 10^magnitude
+    if (take('0')) {
+      if (p_ != end_ && digit(*p_)) return false;  // no leading zeros
+    } else {
+      auto first = p_;
+      if (!digits()) return false;
+      magnitude = p_ - first;
+    }
+    if (take('.') && !digits()) return false;
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      bool negative = p_ != end_ && *p_ == '-';
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !digit(*p_)) return false;
+      long exponent = 0;
+      for (; p_ != end_ && digit(*p_); ++p_)
+        exponent = std::min(exponent * 10 + (*p_ - '0'), 1000000L);
+      magnitude += negative ? -exponent : exponent;
+    }
+    // nlohmann refuses a number that overflows a double (it reads big integers as
+    // doubles too). Below 10^308 none does; only the rare rest is converted to know.
+    if (magnitude <= 308) return true;
+    std::string copy(reinterpret_cast<const char*>(start), static_cast<std::size_t>(p_ - start));
+    return std::isfinite(std::strtod(copy.c_str(), nullptr));
+  }
+
+  static bool continuation(unsigned char c) { return c >= 0x80 && c <= 0xBF; }
+
+  /// A multi-byte UTF-8 sequence starting at p_ (RFC 3629: no overlong forms, no
+  /// surrogates, nothing above U+10FFFF).
+  bool utf8() {
+    unsigned char c = *p_;
+    std::size_t more;
+    unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
+    if (c >= 0xC2 && c <= 0xDF) more = 1;
+    else if (c == 0xE0) more = 2, low = 0xA0;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) more = 2;
+    else if (c == 0xED) more = 2, high = 0x9F;
+    else if (c == 0xF0) more = 3, low = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) more = 3;
+    else if (c == 0xF4) more = 3, high = 0x8F;
+    else return false;
+    if (static_cast<std::size_t>(end_ - p_) <= more) return false;
+    if (p_[1] < low || p_[1] > high) return false;
+    for (std::size_t i = 2; i <= more; ++i)
+      if (!continuation(p_[i])) return false;
+    p_ += more + 1;
+    return true;
+  }
+
+  static int hex(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  /// `\uXXXX` after the backslash and u were taken; -1 when malformed.
+  long code_unit() {
+    if (end_ - p_ < 4) return -1;
+    long v = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = hex(p_[i]);
+      if (h < 0) return -1;
+      v = v * 16 + h;
+    }
+    p_ += 4;
+    return v;
+  }
+
+  bool escape() {  // p_ is past the backslash
+    if (p_ == end_) return false;
+    unsigned char c = *p_++;
+    switch (c) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        return true;
+      case 'u': {
+        long u = code_unit();
+        if (u < 0 || (u >= 0xDC00 && u <= 0xDFFF)) return false;  // a lone low surrogate
+        if (u < 0xD800 || u > 0xDBFF) return true;
+        if (!take('\\') || !take('u')) return false;  // a high surrogate needs its low one
+        long low = code_unit();
+        return low >= 0xDC00 && low <= 0xDFFF;
+      }
+      default: return false;
+    }
+  }
+
+  bool string() {  // p_ is at the opening quote
+    ++p_;
+    for (;;) {
+      // The common case, printable ASCII, in a tight loop: base64 audio is all of it.
+      while (p_ != end_ && *p_ >= 0x20 && *p_ < 0x80 && *p_ != '"' && *p_ != '\\') ++p_;
+      if (p_ == end_) return false;
+      unsigned char c = *p_;
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        ++p_;
+        if (!escape()) return false;
+      } else if (c < 0x20 || !utf8()) {
+        return false;
+      }
+    }
+  }
+
+  const unsigned char* p_;
+  const unsigned char* end_;
+  std::string open_;  // the closing bracket each open container waits for
+};
+
+}  // namespace
+
+bool is_json(std::string_view text) { return json_scanner(text).scan(); }
+
+}  // namespace sova::http
