@@ -201,6 +201,15 @@ struct mailbox {
   }
 };
 
+/// Sends `bytes` on `c` and waits until the handler has the request (both required).
+std::optional<std::pair<request, responder>> send_and_take(client& c, mailbox& box,
+                                                           const std::string& bytes) {
+  CAF_REQUIRE(c.send(bytes));
+  auto item = box.take();
+  CAF_REQUIRE(item);
+  return item;
+}
+
 server_limits small_limits() {
   server_limits l;
   l.max_body = 1000;
@@ -314,9 +323,7 @@ CAF_TEST(pipelined requests wait for the previous reply and are not lost) {
   auto srv = server::start("127.0.0.1", 0, small_limits(),
                            [&box](request q, responder r) { box.put(std::move(q), r); });
   client c(srv->port());
-  CAF_REQUIRE(c.send(post("/a", "first") + post("/b", "second") + get("/c")));
-  auto first = box.take();
-  CAF_REQUIRE(first);
+  auto first = send_and_take(c, box, post("/a", "first") + post("/b", "second") + get("/c"));
   std::this_thread::sleep_for(200ms);
   CAF_CHECK_EQUAL(box.call_count(), 1u);  // the next request is not read meanwhile
   for (auto name : {"first", "second", ""}) {
@@ -566,9 +573,7 @@ CAF_TEST(a reply made later from another thread arrives) {
   auto srv = server::start("127.0.0.1", 0, small_limits(),
                            [&box](request q, responder r) { box.put(std::move(q), r); });
   client c(srv->port());
-  CAF_REQUIRE(c.send(post("/synthesize", "{}")));
-  auto item = box.take();
-  CAF_REQUIRE(item);
+  auto item = send_and_take(c, box, post("/synthesize", "{}"));
   std::thread later([r = item->second] {
     std::this_thread::sleep_for(200ms);
     r(response{201, "text/plain", {{"X-Late", "1"}}, "late"});
@@ -580,9 +585,7 @@ CAF_TEST(a reply made later from another thread arrives) {
   CAF_CHECK_EQUAL(got->body, "late");
   CAF_CHECK_EQUAL(got->header("X-Late").value_or(""), "1");
   item->second(response{200, "text/plain", {}, "twice"});  // a second call does nothing
-  CAF_REQUIRE(c.send(get("/again")));
-  auto next = box.take();
-  CAF_REQUIRE(next);
+  auto next = send_and_take(c, box, get("/again"));
   next->second(response{200, "text/plain", {}, "again"});
   got = c.read();
   CAF_REQUIRE(got);
@@ -595,9 +598,7 @@ CAF_TEST(a reply after the client disconnected is harmless) {
                            [&box](request q, responder r) { box.put(std::move(q), r); });
   {
     client c(srv->port());
-    CAF_REQUIRE(c.send(post("/asr", std::string(500, 'a'))));
-    auto item = box.take();
-    CAF_REQUIRE(item);
+    auto item = send_and_take(c, box, post("/asr", std::string(500, 'a')));
     c.close();
     std::this_thread::sleep_for(50ms);
     std::thread later([r = item->second] { r(response{200, "text/plain", {}, "nobody"}); });
@@ -605,9 +606,7 @@ CAF_TEST(a reply after the client disconnected is harmless) {
   }
   CAF_CHECK(wait_open(*srv, 0));  // the failed write or the EOF after it ends the session
   client c(srv->port());             // and the server still serves
-  CAF_REQUIRE(c.send(get("/")));
-  auto item = box.take();
-  CAF_REQUIRE(item);
+  auto item = send_and_take(c, box, get("/"));
   item->second(response{200, "text/plain", {}, "alive"});
   auto r = c.read();
   CAF_REQUIRE(r);
@@ -639,15 +638,9 @@ CAF_TEST(stop with open connections returns promptly) {
   client idle(srv->port());
   client partial(srv->port());
   client forgotten(srv->port());
-  CAF_REQUIRE(busy.send(get("/busy")));
-  auto parked = box.take();
-  CAF_REQUIRE(parked);
-  CAF_REQUIRE(forgotten.send(get("/forgotten")));
-  auto never = box.take();
-  CAF_REQUIRE(never);
-  CAF_REQUIRE(idle.send(get("/idle")));
-  auto answered = box.take();
-  CAF_REQUIRE(answered);
+  auto parked = send_and_take(busy, box, get("/busy"));
+  auto never = send_and_take(forgotten, box, get("/forgotten"));
+  auto answered = send_and_take(idle, box, get("/idle"));
   answered->second(response{200, "text/plain", {}, "ok"});
   CAF_REQUIRE(idle.read());
   CAF_REQUIRE(partial.send("GET / HTTP/1.1\r\nHo"));
@@ -674,15 +667,9 @@ CAF_TEST(stop finishing replies writes a reply already given and closes the rest
   client slow(srv->port());     // gets a reply too big for the socket buffers, reads it late
   client waiting(srv->port());  // its handler has not answered: closed at once
   client idle(srv->port());     // between requests: closed at once
-  CAF_REQUIRE(slow.send(get("/big")));
-  auto big = box.take();
-  CAF_REQUIRE(big);
-  CAF_REQUIRE(waiting.send(get("/pending")));
-  auto pending = box.take();
-  CAF_REQUIRE(pending);
-  CAF_REQUIRE(idle.send(get("/idle")));
-  auto answered = box.take();
-  CAF_REQUIRE(answered);
+  auto big = send_and_take(slow, box, get("/big"));
+  auto pending = send_and_take(waiting, box, get("/pending"));
+  auto answered = send_and_take(idle, box, get("/idle"));
   answered->second(response{200, "text/plain", {}, "ok"});
   CAF_REQUIRE(idle.read());
   const std::string body(32 * 1024 * 1024, 'x');
