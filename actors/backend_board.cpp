@@ -52,7 +52,9 @@ std::uint64_t backend_board::key_uses(const std::string& key) const {
 }
 
 void backend_board::post_backend(const board_backend& b) {
-  change([&](board_snapshot& s) { s.backends[b.record.to_string()] = b; });
+  auto posted = b;
+  posted.name = b.record.to_string();
+  change([&](board_snapshot& s) { s.backends[posted.name] = posted; });
 }
 
 void backend_board::drop_backend(const service_record& record) {

@@ -40,6 +40,7 @@ struct board_backend {
   service_record record;
   backend_forwarder_actor forwarder;
   std::shared_ptr<backend_gauge> gauge;
+  std::string name;  // record.to_string(), set by the board (logs and metrics use it)
 };
 
 /// What the directory knows under one key ("tts/cpu"), and how often the fast lane

@@ -43,7 +43,7 @@ entry& entry_for(self_ptr self, const service_record& rec) {
                                         caf::actor_cast<backend_pool_actor>(self), e.gauge);
   self->monitor(e.forwarder);
   e.health.backend = rec;
-  if (st.cfg.board) st.cfg.board->post_backend({rec, e.forwarder, e.gauge});
+  if (st.cfg.board) st.cfg.board->post_backend({rec, e.forwarder, e.gauge, key});
   spdlog::debug("forwarder for {} started", key);
   return st.entries.emplace(key, std::move(e)).first->second;
 }

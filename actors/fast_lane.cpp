@@ -1,5 +1,6 @@
 #include "actors/fast_lane.hpp"
 
+#include <array>
 #include <vector>
 
 #include "actors/service_directory.hpp"
@@ -12,30 +13,49 @@ namespace {
 /// directory_keys without allocating on every request: the few valid answers, once.
 const std::vector<std::string>& keys_of(const std::string& service, const std::string& kind) {
   static const std::vector<std::string> none;
-  static const std::map<std::pair<std::string, std::string>, std::vector<std::string>> all = [] {
-    std::map<std::pair<std::string, std::string>, std::vector<std::string>> m;
-    for (const char* s : {"asr", "tts"})
-      for (const char* k : {"cpu", "gpu", "any"}) m[{s, k}] = directory_keys(s, k);
-    return m;
+  static const char* const services[] = {"asr", "tts"};
+  static const char* const kinds[] = {"cpu", "gpu", "any"};
+  static const auto all = [] {
+    std::array<std::array<std::vector<std::string>, 3>, 2> a;
+    for (std::size_t s = 0; s < 2; ++s)
+      for (std::size_t k = 0; k < 3; ++k) a[s][k] = directory_keys(services[s], kinds[k]);
+    return a;
   }();
-  auto it = all.find({service, kind});
-  return it == all.end() ? none : it->second;
+  for (std::size_t s = 0; s < 2; ++s)
+    for (std::size_t k = 0; k < 3; ++k)
+      if (service == services[s] && kind == kinds[k]) return all[s][k];
+  return none;
 }
+
+/// What one pick works on; kept per thread so that a request allocates nothing here.
+struct pick_buffers {
+  std::vector<const board_key*> keys;
+  std::vector<const board_backend*> candidates;
+  std::vector<http::backend_load> loads;
+  std::vector<bool> tried;
+
+  void clear() {
+    keys.clear();
+    candidates.clear();
+    loads.clear();
+  }
+};
 
 }  // namespace
 
-std::optional<board_backend> fast_lane_pick(const board_snapshot& board,
+const board_backend* fast_lane_pick(const board_snapshot& board,
                                             const std::string& service, const std::string& kind,
                                             std::mt19937_64& rng) {
-  const auto& keys = keys_of(service, kind);
-  if (keys.empty()) return std::nullopt;
-  std::vector<const board_backend*> candidates;
-  std::vector<http::backend_load> loads;
+  const auto& names = keys_of(service, kind);
+  if (names.empty()) return nullptr;
+  thread_local pick_buffers buf;
+  buf.clear();
   bool any_closed = false;
-  for (const auto& key : keys) {
-    auto k = board.keys.find(key);
-    if (k == board.keys.end()) return std::nullopt;  // cold: the directory must look it up
-    if (!k->second.complete) return std::nullopt;     // no forwarder yet: the pool makes it
+  for (const auto& name : names) {
+    auto k = board.keys.find(name);
+    if (k == board.keys.end()) return nullptr;  // cold: the directory must look it up
+    if (!k->second.complete) return nullptr;     // no forwarder yet: the pool makes it
+    buf.keys.push_back(&k->second);
     for (const auto& b : k->second.ready) {
       const auto& g = *b.gauge;
       http::backend_load l;
@@ -43,16 +63,16 @@ std::optional<board_backend> fast_lane_pick(const board_snapshot& board,
       l.in_flight = g.in_flight.load(std::memory_order_relaxed);
       l.latency_ms = g.latency_ms.load(std::memory_order_relaxed);
       any_closed = any_closed || l.usable;
-      candidates.push_back(&b);
-      loads.push_back(l);
+      buf.candidates.push_back(&b);
+      buf.loads.push_back(l);
     }
   }
-  if (!any_closed) return std::nullopt;
-  std::vector<bool> tried(loads.size(), false);
-  auto pick = http::choose_backend(loads, tried, rng);
-  if (!pick) return std::nullopt;
-  for (const auto& key : keys) board.keys.at(key).uses->fetch_add(1, std::memory_order_relaxed);
-  return *candidates[*pick];
+  if (!any_closed) return nullptr;
+  buf.tried.assign(buf.loads.size(), false);
+  auto pick = http::choose_backend(buf.loads, buf.tried, rng);
+  if (!pick) return nullptr;
+  for (const auto* key : buf.keys) key->uses->fetch_add(1, std::memory_order_relaxed);
+  return buf.candidates[*pick];
 }
 
 }  // namespace sova::actors

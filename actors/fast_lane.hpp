@@ -6,7 +6,6 @@
 // breaker open or half-open) the request goes to a request actor. A failed fast attempt
 // is told to the backend's forwarder (breaker) and the request actor carries on from it.
 
-#include <optional>
 #include <random>
 #include <string>
 
@@ -16,8 +15,9 @@ namespace sova::actors {
 
 /// The backend for a first attempt at `service` with backend `kind` (cpu, gpu, any), by
 /// power of two choices among those whose breaker is closed; counts the use of the keys.
-/// Nothing when the fast lane does not apply (see above).
-std::optional<board_backend> fast_lane_pick(const board_snapshot& board,
+/// Null when the fast lane does not apply (see above); else a backend of `board`, valid
+/// as long as the snapshot lives.
+const board_backend* fast_lane_pick(const board_snapshot& board,
                                             const std::string& service, const std::string& kind,
                                             std::mt19937_64& rng);
 

@@ -108,24 +108,24 @@ void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
 }
 
 /// The fast lane's attempt, on this thread: served, it is answered from here; failed, the
-/// forwarder hears why and a request actor goes on with the other backends.
-void forward_fast(std::shared_ptr<exchange> ex, client_job job, board_backend to) {
+/// forwarder hears why and a request actor goes on with the other backends. `to` lives
+/// in `board`, which the callback keeps.
+void forward_fast(std::shared_ptr<exchange> ex, client_job job,
+                  std::shared_ptr<const board_snapshot> board, const board_backend& to) {
   auto& ctx = *ex->ctx;
   auto& gauge = *to.gauge;
   ++gauge.in_flight;
   ++gauge.fast_sends;
   auto budget = std::min(ctx.request.attempt_timeout, ctx.request.deadline);
   auto req = make_backend_request(job.service, job.content_type, job.body, budget);
-  auto host = to.record.host;
-  auto port = to.record.port;
   auto sent = steady::now();
   ctx.direct.client->send(
-      host, port, std::move(req),
-      [ex, job = std::move(job), to = std::move(to), sent](http::client_result r) mutable {
+      to.record.host, to.record.port, std::move(req),
+      [ex, job = std::move(job), board = std::move(board), &to, sent](http::client_result r) mutable {
         auto took = steady::now() - sent;
         --to.gauge->in_flight;
         auto o = to_outcome(std::move(r), std::chrono::duration_cast<caf::timespan>(took));
-        auto name = to.record.to_string();
+        const auto& name = to.name;
         auto secs = std::chrono::duration<double>(took).count();
         bool served = o.status == forward_status::served;
         ex->tried.push_back({name, served, secs});
@@ -160,8 +160,9 @@ void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::reques
   job.body = std::move(req.body);
   if (ctx.direct.board && ctx.direct.client) {
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    if (auto to = fast_lane_pick(*ctx.direct.board->snapshot(), job.service, kind, rng))
-      return forward_fast(std::move(ex), std::move(job), std::move(*to));
+    auto board = ctx.direct.board->snapshot();
+    if (auto* to = fast_lane_pick(*board, job.service, kind, rng))
+      return forward_fast(std::move(ex), std::move(job), std::move(board), *to);
   }
   forward_by_actor(std::move(ex), std::move(job));
 }

@@ -20,33 +20,54 @@ double mean_latency(const std::vector<backend_load>& loads) {
   return n == 0 ? 1.0 : sum / static_cast<double>(n);
 }
 
-/// Indices of untried candidates: the healthy ones if any, else the usable ones.
-std::vector<std::size_t> eligible(const std::vector<backend_load>& loads,
-                                  const std::vector<bool>& tried) {
-  std::vector<std::size_t> healthy, usable;
-  for (std::size_t i = 0; i < loads.size(); ++i) {
-    if ((i < tried.size() && tried[i]) || !loads[i].usable) continue;
-    usable.push_back(i);
-    if (loads[i].healthy) healthy.push_back(i);
+/// Whether candidate `i` may be drawn: untried and usable, and healthy when any untried
+/// one is (a candidate whose breaker is not closed only gets requests nobody else can take).
+struct eligibility {
+  const std::vector<backend_load>& loads;
+  const std::vector<bool>& tried;
+  bool healthy_only = false;
+
+  bool untried_usable(std::size_t i) const {
+    return !(i < tried.size() && tried[i]) && loads[i].usable;
   }
-  return healthy.empty() ? usable : healthy;
+  bool operator()(std::size_t i) const {
+    return untried_usable(i) && (!healthy_only || loads[i].healthy);
+  }
+};
+
+/// The index of the `k`-th eligible candidate (counting from 0).
+std::size_t nth_eligible(const eligibility& ok, std::size_t k) {
+  for (std::size_t i = 0;; ++i)
+    if (ok(i) && k-- == 0) return i;
 }
 
 }  // namespace
 
+// Counts instead of collecting the eligible indices: this runs on every request, and
+// two vectors per call were most of its cost.
 std::optional<std::size_t> choose_backend(const std::vector<backend_load>& loads,
                                           const std::vector<bool>& tried, std::mt19937_64& rng) {
-  auto pool = eligible(loads, tried);
-  if (pool.empty()) return std::nullopt;
-  if (pool.size() == 1) return pool.front();
-  std::uniform_int_distribution<std::size_t> pick(0, pool.size() - 1);
+  eligibility ok{loads, tried};
+  std::size_t usable = 0, healthy = 0;
+  for (std::size_t i = 0; i < loads.size(); ++i) {
+    if (!ok.untried_usable(i)) continue;
+    ++usable;
+    if (loads[i].healthy) ++healthy;
+  }
+  ok.healthy_only = healthy > 0;
+  auto n = ok.healthy_only ? healthy : usable;
+  if (n == 0) return std::nullopt;
+  if (n == 1) return nth_eligible(ok, 0);
+  std::uniform_int_distribution<std::size_t> pick(0, n - 1);
   std::size_t a = pick(rng);
   std::size_t b = pick(rng);
   while (b == a) b = pick(rng);
   double prior = mean_latency(loads);
-  double cost_a = backend_cost(loads[pool[a]], prior);
-  double cost_b = backend_cost(loads[pool[b]], prior);
-  return cost_b < cost_a ? pool[b] : pool[a];  // a tie keeps the first draw: still random
+  auto first = nth_eligible(ok, a);
+  auto second = nth_eligible(ok, b);
+  double cost_a = backend_cost(loads[first], prior);
+  double cost_b = backend_cost(loads[second], prior);
+  return cost_b < cost_a ? second : first;  // a tie keeps the first draw: still random
 }
 
 }  // namespace sova::http

@@ -11,8 +11,12 @@ namespace {
 
 class json_scanner {
 public:
-  explicit json_scanner(std::string_view text)
-      : p_(reinterpret_cast<const unsigned char*>(text.data())), end_(p_ + text.size()) {}
+  using member_hook = std::function<void(const json_member&)>;
+
+  json_scanner(std::string_view text, json_type* root = nullptr,
+               const member_hook* top_member = nullptr)
+      : p_(reinterpret_cast<const unsigned char*>(text.data())), end_(p_ + text.size()),
+        root_(root), top_member_(top_member) {}
 
   /// One loop over the whole text: a container opened is pushed on open_, never a
   /// recursive call, so that deep nesting cannot exhaust the stack.
@@ -23,6 +27,7 @@ public:
       skip_space();
       if (need_value) {
         if (p_ == end_) return false;
+        if (root_ || top_member_) tell(*p_);
         switch (*p_) {
           case '{':
             ++p_;
@@ -82,9 +87,28 @@ private:
 
   bool key() {
     skip_space();
-    if (p_ == end_ || *p_ != '"' || !string()) return false;
+    if (p_ == end_ || *p_ != '"') return false;
+    auto start = p_ + 1;
+    if (!string()) return false;
+    key_ = std::string_view(reinterpret_cast<const char*>(start),
+                            static_cast<std::size_t>(p_ - 1 - start));
     skip_space();
     return take(':');
+  }
+
+  /// A value starts with `c`: the root, or a member of the root object, is told.
+  void tell(unsigned char c) {
+    json_type t = c == '{'   ? json_type::object
+                  : c == '[' ? json_type::array
+                  : c == '"' ? json_type::string
+                  : c == 't' || c == 'f' ? json_type::boolean
+                  : c == 'n' ? json_type::null
+                             : json_type::number;  // or garbage, which fails the scan
+    if (open_.empty()) {
+      if (root_) *root_ = t;
+    } else if (top_member_ && open_.size() == 1 && open_[0] == '}') {
+      (*top_member_)(json_member{key_, t});
+    }
   }
 
   bool word(std::string_view w) {
@@ -216,10 +240,18 @@ private:
   const unsigned char* p_;
   const unsigned char* end_;
   std::string open_;  // the closing bracket each open container waits for
+  std::string_view key_;  // the last key read, as written
+  json_type* root_;
+  const member_hook* top_member_;
 };
 
 }  // namespace
 
 bool is_json(std::string_view text) { return json_scanner(text).scan(); }
+
+bool is_json(std::string_view text, json_type& root,
+             const std::function<void(const json_member&)>& top_member) {
+  return json_scanner(text, &root, &top_member).scan();
+}
 
 }  // namespace sova::http

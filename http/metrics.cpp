@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace sova::http {
@@ -144,18 +145,18 @@ void metrics_registry::declare(std::string name, metric_type type, std::string h
   }
   families_.push_back(std::make_unique<family>(
       family{std::move(name), type, std::move(help), std::move(buckets), {}, {}}));
+  by_name_.emplace(families_.back()->name, families_.back().get());
 }
 
 metrics_registry::family& metrics_registry::find(std::string_view name, metric_type type) {
-  // A linear scan: a node declares a few dozen families, and this needs no allocation.
-  for (const auto& f : families_) {
-    if (f->name != name) continue;
-    if (f->type != type)
-      throw std::logic_error("metric '" + f->name + "' is a " + type_name(f->type) +
-                             ", not a " + type_name(type));
-    return *f;
-  }
-  throw std::logic_error("undeclared metric '" + std::string(name) + "'");
+  // A hash lookup: each recorded request finds five families.
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) throw std::logic_error("undeclared metric '" + std::string(name) + "'");
+  auto& f = *it->second;
+  if (f.type != type)
+    throw std::logic_error("metric '" + f.name + "' is a " + type_name(f.type) + ", not a " +
+                           type_name(type));
+  return f;
 }
 
 metrics_registry::series& metrics_registry::series_of(family& f, const metric_labels& labels) {
@@ -183,13 +184,22 @@ metrics_registry::series& metrics_registry::series_of(family& f, const metric_la
 
 template <class Labels>
 metrics_registry::series& metrics_registry::lookup(family& f, const Labels& labels) {
-  // Each name and value with its length first: values may hold any byte.
-  key_.clear();
+  // Each name and value with its length first: values may hold any byte. Sized once and
+  // copied in (appending piece by piece was a third of a recording's cost).
+  std::size_t total = 0;
+  for (const auto& [name, value] : labels)
+    total += 2 * sizeof(std::size_t) + std::string_view(name).size() + std::string_view(value).size();
+  key_.resize(total);
+  char* out = key_.data();
+  auto put = [&out](std::string_view part) {
+    auto n = part.size();
+    std::memcpy(out, &n, sizeof n);
+    if (n) std::memcpy(out + sizeof n, part.data(), n);
+    out += sizeof n + n;
+  };
   for (const auto& [name, value] : labels) {
-    for (std::string_view part : {std::string_view(name), std::string_view(value)}) {
-      auto n = part.size();
-      key_.append(reinterpret_cast<const char*>(&n), sizeof n).append(part);
-    }
+    put(name);
+    put(value);
   }
   if (auto it = f.index.find(key_); it != f.index.end()) return *it->second;
   metric_labels copy;

@@ -95,6 +95,7 @@ private:
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<family>> families_;
+  std::unordered_map<std::string_view, family*> by_name_;  // views of families_' names
   std::string key_;  // lookup's scratch key, reused (guarded by mutex_)
 };
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/json_check.hpp"
 #include "http/multipart.hpp"
 
 namespace sova::http {
@@ -141,6 +142,18 @@ std::string_view kind_name(json_kind k) {
   return "?";
 }
 
+json_kind kind_from(json_type t) {
+  switch (t) {
+    case json_type::null: return json_kind::null;
+    case json_type::boolean: return json_kind::boolean;
+    case json_type::number: return json_kind::number;
+    case json_type::string: return json_kind::string;
+    case json_type::object: return json_kind::object;
+    case json_type::array: return json_kind::array;
+  }
+  return json_kind::absent;
+}
+
 /// The top-level fields a TTS body is checked for, and the kind each must have. Others
 /// pass unchecked: the backend decides about them.
 struct tts_field {
@@ -227,8 +240,24 @@ private:
   }
 };
 
-response not_json(const std::string& where_and_why) {
-  return error_response(400, "bad_json", "the body is not valid JSON " + where_and_why);
+using tts_kinds = std::array<json_kind, tts_fields.size()>;
+
+/// The kinds of `tts_fields` in a body that is a JSON object, by is_json; nothing when it
+/// is not one, or a top-level key has an escape (compared only once decoded).
+std::optional<tts_kinds> tts_kinds_fast(std::string_view body) {
+  tts_kinds kinds{};  // all absent
+  bool escaped = false;
+  json_type root = json_type::null;
+  auto member = [&](const json_member& m) {
+    if (m.raw_key.find('\\') != std::string_view::npos) {
+      escaped = true;
+      return;
+    }
+    for (std::size_t i = 0; i < tts_fields.size(); ++i)
+      if (tts_fields[i].name == m.raw_key) kinds[i] = kind_from(m.type);  // a later duplicate wins
+  };
+  if (!is_json(body, root, member) || root != json_type::object || escaped) return std::nullopt;
+  return kinds;
 }
 
 std::optional<response> field_error(const tts_field& f, json_kind got) {
@@ -240,6 +269,20 @@ std::optional<response> field_error(const tts_field& f, json_kind got) {
                                                    : message);
   return error_response(400, "bad_request", message);
 }
+
+std::optional<response> check_tts_kinds(const tts_kinds& kinds) {
+  for (std::size_t i = 0; i < tts_fields.size(); ++i) {
+    const auto& f = tts_fields[i];
+    auto got = kinds[i];
+    if (got != f.wanted && (f.required || got != json_kind::absent)) return field_error(f, got);
+  }
+  return std::nullopt;
+}
+
+response not_json(const std::string& where_and_why) {
+  return error_response(400, "bad_json", "the body is not valid JSON " + where_and_why);
+}
+
 
 }  // namespace
 
@@ -297,17 +340,15 @@ std::optional<response> check_tts_body(std::string_view body) {
   // JSON allows no NUL anywhere (strings must escape it). Bytes count from 1, as nlohmann's do.
   if (auto nul = body.find('\0'); nul != std::string_view::npos)
     return not_json("at byte " + std::to_string(nul + 1) + ": a NUL byte");
+  // The common case in one cheap pass; nlohmann's (which builds strings) for the rest and
+  // for its error messages. Both decide validity alike (unit_json_check).
+  if (auto kinds = tts_kinds_fast(body)) return check_tts_kinds(*kinds);
   tts_scanner scan;
   json::sax_parse(body.data(), body.data() + body.size(), &scan);
   if (scan.root_not_object)
     return error_response(400, "bad_json", "the body must be a JSON object");
   if (!scan.syntax_error.empty()) return not_json(scan.syntax_error);
-  for (std::size_t i = 0; i < tts_fields.size(); ++i) {
-    const auto& f = tts_fields[i];
-    auto got = scan.kinds[i];
-    if (got != f.wanted && (f.required || got != json_kind::absent)) return field_error(f, got);
-  }
-  return std::nullopt;
+  return check_tts_kinds(scan.kinds);
 }
 
 }  // namespace sova::http

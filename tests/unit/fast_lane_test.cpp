@@ -32,13 +32,14 @@ struct board_fixture {
       if (!forwarders) continue;
       auto g = std::make_shared<backend_gauge>(0.5);
       gauges[t] = g;
-      board.post_backend(board_backend{rec(t), {}, g});
+      board.post_backend(board_backend{rec(t), {}, g, t});
     }
     board.post_records(key, records);
   }
 
   std::string pick(const std::string& service = "tts", const std::string& kind = "any") {
     auto b = fast_lane_pick(*board.snapshot(), service, kind, rng);
+    if (b) CAF_CHECK_EQUAL(b->name, b->record.to_string());  // the board names it
     return b ? b->record.to_string() : "";
   }
 };
@@ -69,7 +70,7 @@ CAF_TEST(a_backend_without_a_forwarder_yet_sends_the_request_to_the_actors) {
   post("asr/cpu", {"asr/cpu/192.0.2.1:8888", "asr/cpu/192.0.2.2:8888"}, false);
   CAF_CHECK_EQUAL(pick("asr", "cpu"), "");  // the pool makes its forwarder on the slow path
   board.post_backend(board_backend{rec("asr/cpu/192.0.2.2:8888"), {},
-                                   std::make_shared<backend_gauge>()});
+                                   std::make_shared<backend_gauge>(), ""});
   CAF_CHECK_NOT_EQUAL(pick("asr", "cpu"), "");
 }
 

@@ -3,6 +3,7 @@
 #define CAF_SUITE json_check
 #include <caf/test/unit_test.hpp>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "http/json_check.hpp"
 
 using sova::http::is_json;
+using sova::http::json_member;
+using sova::http::json_type;
 
 namespace {
 
@@ -19,6 +22,36 @@ namespace {
 /// of the input ("[1]\0junk" passes); is_json calls that garbage.
 bool nlohmann_accepts(const std::string& s) {
   return nlohmann::json::accept(s) && s.find('\0') == std::string::npos;
+}
+
+json_type type_of(const nlohmann::json& j) {
+  if (j.is_object()) return json_type::object;
+  if (j.is_array()) return json_type::array;
+  if (j.is_string()) return json_type::string;
+  if (j.is_boolean()) return json_type::boolean;
+  if (j.is_null()) return json_type::null;
+  return json_type::number;
+}
+
+/// What the member-telling is_json says of `text`: its answer, the root's type and the
+/// root object's members (the last of a duplicate key), or why it disagrees with nlohmann.
+std::string member_disagreement(const std::string& text) {
+  json_type root = json_type::null;
+  std::map<std::string, json_type> told;
+  bool escaped_key = false;
+  bool ok = is_json(text, root, [&](const json_member& m) {
+    escaped_key = escaped_key || m.raw_key.find('\\') != std::string_view::npos;
+    told[std::string(m.raw_key)] = m.type;
+  });
+  if (ok != nlohmann_accepts(text)) return "a different answer";
+  if (!ok) return "";
+  auto parsed = nlohmann::json::parse(text);
+  if (root != type_of(parsed)) return "a different root type";
+  if (!parsed.is_object()) return told.empty() ? "" : "members of a root that is no object";
+  if (escaped_key) return "";  // raw keys are not decoded: only compared when plain
+  std::map<std::string, json_type> theirs;
+  for (auto it = parsed.begin(); it != parsed.end(); ++it) theirs[it.key()] = type_of(it.value());
+  return told == theirs ? "" : "different members";
 }
 
 /// For messages: bytes outside printable ASCII as \xHH.
@@ -152,7 +185,7 @@ CAF_TEST(deep_nesting_and_long_strings_need_no_stack) {
 
 CAF_TEST(agrees_with_nlohmann_on_generated_values_and_their_mutations) {
   generator gen(20261124);
-  int valid = 0, mutated = 0, disagreements = 0, mutated_json = 0;
+  int valid = 0, mutated = 0, disagreements = 0, mutated_json = 0, objects = 0;
   for (int i = 0; i < 20000; ++i) {
     auto text = gen.value(4);
     if (i % 2) {
@@ -165,6 +198,12 @@ CAF_TEST(agrees_with_nlohmann_on_generated_values_and_their_mutations) {
     if (i % 2 && theirs) ++mutated_json;
     if (ours != theirs && ++disagreements <= 5)
       CAF_MESSAGE("disagree on [" << escaped(text) << "]: is_json " << ours << ", nlohmann " << theirs);
+    auto members = member_disagreement(text);
+    if (!members.empty() && ++disagreements <= 5)
+      CAF_MESSAGE("members of [" << escaped(text) << "]: " << members);
+    if (theirs && text.find_first_not_of(" \t\r\n") != std::string::npos &&
+        text[text.find_first_not_of(" \t\r\n")] == '{')
+      ++objects;
   }
   CAF_CHECK_EQUAL(disagreements, 0);
   CAF_CHECK_EQUAL(valid, 10000);
@@ -173,4 +212,27 @@ CAF_TEST(agrees_with_nlohmann_on_generated_values_and_their_mutations) {
   CAF_MESSAGE(mutated_json << " of the mutated texts are still JSON");
   CAF_CHECK_LESS(500, mutated_json);
   CAF_CHECK_LESS(mutated_json, 9000);
+  CAF_MESSAGE(objects << " JSON texts are objects, their members compared");
+  CAF_CHECK_LESS(1000, objects);
+}
+
+CAF_TEST(tells_the_root_and_the_root_objects_members_as_written) {
+  json_type root = json_type::null;
+  std::vector<std::pair<std::string, json_type>> told;
+  auto hook = [&](const json_member& m) { told.emplace_back(m.raw_key, m.type); };
+  CAF_CHECK(is_json(R"( {"a": 1, "b\"c": [{"x": 1}], "d": {"e": true}, "a": null} )", root, hook));
+  CAF_CHECK(root == json_type::object);
+  std::vector<std::pair<std::string, json_type>> want{{"a", json_type::number},
+                                                      {"b\\\"c", json_type::array},
+                                                      {"d", json_type::object},
+                                                      {"a", json_type::null}};
+  CAF_CHECK(told == want);
+  told.clear();
+  CAF_CHECK(is_json(R"(["a", {"b": 1}])", root, hook));
+  CAF_CHECK(root == json_type::array);
+  CAF_CHECK(told.empty());
+  CAF_CHECK(is_json("-0.5e3", root, hook));
+  CAF_CHECK(root == json_type::number);
+  CAF_CHECK(!is_json(R"({"a": 1, "b": x})", root, hook));  // told as met, then failed
+  CAF_CHECK_EQUAL(told.size(), 2u);
 }

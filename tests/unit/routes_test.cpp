@@ -271,6 +271,16 @@ CAF_TEST(tts_valid_bodies_pass) {
 
 CAF_TEST(tts_empty_text_passes) { tts_ok(R"({"text": ""})"); }
 
+CAF_TEST(tts_keys_count_once_their_escapes_are_decoded) {
+  tts_ok(R"({"t\u0065xt": "hi"})");
+  tts_ok(R"({"text": 1, "t\u0065xt": "hi"})");  // the same key: the last one counts
+  check_error(tts_refused(R"({"text": "hi", "t\u0065xt": 1})"), 400, "missing_text");
+  check_error(tts_refused(R"({"te\"xt": "hi"})"), 400, "missing_text");
+  check_mentions(check_error(tts_refused(R"({"text": "hi", "r\u0061te": "x"})"), 400,
+                             "bad_request"),
+                 "rate");
+}
+
 CAF_TEST(tts_missing_or_non_string_text) {
   check_mentions(check_error(tts_refused(R"({"voice": "Natasha"})"), 400, "missing_text"), "text");
   check_error(tts_refused("{}"), 400, "missing_text");
