@@ -23,11 +23,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/asio/write.hpp>
 
@@ -128,9 +128,9 @@ std::optional<std::string> same_origin_target(std::string_view location, std::st
 /// One kept-alive connection. Its stream runs on its own strand, which every exchange
 /// using the connection adopts, so the stream is only ever touched from that strand.
 struct connection {
-  explicit connection(const strand_type& s) : strand(s), stream(s) {}
+  explicit connection(const strand_type& s) : strand(s), socket(s) {}
   strand_type strand;
-  beast::tcp_stream stream;
+  tcp::socket socket;
   beast::flat_buffer buffer;
   clock_type::time_point idle_since{};
 };
@@ -142,7 +142,7 @@ using connection_ptr = std::unique_ptr<connection>;
 /// One recv(2) with MSG_DONTWAIT: toggling Asio's non-blocking mode around a peek cost
 /// three ioctl(2) calls more on every reuse (measured with strace under load).
 bool looks_alive(connection& c) {
-  auto& socket = c.stream.socket();
+  auto& socket = c.socket;
   if (!socket.is_open()) return false;
   char byte = 0;
   auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -151,8 +151,8 @@ bool looks_alive(connection& c) {
 
 void close(connection& c) {
   error_code ignored;
-  c.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  c.stream.close();
+  c.socket.shutdown(tcp::socket::shutdown_both, ignored);
+  c.socket.close(ignored);
 }
 
 std::string pool_key(const std::string& host, std::uint16_t port) {
@@ -246,8 +246,10 @@ namespace {
 
 // ---- one request, from the pool or a fresh connection to the callback ----
 
-/// Every handler runs on `strand_`; each step first checks `finished_`, since abort()
-/// may have completed the exchange while an operation was pending.
+/// Every handler runs on `strand_`; each step first checks `finished_`, since abort() or
+/// the deadline may have completed the exchange while an operation was pending. One timer
+/// bounds the whole exchange (Beast's stream armed one per operation), and responses are
+/// read with plain socket reads fed to Beast's parser (cheaper than its composed reads).
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
   exchange(std::shared_ptr<client::impl> owner, std::uint64_t id, std::string host, std::uint16_t port,
@@ -256,7 +258,7 @@ public:
       : owner_(std::move(owner)), id_(id), host_(std::move(host)), port_(port), key_(std::move(key)),
         deadline_(clock_type::now() + req.timeout), follow_redirect_(req.follow_redirect),
         head_(req.method == "HEAD"), done_(std::move(done)), strand_(strand),
-        resolver_(strand), resolve_timer_(strand), conn_(std::move(pooled)),
+        resolver_(strand), deadline_timer_(strand), conn_(std::move(pooled)),
         request_(std::move(req)), host_header_(host_header(host_, port_)) {
     write_head();
   }
@@ -265,6 +267,10 @@ public:
 
   void start() {
     if (finished_) return;
+    deadline_timer_.expires_at(deadline_);
+    deadline_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec) self->expired();
+    });
     if (conn_ && looks_alive(*conn_)) {
       reused_ = true;
       write();
@@ -281,7 +287,26 @@ public:
   }
 
 private:
+  /// Where the exchange is, for the message when the deadline passes.
+  enum class stage { resolving, connecting, sending, reading };
+
   std::string peer() const { return host_ + ":" + std::to_string(port_); }
+
+  void expired() {
+    if (finished_) return;
+    resolver_.cancel();
+    switch (stage_) {
+      case stage::resolving: return fail(client_errc::timeout, "resolving " + host_ + " timed out");
+      case stage::connecting:
+        return fail(client_errc::timeout, "connecting to " + peer() + " timed out");
+      case stage::sending: return fail(client_errc::timeout, "no response from " + peer() + " in time");
+      case stage::reading:
+        return fail(client_errc::timeout,
+                    parser_ && (parser_->got_some() || conn_->buffer.size() > 0)
+                        ? "no complete response from " + peer() + " in time"
+                        : "no response from " + peer() + " in time");
+    }
+  }
 
   void open() {
     error_code ec;
@@ -291,12 +316,7 @@ private:
   }
 
   void resolve() {
-    resolve_timer_.expires_at(deadline_);
-    resolve_timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (ec || self->finished_) return;
-      self->resolve_expired_ = true;
-      self->resolver_.cancel();
-    });
+    stage_ = stage::resolving;
     resolver_.async_resolve(
         host_, std::to_string(port_),
         [self = shared_from_this()](error_code ec, tcp::resolver::results_type found) {
@@ -305,9 +325,7 @@ private:
   }
 
   void on_resolve(error_code ec, const tcp::resolver::results_type& results) {
-    resolve_timer_.cancel();
     if (finished_) return;
-    if (resolve_expired_) return fail(client_errc::timeout, "resolving " + host_ + " timed out");
     if (ec)
       return fail(client_errc::connect_failed, "cannot resolve " + host_ + ": " + ec.message());
     std::vector<tcp::endpoint> endpoints;
@@ -316,18 +334,16 @@ private:
   }
 
   void connect(const std::vector<tcp::endpoint>& endpoints) {
+    stage_ = stage::connecting;
     conn_ = std::make_unique<connection>(strand_);
-    conn_->stream.expires_at(deadline_);
-    conn_->stream.async_connect(endpoints,
-                                [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
-                                  self->on_connect(ec);
-                                });
+    asio::async_connect(conn_->socket, endpoints,
+                        [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
+                          self->on_connect(ec);
+                        });
   }
 
   void on_connect(error_code ec) {
     if (finished_) return;
-    if (ec == beast::error::timeout)
-      return fail(client_errc::timeout, "connecting to " + peer() + " timed out");
     if (ec)
       return fail(client_errc::connect_failed, "cannot connect to " + peer() + ": " + ec.message());
     write();
@@ -339,10 +355,10 @@ private:
   }
 
   void write() {
-    conn_->stream.expires_at(deadline_);
+    stage_ = stage::sending;
     std::array<asio::const_buffer, 2> out{asio::buffer(request_head_),
                                           asio::buffer(request_.body)};
-    asio::async_write(conn_->stream, out, [self = shared_from_this()](error_code ec, std::size_t) {
+    asio::async_write(conn_->socket, out, [self = shared_from_this()](error_code ec, std::size_t) {
       self->on_write(ec);
     });
   }
@@ -353,39 +369,69 @@ private:
     read();
   }
 
-  // The header is read on its own, without eager parsing: Beast 1.74 skips its
-  // Content-Length check against body_limit when parsing eagerly past the header.
   void read() {
+    stage_ = stage::reading;
     parser_.emplace();
     parser_->header_limit(max_header_bytes);
     parser_->body_limit(owner_->opts.max_response_body);
     if (head_) parser_->skip(true);
-    conn_->stream.expires_at(deadline_);
-    bhttp::async_read_header(conn_->stream, conn_->buffer, *parser_,
-                             [self = shared_from_this()](error_code ec, std::size_t) {
-                               self->on_header(ec);
-                             });
+    header_seen_ = false;
+    parse_buffered();
   }
 
-  void on_header(error_code ec) {
-    if (finished_) return;
-    if (ec && !parser_->got_some() && conn_->buffer.size() == 0) return lost_before_response(ec);
-    if (ec) return read_failed(ec);
-    bhttp::async_read(conn_->stream, conn_->buffer, *parser_,
-                      [self = shared_from_this()](error_code ec, std::size_t) {
-                        self->on_read(ec);
-                      });
+  /// Feeds what is buffered to the parser, then finishes or reads more.
+  void parse_buffered() {
+    auto& buffer = conn_->buffer;
+    while (buffer.size() > 0 && !parser_->is_done()) {
+      error_code ec;
+      auto used = parser_->put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == bhttp::error::need_more) break;  // the header is not complete yet
+      if (ec) return read_failed(ec);
+      if (parser_->is_header_done() && !header_seen_ && !header_read()) return;
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return on_response();
+    read_more();
   }
 
-  void on_read(error_code ec) {
+  /// Checks a header just parsed; false when the exchange failed on it.
+  bool header_read() {
+    header_seen_ = true;
+    auto length = parser_->content_length();
+    if (!head_ && length && *length > owner_->opts.max_response_body) {
+      read_failed(bhttp::error::body_limit);
+      return false;
+    }
+    return true;
+  }
+
+  void read_more() {
+    auto size = beast::read_size(conn_->buffer, header_seen_ ? 65536 : 4096);
+    conn_->socket.async_read_some(conn_->buffer.prepare(size),
+                                  [self = shared_from_this()](error_code ec, std::size_t n) {
+                                    self->on_read(ec, n);
+                                  });
+  }
+
+  void on_read(error_code ec, std::size_t n) {
     if (finished_) return;
-    if (ec) return read_failed(ec);
-    on_response();
+    if (!ec) {
+      conn_->buffer.commit(n);
+      return parse_buffered();
+    }
+    bool nothing_yet = !parser_->got_some() && conn_->buffer.size() == 0;
+    if (nothing_yet) return lost_before_response(ec);
+    if (ec == asio::error::eof) {  // a response without a length ends with the connection
+      error_code end;
+      parser_->put_eof(end);
+      if (!end && parser_->is_done()) return on_response();
+      return read_failed(end ? end : bhttp::error::partial_message);
+    }
+    read_failed(ec);
   }
 
   void read_failed(error_code ec) {
-    if (ec == beast::error::timeout)
-      return fail(client_errc::timeout, "no complete response from " + peer() + " in time");
     if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit)
       return fail(client_errc::too_large, "the response from " + peer() + " is too large");
     fail(client_errc::protocol, "bad response from " + peer() + ": " + ec.message());
@@ -393,10 +439,8 @@ private:
 
   /// The request failed before a single response byte. On a connection from the pool
   /// this is how a connection the server closed meanwhile shows itself: one retry on a
-  /// fresh connection. Timeouts are never retried: the deadline covers the whole exchange.
+  /// fresh connection (within the same deadline).
   void lost_before_response(error_code ec) {
-    if (ec == beast::error::timeout)
-      return fail(client_errc::timeout, "no response from " + peer() + " in time");
     if (reused_ && !retried_) {
       retried_ = true;
       reused_ = false;
@@ -445,7 +489,7 @@ private:
   void finish(client_result result) {
     if (finished_) return;
     finished_ = true;
-    resolve_timer_.cancel();
+    deadline_timer_.cancel();
     owner_->forget(id_);
     auto done = std::move(done_);
     done_ = nullptr;
@@ -463,16 +507,17 @@ private:
   client_callback done_;
   strand_type strand_;
   tcp::resolver resolver_;
-  asio::steady_timer resolve_timer_;
+  asio::steady_timer deadline_timer_;
   connection_ptr conn_;
   client_request request_;
   std::string host_header_;
   std::string request_head_;  // request_ as bytes, without the body
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  stage stage_ = stage::connecting;
+  bool header_seen_ = false;  // the current parser's header was checked
   bool finished_ = false;
   bool reused_ = false;   // conn_ came from the pool
   bool retried_ = false;  // the one retry on a fresh connection is spent
-  bool resolve_expired_ = false;
 };
 
 }  // namespace

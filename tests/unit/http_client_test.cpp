@@ -19,6 +19,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -65,6 +66,9 @@ struct reply {
   bool close_after = false;  // close the connection once the reply is written
   bool drop = false;         // close the connection without answering
   bool hang = false;         // never answer; wait until the peer or the server goes
+  // Instead of a reply: these bytes, written one piece at a time with a pause between,
+  // then the connection is closed (or, with `hang`, kept until the peer goes).
+  std::vector<std::string> raw;
   std::chrono::milliseconds delay{0};
 };
 
@@ -138,6 +142,11 @@ private:
       if (ec) break;
       auto r = handler_(record(parser.get(), index), nth);
       if (r.delay.count() > 0) std::this_thread::sleep_for(r.delay);
+      if (!r.raw.empty()) {
+        write_pieces(socket, r.raw);
+        if (r.hang) wait_for_peer(socket);
+        break;
+      }
       if (r.hang) wait_for_peer(socket);
       if (r.hang || r.drop || !answer(socket, r) || r.close_after || r.to_eof) break;
     }
@@ -156,6 +165,15 @@ private:
     requests_.push_back(seen);
     cv_.notify_all();
     return seen;
+  }
+
+  static void write_pieces(tcp::socket& socket, const std::vector<std::string>& pieces) {
+    for (const auto& piece : pieces) {
+      error_code ec;
+      asio::write(socket, asio::buffer(piece), ec);
+      if (ec) return;
+      std::this_thread::sleep_for(30ms);
+    }
   }
 
   static void wait_for_peer(tcp::socket& socket) {
@@ -393,6 +411,51 @@ CAF_TEST(a_hanging_server_times_out) {
   CAF_CHECK_GREATER_OR_EQUAL(took, 0.25);
   CAF_CHECK_LESS(took, 1.5);
   CAF_CHECK_EQUAL(c->idle_connections(), 0u);
+}
+
+CAF_TEST(a_response_arriving_in_pieces_is_read_whole) {
+  test_server server([](const seen_request&, std::size_t) {
+    reply r;
+    r.raw = {"HTTP/1.1 200 OK\r\nContent-Le", "ngth: 5\r\nX-A: b\r\n\r\nhe", "llo"};
+    return r;
+  });
+  auto c = client::create({});
+  auto r = send_and_wait(*c, server.port(), post("/asr", "x"));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.status, 200u);
+  CAF_CHECK_EQUAL(r.response.body, "hello");
+  CAF_CHECK_EQUAL(r.response.header("x-a"), "b");
+}
+
+CAF_TEST(a_response_cut_short_times_out_or_fails_as_incomplete) {
+  for (bool hang : {true, false}) {
+    test_server server([hang](const seen_request&, std::size_t) {
+      reply r;
+      r.raw = {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"};
+      r.hang = hang;
+      return r;
+    });
+    auto c = client::create({});
+    auto req = post("/asr", "x");
+    req.timeout = 500ms;
+    auto r = send_and_wait(*c, server.port(), req);
+    if (hang) {
+      CAF_CHECK_EQUAL(error_of(r), "timeout");
+      CAF_CHECK(r.message.find("no complete response") != std::string::npos);
+    } else {
+      CAF_CHECK_EQUAL(error_of(r), "protocol");  // the server closed inside the body
+    }
+    CAF_CHECK_EQUAL(c->idle_connections(), 0u);
+  }
+}
+
+CAF_TEST(a_response_ending_with_the_connection_is_whole) {
+  test_server server(echo);
+  auto c = client::create({});
+  auto r = send_and_wait(*c, server.port(), post("/to-eof", "until the end"));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.body, "until the end");
+  CAF_CHECK_EQUAL(c->idle_connections(), 0u);  // it closed: nothing to pool
 }
 
 CAF_TEST(a_closed_port_fails_to_connect) {

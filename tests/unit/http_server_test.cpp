@@ -544,6 +544,43 @@ CAF_TEST(body and idle timeouts close the connection) {
   }
 }
 
+CAF_TEST(a header begun after an idle wait has the header timeout not the idle one) {
+  std::atomic<int> calls{0};
+  auto limits = small_limits();
+  limits.header_timeout = 300ms;
+  limits.idle_timeout = 10000ms;
+  auto srv = server::start("127.0.0.1", 0, limits, counting_echo(calls));
+  client c(srv->port());
+  CAF_REQUIRE(c.send(get("/")));
+  CAF_REQUIRE(c.read());
+  std::this_thread::sleep_for(100ms);  // idle, under the idle timeout
+  auto begin = clock_type::now();
+  CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\nContent-Le"));
+  CAF_CHECK(c.closed_by_peer(5000ms));
+  auto took = clock_type::now() - begin;
+  CAF_CHECK(took >= 250ms);
+  CAF_CHECK(took < 2000ms);
+  CAF_CHECK_EQUAL(calls.load(), 1);
+}
+
+CAF_TEST(a busy connection outlives its first deadlines) {
+  // Each step moves the deadline later; requests spread over several header timeouts
+  // must all be served on one connection.
+  std::atomic<int> calls{0};
+  auto limits = small_limits();
+  limits.header_timeout = 200ms;
+  limits.body_timeout = 200ms;
+  limits.idle_timeout = 200ms;
+  auto srv = server::start("127.0.0.1", 0, limits, counting_echo(calls));
+  client c(srv->port());
+  for (int i = 0; i < 8; ++i) {
+    CAF_REQUIRE(c.send(post("/asr", "abc")));
+    CAF_REQUIRE(c.read());
+    std::this_thread::sleep_for(100ms);
+  }
+  CAF_CHECK_EQUAL(calls.load(), 8);
+}
+
 CAF_TEST(connections over the limit get 503) {
   auto limits = small_limits();
   limits.max_connections = 2;
