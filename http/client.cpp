@@ -1,5 +1,6 @@
 #include "http/client.hpp"
 #include "http/io_runtime_impl.hpp"
+#include "http/parse_feed.hpp"
 #include "http/text.hpp"
 #include "http/wire_head.hpp"
 
@@ -381,23 +382,21 @@ private:
 
   /// Feeds what is buffered to the parser, then finishes or reads more.
   void parse_buffered() {
-    auto& buffer = conn_->buffer;
-    while (buffer.size() > 0 && !parser_->is_done()) {
+    for (;;) {
       error_code ec;
-      auto used = parser_->put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec == bhttp::error::need_more) break;  // the header is not complete yet
-      if (ec) return read_failed(ec);
-      if (parser_->is_header_done() && !header_seen_ && !header_read()) return;
-      if (used == 0) break;
+      switch (feed(*parser_, conn_->buffer, header_seen_, ec)) {
+        case feed_result::error: return read_failed(ec);
+        case feed_result::header:
+          if (!header_read()) return;
+          break;
+        case feed_result::done: return on_response();
+        case feed_result::need_more: return read_more();
+      }
     }
-    if (parser_->is_done()) return on_response();
-    read_more();
   }
 
   /// Checks a header just parsed; false when the exchange failed on it.
   bool header_read() {
-    header_seen_ = true;
     auto length = parser_->content_length();
     if (!head_ && length && *length > owner_->opts.max_response_body) {
       read_failed(bhttp::error::body_limit);
@@ -514,7 +513,7 @@ private:
   std::string request_head_;  // request_ as bytes, without the body
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   stage stage_ = stage::connecting;
-  bool header_seen_ = false;  // the current parser's header was checked
+  bool header_seen_ = false;  // the current parser's header was told by feed()
   bool finished_ = false;
   bool reused_ = false;   // conn_ came from the pool
   bool retried_ = false;  // the one retry on a fresh connection is spent

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 #include "http/io_runtime_impl.hpp"
+#include "http/parse_feed.hpp"
 #include "http/text.hpp"
 #include "http/wire_head.hpp"
 
@@ -177,7 +178,7 @@ private:
   std::uint64_t timer_wait_ = 0;  // numbers the timer's waits: only the latest counts
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bool header_seen_ = false;  // the current parser's header was checked (header_read)
+  bool header_seen_ = false;  // the current parser's header was told by feed()
   std::string out_head_;  // the reply being written: head, then body (kept for reuse)
   std::string out_body_;
   std::string remote_;
@@ -300,24 +301,22 @@ void session::read_header(std::chrono::milliseconds timeout) {
 
 /// Feeds what is buffered to the parser, then dispatches the request or reads more.
 void session::parse_buffered() {
-  while (buffer_.size() > 0 && !parser_->is_done()) {
+  for (;;) {
     error_code ec;
-    auto used = parser_->put(buffer_.data(), ec);
-    buffer_.consume(used);
-    if (ec == bhttp::error::need_more) break;  // the header is not complete yet
-    if (ec) return on_read_error(ec);
-    if (parser_->is_header_done() && !header_seen_ && !header_read()) return;
-    if (used == 0) break;
+    switch (feed(*parser_, buffer_, header_seen_, ec)) {
+      case feed_result::error: return on_read_error(ec);
+      case feed_result::header:
+        if (!header_read()) return;
+        break;
+      case feed_result::done: return dispatch();
+      case feed_result::need_more: return read_more();
+    }
   }
-  if (parser_->is_header_done() && !header_seen_ && !header_read()) return;
-  if (parser_->is_done()) return dispatch();
-  read_more();
 }
 
 /// Checks a header just read; false when the session goes on elsewhere (a refusal, or
 /// the 100 Continue being written).
 bool session::header_read() {
-  header_seen_ = true;
   auto length = parser_->content_length();
   if (length && *length > owner_->limits.max_body) {  // Beast checks too; be explicit
     on_read_error(bhttp::error::body_limit);
