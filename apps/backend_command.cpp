@@ -22,6 +22,7 @@ struct backend_options {
   std::size_t max_body = 32 * 1024 * 1024;
   std::size_t http_threads = 1;
   double job_timeout_s = 300;
+  double grace_period_s = 30;
   std::string log_level = "info";
   backends::engine_worker_options engine;
 };
@@ -93,9 +94,14 @@ int run_backend(const backend_options& o) {
   }
   spdlog::info("{} backend ({}, {} worker process(es)) listening on {}:{}", o.engine.kind, engine,
                o.workers, at->host, server->port());
-  spdlog::info("{} received: stopping", stop.wait());
-  server->stop();  // no new requests; then the pool finishes the running jobs
-  pool->stop();
+  spdlog::info("{} received: finishing the jobs taken, then stopping", stop.wait());
+  // The pool first: new jobs are refused (503, so a node retries elsewhere), queued ones
+  // are run for up to --grace-period (then failed with a reply), running ones finish and
+  // hand their replies to the server, which is still up to write them; then the server
+  // stops, finishing those replies first.
+  pool->stop(std::chrono::milliseconds(static_cast<long>(o.grace_period_s * 1000)));
+  server->stop(reply_write_grace);
+  spdlog::info("{} backend stopped", o.engine.kind);
   return exit_ok;
 }
 
@@ -129,6 +135,11 @@ backend_commands add_backend_commands(CLI::App& app) {
                         "Seconds one job may take before its worker is killed and restarted")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
+  c.backend->add_option("--grace-period", o.grace_period_s,
+                        "Seconds the jobs already queued get to run after SIGTERM/SIGINT (new "
+                        "ones are answered 503; jobs still queued then fail, running ones finish)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   c.backend->add_option("--http-threads", o.http_threads, "Threads serving HTTP connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

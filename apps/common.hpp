@@ -23,6 +23,10 @@ constexpr int exit_ok = 0;
 constexpr int exit_failed = 1;  // the operation failed (network, not found, ...)
 constexpr int exit_usage = 2;   // bad command line
 
+/// At a stop signal, replies given before the stop still reach their clients: a server
+/// (node or reference backend) waits this long at most for them to be written.
+constexpr std::chrono::seconds reply_write_grace{10};
+
 /// Log levels accepted by --log-level.
 const std::vector<std::string>& log_levels();
 /// Stderr logging at `level`; `format` "text" (default) or "json" (one object per line).

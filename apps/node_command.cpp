@@ -104,10 +104,6 @@ const char* wait_saving_state(stop_signals& stop, caf::actor_system& sys,
   }
 }
 
-/// Replies given before the stop still reach their clients: the server waits this long
-/// at most for them to be written.
-constexpr std::chrono::seconds reply_write_grace{10};
-
 /// After the first stop signal: drain as the admin's `drain` does and give the requests in
 /// flight up to --grace-period to finish; a second signal cuts the wait short.
 void drain_before_stop(stop_signals& stop, const char* signal, const node_options& opts,

@@ -129,6 +129,9 @@ http::response backend_service::status() const {
 }
 
 http::response backend_service::busy() const {
+  if (pool_.stopping())  // a node retries elsewhere at once
+    return http::error_response(503, "shutting_down",
+                                "this " + kind_ + " backend is shutting down; try another one");
   auto s = pool_.stats();
   auto r = http::error_response(503, "busy",
                                 "all " + std::to_string(s.workers) + " " + kind_ +

@@ -115,8 +115,10 @@ struct worker_pool::impl {
   mutable std::mutex mu;
   std::condition_variable work_cv;     // a job was queued, or the pool is stopping
   std::condition_variable started_cv;  // a worker finished loading (or failed to)
+  std::condition_variable taken_cv;    // a worker took a job from the queue
   std::deque<std::pair<std::string, callback>> queue;
-  bool stopping = false;
+  bool refusing = false;  // stop() began: no new jobs
+  bool stopping = false;  // the workers end once their job is done
   std::size_t started = 0;
   std::vector<std::string> start_errors;
   worker_pool_stats counters;
@@ -196,6 +198,7 @@ struct worker_pool::impl {
         queue.pop_front();
         ++counters.busy;
       }
+      taken_cv.notify_all();
       auto reply = run_job(w, job.first, index);
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -237,7 +240,7 @@ worker_pool::~worker_pool() { stop(); }
 bool worker_pool::submit(std::string payload, callback done) {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    if (impl_->stopping || impl_->queue.size() >= impl_->opts.max_queue) {
+    if (impl_->refusing || impl_->queue.size() >= impl_->opts.max_queue) {
       ++impl_->counters.rejected;
       return false;
     }
@@ -254,12 +257,23 @@ worker_pool_stats worker_pool::stats() const {
   return s;
 }
 
-void worker_pool::stop() {
+bool worker_pool::stopping() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->refusing;
+}
+
+void worker_pool::stop(std::chrono::milliseconds finish_queued) {
   if (!impl_) return;
   std::deque<std::pair<std::string, callback>> dropped;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    std::unique_lock<std::mutex> lock(impl_->mu);
     if (impl_->stopping && impl_->threads.empty()) return;
+    impl_->refusing = true;
+    if (finish_queued > std::chrono::milliseconds::zero() && !impl_->queue.empty()) {
+      spdlog::info("{}: finishing {} queued job(s), for {:g} s at most", impl_->name(),
+                   impl_->queue.size(), finish_queued.count() / 1000.0);
+      impl_->taken_cv.wait_for(lock, finish_queued, [this] { return impl_->queue.empty(); });
+    }
     impl_->stopping = true;
     dropped.swap(impl_->queue);
     impl_->counters.failed += dropped.size();

@@ -58,10 +58,13 @@ public:
   bool submit(std::string payload, callback done);
 
   worker_pool_stats stats() const;
+  /// True once stop() began: submit refuses everything from then on.
+  bool stopping() const;
 
-  /// Refuses new jobs, lets the running ones finish, fails the queued ones, ends the
+  /// Refuses new jobs; lets the workers go on taking queued jobs for up to `finish_queued`
+  /// (0: none); then fails the jobs still queued, lets the running ones finish, ends the
   /// workers (EOF on their stdin, SIGKILL if one lingers) and joins the threads.
-  void stop();
+  void stop(std::chrono::milliseconds finish_queued = std::chrono::milliseconds::zero());
 
   struct impl;
 

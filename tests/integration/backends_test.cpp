@@ -5,7 +5,9 @@
 #define CAF_SUITE integration_backends
 #include "caf/test/unit_test.hpp"
 
+#include <csignal>
 #include <future>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -209,3 +211,52 @@ CAF_TEST(status_reports_the_pool_and_jobs_run_in_parallel) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+// A backend of its own: this one is stopped.
+CAF_TEST(sigterm_finishes_the_running_job_and_refuses_new_ones) {
+  auto dir = temp_dir();
+  reference_backend asr{"asr", "127.0.0.1", dir + "/asr-stopping.log", {"--workers", "1"}};
+  auto a = read_file(librivox + "sense_and_sensibility_01_austen_64kb-0880.wav");
+  auto b = read_file(librivox + "sense_and_sensibility_01_austen_64kb-0930.wav");
+  std::string boundary = "sova-test-boundary";
+  auto form = [&](const std::vector<std::string>& files) {
+    std::vector<http::form_part> parts;
+    for (std::size_t i = 0; i < files.size(); ++i)
+      parts.push_back({"audio_blob" + std::to_string(i), "speech.wav", "audio/wav", files[i]});
+    return http::build_multipart(parts, boundary);
+  };
+  auto post = [&](const std::string& body) {
+    return http_call(asr.host, asr.port, "POST", "/asr",
+                     "multipart/form-data; boundary=" + boundary, body, 120s);
+  };
+  // Four recordings in one job: seconds of decoding, the window this test needs.
+  auto running = std::async(std::launch::async, [&] { return post(form({a, b, a, b})); });
+  bool busy = false;
+  for (int i = 0; i < 200 && !busy; ++i) {
+    auto s = json::parse(http_call(asr.host, asr.port, "GET", "/status").response.body, nullptr,
+                         false);
+    busy = s.is_object() && s.value("busy", 0) == 1;
+    if (!busy) std::this_thread::sleep_for(10ms);
+  }
+  CAF_REQUIRE(busy);
+  asr.proc->signal(SIGTERM);
+  bool stopping = false;
+  for (int i = 0; i < 500 && !stopping; ++i) {
+    stopping = asr.proc->log().find("finishing the jobs taken") != std::string::npos;
+    if (!stopping) std::this_thread::sleep_for(10ms);
+  }
+  CAF_REQUIRE(stopping);
+  // A new job meanwhile: refused at once, so that a node tries another backend.
+  auto refused = post(form({a}));
+  CAF_REQUIRE(refused.ok);
+  CAF_CHECK_EQUAL(refused.response.status, 503u);
+  CAF_CHECK_NOT_EQUAL(refused.response.body.find("shutting_down"), std::string::npos);
+  // The running job is answered in full.
+  auto done = running.get();
+  CAF_REQUIRE(done.ok);
+  CAF_CHECK_EQUAL(done.response.status, 200u);
+  auto reply = json::parse(done.response.body, nullptr, false);
+  CAF_REQUIRE_EQUAL(reply["r"].size(), 4u);
+  for (const auto& r : reply["r"]) CAF_CHECK_EQUAL(r.value("response_code", -1), 0);
+  CAF_CHECK_EQUAL(asr.proc->wait_for(30s), std::optional<int>{0});
+}

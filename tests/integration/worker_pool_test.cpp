@@ -164,3 +164,34 @@ CAF_TEST(stop_fails_queued_jobs_and_lets_the_running_one_finish) {
   CAF_CHECK_EQUAL(r.payload.substr(0, 13), "slept 400 in ");
   CAF_CHECK(!pool->submit("late", [](job_reply) {}));
 }
+
+CAF_TEST(stop_with_a_grace_runs_the_queued_jobs_it_has_time_for) {
+  auto pool = worker_pool::start(options(1));
+  std::promise<job_reply> running, first, second;
+  pool->submit("sleep:300", [&](job_reply r) { running.set_value(r); });
+  CAF_REQUIRE(sova::testing::eventually([&] { return pool->stats().busy == 1; }, 5s));
+  pool->submit("sleep:10", [&](job_reply r) { first.set_value(r); });
+  pool->submit("sleep:1000", [&](job_reply r) { second.set_value(r); });
+  // The grace lasts until the queue is empty: both queued jobs are taken, one after the
+  // other, and the last one taken is finished before stop() returns.
+  pool->stop(20s);
+  CAF_CHECK(!pool->submit("late", [](job_reply) {}));
+  CAF_CHECK(running.get_future().get().ok);
+  auto f = first.get_future().get();
+  CAF_CHECK(f.ok);
+  CAF_CHECK_EQUAL(f.payload.substr(0, 11), "slept 10 in");
+  CAF_CHECK(second.get_future().get().ok);
+}
+
+CAF_TEST(stop_fails_what_is_still_queued_when_the_grace_is_over) {
+  auto pool = worker_pool::start(options(1));
+  std::promise<job_reply> running, queued;
+  pool->submit("sleep:1500", [&](job_reply r) { running.set_value(r); });
+  CAF_REQUIRE(sova::testing::eventually([&] { return pool->stats().busy == 1; }, 5s));
+  pool->submit("never", [&](job_reply r) { queued.set_value(r); });
+  pool->stop(200ms);  // over long before the running job ends
+  auto q = queued.get_future().get();
+  CAF_CHECK(!q.ok);
+  CAF_CHECK_EQUAL(q.payload, "the backend is shutting down");
+  CAF_CHECK(running.get_future().get().ok);
+}

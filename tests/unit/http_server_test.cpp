@@ -568,16 +568,18 @@ CAF_TEST(a busy connection outlives its first deadlines) {
   // must all be served on one connection.
   std::atomic<int> calls{0};
   auto limits = small_limits();
-  limits.header_timeout = 200ms;
-  limits.body_timeout = 200ms;
-  limits.idle_timeout = 200ms;
+  limits.header_timeout = 600ms;
+  limits.body_timeout = 600ms;
+  limits.idle_timeout = 600ms;
   auto srv = server::start("127.0.0.1", 0, limits, counting_echo(calls));
   client c(srv->port());
+  auto begin = clock_type::now();
   for (int i = 0; i < 8; ++i) {
     CAF_REQUIRE(c.send(post("/asr", "abc")));
     CAF_REQUIRE(c.read());
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(150ms);  // idle well under the timeout
   }
+  CAF_CHECK(clock_type::now() - begin > 1000ms);  // longer than any one deadline
   CAF_CHECK_EQUAL(calls.load(), 8);
 }
 
