@@ -136,8 +136,8 @@ backend_commands add_backend_commands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
   c.backend->add_option("--grace-period", o.grace_period_s,
-                        "Seconds the jobs already queued get to run after SIGTERM/SIGINT (new "
-                        "ones are answered 503; jobs still queued then fail, running ones finish)")
+                        "Seconds the jobs already queued get to start after SIGTERM/SIGINT (new "
+                        "ones are answered 503; jobs not started by then fail, started ones finish)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
   c.backend->add_option("--http-threads", o.http_threads, "Threads serving HTTP connections")

@@ -149,11 +149,21 @@ CAF_TEST(an_engine_that_cannot_load_stops_the_start_with_its_message) {
   CAF_CHECK_NOT_EQUAL(what.find("exited with status 3"), std::string::npos);
 }
 
-CAF_TEST(stop_fails_queued_jobs_and_lets_the_running_one_finish) {
+namespace {
+
+/// A one-worker pool whose worker is running `job` (its reply goes to `running`).
+std::unique_ptr<worker_pool> busy_pool(const std::string& job, std::promise<job_reply>& running) {
   auto pool = worker_pool::start(options(1));
-  std::promise<job_reply> running, queued;
-  pool->submit("sleep:400", [&](job_reply r) { running.set_value(r); });
+  pool->submit(job, [&running](job_reply r) { running.set_value(r); });
   CAF_REQUIRE(sova::testing::eventually([&] { return pool->stats().busy == 1; }, 5s));
+  return pool;
+}
+
+}  // namespace
+
+CAF_TEST(stop_fails_queued_jobs_and_lets_the_running_one_finish) {
+  std::promise<job_reply> running, queued;
+  auto pool = busy_pool("sleep:400", running);
   pool->submit("never", [&](job_reply r) { queued.set_value(r); });
   pool->stop();
   auto q = queued.get_future().get();
@@ -166,10 +176,8 @@ CAF_TEST(stop_fails_queued_jobs_and_lets_the_running_one_finish) {
 }
 
 CAF_TEST(stop_with_a_grace_runs_the_queued_jobs_it_has_time_for) {
-  auto pool = worker_pool::start(options(1));
   std::promise<job_reply> running, first, second;
-  pool->submit("sleep:300", [&](job_reply r) { running.set_value(r); });
-  CAF_REQUIRE(sova::testing::eventually([&] { return pool->stats().busy == 1; }, 5s));
+  auto pool = busy_pool("sleep:300", running);
   pool->submit("sleep:10", [&](job_reply r) { first.set_value(r); });
   pool->submit("sleep:1000", [&](job_reply r) { second.set_value(r); });
   // The grace lasts until the queue is empty: both queued jobs are taken, one after the
@@ -184,10 +192,8 @@ CAF_TEST(stop_with_a_grace_runs_the_queued_jobs_it_has_time_for) {
 }
 
 CAF_TEST(stop_fails_what_is_still_queued_when_the_grace_is_over) {
-  auto pool = worker_pool::start(options(1));
   std::promise<job_reply> running, queued;
-  pool->submit("sleep:1500", [&](job_reply r) { running.set_value(r); });
-  CAF_REQUIRE(sova::testing::eventually([&] { return pool->stats().busy == 1; }, 5s));
+  auto pool = busy_pool("sleep:1500", running);
   pool->submit("never", [&](job_reply r) { queued.set_value(r); });
   pool->stop(200ms);  // over long before the running job ends
   auto q = queued.get_future().get();
