@@ -98,17 +98,19 @@ private:
 
   /// A value starts with `c`: the root, or a member of the root object, is told.
   void tell(unsigned char c) {
+    bool root = open_.empty();
+    bool member = top_member_ && open_.size() == 1 && open_[0] == '}';
+    if (!(root && root_) && !member) return;  // deeper values are nobody's business
     json_type t = c == '{'   ? json_type::object
                   : c == '[' ? json_type::array
                   : c == '"' ? json_type::string
                   : c == 't' || c == 'f' ? json_type::boolean
                   : c == 'n' ? json_type::null
                              : json_type::number;  // or garbage, which fails the scan
-    if (open_.empty()) {
-      if (root_) *root_ = t;
-    } else if (top_member_ && open_.size() == 1 && open_[0] == '}') {
+    if (root)
+      *root_ = t;
+    else
       (*top_member_)(json_member{key_, t});
-    }
   }
 
   bool word(std::string_view w) {
