@@ -32,7 +32,6 @@ struct pick_buffers {
   std::vector<const board_key*> keys;
   std::vector<const board_backend*> candidates;
   std::vector<http::backend_load> loads;
-  std::vector<bool> tried;
 
   void clear() {
     keys.clear();
@@ -68,8 +67,8 @@ const board_backend* fast_lane_pick(const board_snapshot& board,
     }
   }
   if (!any_closed) return nullptr;
-  buf.tried.assign(buf.loads.size(), false);
-  auto pick = http::choose_backend(buf.loads, buf.tried, rng);
+  static const std::vector<bool> none_tried;  // a first attempt: nothing tried yet
+  auto pick = http::choose_backend(buf.loads, none_tried, rng);
   if (!pick) return nullptr;
   for (const auto* key : buf.keys) key->uses->fetch_add(1, std::memory_order_relaxed);
   return buf.candidates[*pick];

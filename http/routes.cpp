@@ -170,6 +170,13 @@ constexpr std::array<tts_field, 5> tts_fields{{
     {"volume", json_kind::number, false},
 }};
 
+/// The index of the field called `name` in tts_fields; tts_fields.size() when none is.
+std::size_t tts_field_index(std::string_view name) {
+  for (std::size_t i = 0; i < tts_fields.size(); ++i)
+    if (tts_fields[i].name == name) return i;
+  return tts_fields.size();
+}
+
 /// Notes the kind of each of `tts_fields` at the top level, without building a DOM: a
 /// body of 32 MiB of `[` or of small numbers costs no memory beyond the parser's bit per
 /// nesting level. Stops at the first sign that the root is not an object.
@@ -192,7 +199,7 @@ public:
   bool end_array() override { return close(); }
 
   bool key(string_t& k) override {
-    if (depth_ == 1) field_ = index_of(k);
+    if (depth_ == 1) field_ = tts_field_index(k);
     return true;
   }
 
@@ -205,12 +212,6 @@ private:
   static constexpr std::size_t none = tts_fields.size();
   std::size_t depth_ = 0;
   std::size_t field_ = none;  // the top-level key whose value comes next, if checked
-
-  static std::size_t index_of(std::string_view k) {
-    for (std::size_t i = 0; i < tts_fields.size(); ++i)
-      if (tts_fields[i].name == k) return i;
-    return none;
-  }
 
   /// nlohmann's message without its "[json.exception.parse_error.101] " prefix.
   static std::string_view reason(std::string_view what) {
@@ -253,8 +254,8 @@ std::optional<tts_kinds> tts_kinds_fast(std::string_view body) {
       escaped = true;
       return;
     }
-    for (std::size_t i = 0; i < tts_fields.size(); ++i)
-      if (tts_fields[i].name == m.raw_key) kinds[i] = kind_from(m.type);  // a later duplicate wins
+    auto i = tts_field_index(m.raw_key);
+    if (i < kinds.size()) kinds[i] = kind_from(m.type);  // a later duplicate wins
   };
   if (!is_json(body, root, member) || root != json_type::object || escaped) return std::nullopt;
   return kinds;
