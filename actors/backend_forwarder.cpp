@@ -11,7 +11,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
-#include "http/json_check.hpp"
+#include "http/backend_reply.hpp"
 
 namespace sova::actors {
 
@@ -45,7 +45,8 @@ http::client_request make_backend_request(const forward_request& req) {
   return make_backend_request(req.service, req.content_type, req.body, req.timeout);
 }
 
-forward_outcome to_outcome(http::client_result r, caf::timespan latency) {
+forward_outcome to_outcome(std::string_view service, http::client_result r,
+                           caf::timespan latency) {
   forward_outcome out;
   out.latency = latency;
   if (!r.ok) {
@@ -55,17 +56,12 @@ forward_outcome to_outcome(http::client_result r, caf::timespan latency) {
   }
   auto& resp = r.response;
   out.http_status = resp.status;
-  out.content_type = resp.header("Content-Type");
   out.body = std::move(resp.body);  // audio can be megabytes: never copied
-  bool success = resp.status >= 200 && resp.status < 300;
-  bool client_error = resp.status >= 400 && resp.status < 500;
-  if (client_error || (success && http::is_json(out.body))) {
-    out.status = forward_status::served;
+  if (auto why = http::unusable_reply(service, resp.status, resp.header("Content-Type"), out.body)) {
+    out.status = forward_status::unusable;
+    out.reason = std::move(*why);
   } else {
-    out.status = forward_status::failed;
-    out.reason = success ? "backend answered " + std::to_string(resp.status) +
-                               " with a body that is not JSON"
-                         : "status " + std::to_string(resp.status);
+    out.status = forward_status::served;
   }
   return out;
 }
@@ -167,9 +163,11 @@ promise start(self_ptr self, const forward_request& req) {
   report(self);
   // Runs on an HTTP client thread: touch no state, only send a message home.
   auto me = caf::actor_cast<backend_forwarder_actor>(self);
-  st.send(st.health.backend, make_backend_request(req), [me, id](http::client_result r) {
-    caf::anon_send(me, forwarded_atom::value, id, to_outcome(std::move(r), caf::timespan{0}));
-  });
+  st.send(st.health.backend, make_backend_request(req),
+          [me, id, service = req.service](http::client_result r) {
+            caf::anon_send(me, forwarded_atom::value, id,
+                           to_outcome(service, std::move(r), caf::timespan{0}));
+          });
   return rp;
 }
 
@@ -199,13 +197,16 @@ void record_failed(self_ptr self, const std::string& reason, bool was_probe) {
   auto in_a_row = ++st.gauge->consecutive_failures;
   st.last_reason = reason;
   // Late results of attempts sent before the breaker opened are counted, but only the
-  // probe moves a breaker that is not closed.
-  if (was_probe || (h.breaker == breaker_state::closed && in_a_row >= st.cfg.breaker_failures))
+  // probe moves an open breaker; a half-open one whose probe ended unusable (below) has
+  // no probe left, so a failure blamed on the backend later opens it again.
+  bool half_open_idle = h.breaker == breaker_state::half_open && !st.probe;
+  if (was_probe || half_open_idle ||
+      (h.breaker == breaker_state::closed && in_a_row >= st.cfg.breaker_failures))
     open_breaker(self);
 }
 
-/// An attempt of the fast lane failed (it sends only while the breaker is closed).
-void on_fast_failure(self_ptr self, const std::string& reason) {
+/// A failure that happened outside this actor (see the interface's failed_atom).
+void on_blamed(self_ptr self, const std::string& reason) {
   record_failed(self, reason, false);
   report(self);
 }
@@ -220,10 +221,17 @@ void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
   out.latency = self->clock().now() - a.started;
   bool was_probe = st.probe == id;
   if (was_probe) st.probe.reset();
-  if (out.status == forward_status::served)
-    record_served(self, out.latency, was_probe);
-  else
-    record_failed(self, out.reason, was_probe);
+  switch (out.status) {
+    case forward_status::served:
+      record_served(self, out.latency, was_probe);
+      break;
+    case forward_status::unusable:
+      // Not counted yet: the request's sender blames us if another backend serves it. A
+      // probe that ended so leaves the breaker half-open for the next request to probe.
+      break;
+    default:
+      record_failed(self, out.reason, was_probe);
+  }
   report(self);
   a.rp.deliver(std::move(out));
 }
@@ -259,7 +267,7 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
   return {
       [=](forward_atom, const forward_request& req) { return on_forward(self, req); },
       [=](health_atom) { return current_health(self); },
-      [=](failed_atom, const std::string& reason) { on_fast_failure(self, reason); },
+      [=](failed_atom, const std::string& reason) { on_blamed(self, reason); },
       [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {
         on_forwarded(self, id, std::move(out));
       },

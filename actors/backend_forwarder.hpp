@@ -2,7 +2,9 @@
 // The backend forwarder: one actor per backend address. It sends each attempt over the
 // HTTP client's keep-alive pool, counts what is in flight, keeps a latency EWMA, and
 // opens a circuit breaker after consecutive failures; after a pause it lets one probe
-// request through (half-open), whose result closes or reopens the breaker.
+// request through (half-open), whose result closes or reopens the breaker. An answer that
+// is not a reply of the service moves nothing by itself: the request may be at fault, and
+// whoever sent it blames the backend (failed_atom) only once another backend served it.
 // Every change of its health is reported to the backend pool. Its live numbers (in
 // flight, latency, served, failures in a row, breaker closed) are kept in a
 // backend_gauge it shares with the HTTP threads' fast lane, which sends attempts to
@@ -10,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
@@ -48,9 +51,10 @@ http::client_request make_backend_request(const std::string& service,
                                           const std::string& content_type, std::string body,
                                           caf::timespan timeout);
 
-/// A finished exchange as an attempt's outcome: 2xx with a JSON body and 4xx are served
-/// (passed to the client as they are); 5xx, a 2xx that is not JSON, other statuses,
-/// and transport errors are failed.
-forward_outcome to_outcome(http::client_result r, caf::timespan latency);
+/// A finished exchange as an attempt's outcome for `service` ("asr", "tts"): served when
+/// the backend answered 200 with a reply of its service (http/backend_reply.hpp),
+/// unusable when it answered anything else, failed on a transport error.
+forward_outcome to_outcome(std::string_view service, http::client_result r,
+                           caf::timespan latency);
 
 }  // namespace sova::actors

@@ -51,6 +51,7 @@ const char* to_string(forward_status x) {
     case forward_status::served: return "served";
     case forward_status::failed: return "failed";
     case forward_status::refused: return "refused";
+    case forward_status::unusable: return "unusable";
   }
   return "unknown";
 }

@@ -124,11 +124,12 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job,
       [ex, job = std::move(job), board = std::move(board), &to, sent](http::client_result r) mutable {
         auto took = steady::now() - sent;
         --to.gauge->in_flight;
-        auto o = to_outcome(std::move(r), std::chrono::duration_cast<caf::timespan>(took));
+        auto o = to_outcome(job.service, std::move(r),
+                            std::chrono::duration_cast<caf::timespan>(took));
         const auto& name = to.name;
         auto secs = std::chrono::duration<double>(took).count();
         bool served = o.status == forward_status::served;
-        ex->tried.push_back({name, served, secs});
+        ex->tried.push_back({name, served, secs, served ? std::string() : o.reason});
         ex->log.backends.push_back(name);
         ex->log.attempts = 1;
         if (served) {
@@ -136,14 +137,19 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job,
           ex->outcome = "served";
           http::response reply;
           reply.status = o.http_status;
-          if (!o.content_type.empty()) reply.content_type = std::move(o.content_type);
+          reply.content_type = relayed_content_type;
           reply.body = std::move(o.body);
           return ex->answer(std::move(reply));
         }
-        spdlog::warn("{} request: attempt 1 on {} failed ({})", job.service, name, o.reason);
-        caf::anon_send(to.forwarder, failed_atom::value, o.reason);
+        if (o.status == forward_status::unusable) {
+          // Blamed on the backend only if another one serves the request (request_actor).
+          spdlog::warn("{} request: attempt 1 on {}: {}", job.service, name, o.reason);
+          job.suspects.push_back({to.forwarder, o.reason});
+        } else {
+          spdlog::warn("{} request: attempt 1 on {} failed ({})", job.service, name, o.reason);
+          caf::anon_send(to.forwarder, failed_atom::value, o.reason);
+        }
         job.earlier = ex->tried;
-        job.earlier_failure = name + ": " + o.reason;
         job.spent = std::chrono::duration_cast<caf::timespan>(steady::now() - ex->started);
         forward_by_actor(std::move(ex), std::move(job));
       });

@@ -194,24 +194,28 @@ typename Inspector::result_type inspect(Inspector& f, forward_request& x) {
 
 /// How one attempt ended.
 enum class forward_status : std::uint8_t {
-  served,   // the backend answered 2xx/4xx with a usable body: pass it to the client
-  failed,   // connect error, timeout, broken HTTP, 5xx, or a 2xx body that is not JSON
-  refused,  // the breaker is open: nothing was sent
+  served,    // HTTP 200 with JSON of the service's shape: pass it to the client
+  failed,    // connect error, timeout, broken HTTP: counts against the backend at once
+  refused,   // the breaker is open: nothing was sent
+  // The backend answered, but not with a reply of its service (another status, an HTML
+  // page, the wrong shape). Retried elsewhere; since the request may be at fault (a real
+  // SOVA TTS answers a body it cannot read with 500), it counts against the backend only
+  // when another backend then serves the same request.
+  unusable,
 };
 const char* to_string(forward_status x);  // CAF serializes enums as their underlying type
 
 struct forward_outcome {
   forward_status status = forward_status::failed;
   unsigned http_status = 0;  // when the backend answered
-  std::string content_type;  // the backend's, passed on untouched
   std::string body;          // the backend's, byte for byte
   std::string reason;        // why it failed or was refused, for logs and 502 messages
   caf::timespan latency{0};
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_outcome& x) {
-  return f(caf::meta::type_name("forward_outcome"), x.status, x.http_status, x.content_type,
-           x.body, x.reason, x.latency);
+  return f(caf::meta::type_name("forward_outcome"), x.status, x.http_status, x.body, x.reason,
+           x.latency);
 }
 
 /// One k-bucket as the admin console shows it.
@@ -270,8 +274,8 @@ using backend_healths = std::vector<backend_health>;
 /// The state of one of this node's own backends (`--services`), as the announcer sees it.
 struct own_service {
   service_record backend;
-  bool alive = false;           // answered the last probe
-  std::string last_error;       // why the last probe failed
+  bool alive = false;           // answered the last probe, or is busy serving this node
+  std::string last_error;       // why the last probe failed (also while kept as busy)
   std::uint64_t announcements = 0;  // puts that stored the record somewhere
 };
 template <class Inspector>
@@ -339,7 +343,9 @@ using service_directory_actor = caf::typed_actor<
 using backend_forwarder_actor = caf::typed_actor<
     caf::replies_to<forward_atom, forward_request>::with<forward_outcome>,
     caf::replies_to<health_atom>::with<backend_health>,
-    // an attempt the HTTP threads sent by themselves (the fast lane) failed: why
+    // count a failure of this backend that happened outside this actor: an attempt the
+    // HTTP threads sent by themselves (the fast lane) failed, or an unusable answer of an
+    // earlier attempt turned out to be the backend's fault (another backend served it)
     caf::reacts_to<failed_atom, std::string>,
     // internal: an HTTP exchange completed (call id); the breaker's pause ended
     caf::reacts_to<forwarded_atom, std::uint64_t, forward_outcome>,
@@ -366,15 +372,26 @@ using backend_pool_actor = caf::typed_actor<
     // forget forwarders unused for a long time
     caf::reacts_to<tick_atom>>;
 
+/// What a liveness probe of an own backend found.
+struct probe_verdict {
+  bool alive = false;      // HTTP 200 with a reply of its service
+  bool timed_out = false;  // no answer within the probe timeout (a busy one-worker backend)
+  std::string error;       // why not alive: what came back, or the transport failure
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, probe_verdict& x) {
+  return f(caf::meta::type_name("probe_verdict"), x.alive, x.timed_out, x.error);
+}
+
 /// Probes this node's own backends and announces the live ones in the DHT, again and
 /// again, so that a dead one expires from the network.
 using service_announcer_actor = caf::typed_actor<
     caf::replies_to<services_atom>::with<own_services>,
     // draining (true): keep probing, announce nothing, so that the records expire
     caf::reacts_to<drain_atom, bool>,
-    // internal: time to probe and announce; a probe's answer (index, alive, error)
+    // internal: time to probe and announce; a probe's answer (index, verdict)
     caf::reacts_to<announce_atom>,
-    caf::reacts_to<probed_atom, std::uint32_t, bool, std::string>>;
+    caf::reacts_to<probed_atom, std::uint32_t, probe_verdict>>;
 
 /// The node's control surface for `sova-dc admin`, published with caf::io on a loopback
 /// port. One message carries every command (name, arguments) and answers one JSON object

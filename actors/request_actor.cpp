@@ -27,7 +27,7 @@ struct request_state {
   backend_views candidates;
   std::vector<bool> tried;
   request_outcome out;
-  std::string last_failure;
+  std::vector<suspect> suspects;
   bool finished = false;
   static inline const char* name = "request";
 };
@@ -75,6 +75,17 @@ std::vector<http::backend_load> loads(const backend_views& views) {
   return out;
 }
 
+/// What every failed attempt met, "backend: reason; ...", for the 502's message.
+std::string failures(const std::vector<attempt_record>& tried) {
+  std::string out;
+  for (const auto& t : tried) {
+    if (t.ok) continue;
+    if (!out.empty()) out += "; ";
+    out += t.backend + ": " + t.failure;
+  }
+  return out;
+}
+
 /// Nothing left to try: why, as the client's reply.
 void give_up(self_ptr self) {
   auto& st = self->state;
@@ -82,9 +93,21 @@ void give_up(self_ptr self) {
     return fail(self, 503, "no_backend",
                 "every known " + describe_job(st.job) + " backend is failing (circuit breakers open); " +
                     "try again in a few seconds");
+  if (st.suspects.size() >= max_unusable_answers)
+    return fail(self, 502, "all_failed",
+                "the " + describe_job(st.job) + " backends answered this request with an " +
+                    "error, so it may be at fault (no backend was marked as failing): " +
+                    failures(st.out.tried));
   fail(self, 502, "all_failed",
        std::to_string(st.out.attempts) + " attempt(s) on " + describe_job(st.job) +
-           " backends failed; last: " + st.last_failure);
+           " backends failed: " + failures(st.out.tried));
+}
+
+/// Served after unusable answers elsewhere: those were the backends' fault after all.
+void blame_suspects(self_ptr self) {
+  for (auto& s : self->state.suspects)
+    self->send(s.forwarder, failed_atom::value, std::move(s.reason));
+  self->state.suspects.clear();
 }
 
 void attempt(self_ptr self);
@@ -115,12 +138,14 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
     auto& record = st.out.tried.back();
     record.ok = o.status == forward_status::served;
     record.seconds = std::chrono::duration<double>(o.latency).count();
+    if (!record.ok) record.failure = o.reason;
   }
   switch (o.status) {
     case forward_status::served: {
+      blame_suspects(self);
       request_outcome out;
       out.status = o.http_status;
-      out.content_type = std::move(o.content_type);
+      out.content_type = relayed_content_type;
       out.body = std::move(o.body);
       return finish(self, std::move(out));
     }
@@ -129,8 +154,13 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
       --st.out.attempts;  // nothing reached the backend
       st.out.tried.pop_back();
       break;
+    case forward_status::unusable:
+      spdlog::warn("{} request: attempt {} on {}: {}", st.job.service, st.out.attempts,
+                   name.to_string(), o.reason);
+      st.suspects.push_back({st.candidates[i].forwarder, o.reason});
+      if (st.suspects.size() >= max_unusable_answers) return give_up(self);
+      break;
     case forward_status::failed:
-      st.last_failure = name.to_string() + ": " + o.reason;
       spdlog::warn("{} request: attempt {} on {} failed ({})", st.job.service, st.out.attempts,
                    name.to_string(), o.reason);
       break;
@@ -146,7 +176,7 @@ void attempt(self_ptr self) {
   auto i = *pick;
   st.tried[i] = true;
   ++st.out.attempts;
-  st.out.tried.push_back({st.candidates[i].backend.to_string(), false, 0.0});
+  st.out.tried.push_back({st.candidates[i].backend.to_string(), false, 0.0, {}});
   auto left = remaining(self);
   forward_request req{st.job.service, st.job.content_type, st.job.body,
                       std::min(st.cfg.attempt_timeout, left)};
@@ -201,7 +231,7 @@ void request_behavior(self_ptr self, request_config cfg, service_directory_actor
   st.started = self->clock().now() - st.job.spent;
   st.out.tried = st.job.earlier;
   st.out.attempts = static_cast<std::uint32_t>(st.job.earlier.size());
-  st.last_failure = st.job.earlier_failure;
+  st.suspects = std::move(st.job.suspects);
   start(self);
 }
 

@@ -1,9 +1,12 @@
 #pragma once
 // The request actor: one per client request. It asks the directory for the backends of
 // the service (a warm cache answers at once), gets their forwarders from the pool, picks
-// one by power of two choices, and on a failed attempt (connect error, timeout, 5xx,
-// garbage) retries on another backend, within a number of attempts and an overall
-// deadline. It hands the outcome to `done` exactly once, then ends.
+// one by power of two choices, and on a failed attempt (connect error, timeout, an answer
+// that is not a reply of the service) retries on another backend, within a number of
+// attempts and an overall deadline. Unusable answers count against their backends only
+// when another backend then serves the request; after two of them the request is taken
+// to be at fault and answered 502 with what the backends said, no breaker moved. It
+// hands the outcome to `done` exactly once, then ends.
 
 #include <cstdint>
 #include <functional>
@@ -27,8 +30,16 @@ struct request_config {
 /// One attempt that reached a backend.
 struct attempt_record {
   std::string backend;  // "asr/cpu/host:port"
-  bool ok = false;      // the backend answered below 500 (its answer went to the client)
+  bool ok = false;      // the backend served it (its answer went to the client)
   double seconds = 0;   // connect included
+  std::string failure;  // why not, when not ok: what the backend answered, or the transport error
+};
+
+/// An attempt whose backend answered something that is not a reply of its service: it is
+/// blamed on the backend (told to its forwarder) only if another backend serves the request.
+struct suspect {
+  backend_forwarder_actor forwarder;
+  std::string reason;
 };
 
 struct client_job {
@@ -39,9 +50,16 @@ struct client_job {
   // Attempts made before the actor (the fast lane's first one): they count against the
   // attempts and their backends are not tried again.
   std::vector<attempt_record> earlier;
-  std::string earlier_failure;  // why the last of them failed, "backend: reason"
-  caf::timespan spent{0};       // of the deadline, before the actor started
+  std::vector<suspect> suspects;  // of those attempts
+  caf::timespan spent{0};         // of the deadline, before the actor started
 };
+
+/// The Content-Type of every relayed reply: the backend's bytes are JSON whatever it said
+/// (SOVA ASR sends its JSON as text/html), and clients that check the type want this.
+inline constexpr const char* relayed_content_type = "application/json; charset=utf-8";
+
+/// Unusable answers (see suspect) after which the request itself is taken to be at fault.
+inline constexpr std::size_t max_unusable_answers = 2;
 
 struct request_outcome {
   unsigned status = 0;  // the backend's status when served, else ours (502, 503, 504)

@@ -10,15 +10,11 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/backend_forwarder.hpp"
+#include "http/backend_reply.hpp"
 #include "http/multipart.hpp"
 
 namespace sova::actors {
 
-namespace {
-
-/// The cheapest request each API answers: ASR an empty form (SOVA ASR answers {"r": []},
-/// API.md), TTS empty text. Built like every forwarded request, so that the probe goes
-/// to the same paths.
 http::client_request probe_request(const service_record& backend,
                                    std::chrono::milliseconds timeout) {
   forward_request req;
@@ -29,25 +25,33 @@ http::client_request probe_request(const service_record& backend,
     req.content_type = "multipart/form-data; boundary=" + boundary;
   } else {
     req.content_type = "application/json";
-    req.body = R"({"text": ""})";
+    req.body = R"({"text": "", "voice": "Natasha"})";  // a real SOVA TTS needs both
   }
   req.timeout = timeout;
-  return make_backend_request(req);
+  return make_backend_request(req);  // the same paths as forwarded requests
 }
 
-}  // namespace
+probe_verdict probe_verdict_of(const service_record& backend, const http::client_result& r) {
+  probe_verdict v;
+  if (!r.ok) {
+    v.timed_out = r.error == http::client_errc::timeout;
+    v.error = http::describe_failure(r);
+    return v;
+  }
+  auto why = http::unusable_reply(backend.service, r.response.status,
+                                  r.response.header("Content-Type"), r.response.body);
+  v.alive = !why;
+  if (why) v.error = std::move(*why);
+  return v;
+}
 
 backend_probe http_probe_over(std::shared_ptr<http::client> client,
                               std::chrono::milliseconds timeout) {
   return [client = std::move(client), timeout](const service_record& backend,
-                                                std::function<void(bool, std::string)> done) {
+                                                std::function<void(probe_verdict)> done) {
     client->send(backend.host, backend.port, probe_request(backend, timeout),
-                 [done = std::move(done)](http::client_result r) {
-                   // Any status counts: a backend that answers at all is up.
-                   if (r.ok)
-                     done(true, {});
-                   else
-                     done(false, http::describe_failure(r));
+                 [backend, done = std::move(done)](http::client_result r) {
+                   done(probe_verdict_of(backend, r));
                  });
   };
 }
@@ -58,12 +62,15 @@ struct own_backend {
   own_service svc;
   bool probed = false;   // some probe has answered: transitions can be logged
   bool probing = false;  // a probe is out and has not answered yet
+  bool busy = false;     // kept alive by the busy rule at the last probe
+  std::uint64_t served_seen = 0;  // the pool's count of served requests at the last probe
 };
 
 struct announcer_state {
   announcer_config cfg;
   dht_actor dht;
   backend_probe probe;
+  backend_pool_actor pool;            // invalid: no busy rule
   std::vector<own_backend> backends;  // in --services order
   bool draining = false;              // probe, but announce nothing
   static inline const char* name = "service_announcer";
@@ -80,8 +87,8 @@ void start_probe(self_ptr self, std::uint32_t index) {
   b.probing = true;
   // The probe may answer on any thread: only a message may reach us from there.
   auto me = caf::actor_cast<service_announcer_actor>(self);
-  self->state.probe(b.svc.backend, [me, index](bool alive, std::string error) {
-    caf::anon_send(me, probed_atom::value, index, alive, std::move(error));
+  self->state.probe(b.svc.backend, [me, index](probe_verdict v) {
+    caf::anon_send(me, probed_atom::value, index, std::move(v));
   });
 }
 
@@ -120,31 +127,70 @@ void log_probe(const own_backend& b, bool alive, const std::string& error) {
   else if (!alive && b.probed && b.svc.alive)
     spdlog::warn("{} stopped answering ({}): no longer announced", name, error);
   else if (!alive && !b.probed)
-    spdlog::warn("{} does not answer ({}): not announced", name, error);
+    spdlog::warn("{} does not answer as a SOVA {} server ({}): not announced", name,
+                 b.svc.backend.service == "asr" ? "ASR" : "TTS", error);
   else
     spdlog::debug("{}: {}", name, alive ? "alive" : "still not answering (" + error + ")");
 }
 
-void on_probed(self_ptr self, std::uint32_t index, bool alive, const std::string& error) {
-  auto& backends = self->state.backends;
-  if (index >= backends.size()) return;  // not one of ours: nothing to record
-  auto& b = backends[index];
+/// Records a probe's outcome (kept busy: alive, with why the probe failed) and announces.
+void settle(self_ptr self, std::uint32_t index, bool alive, const std::string& error) {
+  auto& b = self->state.backends[index];
   log_probe(b, alive, error);
-  b.probing = false;
   b.probed = true;
   b.svc.alive = alive;
-  b.svc.last_error = alive ? std::string{} : error;
+  b.svc.last_error = error;
   // A dead backend is simply not refreshed: its record expires from the stores.
   if (alive && !self->state.draining) announce(self, index);
 }
 
+/// Whether the pool's `h` shows the backend at work for this node since the last probe
+/// (`served_before` served then) without failing: a one-worker server busy with long jobs
+/// answers its probe late, and is not dead.
+bool busy_serving(const backend_health& h, std::uint64_t served_before) {
+  return h.breaker != breaker_state::open && (h.in_flight > 0 || h.served > served_before);
+}
+
+/// With the pool's view of the backend: a timed-out probe of a backend busy serving this
+/// node keeps it alive; the served count is kept for the next probe's comparison.
+void settle_with(self_ptr self, std::uint32_t index, const probe_verdict& v,
+                 const backend_healths& all) {
+  auto& b = self->state.backends[index];
+  for (const auto& h : all) {
+    if (h.backend != b.svc.backend) continue;
+    auto before = b.served_seen;
+    b.served_seen = h.served;
+    if (v.alive || !v.timed_out || !busy_serving(h, before)) break;
+    auto why = "busy: the probe " + v.error + " while it serves this node (" +
+               std::to_string(h.in_flight) + " in flight, " + std::to_string(h.served - before) +
+               " served since the last probe)";
+    if (!b.busy) spdlog::info("{}: {}; still announced", b.svc.backend.to_string(), why);
+    b.busy = true;
+    return settle(self, index, true, why);
+  }
+  b.busy = false;
+  settle(self, index, v.alive, v.error);
+}
+
+void on_probed(self_ptr self, std::uint32_t index, probe_verdict v) {
+  auto& st = self->state;
+  if (index >= st.backends.size()) return;  // not one of ours: nothing to record
+  st.backends[index].probing = false;
+  if (!st.pool) return settle(self, index, v.alive, v.error);
+  self->request(st.pool, std::chrono::seconds(2), health_atom::value)
+      .then([=](const backend_healths& all) { settle_with(self, index, v, all); },
+            [=](const caf::error&) { settle_with(self, index, v, {}); });
+}
+
 service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announcer_config cfg,
                                                           std::vector<service_record> own,
-                                                          dht_actor dht, backend_probe probe) {
+                                                          dht_actor dht, backend_probe probe,
+                                                          backend_pool_actor pool) {
   auto& st = self->state;
   st.cfg = cfg;
   st.dht = std::move(dht);
   st.probe = std::move(probe);
+  st.pool = std::move(pool);
   for (auto& rec : own) {
     own_backend b;
     b.svc.backend = std::move(rec);
@@ -170,8 +216,8 @@ service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announc
           if (backends[i].svc.alive) announce(self, i);
       },
       [=](announce_atom) { announce_round(self); },
-      [=](probed_atom, std::uint32_t index, bool alive, const std::string& error) {
-        on_probed(self, index, alive, error);
+      [=](probed_atom, std::uint32_t index, probe_verdict& v) {
+        on_probed(self, index, std::move(v));
       },
   };
 }
@@ -180,8 +226,9 @@ service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announc
 
 service_announcer_actor spawn_service_announcer(caf::actor_system& sys, announcer_config cfg,
                                                 std::vector<service_record> own, dht_actor dht,
-                                                backend_probe probe) {
-  return sys.spawn(announcer_behavior, cfg, std::move(own), std::move(dht), std::move(probe));
+                                                backend_probe probe, backend_pool_actor pool) {
+  return sys.spawn(announcer_behavior, cfg, std::move(own), std::move(dht), std::move(probe),
+                   std::move(pool));
 }
 
 }  // namespace sova::actors

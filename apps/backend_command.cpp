@@ -8,6 +8,7 @@
 #include "apps/common.hpp"
 #include "backends/backend_server.hpp"
 #include "backends/engine_worker.hpp"
+#include "backends/media_store.hpp"
 #include "backends/worker_pool.hpp"
 #include "http/server.hpp"
 #include "net/contact.hpp"
@@ -23,6 +24,7 @@ struct backend_options {
   std::size_t http_threads = 1;
   double job_timeout_s = 300;
   double grace_period_s = 30;
+  backends::media_store_limits media;
   std::string log_level = "info";
   backends::engine_worker_options engine;
 };
@@ -63,6 +65,13 @@ int run_backend(const backend_options& o) {
     return exit_usage;
   }
   stop_signals stop;  // before any thread starts
+  std::unique_ptr<backends::media_store> media;
+  try {
+    media = std::make_unique<backends::media_store>(o.media);
+  } catch (const std::exception& e) {
+    spdlog::error("{} backend: no random source for the audio urls: {}", o.engine.kind, e.what());
+    return exit_failed;
+  }
   const char* engine = o.engine.kind == "tts" ? "espeak-ng" : "pocketsphinx";
   backends::worker_pool_options po;
   po.name = o.engine.kind;
@@ -78,7 +87,7 @@ int run_backend(const backend_options& o) {
     spdlog::error("{} backend: the engine did not start: {}", o.engine.kind, e.what());
     return exit_failed;
   }
-  backends::backend_service service(o.engine.kind, engine, *pool);
+  backends::backend_service service(o.engine.kind, engine, *pool, *media);
   http::server_limits limits;
   limits.max_body = o.max_body;
   limits.threads = o.http_threads;
@@ -140,6 +149,15 @@ backend_commands add_backend_commands(CLI::App& app) {
                         "ones are answered 503; jobs not started by then fail, started ones finish)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
+  c.backend->add_option("--media-items", o.media.max_items,
+                        "Results whose audio is kept for GET /media/<id>.wav (each reply's "
+                        "response_audio_url); the oldest go first")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  c.backend->add_option("--media-bytes", o.media.max_bytes,
+                        "Most bytes of audio kept for GET /media/<id>.wav (suffixes KiB, MiB)")
+      ->capture_default_str()
+      ->transform(CLI::AsSizeValue(false));
   c.backend->add_option("--http-threads", o.http_threads, "Threads serving HTTP connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

@@ -1,11 +1,13 @@
 #include "backends/backend_server.hpp"
 
 #include <mutex>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "backends/engine_worker.hpp"
 #include "backends/sova_api.hpp"
 #include "http/multipart.hpp"
 #include "http/routes.hpp"
@@ -26,6 +28,18 @@ http::response engine_failed(const std::string& why) {
   return http::error_response(500, "engine_failed", why);
 }
 
+// Where the audio kept under a media id is served.
+constexpr std::string_view media_prefix = "/media/";
+constexpr std::string_view media_suffix = ".wav";
+
+std::string media_url(const std::string& id) {
+  return std::string(media_prefix) + id + std::string(media_suffix);
+}
+
+bool ends_with(std::string_view s, std::string_view end) {
+  return s.size() >= end.size() && s.substr(s.size() - end.size()) == end;
+}
+
 // The replies of one ASR request, one per recording, answered when the last one is in.
 struct asr_gather {
   std::mutex mu;
@@ -39,10 +53,13 @@ struct asr_gather {
 
 }  // namespace
 
-backend_service::backend_service(std::string kind, std::string engine, worker_pool& pool)
-    : kind_(std::move(kind)), engine_(std::move(engine)), pool_(pool) {}
+backend_service::backend_service(std::string kind, std::string engine, worker_pool& pool,
+                                 media_store& media)
+    : kind_(std::move(kind)), engine_(std::move(engine)), pool_(pool), media_(media) {}
 
 void backend_service::handle(http::request req, http::responder done) {
+  if (std::string_view(req.target).substr(0, media_prefix.size()) == media_prefix)
+    return done(media(req.method, req.target));
   http::response error;
   auto route = http::match_route(req.method, req.target, &error);
   if (!route) return done(std::move(error));
@@ -76,11 +93,15 @@ void backend_service::synthesize(const std::string& target, std::string body,
     r.body = R"({"detail":"use /synthesize/"})";
     return done(std::move(r));
   }
-  if (auto bad = http::check_tts_body(body)) return done(std::move(*bad));
+  if (auto bad = http::check_tts_body(body, false)) return done(std::move(*bad));  // voice: Natasha
+  auto id = media_.new_id();
   auto shared_done = std::make_shared<http::responder>(std::move(done));
-  bool queued = pool_.submit(std::move(body), [shared_done](job_reply r) {
-    (*shared_done)(r.ok ? json_response(std::move(r.payload)) : engine_failed(r.payload));
-  });
+  bool queued = pool_.submit(make_engine_job(media_url(id), body),
+                             [this, shared_done, id](job_reply r) {
+                               r = take_answer(id, std::move(r));
+                               (*shared_done)(r.ok ? json_response(std::move(r.payload))
+                                                   : engine_failed(r.payload));
+                             });
   if (!queued) (*shared_done)(busy());
 }
 
@@ -114,10 +135,50 @@ void backend_service::recognize(const http::request& req, http::responder done) 
       gather->done(json_response(asr_reply(gather->elements)));
   };
   for (std::size_t i = 0; i < files.size(); ++i) {
-    bool queued = pool_.submit(std::move(files[i]),
-                               [finish_one, i](job_reply r) { finish_one(i, std::move(r), false); });
+    auto id = media_.new_id();
+    auto job = make_engine_job(media_url(id), files[i]);
+    files[i] = std::string();  // the job holds the bytes now
+    bool queued = pool_.submit(std::move(job), [this, finish_one, i, id](job_reply r) {
+      finish_one(i, take_answer(id, std::move(r)), false);
+    });
     if (!queued) finish_one(i, {}, true);
   }
+}
+
+job_reply backend_service::take_answer(const std::string& media_id, job_reply r) {
+  if (!r.ok) return r;
+  auto answer = split_engine_answer(std::move(r.payload));
+  if (!answer) return {false, "the " + kind_ + " engine's answer is malformed"};
+  if (!answer->audio.empty()) media_.put(media_id, std::move(answer->audio));
+  return {true, std::move(answer->reply)};
+}
+
+http::response backend_service::media(const std::string& method, const std::string& target) const {
+  if (method != "GET" && method != "HEAD") {
+    auto r = http::error_response(405, "method_not_allowed",
+                                  "the audio under /media/ is read with GET or HEAD");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  auto path = std::string_view(target).substr(0, target.find('?'));
+  media_store::audio audio;
+  if (ends_with(path, media_suffix)) {
+    auto id = path.substr(media_prefix.size(),
+                          path.size() - media_prefix.size() - media_suffix.size());
+    audio = media_.get(std::string(id));
+  }
+  if (!audio) {
+    const auto& l = media_.limits();
+    return http::error_response(
+        404, "not_found",
+        "no such audio: unknown, or evicted (this backend keeps the audio of its last " +
+            std::to_string(l.max_items) + " results, at most " + std::to_string(l.max_bytes) +
+            " bytes in all)");
+  }
+  http::response r;
+  r.content_type = "audio/wav";
+  r.body = *audio;
+  return r;
 }
 
 http::response backend_service::status() const {

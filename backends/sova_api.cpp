@@ -1,26 +1,31 @@
 #include "backends/sova_api.hpp"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
-#include "backends/wav.hpp"
 #include "http/base64.hpp"
+#include "http/numeric_text.hpp"
 
 namespace sova::backends {
 namespace {
 
 using json = nlohmann::ordered_json;  // keys in the order API.md shows them
 
-// Reads an optional number field; false (with the reason) when present but not a number.
+// Reads an optional number field; false (with the reason) when present but neither a
+// number nor a string python_float reads.
 bool read_number(const json& j, const char* key, double& out, std::string& error) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return true;
-  if (!it->is_number()) {
+  std::optional<double> value;
+  if (it->is_number())
+    value = it->get<double>();
+  else if (it->is_string())
+    value = http::python_float(it->get_ref<const std::string&>());
+  if (!value) {
     error = std::string("\"") + key + "\" must be a number";
     return false;
   }
-  out = it->get<double>();
+  out = *value;
   return true;
 }
 
@@ -52,12 +57,14 @@ bool parse_tts_request(std::string_view body, tts_params& out, std::string& erro
          read_number(j, "volume", out.volume, error);
 }
 
-std::string tts_reply(const std::string& voice, const tts_result& r, double synthesis_time_s) {
+std::string tts_reply(const std::string& voice, const tts_result& r, double synthesis_time_s,
+                      std::string_view audio_url, std::string_view wav) {
   json element = {{"voice", voice},
                   {"sample_rate", r.sample_rate},
                   {"duration_s", ms(r.duration_s)},
                   {"synthesis_time", ms(synthesis_time_s)},
-                  {"response_audio", http::base64_encode(encode_wav(r.samples, r.sample_rate))}};
+                  {"response_audio_url", std::string(audio_url)},
+                  {"response_audio", http::base64_encode(wav)}};
   json reply = {{"response_code", 0}, {"response", json::array({std::move(element)})}};
   return reply.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -67,7 +74,8 @@ std::string tts_error_reply(std::string_view message) {
   return reply.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string asr_element(const asr_result& r, double recognition_time_s) {
+std::string asr_element(const asr_result& r, double recognition_time_s,
+                        std::string_view audio_url) {
   if (!r.ok) return asr_error_element(r.error);
   json words = json::array();
   for (const auto& w : r.words)
@@ -80,12 +88,15 @@ std::string asr_element(const asr_result& r, double recognition_time_s) {
                {"confidence", ms(r.confidence)},
                {"duration_s", ms(r.duration_s)},
                {"words", std::move(words)}};
-  json element = {{"response_code", 0}, {"response", json::array({std::move(text)})}};
+  json element = {{"response_audio_url", std::string(audio_url)},
+                  {"response_code", 0},
+                  {"response", json::array({std::move(text)})}};
   return element.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string asr_error_element(std::string_view message) {
-  json element = {{"response_code", 1}, {"response", std::string(message)}};
+  json element = {
+      {"response_audio_url", nullptr}, {"response_code", 1}, {"response", std::string(message)}};
   return element.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

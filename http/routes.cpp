@@ -8,34 +8,14 @@
 
 #include "http/json_check.hpp"
 #include "http/multipart.hpp"
+#include "http/numeric_text.hpp"
+#include "http/text.hpp"
 
 namespace sova::http {
 
 namespace {
 
 using json = nlohmann::json;
-
-// ---- shared ----
-
-/// `s` as it may appear in an error message: printable ASCII kept, every other byte
-/// percent-encoded (error_response copies bytes as they are, and the body must stay
-/// valid UTF-8), and cut after `limit` bytes so a hostile request cannot grow the reply.
-std::string shown(std::string_view s, std::size_t limit = 64) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (std::size_t i = 0; i < s.size() && i < limit; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '%') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    }
-  }
-  if (s.size() > limit) out += "...";
-  return out;
-}
 
 // ---- routes ----
 
@@ -127,7 +107,8 @@ std::optional<route> refuse(response* error, response reply) {
 
 // ---- TTS body ----
 
-enum class json_kind { absent, null, boolean, number, string, object, array };
+// numeric_string: a string that Python's float() reads, which SOVA TTS takes for a number.
+enum class json_kind { absent, null, boolean, number, numeric_string, string, object, array };
 
 std::string_view kind_name(json_kind k) {
   switch (k) {
@@ -135,6 +116,7 @@ std::string_view kind_name(json_kind k) {
     case json_kind::null: return "null";
     case json_kind::boolean: return "a boolean";
     case json_kind::number: return "a number";
+    case json_kind::numeric_string: return "a numeric string";
     case json_kind::string: return "a string";
     case json_kind::object: return "an object";
     case json_kind::array: return "an array";
@@ -154,21 +136,29 @@ json_kind kind_from(json_type t) {
   return json_kind::absent;
 }
 
-/// The top-level fields a TTS body is checked for, and the kind each must have. Others
-/// pass unchecked: the backend decides about them.
+/// The top-level fields a TTS body is checked for, and the kind each must have (a number
+/// field also takes a numeric string, as SOVA TTS does). Others pass unchecked: the backend
+/// decides about them. A real SOVA TTS answers a body without text or voice with HTTP 500.
 struct tts_field {
   std::string_view name;
   json_kind wanted;
   bool required;
+  std::string_view code;  // of the 400 reply when the field is wrong
 };
 
 constexpr std::array<tts_field, 5> tts_fields{{
-    {"text", json_kind::string, true},
-    {"voice", json_kind::string, false},
-    {"rate", json_kind::number, false},
-    {"pitch", json_kind::number, false},
-    {"volume", json_kind::number, false},
+    {"text", json_kind::string, true, "missing_text"},
+    {"voice", json_kind::string, true, "missing_voice"},
+    {"rate", json_kind::number, false, "bad_request"},
+    {"pitch", json_kind::number, false, "bad_request"},
+    {"volume", json_kind::number, false, "bad_request"},
 }};
+
+bool accepts(const tts_field& f, json_kind got) {
+  if (got == f.wanted) return true;
+  if (got == json_kind::absent) return !f.required;
+  return f.wanted == json_kind::number && got == json_kind::numeric_string;
+}
 
 /// The index of the field called `name` in tts_fields; tts_fields.size() when none is.
 std::size_t tts_field_index(std::string_view name) {
@@ -191,7 +181,11 @@ public:
   bool number_integer(number_integer_t) override { return value(json_kind::number); }
   bool number_unsigned(number_unsigned_t) override { return value(json_kind::number); }
   bool number_float(number_float_t, const string_t&) override { return value(json_kind::number); }
-  bool string(string_t&) override { return value(json_kind::string); }
+  bool string(string_t& s) override {
+    bool numeric = depth_ == 1 && field_ != none && tts_fields[field_].wanted == json_kind::number &&
+                   python_float(s).has_value();
+    return value(numeric ? json_kind::numeric_string : json_kind::string);
+  }
   bool binary(binary_t&) override { return value(json_kind::string); }  // never from JSON text
   bool start_object(std::size_t) override { return open(json_kind::object); }
   bool start_array(std::size_t) override { return open(json_kind::array); }
@@ -244,38 +238,45 @@ private:
 using tts_kinds = std::array<json_kind, tts_fields.size()>;
 
 /// The kinds of `tts_fields` in a body that is a JSON object, by is_json; nothing when it
-/// is not one, or a top-level key has an escape (compared only once decoded).
+/// is not one, a top-level key has an escape (compared only once decoded), or a number
+/// field holds a string (whose text decides whether it is a number).
 std::optional<tts_kinds> tts_kinds_fast(std::string_view body) {
   tts_kinds kinds{};  // all absent
-  bool escaped = false;
+  bool slow = false;
   json_type root = json_type::null;
   auto member = [&](const json_member& m) {
     if (m.raw_key.find('\\') != std::string_view::npos) {
-      escaped = true;
+      slow = true;
       return;
     }
     auto i = tts_field_index(m.raw_key);
-    if (i < kinds.size()) kinds[i] = kind_from(m.type);  // a later duplicate wins
+    if (i >= kinds.size()) return;
+    kinds[i] = kind_from(m.type);  // a later duplicate wins
+    if (m.type == json_type::string && tts_fields[i].wanted == json_kind::number) slow = true;
   };
-  if (!is_json(body, root, member) || root != json_type::object || escaped) return std::nullopt;
+  if (!is_json(body, root, member) || root != json_type::object || slow) return std::nullopt;
   return kinds;
 }
 
 std::optional<response> field_error(const tts_field& f, json_kind got) {
-  auto message = "\"" + std::string(f.name) + "\" must be " + std::string(kind_name(f.wanted)) +
-                 ", got " + std::string(kind_name(got));
-  if (f.name == "text")
-    return error_response(400, "missing_text",
-                          got == json_kind::absent ? "the JSON object has no \"text\" field"
-                                                   : message);
-  return error_response(400, "bad_request", message);
+  if (got == json_kind::absent)
+    return error_response(400, f.code,
+                          "the JSON object has no \"" + std::string(f.name) + "\" field" +
+                              (f.name == "voice" ? " (SOVA TTS needs one: Natasha, Ruslan, ...)" : ""));
+  auto wanted = f.wanted == json_kind::number ? std::string("a number or a numeric string")
+                                              : std::string(kind_name(f.wanted));
+  auto got_name = got == json_kind::string && f.wanted == json_kind::number
+                      ? std::string("a string that is not a number")
+                      : std::string(kind_name(got));
+  return error_response(400, f.code,
+                        "\"" + std::string(f.name) + "\" must be " + wanted + ", got " + got_name);
 }
 
-std::optional<response> check_tts_kinds(const tts_kinds& kinds) {
+std::optional<response> check_tts_kinds(const tts_kinds& kinds, bool voice_required) {
   for (std::size_t i = 0; i < tts_fields.size(); ++i) {
-    const auto& f = tts_fields[i];
-    auto got = kinds[i];
-    if (got != f.wanted && (f.required || got != json_kind::absent)) return field_error(f, got);
+    auto f = tts_fields[i];
+    if (f.name == "voice") f.required = voice_required;
+    if (!accepts(f, kinds[i])) return field_error(f, kinds[i]);
   }
   return std::nullopt;
 }
@@ -331,25 +332,34 @@ std::optional<response> check_asr_body(std::string_view content_type, std::strin
   auto parts = parse_multipart(body, *boundary, &reason);
   if (!parts)
     return error_response(400, "bad_request", "malformed multipart/form-data body: " + reason);
-  for (const auto& p : *parts)
-    if (std::string_view(p.name).substr(0, 10) == "audio_blob") return std::nullopt;
+  // SOVA ASR reads only file parts (with a filename) of the audio_blob* fields.
+  bool field_without_file = false;
+  for (const auto& p : *parts) {
+    if (std::string_view(p.name).substr(0, 10) != "audio_blob") continue;
+    if (!p.filename.empty()) return std::nullopt;
+    field_without_file = true;
+  }
+  if (field_without_file)
+    return error_response(400, "no_audio",
+                          "the form's audio_blob fields carry no file (a part needs a filename "
+                          "to be read as a recording)");
   return error_response(400, "no_audio", "the form has no field whose name starts with audio_blob");
 }
 
-std::optional<response> check_tts_body(std::string_view body) {
+std::optional<response> check_tts_body(std::string_view body, bool voice_required) {
   // nlohmann's lexer takes a NUL for the end of input and would ignore what follows it;
   // JSON allows no NUL anywhere (strings must escape it). Bytes count from 1, as nlohmann's do.
   if (auto nul = body.find('\0'); nul != std::string_view::npos)
     return not_json("at byte " + std::to_string(nul + 1) + ": a NUL byte");
   // The common case in one cheap pass; nlohmann's (which builds strings) for the rest and
   // for its error messages. Both decide validity alike (unit_json_check).
-  if (auto kinds = tts_kinds_fast(body)) return check_tts_kinds(*kinds);
+  if (auto kinds = tts_kinds_fast(body)) return check_tts_kinds(*kinds, voice_required);
   tts_scanner scan;
   json::sax_parse(body.data(), body.data() + body.size(), &scan);
   if (scan.root_not_object)
     return error_response(400, "bad_json", "the body must be a JSON object");
   if (!scan.syntax_error.empty()) return not_json(scan.syntax_error);
-  return check_tts_kinds(scan.kinds);
+  return check_tts_kinds(scan.kinds, voice_required);
 }
 
 }  // namespace sova::http

@@ -36,11 +36,16 @@ std::optional<route> match_route(std::string_view method, std::string_view targe
                                  response* error);
 
 /// Nothing when an ASR body may be forwarded: multipart/form-data with at least one
-/// file field whose name starts with `audio_blob`; else the 400 reply saying why.
+/// file part (one with a filename) whose field name starts with `audio_blob`; else the
+/// 400 reply saying why (bad_request, no_audio).
 std::optional<response> check_asr_body(std::string_view content_type, std::string_view body);
 
-/// Nothing when a TTS body may be forwarded: a JSON object whose "text" is a string;
-/// else the 400 reply saying why (bad_json, missing_text).
-std::optional<response> check_tts_body(std::string_view body);
+/// Nothing when a TTS body may be forwarded: a JSON object whose "text" and "voice" are
+/// strings and whose "rate", "pitch" and "volume", when present, are numbers or strings
+/// that Python's float() reads (what a real SOVA TTS accepts; it answers anything else
+/// with HTTP 500); else the 400 reply saying why (bad_json, missing_text, missing_voice,
+/// bad_request). The reference TTS backend, which takes a missing voice for Natasha, asks
+/// with `voice_required` false.
+std::optional<response> check_tts_body(std::string_view body, bool voice_required = true);
 
 }  // namespace sova::http

@@ -1,6 +1,8 @@
 #pragma once
-// Text helpers shared by the HTTP server and client.
+// Text helpers shared by the HTTP server, the client and the node's checks.
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 #include <boost/beast/core/string.hpp>
@@ -12,5 +14,14 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return boost::beast::iequals(boost::beast::string_view(a.data(), a.size()),
                                boost::beast::string_view(b.data(), b.size()));
 }
+
+}  // namespace sova::http
+
+namespace sova::http {
+
+/// `s` as it may appear in an error message or a log line: printable ASCII kept, every
+/// other byte percent-encoded (so a JSON body built from it stays valid UTF-8), cut after
+/// `limit` bytes so that hostile input cannot grow the message.
+std::string shown(std::string_view s, std::size_t limit = 64);
 
 }  // namespace sova::http

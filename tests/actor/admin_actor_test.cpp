@@ -54,9 +54,11 @@ struct fixture : test_coordinator_fixture<> {
     auto counter = probes;
     ann = actors::spawn_service_announcer(
         sys, acfg, {*rec}, n0.dht,
-        [counter](const net::service_record&, std::function<void(bool, std::string)> done) {
+        [counter](const net::service_record&, std::function<void(actors::probe_verdict)> done) {
           ++*counter;
-          done(true, {});
+          actors::probe_verdict alive;
+          alive.alive = true;
+          done(alive);
         });
     actors::admin_sources src;
     src.node = actors::status_sources{n0.cfg.self.to_hex(), net.endpoint_of(0).to_string(),

@@ -38,6 +38,7 @@ struct script {
   std::vector<forward_outcome> replies;  // one per call, the last one repeats
   bool hang = false;                     // never answer
   std::vector<forward_request> seen;
+  std::vector<std::string> blamed;  // failures told to it afterwards (failed_atom)
   // Held, not dropped: CAF answers a dropped promise with broken_promise.
   std::vector<caf::typed_response_promise<forward_outcome>> held;
 };
@@ -58,7 +59,7 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
       [=](actors::health_atom) { return actors::backend_health{}; },
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
       [=](actors::half_open_atom) {},
-      [=](actors::failed_atom, const std::string&) {},
+      [=](actors::failed_atom, const std::string& reason) { s->blamed.push_back(reason); },
   };
 }
 
@@ -105,8 +106,17 @@ forward_outcome served(const std::string& body, unsigned status = 200) {
   forward_outcome o;
   o.status = forward_status::served;
   o.http_status = status;
-  o.content_type = "application/json; charset=utf-8";
   o.body = body;
+  return o;
+}
+
+/// The backend answered, but not with a reply of its service.
+forward_outcome unusable(const std::string& reason, unsigned status = 500) {
+  forward_outcome o;
+  o.status = forward_status::unusable;
+  o.http_status = status;
+  o.reason = reason;
+  o.body = "<html>" + reason + "</html>";
   return o;
 }
 
@@ -147,7 +157,8 @@ struct fixture : test_coordinator_fixture<> {
 
   std::shared_ptr<std::optional<request_outcome>> send(const std::string& service = "tts",
                                                        const std::string& kind = "any",
-                                                       std::vector<actors::attempt_record> earlier = {}) {
+                                                       std::vector<actors::attempt_record> earlier = {},
+                                                       std::vector<actors::suspect> suspects = {}) {
     auto slot = std::make_shared<std::optional<request_outcome>>();
     auto calls = std::make_shared<int>(0);
     auto dir = sys.spawn(fake_directory, backends);
@@ -157,8 +168,10 @@ struct fixture : test_coordinator_fixture<> {
     job.kind = kind;
     job.content_type = "application/json";
     job.body = R"({"text": "hi", "voice": "Natasha"})";
-    if (!earlier.empty()) job.earlier_failure = earlier.back().backend + ": status 503";
+    for (auto& e : earlier)
+      if (e.failure.empty()) e.failure = "status 503";
     job.earlier = std::move(earlier);
+    job.suspects = std::move(suspects);
     actors::spawn_request(sys, cfg, dir, pool, std::move(job),
                           [slot, calls](request_outcome o) {
                             CAF_CHECK_EQUAL(++*calls, 1);  // done runs exactly once
@@ -195,15 +208,72 @@ CAF_TEST(a_served_reply_is_passed_on_byte_for_byte) {
   CAF_CHECK_EQUAL(b.s->seen[0].content_type, "application/json");
 }
 
-CAF_TEST(a_client_error_from_the_backend_is_passed_on_without_a_retry) {
-  auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"detail": "bad voice"})", 422)});
-  auto b = add("tts/cpu/192.0.2.2:8899", {served("{}")});
+CAF_TEST(an_unusable_answer_is_retried_and_blamed_once_another_backend_served) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {unusable("answered 404 (text/html)", 404)});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"response_code": 0})")});
   (*backends)[1].health.in_flight = 5;  // a is cheaper: it is asked first
   auto out = send();
   CAF_REQUIRE(out->has_value());
-  CAF_CHECK_EQUAL((*out)->status, 422u);
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0})");
+  CAF_CHECK_EQUAL((*out)->attempts, 2u);
+  CAF_REQUIRE_EQUAL((*out)->tried.size(), 2u);
+  CAF_CHECK_EQUAL((*out)->tried[0].failure, "answered 404 (text/html)");
+  CAF_CHECK_EQUAL(a.s->blamed, strings{"answered 404 (text/html)"});
+  CAF_CHECK(b.s->blamed.empty());
+}
+
+CAF_TEST(two_unusable_answers_end_the_request_with_what_they_said_and_blame_nobody) {
+  for (int i = 1; i <= 3; ++i)
+    add("tts/cpu/192.0.2." + std::to_string(i) + ":8899",
+        {unusable("answered 500 (text/html) page " + std::to_string(i))});
+  cfg.max_attempts = 3;
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL(error_code(**out), "all_failed");
+  CAF_CHECK_EQUAL((*out)->attempts, 2u);  // tried on two backends, not three
+  CAF_CHECK_EQUAL((*out)->content_type, "application/json");
+  std::size_t calls = 0;
+  for (const auto& b : *backends) {
+    calls += b.s->seen.size();
+    CAF_CHECK(b.s->blamed.empty());  // no breaker moves
+  }
+  CAF_CHECK_EQUAL(calls, 2u);
+  auto message = nlohmann::json::parse((*out)->body)["error"]["message"].get<std::string>();
+  CAF_MESSAGE(message);
+  CAF_CHECK_NOT_EQUAL(message.find("may be at fault"), std::string::npos);
+  for (const auto& t : (*out)->tried)
+    CAF_CHECK_NOT_EQUAL(message.find(t.backend + ": " + t.failure), std::string::npos);
+}
+
+CAF_TEST(a_single_backend_answering_unusable_is_not_blamed) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {unusable("answered 500 (text/html)")});
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
   CAF_CHECK_EQUAL((*out)->attempts, 1u);
-  CAF_CHECK_EQUAL(a.s->seen.size() + b.s->seen.size(), 1u);
+  CAF_CHECK(a.s->blamed.empty());
+  CAF_CHECK_NOT_EQUAL((*out)->body.find("192.0.2.1:8899: answered 500"), std::string::npos);
+}
+
+CAF_TEST(a_fast_attempts_unusable_answer_is_blamed_when_the_actor_serves_the_request) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"response_code": 0})")});
+  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, "answered 500"}},
+                  {{a.fwd, "answered 500"}});
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
+  CAF_CHECK_EQUAL(a.s->blamed, strings{"answered 500"});
+  // And when the second backend answers unusable too, the request is at fault: nobody blamed.
+  (*backends)[1].s->replies = {unusable("answered 500 again")};
+  auto bad = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, "answered 500"}},
+                  {{a.fwd, "answered 500"}});
+  CAF_REQUIRE(bad->has_value());
+  CAF_CHECK_EQUAL((*bad)->status, 502u);
+  CAF_CHECK_EQUAL(a.s->blamed.size(), 1u);
+  CAF_CHECK(b.s->blamed.empty());
 }
 
 CAF_TEST(a_failed_attempt_is_retried_on_another_backend) {
@@ -382,7 +452,7 @@ CAF_TEST(after_a_failed_fast_attempt_the_actor_goes_on_with_the_other_backends) 
   auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
   auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"from": "b"})")});
   (*backends)[1].health.in_flight = 9;  // b looks worse: only the earlier failure rules a out
-  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.25}});
+  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.25, {}}});
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
   CAF_CHECK_EQUAL((*out)->body, R"({"from": "b"})");
@@ -399,7 +469,7 @@ CAF_TEST(earlier_attempts_count_against_the_limit_and_name_the_last_failure) {
   auto a = add("tts/cpu/192.0.2.1:8899", {served("{}")});
   auto b = add("tts/cpu/192.0.2.2:8899", {failed("timeout: 60 s")});
   cfg.max_attempts = 2;
-  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1}});
+  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, {}}});
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 502u);
   CAF_CHECK_EQUAL(error_code(**out), "all_failed");
@@ -410,7 +480,7 @@ CAF_TEST(earlier_attempts_count_against_the_limit_and_name_the_last_failure) {
 
   // With no attempt left, the earlier failure is the reason given.
   cfg.max_attempts = 1;
-  auto none_left = send("tts", "any", {{"tts/cpu/192.0.2.2:8899", false, 0.1}});
+  auto none_left = send("tts", "any", {{"tts/cpu/192.0.2.2:8899", false, 0.1, {}}});
   CAF_REQUIRE(none_left->has_value());
   CAF_CHECK_EQUAL((*none_left)->status, 502u);
   CAF_CHECK_EQUAL(a.s->seen.size(), 0u);

@@ -1,8 +1,10 @@
 // The service announcer. Deterministic part: over a simulated network with a scripted
 // probe, live backends become findable from other nodes, dead ones never are, records are
 // refreshed every interval, a backend that dies expires from the network and one that
-// comes back returns, and a probe still out is not started twice. Real-HTTP part: the
-// probe's requests against an http::server on 127.0.0.1, and a closed port.
+// comes back returns, a probe still out is not started twice, and a backend busy serving
+// the node's requests stays announced while its probe times out. Real-HTTP part: the
+// probe's requests and what counts as alive, against an http::server on 127.0.0.1, and a
+// closed port.
 #define CAF_SUITE service_announcer
 #include "caf/test/dsl.hpp"
 
@@ -27,20 +29,25 @@ using actors::strings;
 
 namespace {
 
-using done_fn = std::function<void(bool, std::string)>;
+using done_fn = std::function<void(actors::probe_verdict)>;
 
 /// Backends whose answers the test scripts. All calls happen on the test thread.
 struct fake_backends {
   std::set<std::string> alive;  // by record text; others answer dead
   std::set<std::string> held;   // these do not answer until released
+  std::set<std::string> slow;   // these time out
   std::vector<std::pair<std::string, done_fn>> waiting;
   std::map<std::string, int> probes;  // probes started, by record text
 
   static inline const std::string refused = "connect_failed: connection refused (fake)";
+  static inline const std::string too_slow = "timeout: no response within 5000 ms (fake)";
 
   void answer(const std::string& name, const done_fn& done) {
-    bool up = alive.count(name) > 0;
-    done(up, up ? std::string{} : refused);
+    actors::probe_verdict v;
+    v.timed_out = slow.count(name) > 0;
+    v.alive = !v.timed_out && alive.count(name) > 0;
+    if (!v.alive) v.error = v.timed_out ? too_slow : refused;
+    done(std::move(v));
   }
 
   /// Answers the held-back probes of `name` with its current state.
@@ -77,8 +84,24 @@ const std::string asr_a = "asr/cpu/192.0.2.10:8888";
 const std::string asr_b = "asr/cpu/192.0.2.20:8888";
 const std::string tts_a = "tts/gpu/192.0.2.11:8899";
 
+/// Stands in for the backend pool: answers `health` with what the test sets.
+using healths_ptr = std::shared_ptr<actors::backend_healths>;
+actors::backend_pool_actor::behavior_type scripted_pool(actors::backend_pool_actor::pointer,
+                                                       healths_ptr healths) {
+  return {
+      [](actors::forwarders_atom, const actors::service_records&) {
+        return actors::backend_views{};
+      },
+      [healths](actors::health_atom) { return *healths; },
+      [](actors::health_atom, const actors::backend_health&) {},
+      [](actors::tick_atom) {},
+  };
+}
+
 struct fixture : test_coordinator_fixture<> {
   sim::sim_network net{sys, 11};
+  healths_ptr healths = std::make_shared<actors::backend_healths>();
+  actors::backend_pool_actor pool;  // none unless a test sets it up: no busy rule
   std::shared_ptr<fake_backends> fake = std::make_shared<fake_backends>();
   actors::announcer_config cfg;
   actors::service_announcer_actor ann;
@@ -107,7 +130,33 @@ struct fixture : test_coordinator_fixture<> {
     }
     std::vector<net::service_record> recs;
     for (const auto& s : own) recs.push_back(record(s));
-    ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(0).dht, fake_probe(fake));
+    ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(0).dht, fake_probe(fake),
+                                          pool);
+    sched.run();
+  }
+
+  /// What the pool says of `name`: requests of this node in flight, served so far, breaker.
+  void pool_says(const std::string& name, std::uint32_t in_flight, std::uint64_t served,
+                 actors::breaker_state breaker = actors::breaker_state::closed) {
+    if (!pool) pool = sys.spawn(scripted_pool, healths);
+    for (auto& h : *healths)
+      if (h.backend.to_string() == name) {
+        h.in_flight = in_flight;
+        h.served = served;
+        h.breaker = breaker;
+        return;
+      }
+    actors::backend_health h;
+    h.backend = record(name);
+    h.in_flight = in_flight;
+    h.served = served;
+    h.breaker = breaker;
+    healths->push_back(h);
+  }
+
+  /// One probe round, announcements included.
+  void round() {
+    sched.advance_time(cfg.interval);
     sched.run();
   }
 
@@ -256,10 +305,66 @@ CAF_TEST(a_lone_node_stores_its_own_records) {
   fake->alive = {asr_a};
   net.add_node(net.make_config());
   ann = actors::spawn_service_announcer(sys, cfg, {record(asr_a)}, net.node(0).dht,
-                                        fake_probe(fake));
+                                        fake_probe(fake));  // no pool
   sched.run();
   CAF_CHECK_EQUAL(service(asr_a).announcements, 1u);  // stored_local counts
   CAF_CHECK_EQUAL(get(0, "asr/cpu"), strings{asr_a});
+}
+
+CAF_TEST(a_busy_backend_whose_probe_times_out_stays_announced) {
+  fake->alive = {asr_a};
+  pool_says(asr_a, 0, 0);
+  start({asr_a});
+  CAF_CHECK_EQUAL(service(asr_a).announcements, 1u);
+  // A one-worker backend now works on long requests of this node: probes wait past their
+  // timeout behind them, round after round.
+  fake->slow = {asr_a};
+  for (std::uint64_t r = 1; r <= 4; ++r) {
+    pool_says(asr_a, 1, r);  // one in flight, and it served one since the last probe
+    round();
+    auto s = service(asr_a);
+    CAF_CHECK(s.alive);
+    CAF_CHECK_EQUAL(s.announcements, 1u + r);
+    CAF_CHECK_EQUAL(s.last_error.rfind("busy: the probe timeout", 0), 0u);
+  }
+  CAF_CHECK_EQUAL(get(4, "asr/cpu"), strings{asr_a});
+  // Served since the last probe, nothing in flight now: still busy enough.
+  pool_says(asr_a, 0, 6);
+  round();
+  CAF_CHECK(service(asr_a).alive);
+  // Silent while idle: nothing in flight, nothing served since the last probe: withdrawn.
+  round();
+  CAF_CHECK(!service(asr_a).alive);
+  CAF_CHECK_EQUAL(service(asr_a).last_error, fake_backends::too_slow);
+  // It answers again: announced, the error gone.
+  fake->slow.clear();
+  round();
+  CAF_CHECK(service(asr_a).alive);
+  CAF_CHECK(service(asr_a).last_error.empty());
+}
+
+CAF_TEST(a_backend_that_fails_requests_or_refuses_connections_is_not_kept_as_busy) {
+  fake->alive = {asr_a, asr_b};
+  pool_says(asr_a, 0, 0);
+  pool_says(asr_b, 0, 0);
+  start({asr_a, asr_b});
+  fake->slow = {asr_a};
+  fake->alive = {asr_a};  // asr_b now refuses connections
+  pool_says(asr_a, 2, 3, actors::breaker_state::open);  // its requests fail too
+  pool_says(asr_b, 2, 3);  // in flight, but its port is closed: not busy, gone
+  round();
+  CAF_CHECK(!service(asr_a).alive);
+  CAF_CHECK_EQUAL(service(asr_a).last_error, fake_backends::too_slow);
+  CAF_CHECK(!service(asr_b).alive);
+  CAF_CHECK_EQUAL(service(asr_b).last_error, fake_backends::refused);
+}
+
+CAF_TEST(without_the_pools_word_a_timed_out_probe_is_dead) {
+  fake->alive = {asr_a};
+  start({asr_a});  // no pool
+  fake->slow = {asr_a};
+  round();
+  CAF_CHECK(!service(asr_a).alive);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
@@ -268,17 +373,15 @@ CAF_TEST_FIXTURE_SCOPE_END()
 
 namespace {
 
-struct probe_outcome {
-  bool alive = false;
-  std::string error;
-};
-
-/// A server on 127.0.0.1 that records every request and answers with `status`.
+/// A server on 127.0.0.1 that records every request and answers with `status`,
+/// `content_type` and `body`.
 struct recording_backend {
   std::mutex mtx;
   std::vector<http::request> seen;
   std::vector<http::responder> unanswered;  // kept when `answer` is false
   unsigned status = 200;
+  std::string content_type = "text/html; charset=utf-8";  // as SOVA ASR labels its JSON
+  std::string body = R"({"r": []})";
   bool answer = true;
   std::shared_ptr<http::server> srv;
 
@@ -292,7 +395,8 @@ struct recording_backend {
       }
       http::response resp;
       resp.status = status;
-      resp.body = R"({"r": []})";
+      resp.content_type = content_type;
+      resp.body = body;
       r(std::move(resp));
     });
   }
@@ -305,16 +409,14 @@ struct recording_backend {
 };
 
 /// Runs one probe and waits for it, at most 10 s of real time.
-probe_outcome run_probe(const std::string& service, std::uint16_t port,
-                        std::chrono::milliseconds timeout = 2000ms) {
+actors::probe_verdict run_probe(const std::string& service, std::uint16_t port,
+                                std::chrono::milliseconds timeout = 2000ms) {
   auto client = http::client::create({});
   auto probe = actors::http_probe_over(client, timeout);
   net::service_record rec{service, "cpu", "127.0.0.1", port};
-  auto result = std::make_shared<std::promise<probe_outcome>>();
+  auto result = std::make_shared<std::promise<actors::probe_verdict>>();
   auto fut = result->get_future();
-  probe(rec, [result](bool alive, std::string error) {
-    result->set_value(probe_outcome{alive, std::move(error)});
-  });
+  probe(rec, [result](actors::probe_verdict v) { result->set_value(std::move(v)); });
   CAF_REQUIRE(fut.wait_for(10s) == std::future_status::ready);
   auto out = fut.get();
   client->stop();
@@ -342,10 +444,13 @@ CAF_TEST(http_probe_of_asr_posts_an_empty_form) {
   CAF_CHECK(parts->empty());
 }
 
-CAF_TEST(http_probe_of_tts_posts_empty_text) {
+CAF_TEST(http_probe_of_tts_posts_empty_text_with_a_voice) {
   recording_backend be;
+  be.content_type = "application/json";
+  be.body = R"({"response": "empty text", "response_code": 1})";  // how SOVA TTS answers it
   auto out = run_probe("tts", be.srv->port());
   CAF_CHECK(out.alive);
+  CAF_CHECK(out.error.empty());
   auto reqs = be.requests();
   CAF_REQUIRE_EQUAL(reqs.size(), 1u);
   CAF_CHECK_EQUAL(reqs[0].method, "POST");
@@ -353,16 +458,38 @@ CAF_TEST(http_probe_of_tts_posts_empty_text) {
   CAF_CHECK_EQUAL(reqs[0].header("Content-Type"), "application/json");
   auto body = nlohmann::json::parse(reqs[0].body, nullptr, false);
   CAF_REQUIRE(!body.is_discarded());
-  CAF_CHECK(body == nlohmann::json({{"text", ""}}));
+  // A real SOVA TTS answers a body without voice with HTTP 500 and a stack trace.
+  CAF_CHECK(body == nlohmann::json({{"text", ""}, {"voice", "Natasha"}}));
 }
 
-CAF_TEST(http_probe_counts_an_error_status_as_alive) {
-  recording_backend be;
-  be.status = 500;
-  auto out = run_probe("tts", be.srv->port());
-  CAF_CHECK(out.alive);
-  CAF_CHECK(out.error.empty());
-  CAF_CHECK_EQUAL(be.requests().size(), 1u);
+CAF_TEST(http_probe_counts_only_a_reply_of_the_service_as_alive) {
+  struct answer {
+    std::string service;
+    unsigned status;
+    std::string content_type, body, error_part;
+  };
+  std::vector<answer> answers{
+      {"tts", 500, "text/html", "<title>500 Internal Server Error</title>", "answered 500"},
+      {"asr", 503, "application/json", R"({"response_code": 1})", "answered 503"},
+      {"asr", 200, "application/json", R"({"status": "ok"})", "JSON that is not a SOVA ASR reply"},
+      {"asr", 200, "text/html", "<html>welcome</html>", "answered 200 (text/html) \"<html>"},
+      // A TTS backend entered at the ASR server's port: Flask answers 404 there.
+      {"tts", 404, "text/html", "<!doctype html><title>404 Not Found</title>",
+       "SOVA TTS serves POST /synthesize/: is that the ASR port?"},
+      {"asr", 200, "application/json", R"({"response": [], "response_code": 0})",
+       "is that the TTS port?"},
+  };
+  for (const auto& a : answers) {
+    recording_backend be;
+    be.status = a.status;
+    be.content_type = a.content_type;
+    be.body = a.body;
+    auto out = run_probe(a.service, be.srv->port());
+    CAF_MESSAGE(out.error);
+    CAF_CHECK(!out.alive);
+    CAF_CHECK(!out.timed_out);
+    CAF_CHECK_NOT_EQUAL(out.error.find(a.error_part), std::string::npos);
+  }
 }
 
 CAF_TEST(http_probe_of_a_backend_that_does_not_answer_in_time_is_dead) {
@@ -370,6 +497,7 @@ CAF_TEST(http_probe_of_a_backend_that_does_not_answer_in_time_is_dead) {
   be.answer = false;
   auto out = run_probe("asr", be.srv->port(), 300ms);
   CAF_CHECK(!out.alive);
+  CAF_CHECK(out.timed_out);
   CAF_CHECK_EQUAL(out.error.rfind("timeout: ", 0), 0u);
   CAF_CHECK_EQUAL(be.requests().size(), 1u);
 }
@@ -382,6 +510,7 @@ CAF_TEST(http_probe_of_a_closed_port_is_dead) {
   }
   auto out = run_probe("asr", port);
   CAF_CHECK(!out.alive);
+  CAF_CHECK(!out.timed_out);
   CAF_CHECK_EQUAL(out.error.rfind("connect_failed: ", 0), 0u);
   CAF_CHECK_NOT_EQUAL(out.error.find("127.0.0.1"), std::string::npos);
 }

@@ -1,7 +1,8 @@
 // The reference backends as real processes (`sova-dc backend tts|asr`), spoken to over
 // HTTP exactly as a node speaks to SOVA TTS and SOVA ASR: real WAVs out of espeak-ng,
 // real words out of pocketsphinx, SOVA's error shapes for bad input, the liveness probe,
-// /status with the worker pool's queue, and jobs running on several workers at once.
+// /status with the worker pool's queue, jobs running on several workers at once, the
+// audio behind each reply's response_audio_url, and numeric strings for rate/pitch/volume.
 #define CAF_SUITE integration_backends
 #include "caf/test/unit_test.hpp"
 
@@ -52,6 +53,11 @@ struct fixture {
   }
 
   json post_asr(const std::vector<std::string>& files, unsigned expect_status = 200) {
+    return json::parse(post_asr_text(files, expect_status), nullptr, false);
+  }
+
+  // The reply's JSON text as sent, keys in the backend's order.
+  std::string post_asr_text(const std::vector<std::string>& files, unsigned expect_status = 200) {
     std::vector<http::form_part> parts;
     for (std::size_t i = 0; i < files.size(); ++i)
       parts.push_back({i == 0 ? std::string("audio_blob") : "audio_blob" + std::to_string(i),
@@ -62,7 +68,7 @@ struct fixture {
                        "multipart/form-data; boundary=" + boundary, body, 120s);
     CAF_REQUIRE(r.ok);
     CAF_CHECK_EQUAL(r.response.status, expect_status);
-    return json::parse(r.response.body, nullptr, false);
+    return r.response.body;
   }
 
   // The WAV inside a successful TTS reply.
@@ -82,6 +88,21 @@ std::uint32_t le32(const std::string& s, std::size_t at) {
 
 std::string text_of(const json& element) {
   return element["response"][0]["text"].get<std::string>();
+}
+
+// A response_audio_url: a path on the backend, /media/<counter>-<16 hex digits>.wav.
+bool is_media_path(const json& url) {
+  if (!url.is_string()) return false;
+  auto s = url.get<std::string>();
+  const std::string prefix = "/media/", suffix = ".wav";
+  if (s.size() <= prefix.size() + suffix.size() || s.compare(0, prefix.size(), prefix) != 0 ||
+      s.compare(s.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  auto id = s.substr(prefix.size(), s.size() - prefix.size() - suffix.size());
+  auto dash = id.find('-');
+  return dash != std::string::npos && dash > 0 &&
+         id.find_first_not_of("0123456789") == dash && id.size() - dash - 1 == 16 &&
+         id.find_first_not_of("0123456789abcdef", dash + 1) == std::string::npos;
 }
 
 }  // namespace
@@ -210,6 +231,122 @@ CAF_TEST(status_reports_the_pool_and_jobs_run_in_parallel) {
   CAF_CHECK_EQUAL(health.response.status, 200u);
 }
 
+CAF_TEST(tts_reply_names_its_audio_on_the_backend) {
+  auto reply = post_tts({{"text", "The audio is also served by url."}, {"voice", "en-us"}});
+  auto wav = wav_of(reply);
+  const auto& e = reply["response"][0];
+  CAF_REQUIRE(is_media_path(e["response_audio_url"]));
+  // In the order API.md shows: after synthesis_time, before response_audio.
+  auto raw = http_call(tts.host, tts.port, "POST", "/synthesize/", "application/json",
+                       R"({"text":"order","voice":"en-us"})");
+  auto at = [&](const char* key) { return raw.response.body.find(std::string("\"") + key + "\""); };
+  CAF_CHECK_LESS(at("synthesis_time"), at("response_audio_url"));
+  CAF_CHECK_LESS(at("response_audio_url"), at("response_audio\":"));
+  auto url = e["response_audio_url"].get<std::string>();
+  auto got = http_call(tts.host, tts.port, "GET", url);
+  CAF_REQUIRE(got.ok);
+  CAF_CHECK_EQUAL(got.response.status, 200u);
+  CAF_CHECK_EQUAL(got.response.header("content-type"), "audio/wav");
+  CAF_CHECK(got.response.body == wav);  // the same bytes as response_audio
+  // Each reply has its own.
+  auto again = post_tts({{"text", "The audio is also served by url."}, {"voice", "en-us"}});
+  CAF_CHECK_NOT_EQUAL(again["response"][0]["response_audio_url"], e["response_audio_url"]);
+  // Failures name no audio, as before.
+  auto unknown = post_tts({{"text", "hi"}, {"voice", "Nobody"}});
+  CAF_CHECK_EQUAL(unknown.value("response_code", -1), 1);
+  CAF_CHECK(unknown["response"].is_string());
+}
+
+CAF_TEST(media_that_is_not_there_is_a_json_404) {
+  for (const std::string path : {"/media/1-0000000000000000.wav", "/media/", "/media/x",
+                                 "/media/../status"}) {
+    auto r = http_call(tts.host, tts.port, "GET", path);
+    CAF_REQUIRE(r.ok);
+    CAF_CHECK_EQUAL(r.response.status, 404u);
+    auto body = json::parse(r.response.body, nullptr, false);
+    CAF_CHECK_EQUAL(body.value("response_code", -1), 1);
+    CAF_CHECK_EQUAL(body["error"].value("code", ""), "not_found");
+  }
+  auto post =
+      http_call(tts.host, tts.port, "POST", "/media/1-0000000000000000.wav", "text/plain", "x");
+  CAF_CHECK_EQUAL(post.response.status, 405u);
+  auto on_asr = http_call(asr.host, asr.port, "GET", "/media/1-0000000000000000.wav");
+  CAF_CHECK_EQUAL(on_asr.response.status, 404u);
+}
+
+CAF_TEST(asr_reply_names_the_audio_it_recognised) {
+  auto wav = read_file(librivox + "sense_and_sensibility_01_austen_64kb-0880.wav");
+  auto text = post_asr_text({"this is not audio at all", wav});
+  auto reply = json::parse(text, nullptr, false);
+  CAF_REQUIRE_EQUAL(reply["r"].size(), 2u);
+  const auto& bad = reply["r"][0];
+  const auto& good = reply["r"][1];
+  CAF_CHECK_EQUAL(bad.value("response_code", -1), 1);
+  CAF_REQUIRE(bad.contains("response_audio_url"));
+  CAF_CHECK(bad["response_audio_url"].is_null());
+  CAF_REQUIRE_EQUAL(good.value("response_code", -1), 0);
+  CAF_REQUIRE(is_media_path(good["response_audio_url"]));
+  // Each element starts with it, beside response_code.
+  const std::string bad_first =
+      R"({"r":[{"response_audio_url":null,"response_code":1,"response":")";
+  CAF_CHECK_EQUAL(text.rfind(bad_first, 0), 0u);
+  CAF_CHECK_NOT_EQUAL(text.find(R"(},{"response_audio_url":")" +
+                                good["response_audio_url"].get<std::string>() +
+                                R"(","response_code":0,"response":[{"text":")"),
+                      std::string::npos);
+  auto got = http_call(asr.host, asr.port, "GET", good["response_audio_url"].get<std::string>());
+  CAF_REQUIRE(got.ok);
+  CAF_CHECK_EQUAL(got.response.status, 200u);
+  CAF_CHECK_EQUAL(got.response.header("content-type"), "audio/wav");
+  // The audio as recognised: 16 kHz mono 16-bit, as long as the recording.
+  const auto& audio = got.response.body;
+  CAF_REQUIRE_GREATER(audio.size(), 44u);
+  CAF_CHECK_EQUAL(audio.substr(0, 4), "RIFF");
+  CAF_CHECK_EQUAL(le32(audio, 24), 16000u);
+  CAF_CHECK_EQUAL(le32(audio, 40) + 44, audio.size());
+  double seconds = le32(audio, 40) / 2.0 / 16000;
+  CAF_CHECK_LESS(std::abs(seconds - good["response"][0]["duration_s"].get<double>()), 0.01);
+  // A TTS backend's media is not on the ASR backend.
+  auto elsewhere =
+      http_call(tts.host, tts.port, "GET", good["response_audio_url"].get<std::string>());
+  CAF_CHECK_EQUAL(elsewhere.response.status, 404u);
+}
+
+CAF_TEST(tts_reads_rate_pitch_and_volume_from_numeric_strings) {
+  const std::string text = "Numbers may come as strings, as SOVA's own page sends them.";
+  auto at_rate = [&](const json& rate) {
+    return post_tts({{"text", text}, {"voice", "en-us"}, {"rate", rate}});
+  };
+  auto fast = at_rate("1.5");
+  auto slow = at_rate(" 0.7 ");
+  auto fast_wav = wav_of(fast), slow_wav = wav_of(slow);
+  CAF_CHECK(is_media_path(fast["response"][0]["response_audio_url"]));
+  CAF_MESSAGE("rate 1.5: " << fast_wav.size() << " bytes, rate 0.7: " << slow_wav.size());
+  CAF_CHECK_LESS(fast_wav.size() * 3, slow_wav.size() * 2);  // 0.7/1.5 = 0.47 < 2/3
+  // A string reads as the number it spells: as long as at that rate (espeak-ng's samples
+  // vary a little between runs).
+  auto number_wav = wav_of(at_rate(1.5));
+  CAF_MESSAGE("rate 1.5 as a number: " << number_wav.size() << " bytes");
+  auto fast_bytes = static_cast<double>(fast_wav.size());
+  CAF_CHECK_LESS(std::abs(static_cast<double>(number_wav.size()) - fast_bytes), 0.05 * fast_bytes);
+  CAF_CHECK_EQUAL(post_tts({{"text", "x"}, {"voice", "en-us"}, {"pitch", "1e0"}, {"volume", "-2"}})
+                      .value("response_code", -1),
+                  0);
+  // Not a number: refused as before, whichever field.
+  for (const char* field : {"rate", "pitch", "volume"}) {
+    auto refused = post_tts({{"text", "x"}, {field, "fast"}}, 400);
+    CAF_CHECK_EQUAL(refused.value("response_code", -1), 1);
+    CAF_CHECK_NOT_EQUAL(refused["error"].value("message", "").find(field), std::string::npos);
+  }
+  auto beside = post_tts({{"text", "x"}, {"rate", "1.5"}, {"pitch", "high"}}, 400);
+  CAF_CHECK_NOT_EQUAL(beside["error"].value("message", "").find("pitch"), std::string::npos);
+  // Python's float() reads "inf", but the engine needs finite values: response_code 1,
+  // saying so.
+  auto infinite = post_tts({{"text", "x"}, {"voice", "en-us"}, {"rate", "inf"}});
+  CAF_CHECK_EQUAL(infinite.value("response_code", -1), 1);
+  CAF_CHECK_NOT_EQUAL(infinite.value("response", "").find("finite"), std::string::npos);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
 
 // A backend of its own: this one is stopped.
@@ -259,4 +396,28 @@ CAF_TEST(sigterm_finishes_the_running_job_and_refuses_new_ones) {
   CAF_REQUIRE_EQUAL(reply["r"].size(), 4u);
   for (const auto& r : reply["r"]) CAF_CHECK_EQUAL(r.value("response_code", -1), 0);
   CAF_CHECK_EQUAL(asr.proc->wait_for(30s), std::optional<int>{0});
+}
+
+// A backend of its own, keeping the audio of one result only (--media-items 1).
+CAF_TEST(media_of_older_results_is_evicted) {
+  auto dir = temp_dir();
+  reference_backend tts{"tts", "127.0.0.1", dir + "/tts-media.log",
+                        {"--workers", "1", "--media-items", "1"}};
+  auto url_of = [&](const std::string& text) {
+    auto r = http_call(tts.host, tts.port, "POST", "/synthesize/", "application/json",
+                       json{{"text", text}, {"voice", "en-us"}}.dump());
+    CAF_REQUIRE(r.ok);
+    auto reply = json::parse(r.response.body, nullptr, false);
+    CAF_REQUIRE_EQUAL(reply.value("response_code", -1), 0);
+    return reply["response"][0]["response_audio_url"].get<std::string>();
+  };
+  auto first = url_of("one");
+  CAF_CHECK_EQUAL(http_call(tts.host, tts.port, "GET", first).response.status, 200u);
+  auto second = url_of("two");
+  CAF_CHECK_EQUAL(http_call(tts.host, tts.port, "GET", second).response.status, 200u);
+  auto gone = http_call(tts.host, tts.port, "GET", first);
+  CAF_CHECK_EQUAL(gone.response.status, 404u);
+  CAF_CHECK_NOT_EQUAL(gone.response.body.find("last 1 results"), std::string::npos);
+  tts.proc->signal(SIGTERM);
+  CAF_CHECK_EQUAL(tts.proc->wait_for(30s), std::optional<int>{0});
 }

@@ -1,40 +1,94 @@
 // sova_test_backend: a small server of the SOVA ASR and SOVA TTS APIs (shared/API.md) for
-// tests and the proxy benchmark. Its replies are fixed and cheap; its delay and failures
-// are set on the command line and changed at run time through POST /control.
+// tests and the proxy benchmark. Its replies are fixed and cheap; its service time and
+// failures are set on the command line and changed at run time through POST /control.
 //
 //   sova_test_backend --listen 127.0.0.1:0 [--name b1] [--delay-ms N] [--fail-status S]
-//                     [--threads N] [--any-address]
+//                     [--threads N] [--concurrent] [--any-address]
 //
 // After binding it prints one line, "listening on 127.0.0.1:PORT", and flushes stdout.
-// SIGINT or SIGTERM stops it cleanly with exit status 0.
+// SIGINT or SIGTERM stops it cleanly with exit status 0: the server stops first, so the
+// requests still queued or hung are dropped unanswered.
 //
-// Routes:
-//   POST /asr          multipart/form-data; one element of "r" per `audio_blob*` file part.
-//                      A form without such parts (the liveness probe) -> {"r": []}.
-//   POST /synthesize   308 to /synthesize/ (as SOVA TTS does).
-//   POST /synthesize/  JSON {"text", "voice"?}; empty text (the liveness probe) ->
-//                      {"response_code": 1, "response": "empty text"}.
+// Modes:
+//   single (default)  as the real servers (Flask under gunicorn with one synchronous
+//                     worker): every request but /control and /stats goes through ONE
+//                     worker, one at a time, in arrival order; the others wait in a FIFO
+//                     (the HTTP server keeps accepting, as the listen queue does). Real
+//                     ASR/TTS work holds the worker for the delay; probes, redirects,
+//                     refusals and unknown voices take no time but still wait their turn.
+//   --concurrent      every request is answered on its own as soon as it arrives; real
+//                     work is delayed by the delay each, in parallel; probes never are.
+// Delays run on a timer thread of their own: the server's io threads never block.
+//
+// Routes of the emulated server (Flask's rules; error pages are Werkzeug-like HTML,
+// text/html; charset=utf-8):
+//   POST /asr          multipart/form-data. Each part with a non-empty filename whose field
+//                      name starts with `audio_blob` is a recording (only the first file
+//                      of each field name). 200, JSON as text/html; charset=utf-8,
+//                      {"r": [...]} with one element per recording:
+//                      {"response": [{"confidence", "text": "<name> heard <N> bytes",
+//                      "time", "words": [...]}], "response_audio_url": "/media/<name>-<n>.wav",
+//                      "response_code": 0}; an empty file is unreadable: {"response":
+//                      "<error>", "response_audio_url": null, "response_code": 1}. No usable
+//                      file (an empty form, a body that is not multipart: the liveness
+//                      probe) -> {"r": []}.
+//   POST /synthesize   308, Location: http://<Host header or listen address>/synthesize/
+//                      plus the query string.
+//   POST /synthesize/  JSON object {"text", "voice", "rate"?, "pitch"?, "volume"?}. Not a JSON
+//                      object -> 400; text or voice missing or not a string, or rate, pitch
+//                      or volume not accepted by Python's float() -> 500. Empty text (the
+//                      liveness probe) and an unknown voice -> 200 {"response": "<message>",
+//                      "response_code": 1}. Voices Natasha, Ruslan and all (both). Good ->
+//                      200 application/json {"response": [{"duration_s", "response_audio":
+//                      base64("<name>:<text>"), "response_audio_url", "sample_rate",
+//                      "synthesis_time", "voice"}], "response_code": 0}, keys sorted and
+//                      non-ASCII escaped as Python's json.dumps does.
+//   anything else      404 (/asr/ included); a known path with another method -> 405.
+// Test routes (never queued, delayed nor faulted; errors are JSON, API.md style):
 //   POST /control      JSON {"delay_ms", "fail_status" (0 = off), "hang", "garbage"}, each
-//                      optional: changes how later ASR/TTS requests are answered.
-//   GET  /stats        {"asr", "tts", "probes", "faulted", "name"}.
+//                      optional: changes how later requests are answered.
+//   GET  /stats        {"asr", "tts", "probes", "faulted", "refused", "redirects",
+//                      "requests", "waiting", "busy", "peak_concurrent", "mode", "name"}.
 //
-// Faults, in this order of precedence: hang (never answer), fail_status (that status with
-// a JSON error body), garbage (200 with a body that is not JSON). They apply to probes as
-// well, since a dead backend is dead to probes too; the delay does not apply to probes, so
-// that a slow backend still looks alive. The delay applies to every other ASR/TTS answer,
-// faulty or not, and runs on a timer thread of its own: the server's io threads never
-// block. /control and /stats are never delayed nor faulted.
+// Faults, in this order of precedence: hang (never answer), fail_status (that status; an
+// HTML error page for 400..599, the JSON error body of API.md below 400), garbage (200 with
+// a body that is not JSON). fail_status and garbage apply to the answers of the ASR/TTS
+// views (real work, probes, unknown voices), probes included since a dead backend is dead to
+// probes too; redirects and refusals are answered as they are. The delay applies to real
+// work, faulty or not. In single mode the settings are read when the worker takes the
+// request up, and hang holds the worker on whatever request it takes up next: everything
+// queued behind waits, until /control turns hang off (as if the stuck worker were replaced):
+// the held request is then left unanswered and the worker goes on with the queue. In
+// concurrent mode the settings are read when a request arrives and hang holds that request
+// only.
 //
-// Counters: "asr" and "tts" count requests answered with real work (one per request, not
-// per recording), "probes" the probes answered normally, "faulted" the requests (probes
-// included) answered with an injected fault or hung. Each counts when the reply is sent.
+// Counters, each counted when the reply is sent (or the request is hung):
+//   "requests"  every request that reached the emulated server (/asr, /synthesize*, and any
+//               other path but /control and /stats), counted on arrival, refused ones too;
+//   "asr"       ASR requests with at least one recording answered (one per request);
+//   "tts"       TTS requests answered 200 other than probes (synthesized, unknown voice);
+//   "probes"    probes answered normally;
+//   "refused"   requests refused with 4xx/5xx by the server's own rules (400, 404, 405, 500);
+//   "redirects" the 308s sent;
+//   "faulted"   requests answered with an injected fault or hung;
+//   "waiting"   requests queued behind the worker now (always 0 in concurrent mode);
+//   "busy"      some request is in service now (a hung one stays in service until hang is
+//               turned off);
+//   "peak_concurrent"  the most requests ever in service at once: 1 in single mode;
+//   "mode"      "single" or "concurrent".
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cctype>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <deque>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,47 +103,129 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/system/error_code.hpp>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "http/base64.hpp"
 #include "http/multipart.hpp"
+#include "http/numeric_text.hpp"
 #include "http/server.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
-using json = nlohmann::ordered_json;  // keys in the order written, as in API.md
+using sorted_json = nlohmann::json;        // TTS: keys sorted, as Flask's jsonify
+using ordered_json = nlohmann::ordered_json;  // ASR and test routes: keys as written
 using sova::http::error_response;
 using sova::http::request;
 using sova::http::responder;
 using sova::http::response;
 
-response json_reply(const json& body, unsigned status = 200) {
+constexpr const char* html_type = "text/html; charset=utf-8";
+
+/// JSON text as Python's json.dumps writes it by default: non-ASCII escaped.
+template <class Json>
+std::string python_dump(const Json& j) {
+  return j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+}
+
+response json_reply(const ordered_json& body, unsigned status = 200) {
   response r;
   r.status = status;
   r.body = body.dump();
   return r;
 }
 
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string reason_of(unsigned status) {
+  namespace bhttp = boost::beast::http;
+  auto r = bhttp::obsolete_reason(bhttp::int_to_status(status));
+  return std::string(r.data(), r.size());
+}
+
+/// An error page shaped as Werkzeug's: doctype, title "<status> <reason>", h1, one paragraph.
+response html_error(unsigned status, std::string_view description) {
+  auto reason = reason_of(status);
+  response r;
+  r.status = status;
+  r.content_type = html_type;
+  r.body = "<!doctype html>\n<html lang=en>\n<title>" + std::to_string(status) + " " + reason +
+           "</title>\n<h1>" + reason + "</h1>\n<p>" + std::string(description) + "</p>\n";
+  return r;
+}
+
+response not_found() {
+  return html_error(404, "The requested URL was not found on the server. If you entered the URL "
+                         "manually please check your spelling and try again.");
+}
+
+response method_not_allowed() {
+  auto r = html_error(405, "The method is not allowed for the requested URL.");
+  r.headers.emplace_back("Allow", "POST");
+  return r;
+}
+
+response bad_request() {
+  return html_error(400, "The browser (or proxy) sent a request that this server could not "
+                         "understand.");
+}
+
+response internal_error() {
+  return html_error(500, "The server encountered an internal error and was unable to complete "
+                         "your request. Either the server is overloaded or there is an error in "
+                         "the application.");
+}
+
 bool valid_fail_status(long long s) { return s == 0 || (s >= 200 && s <= 599); }
 
-/// How one request is to be answered, decided from the settings when it arrives.
-struct fault_plan {
-  bool hang = false;
-  unsigned fail_status = 0;
-  bool garbage = false;
-  std::chrono::milliseconds delay{0};
+/// Python's float() of a JSON value: numbers, booleans and numeric strings.
+bool python_float_accepts(const sorted_json& v) {
+  if (v.is_number() || v.is_boolean()) return true;
+  return v.is_string() && sova::http::python_float(v.get_ref<const std::string&>()).has_value();
+}
+
+/// What the emulated server made of a request, before faults and queueing.
+enum class outcome { asr, tts, probe, refused, redirect };
+
+struct job {
+  response normal;
+  outcome what = outcome::refused;
+  bool view = false;  ///< answered by the ASR/TTS view: fail_status and garbage apply
+  bool work = false;  ///< real ASR/TTS work: takes the delay
+  responder reply;
 };
 
 class backend {
 public:
-  backend(std::string name, std::chrono::milliseconds delay, unsigned fail_status)
-      : name_(std::move(name)), delay_ms_(delay.count()), fail_status_(fail_status) {}
+  backend(std::string name, std::chrono::milliseconds delay, unsigned fail_status,
+          bool concurrent)
+      : name_(std::move(name)),
+        concurrent_(concurrent),
+        delay_ms_(delay.count()),
+        fail_status_(fail_status) {}
 
   void start(const std::string& host, std::uint16_t port, std::size_t threads) {
+    listen_host_ = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    port_ = port;
     timer_thread_ = std::thread([this] { timers_.run(); });
     sova::http::server_limits limits;
     limits.threads = threads;
@@ -97,124 +233,181 @@ public:
                                         [this](request req, responder reply) {
                                           handle(std::move(req), std::move(reply));
                                         });
+    port_ = server_->port();
   }
 
   std::uint16_t port() const { return server_->port(); }
 
   /// Stops the server first, so that nothing answers any more (late replies are dropped),
-  /// then the timer thread, then lets go of the hung requests.
+  /// then the timer thread, then lets go of the queued and hung requests.
   void stop() {
     if (server_) server_->stop();
     work_.reset();
     timers_.stop();
     if (timer_thread_.joinable()) timer_thread_.join();
-    std::vector<responder> hung;
+    std::deque<job> queued;
+    std::vector<responder> hung, abandoned;
     {
-      std::lock_guard<std::mutex> lock(hung_mutex_);
+      std::lock_guard<std::mutex> lock(mutex_);
+      queued.swap(queue_);
       hung.swap(hung_);
+      abandoned.swap(abandoned_);
     }
-    hung.clear();  // the server is closed: these replies go nowhere
+    // The server is closed: these replies go nowhere.
   }
 
 private:
+  // ---- routing: runs on an io thread, never blocks ----
+
   void handle(request req, responder reply) {
     std::string_view target = req.target;
     std::string_view path = target.substr(0, target.find('?'));
-    std::string_view query =
-        path.size() < target.size() ? target.substr(path.size()) : std::string_view{};
 
-    auto only = [&](const char* method) {
-      if (req.method == method) return true;
-      auto r = error_response(405, "method_not_allowed",
-                              std::string(path) + " takes " + method + " only");
-      r.headers.emplace_back("Allow", method);
-      reply(std::move(r));
-      return false;
-    };
+    if (path == "/control") {
+      if (req.method != "POST") return reply(test_route_405(path, "POST"));
+      return control(req, reply);
+    }
+    if (path == "/stats") {
+      if (req.method != "GET") return reply(test_route_405(path, "GET"));
+      return reply(json_reply(stats()));
+    }
 
-    if (path == "/asr") {
-      if (only("POST")) asr(req, std::move(reply));
-    } else if (path == "/synthesize") {
-      if (!only("POST")) return;
-      response r;
-      r.status = 308;
-      r.content_type.clear();
-      r.headers.emplace_back("Location", "/synthesize/" + std::string(query));
-      reply(std::move(r));
-    } else if (path == "/synthesize/") {
-      if (only("POST")) tts(req, std::move(reply));
-    } else if (path == "/control") {
-      if (only("POST")) control(req, reply);
-    } else if (path == "/stats") {
-      if (only("GET"))
-        reply(json_reply({{"asr", asr_count_.load()},
-                          {"tts", tts_count_.load()},
-                          {"probes", probe_count_.load()},
-                          {"faulted", faulted_count_.load()},
-                          {"name", name_}}));
+    ++requests_;
+    job j;
+    j.reply = std::move(reply);
+    if (path == "/asr" || path == "/synthesize/" || path == "/synthesize") {
+      if (req.method != "POST") {
+        j.normal = method_not_allowed();
+      } else if (path == "/asr") {
+        asr(req, j);
+      } else if (path == "/synthesize/") {
+        tts(req, j);
+      } else {
+        redirect(req, target.substr(path.size()), j);
+      }
     } else {
-      reply(error_response(404, "not_found", "no route for " + std::string(path)));
+      j.normal = not_found();
     }
+    submit(std::move(j));
   }
 
-  void asr(const request& req, responder reply) {
-    auto boundary = sova::http::multipart_boundary(req.header("Content-Type"));
-    if (!boundary)
-      return reply(error_response(400, "bad_request", "the body must be multipart/form-data"));
+  static response test_route_405(std::string_view path, const char* method) {
+    auto r = error_response(405, "method_not_allowed",
+                            std::string(path) + " takes " + method + " only");
+    r.headers.emplace_back("Allow", method);
+    return r;
+  }
+
+  /// Flask's strict-slashes redirect: absolute, to the Host the client named.
+  void redirect(const request& req, std::string_view query, job& j) {
+    auto host = req.header("Host");
+    if (host.empty()) host = listen_host_ + ":" + std::to_string(port_.load());
+    auto location = "http://" + host + "/synthesize/" + std::string(query);
+    auto shown = html_escape(location);
+    j.what = outcome::redirect;
+    j.normal.status = 308;
+    j.normal.content_type = html_type;
+    j.normal.headers.emplace_back("Location", location);
+    j.normal.body =
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
+        "<p>You should be redirected automatically to the target URL: <a href=\"" +
+        shown + "\">" + shown + "</a>. If not, click the link.\n";
+  }
+
+  void asr(const request& req, job& j) {
     std::vector<sova::http::form_part> parts;
-    if (!req.body.empty()) {  // a bodiless form is read as an empty one
-      std::string why;
-      auto parsed = sova::http::parse_multipart(req.body, *boundary, &why);
-      if (!parsed) return reply(error_response(400, "bad_request", "bad multipart body: " + why));
-      parts = std::move(*parsed);
+    if (auto boundary = sova::http::multipart_boundary(req.header("Content-Type"));
+        boundary && !req.body.empty()) {
+      // A body that does not parse holds no file that could be read: the probe's answer.
+      if (auto parsed = sova::http::parse_multipart(req.body, *boundary)) parts = std::move(*parsed);
     }
-    json r = json::array();
+    std::vector<std::string_view> seen;  // field names already read: only the first file counts
+    ordered_json r = ordered_json::array();
     for (const auto& p : parts) {
-      if (p.name.rfind("audio_blob", 0) != 0) continue;
+      if (p.filename.empty() || p.name.rfind("audio_blob", 0) != 0) continue;
+      if (std::find(seen.begin(), seen.end(), p.name) != seen.end()) continue;
+      seen.push_back(p.name);
+      if (p.data.empty()) {
+        r.push_back({{"response", "could not read the audio file \"" + p.filename + "\": it is empty"},
+                     {"response_audio_url", nullptr},
+                     {"response_code", 1}});
+        continue;
+      }
       auto n = r.size() + 1;  // position in this request: the same request, the same reply
-      r.push_back({{"response_audio_url", "/media/" + name_ + "-" + std::to_string(n) + ".wav"},
-                   {"response_code", 0},
-                   {"response",
-                    json::array({{{"text", name_ + " heard " + std::to_string(p.data.size()) +
-                                               " bytes"},
-                                  {"time", 0.0},
-                                  {"confidence", 1.0},
-                                  {"words", json::array()}}})}});
+      ordered_json word = {{"word", "heard"}, {"start", 0.0}, {"end", 0.5}, {"confidence", 0.93}};
+      ordered_json hypothesis = {
+          {"confidence", 0.93},
+          {"text", name_ + " heard " + std::to_string(p.data.size()) + " bytes"},
+          {"time", 0.0},
+          {"words", ordered_json::array({std::move(word)})}};
+      r.push_back({{"response", ordered_json::array({std::move(hypothesis)})},
+                   {"response_audio_url", "/media/" + name_ + "-" + std::to_string(n) + ".wav"},
+                   {"response_code", 0}});
     }
-    bool probe = r.empty();
-    answer(json_reply({{"r", std::move(r)}}), probe, probe ? probe_count_ : asr_count_,
-           std::move(reply));
+    j.view = true;
+    j.work = !r.empty();
+    j.what = r.empty() ? outcome::probe : outcome::asr;
+    j.normal.content_type = html_type;  // Flask's default for a view returning a str
+    j.normal.body = python_dump(ordered_json{{"r", std::move(r)}});
   }
 
-  void tts(const request& req, responder reply) {
-    auto body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return reply(error_response(400, "bad_request", "the body must be a JSON object"));
+  void tts(const request& req, job& j) {
+    auto body = sorted_json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      j.normal = bad_request();
+      return;
+    }
+    // The real server reads text and voice without checking, and passes rate, pitch and
+    // volume through float(): any of these going wrong is an unhandled exception, a 500.
     auto text = body.find("text");
-    if (text == body.end() || !text->is_string())
-      return reply(error_response(400, "bad_request", "\"text\" must be a string"));
-    std::string voice = "Natasha";
-    if (auto v = body.find("voice"); v != body.end()) {
-      if (!v->is_string())
-        return reply(error_response(400, "bad_request", "\"voice\" must be a string"));
-      voice = v->get<std::string>();
+    auto voice = body.find("voice");
+    if (text == body.end() || voice == body.end() || !text->is_string() || !voice->is_string()) {
+      j.normal = internal_error();
+      return;
+    }
+    for (const char* key : {"rate", "pitch", "volume"}) {
+      if (auto v = body.find(key); v != body.end() && !python_float_accepts(*v)) {
+        j.normal = internal_error();
+        return;
+      }
     }
     const auto& t = text->get_ref<const std::string&>();
-    if (t.empty())
-      return answer(json_reply({{"response_code", 1}, {"response", "empty text"}}), true,
-                    probe_count_, std::move(reply));
-    json item = {{"voice", voice},
-                 {"sample_rate", 22050},
-                 {"duration_s", static_cast<double>(t.size()) / 15.0},
-                 {"synthesis_time", 0.0},
-                 {"response_audio_url", "/media/x.wav"},
-                 {"response_audio", sova::http::base64_encode(name_ + ":" + t)}};
-    answer(json_reply({{"response_code", 0}, {"response", json::array({std::move(item)})}}),
-           false, tts_count_, std::move(reply));
+    const auto& v = voice->get_ref<const std::string&>();
+    j.view = true;
+    j.normal.content_type = "application/json";
+    if (t.empty()) {
+      j.what = outcome::probe;
+      j.normal.body = python_dump(sorted_json{{"response", "empty text"}, {"response_code", 1}});
+      return;
+    }
+    std::vector<std::string> voices;
+    if (v == "all")
+      voices = {"Natasha", "Ruslan"};
+    else if (v == "Natasha" || v == "Ruslan")
+      voices = {v};
+    j.what = outcome::tts;
+    if (voices.empty()) {
+      j.normal.body = python_dump(sorted_json{
+          {"response", "unknown voice \"" + v + "\": the voices are Natasha, Ruslan and all"},
+          {"response_code", 1}});
+      return;
+    }
+    j.work = true;
+    sorted_json items = sorted_json::array();
+    for (const auto& name : voices)
+      items.push_back({{"duration_s", static_cast<double>(t.size()) / 15.0},
+                       {"response_audio", sova::http::base64_encode(name_ + ":" + t)},
+                       {"response_audio_url", "/media/" + name_ + "-" + name + ".wav"},
+                       {"sample_rate", 22050},
+                       {"synthesis_time", 0.0},
+                       {"voice", name}});
+    j.normal.body = python_dump(sorted_json{{"response", std::move(items)}, {"response_code", 0}});
   }
 
+  // ---- test routes: answered at once ----
+
   void control(const request& req, const responder& reply) {
-    auto body = json::parse(req.body, nullptr, false);
+    auto body = ordered_json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
       return reply(error_response(400, "bad_request", "the body must be a JSON object"));
     // Check every field before changing any, so a bad request changes nothing.
@@ -245,67 +438,183 @@ private:
     }
     if (delay) delay_ms_ = *delay;
     if (fail) fail_status_ = static_cast<unsigned>(*fail);
-    if (hang) hang_ = *hang;
     if (garbage) garbage_ = *garbage;
+    bool resume = false;
+    if (hang) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      hang_ = *hang;
+      if (!*hang && !hung_.empty()) {
+        // The hung requests stay unanswered, but are no longer in service; in single mode
+        // the worker they held goes on with the queue.
+        in_service_ -= hung_.size();
+        for (auto& r : hung_) abandoned_.push_back(std::move(r));
+        hung_.clear();
+        resume = !concurrent_;
+      }
+    }
+    if (resume) asio::post(timers_, [this] { run_worker(); });
     reply(json_reply({{"ok", true}}));
   }
 
-  fault_plan plan(bool probe) const {
-    fault_plan p;
-    p.hang = hang_;
-    p.fail_status = fail_status_;
-    p.garbage = garbage_;
-    if (!probe) p.delay = std::chrono::milliseconds(delay_ms_.load());
-    return p;
+  ordered_json stats() {
+    std::size_t waiting = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      waiting = queue_.size();
+    }
+    return {{"asr", asr_count_.load()},
+            {"tts", tts_count_.load()},
+            {"probes", probe_count_.load()},
+            {"faulted", faulted_count_.load()},
+            {"refused", refused_count_.load()},
+            {"redirects", redirect_count_.load()},
+            {"requests", requests_.load()},
+            {"waiting", waiting},
+            {"busy", in_service_.load() > 0},
+            {"peak_concurrent", peak_.load()},
+            {"mode", concurrent_ ? "concurrent" : "single"},
+            {"name", name_}};
   }
 
-  /// Answers `normal` as the settings say; `counter` counts it if it goes out unfaulted.
-  void answer(response normal, bool probe, std::atomic<std::uint64_t>& counter,
-              responder reply) {
-    auto p = plan(probe);
-    if (p.hang) {
-      ++faulted_count_;
-      std::lock_guard<std::mutex> lock(hung_mutex_);
-      hung_.push_back(std::move(reply));
-      return;
+  // ---- serving ----
+
+  std::atomic<std::uint64_t>& counter_of(outcome o) {
+    switch (o) {
+      case outcome::asr: return asr_count_;
+      case outcome::tts: return tts_count_;
+      case outcome::probe: return probe_count_;
+      case outcome::redirect: return redirect_count_;
+      case outcome::refused: break;
     }
-    std::atomic<std::uint64_t>* count = &counter;
-    if (p.fail_status != 0) {
-      normal = error_response(p.fail_status, "injected_failure",
-                              name_ + " fails with " + std::to_string(p.fail_status));
-      count = &faulted_count_;
-    } else if (p.garbage) {
-      normal.status = 200;
-      normal.body = "<html>" + name_ + " says: this is not JSON";
-      count = &faulted_count_;
+    return refused_count_;
+  }
+
+  void enter_service() {
+    auto now = ++in_service_;
+    auto peak = peak_.load();
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
     }
-    if (p.delay.count() <= 0) {
-      ++*count;
-      return reply(std::move(normal));
+  }
+
+  /// Replaces the answer of a view by the injected fail_status or garbage, if any is set;
+  /// returns the counter the reply counts in.
+  std::atomic<std::uint64_t>* apply_faults(job& j) {
+    if (!j.view) return &counter_of(j.what);
+    if (auto fail = fail_status_.load(); fail != 0) {
+      j.normal = fail >= 400 ? html_error(fail, name_ + " fails with " + std::to_string(fail))
+                             : error_response(fail, "injected_failure",
+                                              name_ + " fails with " + std::to_string(fail));
+      return &faulted_count_;
     }
-    auto timer = std::make_shared<asio::steady_timer>(timers_, p.delay);
-    timer->async_wait([timer, count, r = std::move(normal), reply = std::move(reply)](
-                          const boost::system::error_code& ec) mutable {
+    if (garbage_) {
+      j.normal.status = 200;
+      j.normal.body = "<html>" + name_ + " says: this is not JSON";
+      return &faulted_count_;
+    }
+    return &counter_of(j.what);
+  }
+
+  /// Counts, leaves service, then sends.
+  void deliver(std::atomic<std::uint64_t>* count, response r, const responder& reply) {
+    ++*count;
+    --in_service_;
+    reply(std::move(r));
+  }
+
+  void submit(job j) {
+    if (concurrent_) return serve_now(std::move(j));
+    bool start = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(j));
+      start = !worker_running_;
+      worker_running_ = true;
+    }
+    if (start) asio::post(timers_, [this] { run_worker(); });
+  }
+
+  /// Concurrent mode: settings read now, each request on its own.
+  void serve_now(job j) {
+    enter_service();
+    if (j.view) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (hang_) {
+        ++faulted_count_;
+        hung_.push_back(std::move(j.reply));
+        return;
+      }
+    }
+    auto count = apply_faults(j);
+    auto delay = j.work ? std::chrono::milliseconds(delay_ms_.load()) : std::chrono::milliseconds(0);
+    if (delay.count() <= 0) return deliver(count, std::move(j.normal), j.reply);
+    auto timer = std::make_shared<asio::steady_timer>(timers_, delay);
+    timer->async_wait([this, timer, count, j = std::move(j)](const boost::system::error_code& ec) mutable {
       if (ec) return;  // shutting down: the server is closed already
-      ++*count;
-      reply(std::move(r));
+      deliver(count, std::move(j.normal), j.reply);
     });
   }
 
+  /// Single mode: the one worker, on the timer thread only. Takes up the queued requests in
+  /// order until the queue is empty, a delay holds it (its timer runs it again) or a hang
+  /// does (/control runs it again).
+  void run_worker() {
+    for (;;) {
+      job j;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (queue_.empty()) {
+          worker_running_ = false;
+          return;
+        }
+        j = std::move(queue_.front());
+        queue_.pop_front();
+        enter_service();
+        if (hang_) {  // a stuck worker: nothing behind it is answered while hang is on
+          ++faulted_count_;
+          hung_.push_back(std::move(j.reply));
+          return;
+        }
+      }
+      auto count = apply_faults(j);
+      auto delay =
+          j.work ? std::chrono::milliseconds(delay_ms_.load()) : std::chrono::milliseconds(0);
+      if (delay.count() <= 0) {
+        deliver(count, std::move(j.normal), j.reply);
+        continue;
+      }
+      auto timer = std::make_shared<asio::steady_timer>(timers_, delay);
+      timer->async_wait(
+          [this, timer, count, j = std::move(j)](const boost::system::error_code& ec) mutable {
+            if (ec) return;  // shutting down: the server is closed already
+            deliver(count, std::move(j.normal), j.reply);
+            run_worker();
+          });
+      return;
+    }
+  }
+
   const std::string name_;
+  const bool concurrent_;
+  std::string listen_host_;             // for a redirect without Host: "127.0.0.1" or "[::1]"
+  std::atomic<std::uint16_t> port_{0};  // the bound port, once known
   std::atomic<long long> delay_ms_;
   std::atomic<unsigned> fail_status_;
-  std::atomic<bool> hang_{false};
   std::atomic<bool> garbage_{false};
 
-  std::atomic<std::uint64_t> asr_count_{0}, tts_count_{0}, probe_count_{0}, faulted_count_{0};
+  std::atomic<std::uint64_t> asr_count_{0}, tts_count_{0}, probe_count_{0}, faulted_count_{0},
+      refused_count_{0}, redirect_count_{0}, requests_{0};
+  std::atomic<std::uint64_t> in_service_{0}, peak_{0};
 
   asio::io_context timers_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_{timers_.get_executor()};
   std::thread timer_thread_;
 
-  std::mutex hung_mutex_;
-  std::vector<responder> hung_;
+  std::mutex mutex_;  // guards what follows
+  bool hang_ = false;
+  bool worker_running_ = false;     // single mode: the worker is serving, delayed or held
+  std::deque<job> queue_;           // single mode: waiting for the worker
+  std::vector<responder> hung_;     // hung, in service until hang is turned off
+  std::vector<responder> abandoned_;  // hung, then let go of: never answered
 
   std::shared_ptr<sova::http::server> server_;
 };
@@ -338,22 +647,26 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"A SOVA ASR/TTS API server for tests: fixed replies, controllable delay and "
-               "failures (POST /control, GET /stats)"};
+  CLI::App app{"A SOVA ASR/TTS API server for tests: fixed replies, one synchronous worker as "
+               "the real servers (or --concurrent), controllable delay and failures (POST "
+               "/control, GET /stats)"};
   std::string listen;
   std::string name = "b1";
   long long delay_ms = 0;
   long long fail_status = 0;
   std::size_t threads = 1;
+  bool concurrent = false;
   bool any_address = false;
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
       ->required();
   app.add_option("--name", name, "Name put into replies and /stats")->capture_default_str();
-  app.add_option("--delay-ms", delay_ms, "Delay before each ASR/TTS answer (not probes)")
+  app.add_option("--delay-ms", delay_ms,
+                 "Service time of each real ASR/TTS request (not probes, redirects, errors)")
       ->check(CLI::Range(0LL, 3600LL * 1000))
       ->capture_default_str();
   app.add_option("--fail-status", fail_status,
-                 "Answer every ASR/TTS request (probes too) with this status; 0: off")
+                 "Answer every ASR/TTS reply (probes too; not redirects nor refusals) with "
+                 "this status; 0: off")
       ->check([](const std::string& v) {
         try {
           return valid_fail_status(std::stoll(v)) ? std::string() : "must be 0 or in 200..599";
@@ -365,6 +678,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "HTTP io threads")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64}))
       ->capture_default_str();
+  app.add_flag("--concurrent", concurrent,
+               "Answer requests independently and in parallel instead of one at a time "
+               "through one worker as the real servers do (the proxy benchmark)");
   app.add_flag("--any-address", any_address, "Allow a non-loopback listen address");
   CLI11_PARSE(app, argc, argv);
 
@@ -391,7 +707,8 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  backend b(name, std::chrono::milliseconds(delay_ms), static_cast<unsigned>(fail_status));
+  backend b(name, std::chrono::milliseconds(delay_ms), static_cast<unsigned>(fail_status),
+            concurrent);
   try {
     b.start(host, port, threads);
   } catch (const std::exception& e) {

@@ -368,7 +368,9 @@ CAF_TEST(the error schema is response_code and error code and message) {
   check_refusal(check_tts_body("nope"), "bad_json");
   check_refusal(check_tts_body("[1]"), "bad_json");
   check_refusal(check_tts_body("{}"), "missing_text");
-  check_refusal(check_tts_body(R"({"text": "a", "rate": "fast"})"), "bad_request");
+  check_refusal(check_tts_body(R"({"text": "a"})"), "missing_voice");
+  check_refusal(check_tts_body(R"({"text": "a", "voice": "Natasha", "rate": "fast"})"),
+                "bad_request");
   check_refusal(check_asr_body("text/plain", "x"), "bad_request");
   check_refusal(check_asr_body("multipart/form-data; boundary=b", ""), "no_audio");
   // 404 and 405 are not listed per path: the description must say them.

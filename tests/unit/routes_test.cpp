@@ -228,6 +228,14 @@ CAF_TEST(asr_form_without_audio_blob_is_no_audio) {
   check_error(asr_refused(form_type, form({audio("xaudio_blob")})), 400, "no_audio");
 }
 
+CAF_TEST(asr_audio_blob_fields_without_a_file_are_no_audio) {
+  // SOVA ASR reads only parts with a filename: a plain field would be ignored there.
+  auto plain = form_part{"audio_blob", "", "", "RIFF...."};
+  check_mentions(check_error(asr_refused(form_type, form({plain})), 400, "no_audio"), "filename");
+  check_error(asr_refused(form_type, form({plain, {"audio_blob2", "", "", "x"}})), 400, "no_audio");
+  CAF_CHECK(!check_asr_body(form_type, form({plain, audio("audio_blob2")})));
+}
+
 CAF_TEST(asr_empty_form_is_no_audio) {
   check_mentions(check_error(asr_refused(form_type, "--b--\r\n"), 400, "no_audio"), "audio_blob");
   check_mentions(check_error(asr_refused(form_type, ""), 400, "no_audio"), "audio_blob");
@@ -261,22 +269,52 @@ CAF_TEST(asr_broken_form_is_bad_request_with_the_reason) {
 CAF_TEST(tts_valid_bodies_pass) {
   tts_ok(R"({"text": "добрый день", "voice": "Natasha", "rate": 1.0, "pitch": 1,
              "volume": -2})");
-  tts_ok(R"({"text": "hi"})");
-  tts_ok(" \r\n{\"text\": \"hi\"}\n ");
+  tts_ok(R"({"text": "hi", "voice": "Ruslan"})");
+  tts_ok(" \r\n{\"voice\": \"all\", \"text\": \"hi\"}\n ");
   // Fields the node does not know, and any nesting inside them, are the backend's business.
-  tts_ok(R"({"text": "hi", "extra": {"text": 5, "rate": "x"}, "list": [1, {"voice": 2}]})");
+  tts_ok(R"({"text": "hi", "voice": "v", "extra": {"text": 5, "rate": "x"}, "list": [1, {"voice": 2}]})");
   // A duplicate key counts with its last value, as in a parsed DOM.
-  tts_ok(R"({"text": 1, "text": "hi"})");
+  tts_ok(R"({"text": 1, "text": "hi", "voice": "Natasha"})");
 }
 
-CAF_TEST(tts_empty_text_passes) { tts_ok(R"({"text": ""})"); }
+CAF_TEST(tts_empty_text_passes) { tts_ok(R"({"text": "", "voice": "Natasha"})"); }
+
+CAF_TEST(tts_voice_is_required_as_sova_tts_requires_it) {
+  // A real SOVA TTS answers a body without voice with HTTP 500 (it reads it unchecked).
+  check_mentions(check_error(tts_refused(R"({"text": "hi"})"), 400, "missing_voice"), "\"voice\"");
+  check_mentions(check_error(tts_refused(R"({"text": "hi", "voice": 5})"), 400, "missing_voice"),
+                 "a number");
+  check_error(tts_refused(R"({"text": "hi", "voice": null})"), 400, "missing_voice");
+  check_error(tts_refused(R"({"text": "hi", "inner": {"voice": "Natasha"}})"), 400, "missing_voice");
+  check_error(tts_refused(R"({"voice": "Natasha", "text": "hi", "voice": 1})"), 400, "missing_voice");
+  // text is checked first.
+  check_error(tts_refused("{}"), 400, "missing_text");
+  // The reference TTS backend takes a missing voice for Natasha.
+  CAF_CHECK(!check_tts_body(R"({"text": "hi"})", false));
+  CAF_CHECK(!check_tts_body(R"({"text": "hi", "rate": "1.5"})", false));
+  CAF_CHECK(check_tts_body(R"({"text": "hi", "voice": 5})", false));
+}
+
+CAF_TEST(tts_numeric_strings_pass_as_sova_tts_reads_them_with_float) {
+  tts_ok(R"({"text": "hi", "voice": "Natasha", "rate": "1.2", "pitch": " 1e-1 ", "volume": "-3"})");
+  tts_ok(R"({"text": "hi", "voice": "Natasha", "rate": "1_0.5", "pitch": "+.5", "volume": "inf"})");
+  tts_ok(R"({"text": "hi", "voice": "Natasha", "rate": "1\u002e5"})");  // decoded first
+  tts_ok(R"({"text": "hi", "voice": "Natasha", "rate": "fast", "rate": 2})");  // the last counts
+  for (auto body : {R"({"text": "hi", "voice": "Natasha", "rate": "fast"})",
+                    R"({"text": "hi", "voice": "Natasha", "pitch": ""})",
+                    R"({"text": "hi", "voice": "Natasha", "volume": "1__0"})",
+                    R"({"text": "hi", "voice": "Natasha", "rate": 2, "rate": "1,5"})"}) {
+    auto message = check_error(tts_refused(body), 400, "bad_request");
+    check_mentions(message, "must be a number or a numeric string, got a string that is not a number");
+  }
+}
 
 CAF_TEST(tts_keys_count_once_their_escapes_are_decoded) {
-  tts_ok(R"({"t\u0065xt": "hi"})");
-  tts_ok(R"({"text": 1, "t\u0065xt": "hi"})");  // the same key: the last one counts
-  check_error(tts_refused(R"({"text": "hi", "t\u0065xt": 1})"), 400, "missing_text");
-  check_error(tts_refused(R"({"te\"xt": "hi"})"), 400, "missing_text");
-  check_mentions(check_error(tts_refused(R"({"text": "hi", "r\u0061te": "x"})"), 400,
+  tts_ok(R"({"t\u0065xt": "hi", "v\u006fice": "Natasha"})");
+  tts_ok(R"({"text": 1, "t\u0065xt": "hi", "voice": "Natasha"})");  // the same key: the last one counts
+  check_error(tts_refused(R"({"text": "hi", "t\u0065xt": 1, "voice": "Natasha"})"), 400, "missing_text");
+  check_error(tts_refused(R"({"te\"xt": "hi", "voice": "Natasha"})"), 400, "missing_text");
+  check_mentions(check_error(tts_refused(R"({"text": "hi", "voice": "N", "r\u0061te": "x"})"), 400,
                              "bad_request"),
                  "rate");
 }
@@ -329,7 +367,7 @@ CAF_TEST(tts_huge_token_gives_short_reply) {
 CAF_TEST(tts_deeply_nested_json_does_not_crash) {
   constexpr std::size_t depth = 1000000;
   auto nested = std::string(depth, '[') + std::string(depth, ']');
-  tts_ok(R"({"text": "hi", "deep": )" + nested + "}");
+  tts_ok(R"({"text": "hi", "voice": "Natasha", "deep": )" + nested + "}");
   auto unclosed = R"({"text": "hi", "deep": )" + std::string(depth, '[');
   check_error(tts_refused(unclosed), 400, "bad_json");
   check_error(tts_refused(std::string(depth, '{')), 400, "bad_json");
@@ -342,12 +380,11 @@ CAF_TEST(tts_wrong_typed_optional_fields_are_bad_request) {
     std::string field;
   };
   for (const auto& c : std::vector<bad_case>{
-           {R"({"text": "hi", "voice": 5})", "\"voice\""},
-           {R"({"text": "hi", "voice": null})", "\"voice\""},
-           {R"({"text": "hi", "voice": ["Natasha"]})", "\"voice\""},
-           {R"({"text": "hi", "rate": "fast"})", "\"rate\""},
-           {R"({"text": "hi", "pitch": true})", "\"pitch\""},
-           {R"({"text": "hi", "volume": {}})", "\"volume\""},
+           {R"({"text": "hi", "voice": "Natasha", "rate": "fast"})", "\"rate\""},
+           {R"({"text": "hi", "voice": "Natasha", "rate": null})", "\"rate\""},
+           {R"({"text": "hi", "voice": "Natasha", "pitch": true})", "\"pitch\""},
+           {R"({"text": "hi", "voice": "Natasha", "volume": {}})", "\"volume\""},
+           {R"({"text": "hi", "voice": "Natasha", "volume": ["1"]})", "\"volume\""},
        }) {
     auto message = check_error(tts_refused(c.body), 400, "bad_request");
     check_mentions(message, c.field);
@@ -368,7 +405,7 @@ CAF_TEST(hostile_inputs_take_linear_time) {
   CAF_CHECK_LESS(check_error(long_path, 404, "not_found").size(), 300u);
   std::string keys = "{";
   for (int i = 0; i < 100000; ++i) keys += R"("text": 1, "rate": "x", )";
-  tts_ok(keys + R"("text": "hi", "rate": 1})");
+  tts_ok(keys + R"("text": "hi", "voice": "Natasha", "rate": 1})");
   auto many_parts = std::vector<form_part>(10000, form_part{"f", "", "", "x"});
   many_parts.push_back(audio("audio_blob"));
   CAF_CHECK(!check_asr_body(form_type, form(many_parts)));

@@ -1,0 +1,66 @@
+#include "http/backend_reply.hpp"
+
+#include "http/json_check.hpp"
+#include "http/text.hpp"
+
+namespace sova::http {
+
+namespace {
+
+enum class shape { not_json, asr, tts, other_json };
+
+/// The service whose reply `body` looks like; one pass, nothing built.
+shape shape_of(std::string_view body) {
+  json_type root = json_type::null;
+  bool r_array = false, response_code = false;
+  auto member = [&](const json_member& m) {
+    // A key with escapes is compared as written: SOVA's keys never have any.
+    if (m.raw_key == "r") r_array = m.type == json_type::array;
+    if (m.raw_key == "response_code") response_code = true;
+  };
+  if (!is_json(body, root, member)) return shape::not_json;
+  if (root != json_type::object) return shape::other_json;
+  if (r_array) return shape::asr;
+  if (response_code) return shape::tts;
+  return shape::other_json;
+}
+
+std::string_view display_name(std::string_view service) {
+  return service == "asr" ? "SOVA ASR" : "SOVA TTS";
+}
+
+std::string_view served_path(std::string_view service) {
+  return service == "asr" ? "POST /asr" : "POST /synthesize/";
+}
+
+std::string_view other_service(std::string_view service) {
+  return service == "asr" ? "TTS" : "ASR";
+}
+
+}  // namespace
+
+std::optional<std::string> unusable_reply(std::string_view service, unsigned status,
+                                          std::string_view content_type, std::string_view body) {
+  auto got = shape_of(body);
+  auto wanted = service == "asr" ? shape::asr : shape::tts;
+  if (status == 200 && got == wanted) return std::nullopt;
+  std::string out = "answered " + std::to_string(status);
+  if (!content_type.empty()) out += " (" + shown(content_type) + ")";
+  if (body.empty())
+    out += " with no body";
+  else if (got == shape::not_json)
+    out += " \"" + shown(body, 120) + "\"";
+  else if (status == 200)
+    out += " JSON that is not a " + std::string(display_name(service)) + " reply \"" +
+           shown(body, 120) + "\"";
+  else
+    out += " \"" + shown(body, 120) + "\"";
+  bool other_shape = got != wanted && (got == shape::asr || got == shape::tts);
+  if (status == 404 || status == 405 || other_shape)
+    out += "; " + std::string(display_name(service)) + " serves " +
+           std::string(served_path(service)) + ": is that the " +
+           std::string(other_service(service)) + " port?";
+  return out;
+}
+
+}  // namespace sova::http

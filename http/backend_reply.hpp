@@ -1,0 +1,22 @@
+#pragma once
+// Whether a backend's answer is a reply of its service, as the node relays it and as its
+// liveness probe reads it: HTTP 200 with JSON of the service's shape (SOVA ASR: an object
+// with an array "r"; SOVA TTS: an object with "response_code", which is 1 when the
+// backend refuses the text: its answer, not its failure). Anything else (another status,
+// an HTML page, the wrong shape) is not, whatever its Content-Type says (SOVA ASR sends
+// its JSON as text/html). Pure code: one pass over the body, which is never built.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sova::http {
+
+/// Nothing when `body` answered with `status` is a reply of `service` ("asr" or "tts");
+/// else what came back, for logs and messages, with a hint when it looks like the other
+/// service's server: `answered 404 (text/html) "<!doctype html>..."; SOVA TTS serves
+/// POST /synthesize/: is that the ASR port?`.
+std::optional<std::string> unusable_reply(std::string_view service, unsigned status,
+                                          std::string_view content_type, std::string_view body);
+
+}  // namespace sova::http
