@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The proxy benchmark: what a sova-dc node adds in front of a TTS backend, next to nginx.
 # Builds the node and the test backend (optimised, no sanitizers), starts one
-# sova_test_backend (fixed, cheap replies) and measures with wrk, all on loopback:
+# sova_test_backend (fixed, cheap replies, --concurrent: not one job at a time as a real
+# SOVA server) and measures with wrk, all on loopback:
 #   (a) the backend directly,
 #   (b) through one sova-dc node (--services tts/cpu/<backend>),
 #   (c) through nginx as a keep-alive reverse proxy (worker_processes 1: the node's HTTP
@@ -119,7 +120,7 @@ measure() {
 # --- (a) the backend directly -----------------------------------------------------------------
 
 log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$BACKEND_BIN" --listen 127.0.0.1:0 --name bench --threads "$BACKEND_THREADS" >"$WORK/backend.out" 2>"$WORK/backend.err" &
+"$BACKEND_BIN" --listen 127.0.0.1:0 --name bench --concurrent --threads "$BACKEND_THREADS" >"$WORK/backend.out" 2>"$WORK/backend.err" &
 BACKEND_PID=$!
 PIDS+=("$BACKEND_PID")
 BACKEND_PORT=

@@ -1,5 +1,6 @@
-// A real `sova-dc node` process with real test backends: the original client's requests
-// (byte for byte as python-requests sends them) get the backend's JSON back; bad
+// A real `sova-dc node` process with test backends that act like real SOVA servers (one
+// worker, Flask's answers): the original client's requests (byte for byte as
+// python-requests sends them) get the backend's JSON back, as application/json; bad
 // requests are answered at once without reaching a backend; failing and hanging
 // backends are retried elsewhere; /healthz and /status; bad --services exit 2; SIGTERM
 // lets the request in flight finish, refusing new ones, then the node exits 0.
@@ -113,6 +114,8 @@ CAF_TEST(the_original_clients_requests_get_the_backends_json_back) {
     auto via_node = raw_exchange(n.node.host, n.node.http_port,
                                  requests_form_post(node_addr, path, audio_form(boundary, wav)));
     CAF_CHECK_EQUAL(via_node.rfind("HTTP/1.1 200", 0), 0u);
+    // SOVA ASR labels its JSON text/html; clients that check the type get JSON.
+    CAF_CHECK(contains(via_node, "\r\nContent-Type: application/json; charset=utf-8\r\n"));
     auto body = raw_body(via_node);
     auto reply = json::parse(body);
     // client_user.py reads response["r"][0]["response"].
@@ -122,6 +125,7 @@ CAF_TEST(the_original_clients_requests_get_the_backends_json_back) {
     auto& b = text.rfind("b1", 0) == 0 ? n.b1 : n.b2;
     auto direct = raw_exchange("127.0.0.1", b.port,
                                requests_form_post(b.address(), "/asr", audio_form(boundary, wav)));
+    CAF_CHECK(contains(direct, "\r\nContent-Type: text/html; charset=utf-8\r\n"));
     CAF_CHECK_EQUAL(body, raw_body(direct));
   }
 }
@@ -139,6 +143,15 @@ CAF_TEST(bad_requests_are_answered_at_once_without_reaching_a_backend) {
       {"POST", "/synthesize", "application/json", "[1, 2]", 400, "bad_json"},
       {"POST", "/synthesize", "application/json", R"({"voice": "Natasha"})", 400, "missing_text"},
       {"POST", "/synthesize/", "application/json", R"({"text": 42})", 400, "missing_text"},
+      // What a real SOVA TTS would answer with HTTP 500 (and the node would have retried).
+      {"POST", "/synthesize", "application/json", R"({"text": "hi"})", 400, "missing_voice"},
+      {"POST", "/synthesize", "application/json", R"({"text": "hi", "voice": "Natasha", "rate": "fast"})",
+       400, "bad_request"},
+      // A part without a filename is no file to SOVA ASR.
+      {"POST", "/asr", "multipart/form-data; boundary=" + boundary,
+       "--" + boundary + "\r\nContent-Disposition: form-data; name=\"audio_blob\"\r\n\r\nRIFF\r\n--" +
+           boundary + "--\r\n",
+       400, "no_audio"},
       {"POST", "/asr", "multipart/form-data; boundary=" + boundary,
        "--" + boundary + "\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--" +
            boundary + "--\r\n",
@@ -149,7 +162,7 @@ CAF_TEST(bad_requests_are_answered_at_once_without_reaching_a_backend) {
       {"POST", "/nowhere", "application/json", "{}", 404, "not_found"},
       {"GET", "/asr", "", "", 405, "method_not_allowed"},
       {"DELETE", "/synthesize", "", "", 405, "method_not_allowed"},
-      {"POST", "/synthesize?backend=tpu", "application/json", R"({"text": "a"})", 400,
+      {"POST", "/synthesize?backend=tpu", "application/json", R"({"text": "a", "voice": "Natasha"})", 400,
        "bad_request"},
       {"POST", "/synthesize", "application/json",
        R"({"text": ")" + std::string(70000, 'a') + "\"}", 413, "too_large"},
@@ -170,10 +183,10 @@ CAF_TEST(bad_requests_are_answered_at_once_without_reaching_a_backend) {
   CAF_CHECK_EQUAL(health_body["status"], "ok");
   // Neither backend saw any of it (their probes aside).
   auto after1 = backend_stats(n.b1), after2 = backend_stats(n.b2);
-  CAF_CHECK_EQUAL(after1["asr"], before1["asr"]);
-  CAF_CHECK_EQUAL(after1["tts"], before1["tts"]);
-  CAF_CHECK_EQUAL(after2["asr"], before2["asr"]);
-  CAF_CHECK_EQUAL(after2["tts"], before2["tts"]);
+  for (const auto* counter : {"asr", "tts", "refused", "faulted"}) {
+    CAF_CHECK_EQUAL(after1[counter], before1[counter]);
+    CAF_CHECK_EQUAL(after2[counter], before2[counter]);
+  }
 }
 
 CAF_TEST(without_a_backend_of_that_kind_the_node_answers_503_naming_the_service) {
@@ -181,7 +194,7 @@ CAF_TEST(without_a_backend_of_that_kind_the_node_answers_503_naming_the_service)
   node_process lonely(node_host, static_cast<std::uint16_t>(free_udp_port({node_host})),
                       dir + "/lonely.log", {});
   auto r = http_call(lonely.host, lonely.http_port, "POST", "/synthesize", "application/json",
-                     R"({"text": "hello"})");
+                     R"({"text": "hello", "voice": "Natasha"})");
   CAF_REQUIRE(r.ok);
   CAF_CHECK_EQUAL(r.response.status, 503u);
   CAF_CHECK_EQUAL(error_of(r), "no_backend");
@@ -203,7 +216,7 @@ CAF_TEST(failing_hanging_and_garbage_backends_are_retried_on_the_other) {
                               json{{"garbage", true}}}) {
     control(n.b1, trouble);
     for (int i = 0; i < 6; ++i) {
-      auto r = n.post("/synthesize", "application/json", R"({"text": "retry me"})");
+      auto r = n.post("/synthesize", "application/json", R"({"text": "retry me", "voice": "Natasha"})");
       CAF_REQUIRE(r.ok);
       CAF_CHECK_EQUAL(r.response.status, 200u);
       auto audio = json::parse(r.response.body)["response"][0]["response_audio"];
@@ -214,7 +227,7 @@ CAF_TEST(failing_hanging_and_garbage_backends_are_retried_on_the_other) {
   // Both failing: 502 saying what happened.
   control(n.b1, {{"fail_status", 503}});
   control(n.b2, {{"fail_status", 500}});
-  auto r = n.post("/synthesize", "application/json", R"({"text": "nobody"})");
+  auto r = n.post("/synthesize", "application/json", R"({"text": "nobody", "voice": "Natasha"})");
   CAF_CHECK_EQUAL(r.response.status, 502u);
   CAF_CHECK_EQUAL(error_of(r), "all_failed");
 }
@@ -224,7 +237,7 @@ CAF_TEST(a_hanging_only_backend_ends_in_504_at_the_deadline) {
   control(n.b1, {{"hang", true}});
   control(n.b2, {{"hang", true}});
   auto started = std::chrono::steady_clock::now();
-  auto r = n.post("/synthesize", "application/json", R"({"text": "wait"})");
+  auto r = n.post("/synthesize", "application/json", R"({"text": "wait", "voice": "Natasha"})");
   auto took = std::chrono::steady_clock::now() - started;
   CAF_CHECK_EQUAL(r.response.status, 504u);
   CAF_CHECK_EQUAL(error_of(r), "deadline");
@@ -236,12 +249,12 @@ CAF_TEST(sigterm_lets_the_request_in_flight_finish_then_the_node_exits_0) {
   control(n.b1, {{"delay_ms", 2000}});
   control(n.b2, {{"delay_ms", 2000}});
   auto slow = std::async(std::launch::async, [&] {
-    return n.post("/synthesize", "application/json", R"({"text": "slow"})");
+    return n.post("/synthesize", "application/json", R"({"text": "slow", "voice": "Natasha"})");
   });
   CAF_REQUIRE(eventually([&] { return status_of(n.node)["requests_in_flight"] == 1; }, 10s));
   n.node.proc->signal(SIGTERM);
   CAF_REQUIRE(eventually([&] { return contains(n.node.proc->log(), "draining"); }, 5s));
-  auto refused = n.post("/synthesize", "application/json", R"({"text": "late"})");
+  auto refused = n.post("/synthesize", "application/json", R"({"text": "late", "voice": "Natasha"})");
   CAF_CHECK_EQUAL(refused.response.status, 503u);
   CAF_CHECK_EQUAL(error_of(refused), "draining");
   CAF_CHECK_EQUAL(slow.get().response.status, 200u);  // finished, not cut off
@@ -254,7 +267,7 @@ CAF_TEST(healthz_and_status_describe_the_node) {
   auto h = http_call(n.node.host, n.node.http_port, "GET", "/healthz");
   CAF_CHECK_EQUAL(h.response.status, 200u);
   CAF_CHECK_EQUAL(h.response.body, R"({"status": "ok"})");
-  CAF_CHECK_EQUAL(n.post("/synthesize", "application/json", R"({"text": "a"})").response.status,
+  CAF_CHECK_EQUAL(n.post("/synthesize", "application/json", R"({"text": "a", "voice": "Natasha"})").response.status,
                   200u);
   auto s = status_of(n.node);
   CAF_REQUIRE(s.contains("node_id"));

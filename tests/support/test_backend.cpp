@@ -3,7 +3,10 @@
 // failures are set on the command line and changed at run time through POST /control.
 //
 //   sova_test_backend --listen 127.0.0.1:0 [--name b1] [--delay-ms N] [--fail-status S]
-//                     [--threads N] [--concurrent] [--any-address]
+//                     [--threads N] [--concurrent] [--only asr|tts] [--any-address]
+//
+// By default it serves both APIs on one port; --only asr or --only tts serves one, as a
+// real SOVA server does (the other's paths are 404: a backend entered at the wrong port).
 //
 // After binding it prints one line, "listening on 127.0.0.1:PORT", and flushes stdout.
 // SIGINT or SIGTERM stops it cleanly with exit status 0: the server stops first, so the
@@ -217,9 +220,10 @@ struct job {
 class backend {
 public:
   backend(std::string name, std::chrono::milliseconds delay, unsigned fail_status,
-          bool concurrent)
+          bool concurrent, std::string only)
       : name_(std::move(name)),
         concurrent_(concurrent),
+        only_(std::move(only)),
         delay_ms_(delay.count()),
         fail_status_(fail_status) {}
 
@@ -275,7 +279,9 @@ private:
     ++requests_;
     job j;
     j.reply = std::move(reply);
-    if (path == "/asr" || path == "/synthesize/" || path == "/synthesize") {
+    bool asr_path = path == "/asr";
+    bool tts_path = path == "/synthesize/" || path == "/synthesize";
+    if ((asr_path && only_ != "tts") || (tts_path && only_ != "asr")) {
       if (req.method != "POST") {
         j.normal = method_not_allowed();
       } else if (path == "/asr") {
@@ -595,6 +601,7 @@ private:
 
   const std::string name_;
   const bool concurrent_;
+  const std::string only_;  // "asr" or "tts": the other API's paths are 404; "": both
   std::string listen_host_;             // for a redirect without Host: "127.0.0.1" or "[::1]"
   std::atomic<std::uint16_t> port_{0};  // the bound port, once known
   std::atomic<long long> delay_ms_;
@@ -681,6 +688,10 @@ int main(int argc, char** argv) {
   app.add_flag("--concurrent", concurrent,
                "Answer requests independently and in parallel instead of one at a time "
                "through one worker as the real servers do (the proxy benchmark)");
+  std::string only;
+  app.add_option("--only", only,
+                 "Serve one API as a real server does (asr or tts); the other's paths are 404")
+      ->check(CLI::IsMember({"asr", "tts"}));
   app.add_flag("--any-address", any_address, "Allow a non-loopback listen address");
   CLI11_PARSE(app, argc, argv);
 
@@ -708,7 +719,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   backend b(name, std::chrono::milliseconds(delay_ms), static_cast<unsigned>(fail_status),
-            concurrent);
+            concurrent, only);
   try {
     b.start(host, port, threads);
   } catch (const std::exception& e) {
