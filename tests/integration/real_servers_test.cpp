@@ -29,11 +29,6 @@ void control(const test_backend& b, const json& what) {
   CAF_REQUIRE(control_backend(b, what.dump()));
 }
 
-std::string error_of(const http::client_result& r) {
-  auto j = json::parse(r.response.body, nullptr, false);
-  if (j.is_discarded() || !j.contains("error")) return "<no error object>";
-  return j["error"]["code"].get<std::string>();
-}
 
 /// The reply's response_code (-1 when there is none). By value: CAF's check macros keep
 /// references to their arguments past the full expression.
@@ -78,6 +73,21 @@ bool known_tts(const node_process& n, std::size_t count) {
   return eventually([&] { return status_of(n)["services"]["tts"].size() >= count; }, 30s);
 }
 
+/// Two TTS-only backends and a node that owns both.
+struct two_tts {
+  std::string dir = temp_dir();
+  test_backend t1;
+  test_backend t2;
+  node_process n;
+  two_tts(const std::string& name1, const std::string& name2)
+      : t1(name1, dir, {"--only", "tts"}),
+        t2(name2, dir, {"--only", "tts"}),
+        n(node_host, free_port(), dir + "/node.log",
+          node_args("tts/cpu/" + t1.address() + ",tts/cpu/" + t2.address())) {
+    CAF_REQUIRE(known_tts(n, 2));
+  }
+};
+
 /// Stores `value` under `key` in the network through the node's DHT port, as an original
 /// node that announces whatever its --services say would.
 void dht_put(const node_process& n, const std::string& key, const std::string& value) {
@@ -90,18 +100,15 @@ void dht_put(const node_process& n, const std::string& key, const std::string& v
 }  // namespace
 
 CAF_TEST(requests_without_voice_never_reach_a_backend_nor_switch_it_off) {
-  auto dir = temp_dir();
-  test_backend t1{"t1", dir, {"--only", "tts"}};
-  test_backend t2{"t2", dir, {"--only", "tts"}};
-  node_process n(node_host, free_port(), dir + "/node.log",
-                 node_args("tts/cpu/" + t1.address() + ",tts/cpu/" + t2.address()));
-  CAF_REQUIRE(known_tts(n, 2));
+  two_tts net{"t1", "t2"};
+  auto &t1 = net.t1, &t2 = net.t2;
+  auto& n = net.n;
   // A real SOVA TTS answers each of these with HTTP 500; before, the node retried them on
   // every backend and five of them opened every breaker.
   for (int i = 0; i < 10; ++i) {
     auto r = synthesize(n, R"({"text": "no voice here"})");
     CAF_CHECK_EQUAL(r.response.status, 400u);
-    CAF_CHECK_EQUAL(error_of(r), "missing_voice");
+    CAF_CHECK_EQUAL(error_code_of(r), "missing_voice");
   }
   for (const auto* b : {&t1, &t2}) {
     auto s = backend_stats(*b);
@@ -117,12 +124,9 @@ CAF_TEST(requests_without_voice_never_reach_a_backend_nor_switch_it_off) {
 }
 
 CAF_TEST(requests_every_backend_refuses_move_no_breaker) {
-  auto dir = temp_dir();
-  test_backend t1{"t1", dir, {"--only", "tts"}};
-  test_backend t2{"t2", dir, {"--only", "tts"}};
-  node_process n(node_host, free_port(), dir + "/node.log",
-                 node_args("tts/cpu/" + t1.address() + ",tts/cpu/" + t2.address()));
-  CAF_REQUIRE(known_tts(n, 2));
+  two_tts net{"t1", "t2"};
+  auto &t1 = net.t1, &t2 = net.t2;
+  auto& n = net.n;
   CAF_REQUIRE_EQUAL(synthesize(n).response.status, 200u);  // both forwarders made, warm
   CAF_REQUIRE_EQUAL(synthesize(n).response.status, 200u);
   control(t1, {{"fail_status", 500}});
@@ -134,7 +138,7 @@ CAF_TEST(requests_every_backend_refuses_move_no_breaker) {
   for (auto& f : all) {
     auto r = f.get();
     CAF_CHECK_EQUAL(r.response.status, 502u);
-    CAF_CHECK_EQUAL(error_of(r), "all_failed");
+    CAF_CHECK_EQUAL(error_code_of(r), "all_failed");
     CAF_CHECK_NOT_EQUAL(r.response.body.find("answered 500"), std::string::npos);
   }
   // Tried on at most two backends each; and there are only two.
@@ -154,12 +158,9 @@ CAF_TEST(requests_every_backend_refuses_move_no_breaker) {
 }
 
 CAF_TEST(a_backend_that_fails_everything_still_opens_its_breaker) {
-  auto dir = temp_dir();
-  test_backend bad{"bad", dir, {"--only", "tts"}};
-  test_backend good{"good", dir, {"--only", "tts"}};
-  node_process n(node_host, free_port(), dir + "/node.log",
-                 node_args("tts/cpu/" + bad.address() + ",tts/cpu/" + good.address()));
-  CAF_REQUIRE(known_tts(n, 2));
+  two_tts net{"bad", "good"};
+  auto& bad = net.t1;
+  auto& n = net.n;
   control(bad, {{"fail_status", 500}});
   auto bad_name = "tts/cpu/" + bad.address();
   bool opened = false;
@@ -217,14 +218,14 @@ CAF_TEST(a_backend_at_the_wrong_port_is_never_announced_nor_relayed) {
   // Not announced: the network has no TTS backend.
   auto none = synthesize(n);
   CAF_CHECK_EQUAL(none.response.status, 503u);
-  CAF_CHECK_EQUAL(error_of(none), "no_backend");
+  CAF_CHECK_EQUAL(error_code_of(none), "no_backend");
   // Announced anyway by a node that does not check (the original announces at start
   // without probing): the 404 page is never relayed.
   dht_put(n, "tts/gpu", wrong);
   CAF_REQUIRE(known_tts(n, 1));
   auto r = synthesize(n);
   CAF_CHECK_EQUAL(r.response.status, 502u);
-  CAF_CHECK_EQUAL(error_of(r), "all_failed");
+  CAF_CHECK_EQUAL(error_code_of(r), "all_failed");
   CAF_CHECK(contains(r.response.body, "is that the ASR port?"));
   CAF_CHECK_EQUAL(response_code(r), 1);  // our JSON error, quoting the page; not the page
   CAF_CHECK_EQUAL(r.response.header("Content-Type"), "application/json");

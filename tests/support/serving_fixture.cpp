@@ -69,6 +69,14 @@ test_backend::test_backend(const std::string& name, const std::string& dir,
   port = port_from_log(*proc, "listening on 127.0.0.1", std::chrono::seconds(20));
 }
 
+std::string error_code_of(const http::client_result& r) {
+  auto j = nlohmann::json::parse(r.response.body, nullptr, false);
+  if (!j.is_object() || j.value("response_code", 0) != 1 || !j.contains("error") ||
+      !j["error"].is_object() || !j["error"].contains("code") || !j["error"]["code"].is_string())
+    return "<no error object>";
+  return j["error"]["code"].get<std::string>();
+}
+
 bool control_backend(const test_backend& b, const std::string& settings) {
   auto r = http_call("127.0.0.1", b.port, "POST", "/control", "application/json", settings);
   return r.ok && r.response.status == 200;

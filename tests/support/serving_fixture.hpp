@@ -71,6 +71,10 @@ nlohmann::json status_of(const node_process& n);
 /// object when it does not answer.
 nlohmann::json backend_stats(const test_backend& b);
 
+/// The code of the node's JSON error in a reply ({"response_code": 1, "error": {"code"}}),
+/// or "<no error object>".
+std::string error_code_of(const http::client_result& r);
+
 /// A blocking HTTP exchange of `req` as given (headers included; no redirect followed
 /// unless it says so).
 http::client_result http_send(const std::string& host, std::uint16_t port,
