@@ -1,6 +1,8 @@
 #include "backends/sova_api.hpp"
 
 #include <cmath>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "http/base64.hpp"
