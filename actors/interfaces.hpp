@@ -60,6 +60,7 @@ using forwarders_atom = caf::atom_constant<caf::atom("fwders")>;
 using half_open_atom = caf::atom_constant<caf::atom("half_open")>;
 using announce_atom = caf::atom_constant<caf::atom("announce")>;
 using probed_atom = caf::atom_constant<caf::atom("probed")>;
+using reprobe_atom = caf::atom_constant<caf::atom("reprobe")>;
 using services_atom = caf::atom_constant<caf::atom("services")>;
 using buckets_atom = caf::atom_constant<caf::atom("buckets")>;
 using records_atom = caf::atom_constant<caf::atom("records")>;
@@ -389,9 +390,11 @@ using service_announcer_actor = caf::typed_actor<
     caf::replies_to<services_atom>::with<own_services>,
     // draining (true): keep probing, announce nothing, so that the records expire
     caf::reacts_to<drain_atom, bool>,
-    // internal: time to probe and announce; a probe's answer (index, verdict)
+    // internal: time to probe and announce; a probe's answer (index, verdict); time to
+    // probe again a backend that did not answer (index)
     caf::reacts_to<announce_atom>,
-    caf::reacts_to<probed_atom, std::uint32_t, probe_verdict>>;
+    caf::reacts_to<probed_atom, std::uint32_t, probe_verdict>,
+    caf::reacts_to<reprobe_atom, std::uint32_t>>;
 
 /// The node's control surface for `sova-dc admin`, published with caf::io on a loopback
 /// port. One message carries every command (name, arguments) and answers one JSON object

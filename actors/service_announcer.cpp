@@ -1,5 +1,7 @@
 #include "actors/service_announcer.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
 
 #include <caf/actor_cast.hpp>
@@ -63,6 +65,10 @@ struct own_backend {
   bool probed = false;   // some probe has answered: transitions can be logged
   bool probing = false;  // a probe is out and has not answered yet
   bool busy = false;     // kept alive by the busy rule at the last probe
+  bool ever_alive = false;
+  std::optional<caf::actor_clock::time_point> down_since;  // not answering since
+  caf::timespan backoff{0};    // until the next retry of a backend that does not answer
+  bool retry_pending = false;  // a retry is scheduled
   std::uint64_t served_seen = 0;  // the pool's count of served requests at the last probe
 };
 
@@ -119,25 +125,65 @@ void announce(self_ptr self, std::uint32_t index) {
           });
 }
 
-/// Logs what changed only; an unchanged state is a debug line.
-void log_probe(const own_backend& b, bool alive, const std::string& error) {
+std::string seconds_text(caf::timespan d) {
+  return fmt::format("{:.1f} s", std::chrono::duration<double>(d).count());
+}
+
+/// Logs what changed only; an unchanged state is a debug line. `away`: how long a backend
+/// that answers now had not (since the first probe, for one that never had).
+void log_probe(const own_backend& b, bool alive, const std::string& error,
+               std::optional<caf::timespan> away) {
   auto name = b.svc.backend.to_string();
-  if (alive && (!b.probed || !b.svc.alive))
+  if (alive && !b.probed)
     spdlog::info("announcing {}", name);
+  else if (alive && !b.svc.alive)
+    spdlog::info("{} answers {} after {}: announcing", name,
+                 b.ever_alive ? "again" : "for the first time", seconds_text(away.value_or(caf::timespan{0})));
   else if (!alive && b.probed && b.svc.alive)
-    spdlog::warn("{} stopped answering ({}): no longer announced", name, error);
+    spdlog::warn("{} stopped answering ({}): no longer announced; probing again in {}", name, error,
+                 seconds_text(b.backoff));
   else if (!alive && !b.probed)
-    spdlog::warn("{} does not answer as a SOVA {} server ({}): not announced", name,
-                 b.svc.backend.service == "asr" ? "ASR" : "TTS", error);
+    spdlog::warn("{} does not answer as a SOVA {} server ({}): not announced; probing again in {}",
+                 name, b.svc.backend.service == "asr" ? "ASR" : "TTS", error, seconds_text(b.backoff));
   else
     spdlog::debug("{}: {}", name, alive ? "alive" : "still not answering (" + error + ")");
+}
+
+/// A backend that does not answer is probed again soon, then less and less often (the
+/// delay doubles up to the interval), so that one coming up is announced within seconds.
+/// At most one retry is pending per backend; a probe still out is never doubled.
+void schedule_retry(self_ptr self, std::uint32_t index) {
+  auto& b = self->state.backends[index];
+  if (b.retry_pending) return;
+  auto& cfg = self->state.cfg;
+  b.backoff = std::min(b.backoff.count() == 0 ? cfg.first_retry : b.backoff * 2, cfg.interval);
+  b.retry_pending = true;
+  self->delayed_send(self, b.backoff, reprobe_atom::value, index);
+}
+
+void on_retry(self_ptr self, std::uint32_t index) {
+  auto& backends = self->state.backends;
+  if (index >= backends.size()) return;  // the message is public: ignore strays
+  backends[index].retry_pending = false;
+  if (!backends[index].svc.alive) start_probe(self, index);
 }
 
 /// Records a probe's outcome (kept busy: alive, with why the probe failed) and announces.
 void settle(self_ptr self, std::uint32_t index, bool alive, const std::string& error) {
   auto& b = self->state.backends[index];
-  log_probe(b, alive, error);
+  auto now = self->clock().now();
+  std::optional<caf::timespan> away;
+  if (b.down_since) away = now - *b.down_since;
+  if (alive) {
+    b.down_since.reset();
+    b.backoff = caf::timespan{0};
+  } else {
+    if (!b.down_since) b.down_since = now;
+    schedule_retry(self, index);
+  }
+  log_probe(b, alive, error, away);
   b.probed = true;
+  b.ever_alive = b.ever_alive || alive;
   b.svc.alive = alive;
   b.svc.last_error = error;
   // A dead backend is simply not refreshed: its record expires from the stores.
@@ -216,6 +262,7 @@ service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announc
           if (backends[i].svc.alive) announce(self, i);
       },
       [=](announce_atom) { announce_round(self); },
+      [=](reprobe_atom, std::uint32_t index) { on_retry(self, index); },
       [=](probed_atom, std::uint32_t index, probe_verdict& v) {
         on_probed(self, index, std::move(v));
       },

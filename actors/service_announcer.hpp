@@ -8,7 +8,9 @@
 // with this node's requests can leave a probe waiting past its timeout: while the pool
 // says it has requests in flight or served one since the last probe (and its breaker is
 // not open), it stays announced. A backend that stops answering is no longer announced,
-// so its record expires from the network.
+// so its record expires from the network; one that does not answer (at start, or any
+// time later) is probed again on a short backoff, so that it is announced within seconds
+// of coming up.
 
 #include <functional>
 #include <memory>
@@ -25,6 +27,9 @@ namespace sova::actors {
 
 struct announcer_config {
   caf::timespan interval = std::chrono::seconds(30);  // probe and re-announce period
+  // A backend that does not answer is probed again after this, then after twice as long,
+  // and so on up to `interval`.
+  caf::timespan first_retry = std::chrono::seconds(1);
 };
 
 /// Probes one backend; `done` runs exactly once, on any thread.

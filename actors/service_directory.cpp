@@ -105,9 +105,15 @@ caf::typed_response_promise<service_records> answer(self_ptr self, const std::st
   auto& st = self->state;
   ++st.stats.requests;
   auto now = self->clock().now();
+  // A key known to have no backend is no answer for long: a backend that has just come up
+  // would stay unknown until the refresh. It is looked up again (the request waits)
+  // once the empty answer is `empty_refresh` old.
+  auto must_wait = [&](const entry& e) {
+    return !e.known || (e.backends.empty() && now - e.fetched >= st.cfg.empty_refresh);
+  };
   auto missing = std::make_shared<std::size_t>(0);
   for (const auto& k : keys)
-    if (!st.entries[k].known) ++*missing;
+    if (must_wait(st.entries[k])) ++*missing;
   if (*missing == 0) ++st.stats.answered_from_cache;
   auto one_in = [=]() mutable {
     if (--*missing == 0) rp.deliver(collect(self, keys));
@@ -115,7 +121,7 @@ caf::typed_response_promise<service_records> answer(self_ptr self, const std::st
   for (const auto& k : keys) {
     auto& e = st.entries[k];
     e.last_used = now;
-    if (!e.known) {
+    if (must_wait(e)) {
       e.waiters.push_back(one_in);
       fetch(self, k);
     } else if (now - e.fetched >= st.cfg.refresh_interval) {

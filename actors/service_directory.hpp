@@ -15,6 +15,9 @@ namespace sova::actors {
 
 struct directory_config {
   caf::timespan refresh_interval = std::chrono::seconds(30);  // age before a background refresh
+  // Age after which a key known to have no backend is looked up again by the next request
+  // that asks for it (which waits for the answer): a backend that just came up is found.
+  caf::timespan empty_refresh = std::chrono::seconds(2);
   caf::timespan forget_after = std::chrono::hours(1);          // unused this long: dropped
   bool allow_loopback = false;  // keep backends on localhost/127.0.0.0/8/::1 (tests, demos)
   std::shared_ptr<backend_board> board;  // posted every key's backends; none: no fast lane

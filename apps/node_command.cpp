@@ -175,7 +175,8 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--announce-interval", opts.announce_interval_s,
-                  "Seconds between probes and announcements of this node's own backends")
+                  "Seconds between probes and announcements of this node's own backends (one that "
+                  "does not answer is probed again sooner: after 1, 2, 4 ... s, up to this)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--probe-timeout", opts.probe_timeout_s,

@@ -154,6 +154,15 @@ struct fixture : test_coordinator_fixture<> {
     healths->push_back(h);
   }
 
+  /// Lets `d` pass in steps of 100 ms, running what each step brings (a single jump
+  /// would process every timer at the end, and what they schedule would start from there).
+  void advance(caf::timespan d) {
+    for (caf::timespan t{0}; t < d; t += 100ms) {
+      sched.advance_time(std::min<caf::timespan>(100ms, d - t));
+      sched.run();
+    }
+  }
+
   /// One probe round, announcements included.
   void round() {
     sched.advance_time(cfg.interval);
@@ -309,6 +318,89 @@ CAF_TEST(a_lone_node_stores_its_own_records) {
   sched.run();
   CAF_CHECK_EQUAL(service(asr_a).announcements, 1u);  // stored_local counts
   CAF_CHECK_EQUAL(get(0, "asr/cpu"), strings{asr_a});
+}
+
+CAF_TEST(a_backend_that_does_not_answer_is_probed_again_on_a_doubling_backoff) {
+  cfg.interval = 30s;
+  cfg.first_retry = 1s;
+  start({asr_a, tts_a});  // neither answers
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 1);
+  // Retries 1, 2, 4 and 8 s after each failed probe: at 1, 3, 7 and 15 s.
+  std::vector<std::pair<caf::timespan, int>> schedule{
+      {999ms, 1}, {1ms, 2}, {1999ms, 2}, {1ms, 3}, {4s, 4}, {8s, 5}, {14s, 5}};
+  for (const auto& [step, probes] : schedule) {
+    sched.advance_time(step);
+    sched.run();
+    CAF_CHECK_EQUAL(fake->probes[asr_a], probes);
+  }
+  // At 30 s the round probes it; the retry due at 31 s (16 s after 15) comes too; then
+  // the delay stays at the interval: one retry between two rounds.
+  sched.advance_time(1s);
+  sched.run();
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 6);
+  sched.advance_time(1s);
+  sched.run();
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 7);
+  pass(60s);
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 11);
+  CAF_CHECK_EQUAL(fake->probes[tts_a], fake->probes[asr_a]);  // each backend its own schedule
+  CAF_CHECK_EQUAL(service(asr_a).announcements, 0u);
+}
+
+CAF_TEST(a_backend_coming_up_after_its_node_is_announced_within_seconds) {
+  cfg.interval = 30s;
+  cfg.first_retry = 1s;
+  start({asr_a});  // the backend is not up yet
+  advance(4s);  // retries at 1 and 3 s failed
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 3);
+  CAF_CHECK_EQUAL(service(asr_a).announcements, 0u);
+  fake->alive = {asr_a};  // it comes up at 4 s
+  advance(3100ms);  // the retry at 7 s finds it
+  auto s = service(asr_a);
+  CAF_CHECK(s.alive);
+  CAF_CHECK_EQUAL(s.announcements, 1u);
+  CAF_CHECK_EQUAL(get(4, "asr/cpu"), strings{asr_a});
+  // Announced, it is probed at the interval again, not on the backoff.
+  auto probes = fake->probes[asr_a];
+  advance(22s);
+  CAF_CHECK_EQUAL(fake->probes[asr_a], probes);
+}
+
+CAF_TEST(a_withdrawn_backend_that_comes_back_is_announced_within_seconds) {
+  cfg.interval = 30s;
+  cfg.first_retry = 1s;
+  fake->alive = {asr_a};
+  start({asr_a});
+  fake->alive.clear();  // it dies; the round at 30 s withdraws it
+  advance(30s);
+  CAF_REQUIRE(!service(asr_a).alive);
+  auto announced = service(asr_a).announcements;
+  advance(1500ms);  // the retry at 31 s fails too
+  CAF_CHECK(!service(asr_a).alive);
+  fake->alive = {asr_a};  // back at 31.5 s: the retry at 33 s finds it
+  advance(1600ms);
+  CAF_CHECK(service(asr_a).alive);
+  CAF_CHECK_EQUAL(service(asr_a).announcements, announced + 1);
+  // The next time it goes, the backoff starts again from the first retry.
+  fake->alive.clear();
+  advance(26900ms);  // to the round at 60 s
+  CAF_REQUIRE(!service(asr_a).alive);
+  auto probes = fake->probes[asr_a];
+  advance(1100ms);
+  CAF_CHECK_EQUAL(fake->probes[asr_a], probes + 1);
+}
+
+CAF_TEST(a_retry_never_stacks_a_second_probe_on_one_still_out) {
+  cfg.interval = 30s;
+  cfg.first_retry = 1s;
+  fake->held = {asr_a};  // its probes go unanswered for now
+  start({asr_a});
+  pass(20s);  // retries would come, but the first probe has not answered
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 1);
+  fake->release(asr_a);  // it answers: dead
+  sched.run();
+  advance(1100ms);  // the first retry
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 2);
 }
 
 CAF_TEST(a_busy_backend_whose_probe_times_out_stays_announced) {

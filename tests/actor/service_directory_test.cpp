@@ -105,6 +105,30 @@ CAF_TEST(stale_entries_are_refreshed_in_the_background) {
   CAF_CHECK_EQUAL(stats().lookups_started, 2u);
 }
 
+CAF_TEST(a_key_without_backends_is_looked_up_again_after_a_few_seconds) {
+  actors::directory_config cfg;
+  cfg.refresh_interval = 30s;
+  cfg.empty_refresh = 2s;
+  start(cfg);
+  CAF_CHECK(await(ask_backends("tts", "cpu")).empty());  // nobody announced one yet
+  put(3, "tts/cpu", {"tts/cpu/192.0.2.7:8899"});          // a backend comes up
+  // Within empty_refresh the empty answer is the cache's: no lookup.
+  auto soon = ask_backends("tts", "cpu");
+  sched.run();
+  CAF_REQUIRE(sim::ready(soon));
+  CAF_CHECK((***soon).empty());
+  CAF_CHECK_EQUAL(stats().lookups_started, 1u);
+  // Past it, the next request waits for a lookup and finds the backend, long before the
+  // 30 s refresh.
+  sim::drive(sched, [] { return false; }, 2s);
+  CAF_CHECK_EQUAL(names(await(ask_backends("tts", "cpu"))), strings{"tts/cpu/192.0.2.7:8899"});
+  CAF_CHECK_EQUAL(stats().lookups_started, 2u);
+  // A key with backends is not looked up again before the refresh interval.
+  sim::drive(sched, [] { return false; }, 5s);
+  CAF_CHECK_EQUAL(await(ask_backends("tts", "cpu")).size(), 1u);
+  CAF_CHECK_EQUAL(stats().lookups_started, 2u);
+}
+
 CAF_TEST(any_merges_cpu_and_gpu_and_bad_values_are_ignored) {
   start();
   put(1, "asr/cpu", {"asr/cpu/192.0.2.1:8888", "garbage", "tts/cpu/192.0.2.5:8899",

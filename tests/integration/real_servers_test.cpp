@@ -294,3 +294,23 @@ CAF_TEST(numeric_string_floats_and_voice_all_are_served) {
   CAF_CHECK_EQUAL(response_code(unknown), 1);
   CAF_CHECK_EQUAL(field(backend_stats(tts), "refused"), 0);
 }
+
+CAF_TEST(a_backend_started_after_its_node_is_served_within_seconds) {
+  auto dir = temp_dir();
+  auto port = static_cast<std::uint16_t>(free_tcp_port({"127.0.0.1"}));
+  auto name = "tts/cpu/127.0.0.1:" + std::to_string(port);
+  // The node first, with its default intervals (30 s between probe rounds and directory
+  // refreshes), as compose or a person typing two commands does.
+  node_process n(node_host, free_port(), dir + "/node.log", {"--services", name});
+  CAF_REQUIRE(eventually([&] { return own(n, name).value("last_error", "") != ""; }, 30s));
+  CAF_CHECK_EQUAL(error_code_of(synthesize(n)), "no_backend");
+  std::this_thread::sleep_for(1s);
+  test_backend tts{"tts", dir, {"--only", "tts"}, port};
+  auto up = std::chrono::steady_clock::now();
+  // Served long before the next round at 30 s: the retries run 1, 2, 4, 8 s apart.
+  CAF_CHECK(eventually([&] { return synthesize(n).response.status == 200u; }, 20s));
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - up).count();
+  CAF_MESSAGE("served " << took << " s after the backend listened");
+  CAF_CHECK(contains(n.proc->log(), name + " answers for the first time after"));
+}
+
