@@ -60,10 +60,10 @@ bool response_complete(const std::string& r) {
 }  // namespace
 
 test_backend::test_backend(const std::string& name, const std::string& dir,
-                           std::vector<std::string> extra, std::uint16_t port)
+                           std::vector<std::string> extra, std::uint16_t listen_port)
     : name(name) {
   std::vector<std::string> argv{SOVA_TEST_BACKEND_BINARY, "--listen",
-                                "127.0.0.1:" + std::to_string(port), "--name", name};
+                                "127.0.0.1:" + std::to_string(listen_port), "--name", name};
   argv.insert(argv.end(), extra.begin(), extra.end());
   proc = std::make_unique<child_process>(argv, dir + "/" + name + ".log");
   port = port_from_log(*proc, "listening on 127.0.0.1", std::chrono::seconds(20));

@@ -15,13 +15,13 @@
 
 namespace sova::testing {
 
-/// A sova_test_backend process on 127.0.0.1 and a port it picked (or `port`).
+/// A sova_test_backend process on 127.0.0.1 and a port it picked (or `listen_port`).
 struct test_backend {
   std::string name;
   std::unique_ptr<child_process> proc;
   std::uint16_t port = 0;
   test_backend(const std::string& name, const std::string& dir,
-               std::vector<std::string> extra = {}, std::uint16_t port = 0);
+               std::vector<std::string> extra = {}, std::uint16_t listen_port = 0);
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
 };
 
