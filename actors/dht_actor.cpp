@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/lookup_actor.hpp"
+#include "net/neighbour_schedule.hpp"
 
 namespace sova::actors {
 
@@ -20,7 +21,7 @@ struct dht_state {
   dht_config cfg;
   rpc_transport_actor transport;
   routing_table_actor table;
-  std::vector<endpoint> neighbours;  // remembered to re-bootstrap while we know nobody
+  net::neighbour_schedule neighbours{{}};  // --neighbours, kept in touch with
   bool bootstrapping = false;
   static inline const char* name = "dht";
 };
@@ -41,14 +42,28 @@ lookup_actor start_lookup(self_ptr self, const node_id& target, mode m, contacts
   return spawn_lookup(self->system(), std::move(p));
 }
 
+net::neighbour_schedule::clock::time_point now(self_ptr self) { return self->clock().now(); }
+
 /// Pings every neighbour, then looks up our own id from those that answered (the
 /// original's bootstrap); delivers how many contacts the table then holds.
 void bootstrap(self_ptr self, std::vector<endpoint> neighbours,
                caf::typed_response_promise<std::uint32_t> rp) {
+  neighbours.erase(std::remove_if(neighbours.begin(), neighbours.end(),
+                                  [&](const endpoint& ep) {
+                                    return !self->state.neighbours.contact_now(ep);
+                                  }),
+                   neighbours.end());
   struct progress {
     std::size_t pending;
     contacts answered;
   };
+  if (neighbours.empty()) {  // every one is being contacted already
+    self->request(self->state.table, caf::infinite, table_atom::value)
+        .then([=](const contacts& all) mutable {
+          rp.deliver(static_cast<std::uint32_t>(all.size()));
+        });
+    return;
+  }
   auto prog = std::make_shared<progress>(progress{neighbours.size(), {}});
   self->state.bootstrapping = true;
   auto one_done = [=]() mutable {
@@ -69,12 +84,15 @@ void bootstrap(self_ptr self, std::vector<endpoint> neighbours,
     self->request(self->state.transport, caf::infinite, ping_atom::value, ep)
         .then(
             [=](const node_id& id) mutable {
+              self->state.neighbours.answered(ep, now(self));
               prog->answered.push_back(contact{id, ep});
               one_done();
             },
             [=](const caf::error& e) mutable {
-              spdlog::warn("neighbour {} did not answer the bootstrap ping: {}", ep.to_string(),
-                           describe(e));
+              self->state.neighbours.silent(ep, now(self));
+              spdlog::warn("neighbour {} did not answer the bootstrap ping: {} (tried again "
+                           "until it answers)",
+                           ep.to_string(), describe(e));
               one_done();
             });
   }
@@ -141,36 +159,55 @@ void get(self_ptr self, const node_id& key, caf::typed_response_promise<lookup_r
       });
 }
 
-/// Periodic work: a lookup in every bucket not refreshed lately; a new bootstrap
-/// while the table is empty (neighbours that were not up yet may be now).
+/// Contacts the neighbours that are due; one that answers is joined through (a lookup of
+/// our own id from it), which merges two networks that grew apart.
+void contact_neighbours(self_ptr self, bool everyone) {
+  for (const auto& ep : self->state.neighbours.due(now(self), everyone)) {
+    bool before = self->state.neighbours.has_answered(ep);
+    self->request(self->state.transport, caf::infinite, ping_atom::value, ep)
+        .then(
+            [=](const node_id& id) {
+              self->state.neighbours.answered(ep, now(self));
+              if (!before)
+                spdlog::info("neighbour {} answers now: joining the network through it",
+                             ep.to_string());
+              else
+                spdlog::debug("neighbour {} still answers: looking up our id through it",
+                              ep.to_string());
+              caf::anon_send(start_lookup(self, self->state.cfg.self, mode::find_node,
+                                          {contact{id, ep}}),
+                             run_atom::value);
+            },
+            [=](const caf::error& e) {
+              self->state.neighbours.silent(ep, now(self));
+              spdlog::debug("neighbour {} did not answer: {}", ep.to_string(), describe(e));
+            });
+  }
+}
+
+/// Periodic work: a lookup in every bucket not refreshed lately; the neighbours that are
+/// due (every one while the table is empty).
 void on_tick(self_ptr self) {
   self->request(self->state.table, caf::infinite, stale_atom::value)
       .then([=](const node_ids& ids) {
         for (const auto& id : ids)
           caf::anon_send(start_lookup(self, id, mode::find_node), run_atom::value);
       });
-  auto& st = self->state;
-  if (st.neighbours.empty() || st.bootstrapping) return;
-  self->request(st.table, caf::infinite, table_atom::value).then([=](const contacts& all) {
-    if (!all.empty() || self->state.bootstrapping) return;
-    spdlog::info("no contacts known: bootstrapping again from {} neighbour(s)",
-                 self->state.neighbours.size());
-    bootstrap(self, self->state.neighbours, self->make_response_promise<std::uint32_t>());
-  });
+  if (self->state.neighbours.size() == 0 || self->state.bootstrapping) return;
+  self->request(self->state.table, caf::infinite, table_atom::value)
+      .then([=](const contacts& all) { contact_neighbours(self, all.empty()); });
 }
 
 dht_actor::behavior_type dht_behavior(self_ptr self, dht_config cfg,
                                       rpc_transport_actor transport, routing_table_actor table) {
   self->state.cfg = cfg;
+  self->state.neighbours = net::neighbour_schedule{{cfg.tick_interval, cfg.neighbour_retry_max,
+                                                    cfg.neighbour_recontact}};
   self->state.transport = std::move(transport);
   self->state.table = std::move(table);
   return {
       [=](bootstrap_atom, const std::vector<endpoint>& neighbours) {
         auto rp = self->make_response_promise<std::uint32_t>();
-        for (const auto& ep : neighbours)
-          if (std::find(self->state.neighbours.begin(), self->state.neighbours.end(), ep) ==
-              self->state.neighbours.end())
-            self->state.neighbours.push_back(ep);
         if (neighbours.empty())
           rp.deliver(std::uint32_t{0});
         else

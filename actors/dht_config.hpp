@@ -21,6 +21,10 @@ struct dht_config {
   net::store_limits limits;
   std::chrono::seconds bucket_refresh_age{3600};
   caf::timespan tick_interval = std::chrono::seconds(10);
+  // --neighbours that have not answered are retried after a tick, then on a doubling
+  // backoff up to this; those that have answered are contacted again this often.
+  caf::timespan neighbour_retry_max = std::chrono::minutes(5);
+  caf::timespan neighbour_recontact = std::chrono::minutes(10);
   std::uint64_t seed = 0;  // for the random ids of bucket refreshes (message ids use getrandom)
 };
 

@@ -194,4 +194,34 @@ CAF_TEST(bootstrap_is_retried_while_no_neighbour_has_answered) {
   CAF_CHECK(knows(0, 1));
 }
 
+CAF_TEST(a_node_joined_by_others_while_its_neighbour_was_down_still_joins_it_later) {
+  // B starts with --neighbours A while A is down; C joins through B, so B knows somebody.
+  // Then A starts a network of its own with D. The two halves must merge.
+  actors::dht_config c;
+  c.tick_interval = 10s;
+  auto b = add(c);
+  std::vector<net::endpoint> via_a{sim::sim_network::address_of(2)};  // nobody there yet
+  CAF_CHECK_EQUAL(
+      await(sim::ask<std::uint32_t>(sys, net.node(b).dht, actors::bootstrap_atom::value, via_a)),
+      0u);
+  auto c_node = add(c);
+  std::vector<net::endpoint> via_b{net.endpoint_of(b)};
+  await(sim::ask<std::uint32_t>(sys, net.node(c_node).dht, actors::bootstrap_atom::value, via_b));
+  CAF_REQUIRE(knows(b, c_node));
+  auto a = add(c);
+  CAF_REQUIRE_EQUAL(net.endpoint_of(a), via_a.front());
+  auto d = add(c);
+  std::vector<net::endpoint> via_a_now{net.endpoint_of(a)};
+  await(sim::ask<std::uint32_t>(sys, net.node(d).dht, actors::bootstrap_atom::value, via_a_now));
+  CAF_REQUIRE(!knows(b, a));
+  // B retries A on its backoff (10, 20, 40 s ... after the first silence).
+  sim::drive(sched, [] { return false; }, 120s, 1s);
+  CAF_CHECK(knows(b, a));
+  CAF_CHECK(knows(a, b));
+  CAF_CHECK(knows(b, d));
+  // A record put from D's half is found from C's.
+  put(d, "tts/cpu", {"tts/cpu/192.0.2.7:8899"});
+  CAF_CHECK_EQUAL(get(c_node, "tts/cpu").values, strings{"tts/cpu/192.0.2.7:8899"});
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
