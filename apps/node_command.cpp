@@ -2,6 +2,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
@@ -15,6 +20,7 @@
 #include "actors/http_frontend.hpp"
 #include "apps/config_layers.hpp"
 #include "apps/node_state_keeper.hpp"
+#include "net/address_policy.hpp"
 
 namespace sova::apps {
 
@@ -45,9 +51,47 @@ std::optional<std::vector<net::service_record>> own_services(const node_options&
   return list;
 }
 
+/// The numeric addresses of this host's interfaces.
+std::vector<std::string> interface_addresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (auto* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (i->ifa_addr->sa_family == AF_INET)
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof text);
+    else if (i->ifa_addr->sa_family == AF_INET6)
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, text,
+                  sizeof text);
+    if (text[0]) out.emplace_back(text);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+/// What backend addresses this node refuses (--allow-loopback, --refuse-private, its own
+/// HTTP API on `http_port`), judged on resolved addresses by the backend client.
+net::address_policy backend_address_policy(const node_options& opts, std::uint16_t http_port) {
+  net::address_policy p;
+  p.allow_loopback = opts.allow_loopback;
+  p.allow_private = !opts.refuse_private;
+  p.own = {{opts.dht.bind, http_port}};
+  if (net::classify_address(opts.dht.bind) == net::address_class::unspecified)
+    p.local_addresses = interface_addresses();
+  return p;
+}
+
+/// The policy the client asks, replaced once the HTTP port is known (--http-port 0).
+using policy_slot = std::shared_ptr<std::shared_ptr<const net::address_policy>>;
+
 actors::gateway_config gateway_settings(const node_options& opts,
-                                        std::vector<net::service_record> own) {
+                                        std::vector<net::service_record> own,
+                                        policy_slot policy) {
   actors::gateway_config g;
+  g.client.refuse = [policy](const std::string& ip, std::uint16_t port) {
+    return std::atomic_load(policy.get())->refusal(ip, port);
+  };
   g.own = std::move(own);
   g.directory.allow_loopback = opts.allow_loopback;
   g.directory.refresh_interval = seconds(opts.directory_refresh_s);
@@ -147,6 +191,13 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
                   "kind cpu|gpu, e.g. asr/cpu/10.0.0.5:8888,tts/gpu/10.0.0.6:8899");
   cmd->add_flag("--allow-loopback", opts.allow_loopback,
                 "Accept backends on localhost/127.0.0.0/8/::1 (a network on one machine)");
+  cmd->add_flag("--refuse-private", opts.refuse_private,
+                "Refuse backends on private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, "
+                "fc00::/7), allowed by default. Whatever the flags, a backend's name is "
+                "resolved and the address judged before every connection: unspecified "
+                "(0.0.0.0, ::), link-local (169.254/16: cloud metadata; fe80::/10), multicast, "
+                "broadcast and this node's own HTTP API are always refused, loopback unless "
+                "--allow-loopback");
   cmd->add_option("--http-port", opts.http_port,
                   "TCP port of the HTTP API, on the --bind address (0: any free port)")
       ->capture_default_str();
@@ -249,13 +300,15 @@ int run_node(const node_options& opts) {
   auto cfg = opts.dht.to_config();
   if (saved) cfg.self = saved->id;  // the same node as before the restart
   running_node node;
+  auto policy = std::make_shared<std::shared_ptr<const net::address_policy>>(
+      std::make_shared<const net::address_policy>(backend_address_policy(opts, opts.http_port)));
   actors::gateway gw;
   std::unique_ptr<actors::http_frontend> frontend;
   actors::admin_actor admin;
   std::optional<node_state_keeper> keeper;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
-    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own), node.node);
+    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own, policy), node.node);
     http::server_limits limits;
     limits.max_body = opts.max_body;
     limits.max_connections = opts.max_connections;
@@ -269,6 +322,9 @@ int run_node(const node_options& opts) {
                                gw.announcer,     node.node.transport};
     frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src,
                                             {gw.io, gw.board, gw.client});
+    if (opts.http_port == 0)
+      std::atomic_store(policy.get(), std::make_shared<const net::address_policy>(
+                                          backend_address_policy(opts, frontend->port())));
     if (!opts.no_admin) {
       actors::admin_sources as;
       as.node = src;

@@ -14,6 +14,7 @@ struct node_options {
   std::string log_level = "info";
   std::string services;  // "asr/cpu/host:port,tts/gpu/host:port"
   bool allow_loopback = false;
+  bool refuse_private = false;
   std::uint16_t http_port = 5600;
   std::size_t max_body = 32 * 1024 * 1024;
   std::size_t max_connections = 1024;

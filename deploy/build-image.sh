@@ -2,7 +2,9 @@
 # Builds the sova-dc image from deploy/Dockerfile with podman, for machines without a
 # Docker engine (the container test uses it too):
 #   sudo bash deploy/build-image.sh [TAG]          # default: sova-dc:latest
-# Installs podman, runc, debootstrap and podman-compose when missing. When no registry
+# Installs podman, runc, debootstrap, podman-compose and podman's netavark network stack
+# with aardvark-dns (containers on a compose network find each other by name; without
+# them podman falls back to CNI, which has no DNS here) when missing. When no registry
 # has the base image (debian:12-slim), it makes one from the Debian mirror apt already
 # uses, with debootstrap (about a minute, once). The Dockerfile itself stays Docker's.
 set -euo pipefail
@@ -16,7 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 missing=()
-for p in podman runc debootstrap podman-compose; do
+for p in podman runc debootstrap podman-compose netavark aardvark-dns iptables; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -334,7 +334,25 @@ private:
     connect(endpoints);
   }
 
-  void connect(const std::vector<tcp::endpoint>& endpoints) {
+  void connect(std::vector<tcp::endpoint> endpoints) {
+    if (const auto& refuse = owner_->opts.refuse) {
+      std::string why, address;
+      endpoints.erase(std::remove_if(endpoints.begin(), endpoints.end(),
+                                     [&](const tcp::endpoint& ep) {
+                                       auto ip = ep.address().to_string();
+                                       auto r = refuse(ip, ep.port());
+                                       if (r && why.empty()) {
+                                         why = *r;
+                                         address = ip;
+                                       }
+                                       return r.has_value();
+                                     }),
+                      endpoints.end());
+      if (endpoints.empty())
+        return fail(client_errc::refused,
+                    "not connecting to " + peer() +
+                        (address == host_ ? "" : ", which resolves to " + address) + ": " + why);
+    }
     stage_ = stage::connecting;
     conn_ = std::make_unique<connection>(strand_);
     asio::async_connect(conn_->socket, endpoints,
@@ -537,6 +555,7 @@ const char* to_string(client_errc e) {
     case client_errc::too_large: return "too_large";
     case client_errc::redirect: return "redirect";
     case client_errc::shut_down: return "shut_down";
+    case client_errc::refused: return "refused";
   }
   return "unknown";
 }

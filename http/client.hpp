@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,7 @@ enum class client_errc {
   too_large,       // response body over options::max_response_body (or huge headers)
   redirect,        // reserved: redirects that are not followed are returned as responses
   shut_down,       // the client stopped before the exchange completed
+  refused,         // every address the host resolved to is refused by options::refuse
 };
 
 /// A short name of `e` for logs and messages ("timeout", ...).
@@ -67,6 +69,9 @@ public:
     std::size_t max_idle_per_host = 32;
     std::size_t max_response_body = 64 * 1024 * 1024;
     std::chrono::milliseconds idle_expiry{30000};
+    /// Why the client must not connect to a resolved address (numeric text, port), or
+    /// nothing when it may; asked for every address a host resolves to, before connecting.
+    std::function<std::optional<std::string>(const std::string& ip, std::uint16_t port)> refuse;
   };
 
   /// Without `runtime` the client runs `options::threads` io threads of its own; with

@@ -242,8 +242,10 @@ CAF_TEST(three_node_containers_serve_speech_drain_restart_and_report_healthy) {
   container node2("node2", node_args(p, hosts[1], v2.name,
                                      {"--neighbours", udp_of(p, hosts[0]), "--services",
                                       "asr/cpu/" + hosts[4] + ":" + std::to_string(p.asr)}));
+  // A long grace period: the request in flight below is CPU-bound, slow on a busy machine.
   auto node3 = std::make_unique<container>(
-      "node3", node_args(p, hosts[2], v3.name, {"--neighbours", udp_of(p, hosts[1])}));
+      "node3", node_args(p, hosts[2], v3.name,
+                         {"--neighbours", udp_of(p, hosts[1]), "--grace-period", "90"}));
   CAF_REQUIRE(eventually([&] { return knows_both(hosts[2], p.http); }, 90s));
   CAF_MESSAGE("network up and known to node 3 after "
               << std::chrono::duration_cast<std::chrono::seconds>(
@@ -275,9 +277,8 @@ CAF_TEST(three_node_containers_serve_speech_drain_restart_and_report_healthy) {
   auto id = get_json(hosts[2], p.http, "/status").value("node_id", "");
   CAF_REQUIRE(!id.empty());
   std::vector<std::string> many;
-  for (int i = 0; i < 2; ++i)
-    for (const auto& r : {"0870", "0880", "0890", "0920", "0930"})
-      many.push_back(read_file(librivox + "sense_and_sensibility_01_austen_64kb-" + r + ".wav"));
+  for (const auto& r : {"0870", "0890", "0920"})
+    many.push_back(read_file(librivox + "sense_and_sensibility_01_austen_64kb-" + r + ".wav"));
   std::vector<std::string> in_flight_texts;
   std::thread client([&] { in_flight_texts = recognise(hosts[2], p.http, many); });
   bool seen_in_flight = eventually(
@@ -288,7 +289,7 @@ CAF_TEST(three_node_containers_serve_speech_drain_restart_and_report_healthy) {
   std::chrono::steady_clock::duration stop_took{};
   run_result stopped;
   std::thread stopper([&] {
-    stopped = podman({"stop", "-t", "40", node3->name});
+    stopped = podman({"stop", "-t", "100", node3->name});
     stop_took = std::chrono::steady_clock::now() - stop_started;
   });
   // While it drains, its health check fails (503), so that no one sends it more.
@@ -299,7 +300,7 @@ CAF_TEST(three_node_containers_serve_speech_drain_restart_and_report_healthy) {
   CAF_CHECK_EQUAL(stopped.status, 0);
   CAF_MESSAGE("podman stop took "
               << std::chrono::duration_cast<std::chrono::milliseconds>(stop_took).count() << " ms");
-  CAF_CHECK_LESS(stop_took, 30s);  // the grace period
+  CAF_CHECK_LESS(stop_took, 90s);  // node3's --grace-period
   CAF_CHECK_EQUAL(in_flight_texts.size(), many.size());
   CAF_CHECK_EQUAL(node3->inspect("{{.State.ExitCode}}"), "0");
   auto logs = node3->logs();

@@ -4,7 +4,8 @@
 // voiceless requests no longer switch TTS backends off, requests every backend refuses
 // move no breaker (while a backend that fails everything still opens its own), probes
 // never make a backend fail, a backend at the wrong port is neither announced nor
-// relayed, and a one-worker backend busy with long requests stays announced.
+// relayed, and a one-worker backend busy with long requests stays announced. Records a
+// hostile peer announces cannot turn the node on itself or on this host's services.
 #define CAF_SUITE integration_real_servers
 #include "caf/test/unit_test.hpp"
 
@@ -314,3 +315,29 @@ CAF_TEST(a_backend_started_after_its_node_is_served_within_seconds) {
   CAF_CHECK(contains(n.proc->log(), name + " answers for the first time after"));
 }
 
+
+CAF_TEST(records_naming_the_node_itself_or_an_unspecified_address_are_never_connected_to) {
+  // What a hostile peer can announce: 0.0.0.0 reaches this host's services (here the test
+  // backend on 127.0.0.1), and the node's own HTTP API made one request 1,024 nested ones.
+  // The node runs with --allow-loopback: these are refused whatever the flags.
+  auto dir = temp_dir();
+  test_backend b("victim", dir, {"--only", "tts"});
+  node_process n(node_host, free_port(), dir + "/node.log", {"--directory-refresh", "1"});
+  auto itself = "tts/cpu/" + node_host + ":" + std::to_string(n.http_port);
+  auto unspecified = "tts/cpu/0.0.0.0:" + std::to_string(b.port);
+  dht_put(n, "tts/cpu", itself);
+  dht_put(n, "tts/cpu", unspecified);
+  CAF_REQUIRE(known_tts(n, 2));
+  auto r = synthesize(n);
+  CAF_CHECK_NOT_EQUAL(r.response.status, 200u);
+  CAF_MESSAGE("reply: " << r.response.status << " " << r.response.body);
+  CAF_CHECK(contains(r.response.body, "this node's own HTTP API"));
+  CAF_CHECK(contains(r.response.body, "0.0.0.0 is an unspecified address, never a backend"));
+  CAF_CHECK_EQUAL(field(backend_stats(b), "requests"), 0);
+  // One request came in, and only one: none went round through the node itself.
+  std::size_t served = 0;
+  for (auto at = n.proc->log().find("POST /synthesize"); at != std::string::npos;
+       at = n.proc->log().find("POST /synthesize", at + 1))
+    ++served;
+  CAF_CHECK_EQUAL(served, 1u);
+}
