@@ -300,7 +300,7 @@ int run_node(const node_options& opts) {
   auto cfg = opts.dht.to_config();
   if (saved) cfg.self = saved->id;  // the same node as before the restart
   running_node node;
-  auto policy = std::make_shared<std::shared_ptr<const net::address_policy>>(
+  policy_slot policy = std::make_shared<std::shared_ptr<const net::address_policy>>(
       std::make_shared<const net::address_policy>(backend_address_policy(opts, opts.http_port)));
   actors::gateway gw;
   std::unique_ptr<actors::http_frontend> frontend;
