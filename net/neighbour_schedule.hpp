@@ -16,10 +16,10 @@ class neighbour_schedule {
 public:
   using clock = std::chrono::steady_clock;
 
-  struct timing {
-    clock::duration first_retry = std::chrono::seconds(10);
-    clock::duration max_retry = std::chrono::minutes(5);
-    clock::duration recontact = std::chrono::minutes(10);
+  struct timing {  // dht_config holds the node's values
+    clock::duration first_retry{};
+    clock::duration max_retry{};
+    clock::duration recontact{};
   };
 
   explicit neighbour_schedule(timing t) : t_(t) {}

@@ -12,15 +12,11 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,6 +31,7 @@ using namespace sova;
 using namespace sova::testing;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using apps::read_file;
 
 namespace {
 
@@ -51,13 +48,6 @@ run_result podman(std::vector<std::string> args, std::chrono::milliseconds limit
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 /// Containers, volumes and networks of an earlier run of this test that ended before it
@@ -177,19 +167,6 @@ std::vector<std::string> recognise(const std::string& host, std::uint16_t port,
 
 double wer_of(const std::string& reference, const std::string& heard) {
   return backends::word_error_rate(reference, heard).rate();
-}
-
-bool tcp_connects(const std::string& host, std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
 }
 
 const std::vector<std::string> hosts{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5",

@@ -12,9 +12,6 @@
 #include <csignal>
 #include <string>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "process.hpp"
@@ -40,14 +37,7 @@ struct demo_ports {
 };
 
 bool tcp_listening(const std::string& host, const std::string& port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
-  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
+  return tcp_connects(host, static_cast<std::uint16_t>(std::stoi(port)));
 }
 
 bool nothing_left(const demo_ports& p) {

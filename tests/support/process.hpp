@@ -3,6 +3,7 @@
 // with captured output, and the free ports and directories the tests use.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds lim
 unsigned short free_udp_port(const std::vector<std::string>& hosts);
 /// A TCP port free on every one of `hosts` at the time of the call.
 unsigned short free_tcp_port(const std::vector<std::string>& hosts);
+
+/// Does something accept TCP connections at host:port (IPv4)? Gives up after 2 s.
+bool tcp_connects(const std::string& host, std::uint16_t port);
 
 std::string temp_dir();
 
