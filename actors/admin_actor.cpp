@@ -372,7 +372,13 @@ json transport_json(const transport_stats& t) {
           {"stores_accepted", t.stores_accepted},
           {"stores_refused", t.stores_refused},
           {"record_keys", t.records_keys},
-          {"record_values", t.records_values}};
+          {"record_values", t.records_values},
+          {"dropped_rate_limited", t.dropped_rate_limited},
+          {"dropped_backlog", t.dropped_backlog},
+          {"replies_deferred", t.replies_deferred},
+          {"replies_withheld", t.replies_withheld},
+          {"handovers", t.handovers},
+          {"handovers_skipped", t.handovers_skipped}};
 }
 
 json directory_json(const directory_stats& d) {

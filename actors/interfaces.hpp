@@ -75,6 +75,7 @@ enum class dht_errc : std::uint8_t {
   bad_reply,       // the peer answered something that is not a valid reply
   too_large,       // the request body is over rpcudp's 8192 bytes
   no_contacts,     // nobody to ask: the routing table is empty
+  overloaded,      // too many calls of ours are waiting for answers already
 };
 caf::error make_error(dht_errc x);
 const char* to_string(dht_errc x);
@@ -156,13 +157,20 @@ struct transport_stats {
   std::uint64_t stores_refused = 0;
   std::uint64_t records_keys = 0;
   std::uint64_t records_values = 0;
+  std::uint64_t dropped_rate_limited = 0;   // requests over their address's rate
+  std::uint64_t dropped_backlog = 0;        // datagrams that found the backlog full
+  std::uint64_t replies_deferred = 0;       // held until the caller answered our ping
+  std::uint64_t replies_withheld = 0;       // never sent: the caller did not answer
+  std::uint64_t handovers = 0;              // newcomers given our keys
+  std::uint64_t handovers_skipped = 0;      // over the hand-over rate
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, transport_stats& x) {
   return f(caf::meta::type_name("transport_stats"), x.datagrams_in, x.datagrams_out,
            x.requests_in, x.replies_in, x.dropped_malformed, x.dropped_unsolicited,
            x.calls_sent, x.calls_timed_out, x.stores_accepted, x.stores_refused,
-           x.records_keys, x.records_values);
+           x.records_keys, x.records_values, x.dropped_rate_limited, x.dropped_backlog,
+           x.replies_deferred, x.replies_withheld, x.handovers, x.handovers_skipped);
 }
 
 /// Counters of the service directory.

@@ -52,11 +52,27 @@ void write_transport(http::exposition_writer& w, const transport_stats& t) {
   counter(w, "sova_dc_dht_datagrams_sent_total", "UDP datagrams sent by the DHT",
           double(t.datagrams_out));
   w.family("sova_dc_dht_datagrams_dropped_total", metric_type::counter,
-           "Datagrams dropped: malformed, or a reply to no call of ours (or too late)");
+           "Datagrams dropped: malformed, a reply to no call of ours (or too late), a request "
+           "over its address's rate, or the transport too far behind");
   w.sample("sova_dc_dht_datagrams_dropped_total", {{"reason", "malformed"}},
            double(t.dropped_malformed));
   w.sample("sova_dc_dht_datagrams_dropped_total", {{"reason", "unsolicited"}},
            double(t.dropped_unsolicited));
+  w.sample("sova_dc_dht_datagrams_dropped_total", {{"reason", "rate_limited"}},
+           double(t.dropped_rate_limited));
+  w.sample("sova_dc_dht_datagrams_dropped_total", {{"reason", "backlog"}},
+           double(t.dropped_backlog));
+  w.family("sova_dc_dht_large_replies_total", metric_type::counter,
+           "Replies over the reflection bound to an address that had not answered us: "
+           "deferred until it answered our ping, or withheld when it did not");
+  w.sample("sova_dc_dht_large_replies_total", {{"result", "deferred"}},
+           double(t.replies_deferred));
+  w.sample("sova_dc_dht_large_replies_total", {{"result", "withheld"}},
+           double(t.replies_withheld));
+  w.family("sova_dc_dht_handovers_total", metric_type::counter,
+           "Newly seen contacts handed the keys they are now closest to, or skipped over the rate");
+  w.sample("sova_dc_dht_handovers_total", {{"result", "done"}}, double(t.handovers));
+  w.sample("sova_dc_dht_handovers_total", {{"result", "skipped"}}, double(t.handovers_skipped));
   counter(w, "sova_dc_dht_rpcs_sent_total", "DHT calls this node made (ping, store, find_*)",
           double(t.calls_sent));
   counter(w, "sova_dc_dht_rpc_replies_received_total", "Replies to this node's DHT calls",

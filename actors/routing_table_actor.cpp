@@ -24,7 +24,7 @@ using self_ptr = routing_table_actor::stateful_pointer<table_state>;
 
 routing_table_actor::behavior_type table_behavior(self_ptr self, dht_config cfg) {
   auto& st = self->state;
-  st.table.emplace(cfg.self, cfg.k, self->clock().now());
+  st.table.emplace(cfg.self, cfg.k, self->clock().now(), 5, cfg.contacts_per_host);
   st.refresh_age = cfg.bucket_refresh_age;
   st.rng.seed(cfg.seed ^ 0x726f7574696e67ULL);
   return {

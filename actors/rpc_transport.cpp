@@ -11,6 +11,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/rate_limiter.hpp"
+#include "net/recent_set.hpp"
 #include "net/record_store.hpp"
 #include "net/wire.hpp"
 
@@ -30,15 +32,35 @@ struct pending_call {
   reply_handler done;
 };
 
+/// A reply too large for an address that has not answered us yet.
+struct deferred_reply {
+  std::string id;
+  rpc_kind kind;
+  std::string body;
+};
+
+/// Runs when a ping to an address ends: with the id that answered, or nullptr.
+using answered_handler = std::function<void(const node_id*)>;
+
 struct transport_state {
   dht_config cfg;
   std::shared_ptr<net::datagram_port> port;
   routing_table_actor table;
   net::record_store store{net::store_limits{}, std::chrono::seconds(3600)};
   std::map<std::string, pending_call> pending;  // by raw message id
+  // Hosts that answered a call of ours: replies to them are not bounded by size.
+  net::recent_set<std::string> answered{std::chrono::seconds(1800), 1};
+  // One ping at a time per endpoint; everyone waiting on it is told how it ended.
+  std::map<endpoint, std::vector<answered_handler>> pinging;
+  std::map<endpoint, std::vector<deferred_reply>> deferred;
+  std::size_t deferred_count = 0;
+  net::recent_set<node_id> handed_over{std::chrono::seconds(3600), 1};
+  net::rate_limiter handover_budget{net::token_rate{}, 1};
   transport_stats stats;
   static inline const char* name = "rpc_transport";
 };
+
+constexpr std::size_t deferred_per_endpoint = 8;
 
 using self_ptr = rpc_transport_actor::stateful_pointer<transport_state>;
 
@@ -81,6 +103,12 @@ void call(self_ptr self, const endpoint& to, const node_id* peer, net::wire::req
     done(nullptr, dht_errc::too_large);
     return;
   }
+  if (st.pending.size() >= st.cfg.max_pending_calls) {
+    spdlog::debug("not sending {} to {}: {} calls are waiting for answers already",
+                  net::wire::to_string(req.kind), to.to_string(), st.pending.size());
+    done(nullptr, dht_errc::overloaded);
+    return;
+  }
   auto id = new_msg_id();
   pending_call pc{req.kind, to, peer != nullptr, peer ? *peer : node_id{}, std::move(done)};
   st.pending.emplace(id, std::move(pc));
@@ -111,20 +139,69 @@ net::wire::request store_request(const transport_state& st, const node_id& key, 
   return req;
 }
 
-/// Hands the keys a newly seen contact is now responsible for over to it.
+/// Pings `to` unless a ping to it is out already; `then` learns how it ended.
+void ping_once(self_ptr self, const endpoint& to, answered_handler then) {
+  auto& st = self->state;
+  auto [it, first] = st.pinging.try_emplace(to);
+  it->second.push_back(std::move(then));
+  if (!first) return;
+  call(self, to, nullptr, make_request(st, rpc_kind::ping),
+       [self, to](const net::wire::reply* r, dht_errc) {
+         auto waiting = std::move(self->state.pinging[to]);
+         self->state.pinging.erase(to);
+         for (auto& w : waiting) w(r ? &r->id : nullptr);
+       });
+}
+
+/// Hands the keys a newly seen contact is now responsible for over to it: once per
+/// record TTL per contact, a bounded number of contacts per second and of keys each.
 void hand_over(self_ptr self, const contact& newcomer) {
-  auto keys = self->state.store.keys(now_of(self));
+  auto& st = self->state;
+  auto now = now_of(self);
+  if (st.handed_over.contains(newcomer.id, now)) return;
+  auto keys = st.store.keys(now);
   if (keys.empty()) return;
-  self->request(self->state.table, caf::infinite, handover_atom::value, newcomer, keys)
+  if (!st.handover_budget.take({}, now)) {
+    ++st.stats.handovers_skipped;
+    spdlog::debug("not handing keys over to {}: over the hand-over rate", newcomer.to_string());
+    return;
+  }
+  st.handed_over.insert(newcomer.id, now);
+  ++st.stats.handovers;
+  self->request(st.table, caf::infinite, handover_atom::value, newcomer, keys)
       .then([=](const node_ids& due) {
+        auto& st = self->state;
+        std::size_t sent = 0;
         for (const auto& key : due) {
-          auto values = self->state.store.get(key, now_of(self));
+          if (sent == st.cfg.handover_max_keys) break;
+          auto values = st.store.get(key, now_of(self));
           if (!values) continue;
-          auto req = store_request(self->state, key, std::move(*values));
-          spdlog::debug("handing key {} over to new contact {}", key.to_hex(), newcomer.to_string());
+          ++sent;
+          auto req = store_request(st, key, std::move(*values));
           call(self, newcomer.ep, &newcomer.id, std::move(req), [](const net::wire::reply*, dht_errc) {});
         }
+        if (sent > 0)
+          spdlog::debug("handed {} of {} due key(s) over to new contact {}", sent, due.size(),
+                        newcomer.to_string());
       });
+}
+
+bool has_answered(self_ptr self, const endpoint& ep) {
+  return self->state.answered.contains(ep.host, now_of(self));
+}
+
+/// A new contact gets our keys once it has answered a ping from us: a request alone
+/// proves nothing about its address, and the keys are far more than it sent.
+void welcome(self_ptr self, const contact& c) {
+  auto& st = self->state;
+  if (st.store.key_count() == 0 || st.handed_over.contains(c.id, now_of(self))) return;
+  if (has_answered(self, c.ep)) {
+    hand_over(self, c);
+    return;
+  }
+  ping_once(self, c.ep, [self, c](const node_id* who) {
+    if (who && *who == c.id) hand_over(self, c);
+  });
 }
 
 /// Every contact we hear from goes to the routing table (Kademlia's welcome_if_new):
@@ -132,11 +209,11 @@ void hand_over(self_ptr self, const contact& newcomer) {
 void learn(self_ptr self, const contact& c) {
   self->request(self->state.table, caf::infinite, seen_atom::value, c)
       .then([=](const seen_result& r) {
-        if (r.must_ping) {
-          auto req = make_request(self->state, rpc_kind::ping);
-          call(self, r.candidate.ep, &r.candidate.id, std::move(req), [](const net::wire::reply*, dht_errc) {});
-        }
-        if (r.is_new) hand_over(self, c);
+        if (r.must_ping)
+          ping_once(self, r.candidate.ep, [self, stale = r.candidate](const node_id* who) {
+            if (!who || *who != stale.id) self->send(self->state.table, remove_atom::value, stale.id);
+          });
+        if (r.is_new) welcome(self, c);
       });
 }
 
@@ -145,8 +222,50 @@ void reply_to(self_ptr self, const endpoint& to, const std::string& id, rpc_kind
   send_frame(self, to, true, id, net::wire::encode_reply(kind, rep));
 }
 
+/// Sends the replies held for `to` once it answered our ping; drops them if it did not.
+void release_deferred(self_ptr self, const endpoint& to, bool answered) {
+  auto& st = self->state;
+  auto it = st.deferred.find(to);
+  if (it == st.deferred.end()) return;
+  auto held = std::move(it->second);
+  st.deferred.erase(it);
+  st.deferred_count -= held.size();
+  for (auto& d : held) {
+    if (answered)
+      send_frame(self, to, true, d.id, std::move(d.body));
+    else
+      ++st.stats.replies_withheld;
+  }
+}
+
+/// A reply that would be more than reflection_factor times its request waits until
+/// the caller's address answered a ping of ours, so that a forged source address
+/// cannot make us send a victim more than a few times what the forger sent.
+void reply_bounded(self_ptr self, const endpoint& to, const std::string& id, rpc_kind kind,
+                   const net::wire::reply& rep, std::size_t request_size) {
+  auto& st = self->state;
+  auto body = net::wire::encode_reply(kind, rep);
+  if (body.size() + net::wire::header_size <= st.cfg.reflection_factor * request_size ||
+      has_answered(self, to)) {
+    send_frame(self, to, true, id, std::move(body));
+    return;
+  }
+  auto& held = st.deferred[to];
+  if (held.size() >= deferred_per_endpoint || st.deferred_count >= st.cfg.max_deferred_replies) {
+    ++st.stats.replies_withheld;
+    if (held.empty()) st.deferred.erase(to);
+    return;
+  }
+  held.push_back(deferred_reply{id, kind, std::move(body)});
+  ++st.deferred_count;
+  ++st.stats.replies_deferred;
+  spdlog::debug("holding a {}-byte {} reply until {} answers a ping", held.back().body.size(),
+                net::wire::to_string(kind), to.to_string());
+  ping_once(self, to, [self, to](const node_id* who) { release_deferred(self, to, who != nullptr); });
+}
+
 void answer_request(self_ptr self, const endpoint& from, const std::string& id,
-                    net::wire::request req) {
+                    net::wire::request req, std::size_t request_size) {
   auto& st = self->state;
   ++st.stats.requests_in;
   if (req.kind != rpc_kind::stun) learn(self, contact{req.sender, from});
@@ -178,7 +297,7 @@ void answer_request(self_ptr self, const endpoint& from, const std::string& id,
         rep.has_value = true;
         rep.values = std::move(*values);
         rep.values_as_array = true;
-        reply_to(self, from, id, req.kind, rep);
+        reply_bounded(self, from, id, req.kind, rep, request_size);
         return;
       }
       [[fallthrough]];
@@ -190,7 +309,7 @@ void answer_request(self_ptr self, const endpoint& from, const std::string& id,
           .then([=](const contacts& cs) {
             net::wire::reply r;
             r.contacts = cs;
-            reply_to(self, from, id, kind, r);
+            reply_bounded(self, from, id, kind, r, request_size);
           });
       return;
     }
@@ -218,6 +337,7 @@ void handle_reply(self_ptr self, const endpoint& from, const std::string& id, st
     return;
   }
   ++st.stats.replies_in;
+  st.answered.insert(from.host, now_of(self));
   // A ping tells us who answered; other calls went to a contact we knew.
   if (pc.kind == rpc_kind::ping)
     learn(self, contact{rep->id, pc.to});
@@ -248,7 +368,7 @@ void handle_datagram(self_ptr self, const endpoint& from, const std::string& byt
     spdlog::debug("dropped a request from {}: {}", from.to_string(), err.what);
     return;
   }
-  answer_request(self, from, id, std::move(*req));
+  answer_request(self, from, id, std::move(*req), bytes.size());
 }
 
 /// Runs a call for an outside requester and delivers its typed result.
@@ -274,9 +394,13 @@ rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config 
   st.port = std::move(port);
   st.table = std::move(table);
   st.store = net::record_store(cfg.limits, cfg.record_ttl);
+  st.answered = net::recent_set<std::string>(cfg.answered_memory, cfg.max_answered_hosts);
+  st.handed_over = net::recent_set<node_id>(cfg.record_ttl, 4096);
+  st.handover_budget = net::rate_limiter(cfg.handover_rate, 1);
   return {
       [=](datagram_atom, const endpoint& from, const std::string& bytes) {
         handle_datagram(self, from, bytes);
+        self->state.port->handled(bytes.size());
       },
       [=](ping_atom, const endpoint& to) {
         return call_for<node_id>(self, to, nullptr, make_request(self->state, rpc_kind::ping),
@@ -319,6 +443,9 @@ rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config 
       },
       [=](stats_atom) {
         auto s = self->state.stats;
+        auto drops = self->state.port->dropped();
+        s.dropped_rate_limited = drops.rate_limited;
+        s.dropped_backlog = drops.backlog_full;
         s.records_keys = self->state.store.key_count();
         s.records_values = self->state.store.value_count();
         return s;

@@ -12,11 +12,13 @@ std::size_t index_of(const std::vector<contact>& v, const node_id& id) {
   return static_cast<std::size_t>(it - v.begin());
 }
 
-bool erase_id(std::vector<contact>& v, const node_id& id) {
+/// Erases the entry with id `id`; the erased entry, or nothing.
+std::optional<contact> erase_id(std::vector<contact>& v, const node_id& id) {
   auto i = index_of(v, id);
-  if (i == v.size()) return false;
+  if (i == v.size()) return std::nullopt;
+  auto c = std::move(v[i]);
   v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
-  return true;
+  return c;
 }
 
 }  // namespace
@@ -29,8 +31,8 @@ std::size_t k_bucket::depth() const {
 }
 
 routing_table::routing_table(node_id self, std::size_t k, steady_time now,
-                             std::size_t replacement_factor)
-    : self_(self), k_(k), max_replacements_(k * replacement_factor) {
+                             std::size_t replacement_factor, std::size_t max_per_host)
+    : self_(self), k_(k), max_replacements_(k * replacement_factor), max_per_host_(max_per_host) {
   k_bucket all;
   all.last_updated = now;
   buckets_.push_back(std::move(all));
@@ -44,22 +46,42 @@ std::size_t routing_table::bucket_index(const node_id& id) const {
   return static_cast<std::size_t>(it - buckets_.begin()) - 1;
 }
 
+void routing_table::count(const contact& c) { ++per_host_[c.ep.host]; }
+
+void routing_table::uncount(const contact& c) {
+  auto it = per_host_.find(c.ep.host);
+  if (it != per_host_.end() && --it->second == 0) per_host_.erase(it);
+}
+
+const contact* routing_table::entry(const node_id& id) const {
+  const auto& b = buckets_[bucket_index(id)];
+  for (const auto* list : {&b.contacts, &b.replacements}) {
+    auto i = index_of(*list, id);
+    if (i < list->size()) return &(*list)[i];
+  }
+  return nullptr;
+}
+
 bool routing_table::add_to_bucket(k_bucket& b, const contact& c) {
-  auto i = index_of(b.contacts, c.id);
-  if (i < b.contacts.size()) {
-    b.contacts.erase(b.contacts.begin() + static_cast<std::ptrdiff_t>(i));
+  if (auto old = erase_id(b.contacts, c.id)) {
+    uncount(*old);
     b.contacts.push_back(c);  // most recently seen, with its current endpoint
+    count(c);
     return true;
   }
   if (b.contacts.size() < k_) {
     b.contacts.push_back(c);
+    count(c);
     return true;
   }
-  erase_id(b.replacements, c.id);
+  if (auto old = erase_id(b.replacements, c.id)) uncount(*old);
   b.replacements.push_back(c);
-  if (b.replacements.size() > max_replacements_)
-    b.replacements.erase(b.replacements.begin(),
-                         b.replacements.end() - static_cast<std::ptrdiff_t>(max_replacements_));
+  count(c);
+  if (b.replacements.size() > max_replacements_) {
+    auto cut = b.replacements.end() - static_cast<std::ptrdiff_t>(max_replacements_);
+    std::for_each(b.replacements.begin(), cut, [this](const contact& x) { uncount(x); });
+    b.replacements.erase(b.replacements.begin(), cut);
+  }
   return false;
 }
 
@@ -74,7 +96,10 @@ void routing_table::split(std::size_t index) {
   // like the original's new KBuckets.
   low.last_updated = high.last_updated = old.last_updated;
   for (const auto* list : {&old.contacts, &old.replacements})
-    for (const auto& c : *list) add_to_bucket(c.id.bit(old.prefix_len) ? high : low, c);
+    for (const auto& c : *list) {
+      uncount(c);  // counted again where it lands
+      add_to_bucket(c.id.bit(old.prefix_len) ? high : low, c);
+    }
   buckets_[index] = std::move(low);
   buckets_.insert(buckets_.begin() + static_cast<std::ptrdiff_t>(index) + 1, std::move(high));
 }
@@ -83,6 +108,16 @@ routing_table::add_result routing_table::add(const contact& c, steady_time now) 
   add_result result;
   if (c.id == self_) return result;
   result.is_new = !contains(c.id);
+  if (max_per_host_ > 0) {
+    const contact* known = entry(c.id);
+    auto held = per_host_.find(c.ep.host);
+    if ((!known || known->ep.host != c.ep.host) && held != per_host_.end() &&
+        held->second >= max_per_host_) {
+      result.is_new = false;
+      result.refused = true;
+      return result;
+    }
+  }
   auto index = bucket_index(c.id);
   auto& b = buckets_[index];
   b.last_updated = now;
@@ -104,8 +139,10 @@ routing_table::add_result routing_table::add(const contact& c, steady_time now) 
 
 void routing_table::remove(const node_id& id) {
   auto& b = buckets_[bucket_index(id)];
-  erase_id(b.replacements, id);
-  if (erase_id(b.contacts, id) && !b.replacements.empty()) {
+  if (auto old = erase_id(b.replacements, id)) uncount(*old);
+  auto old = erase_id(b.contacts, id);
+  if (old) uncount(*old);
+  if (old && !b.replacements.empty()) {
     b.contacts.push_back(b.replacements.back());
     b.replacements.pop_back();
   }

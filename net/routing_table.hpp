@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <optional>
 #include <random>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "net/contact.hpp"
@@ -37,13 +39,17 @@ public:
   struct add_result {
     bool is_new = false;                    // the id was not in the table before
     std::optional<contact> ping_candidate;  // full bucket: ping this one, remove it if it fails
+    bool refused = false;                   // its address holds max_per_host entries already
   };
 
-  routing_table(node_id self, std::size_t k, steady_time now,
-                std::size_t replacement_factor = 5);
+  /// `max_per_host`: entries (contacts and replacements) one IP address may hold, so
+  /// that one machine cannot fill buckets with made-up ids; 0 for no limit.
+  routing_table(node_id self, std::size_t k, steady_time now, std::size_t replacement_factor = 5,
+                std::size_t max_per_host = 0);
 
   /// A contact was seen (it sent us something or answered). Known contacts move to
-  /// the tail; a changed endpoint for a known id is updated. Never adds our own id.
+  /// the tail; a changed endpoint for a known id is updated. Never adds our own id,
+  /// nor an id whose address already holds max_per_host entries (`refused`).
   add_result add(const contact& c, steady_time now);
 
   /// A contact failed to answer: drop it (and from the replacements) and promote
@@ -79,11 +85,18 @@ private:
   /// KBucket.add_node: true when it went into the bucket, false when it went
   /// to the replacement cache because the bucket is full.
   bool add_to_bucket(k_bucket& b, const contact& c);
+  /// The entry of `id` in its bucket's contacts or replacements.
+  const contact* entry(const node_id& id) const;
+  void count(const contact& c);
+  void uncount(const contact& c);
+
 
   node_id self_;
   std::size_t k_;
   std::size_t max_replacements_;
+  std::size_t max_per_host_;
   std::vector<k_bucket> buckets_;  // ordered by prefix (ascending id ranges)
+  std::unordered_map<std::string, std::size_t> per_host_;  // entries by IP address
 };
 
 /// Kademlia's hand-over on join: should the newly seen `newcomer` be sent `key`?

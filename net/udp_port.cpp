@@ -14,6 +14,7 @@ namespace asio = boost::asio;
 using udp = asio::ip::udp;
 
 struct udp_port::impl {
+  explicit impl(inbound_limits limits) : gate(limits) {}
   asio::io_context io;
   udp::socket socket{io};
   std::array<char, 65536> buffer{};
@@ -21,6 +22,7 @@ struct udp_port::impl {
   receive_handler on_receive;
   std::thread thread;
   endpoint local;
+  inbound_gate gate;
 
   void receive_next() {
     socket.async_receive_from(
@@ -28,17 +30,22 @@ struct udp_port::impl {
           if (ec == asio::error::operation_aborted || !socket.is_open()) return;
           // Other errors (e.g. ICMP port unreachable reported on Linux) concern one
           // datagram only: keep receiving.
-          if (!ec && on_receive)
-            on_receive(endpoint{sender.address().to_string(), sender.port()},
-                       std::string(buffer.data(), n));
+          if (!ec && on_receive) {
+            auto host = sender.address().to_string();
+            std::string_view datagram(buffer.data(), n);
+            if (gate.admit(host, datagram, std::chrono::steady_clock::now()) ==
+                inbound_verdict::admit)
+              on_receive(endpoint{std::move(host), sender.port()}, std::string(datagram));
+          }
           receive_next();
         });
   }
 };
 
-std::shared_ptr<udp_port> udp_port::bind(const std::string& host, std::uint16_t port) {
+std::shared_ptr<udp_port> udp_port::bind(const std::string& host, std::uint16_t port,
+                                         inbound_limits limits) {
   std::shared_ptr<udp_port> p(new udp_port());
-  p->impl_ = std::make_unique<impl>();
+  p->impl_ = std::make_unique<impl>(limits);
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(host, ec);
   if (ec) throw std::runtime_error("bad bind address '" + host + "': " + ec.message());
@@ -91,6 +98,12 @@ void udp_port::send(const endpoint& to, std::string datagram) {
 }
 
 endpoint udp_port::local_endpoint() const { return impl_->local; }
+
+void udp_port::handled(std::size_t datagram_size) { impl_->gate.handled(datagram_size); }
+
+datagram_port::drops udp_port::dropped() const {
+  return drops{impl_->gate.rate_limited(), impl_->gate.backlog_full()};
+}
 
 std::vector<endpoint> resolve_endpoints(const std::vector<std::string>& entries,
                                         std::vector<std::string>* bad) {

@@ -1,6 +1,6 @@
 #pragma once
 // The real datagram port: one UDP socket served by its own Asio thread. Received
-// datagrams go to a handler (the node posts them to its transport actor); sends are
+// datagrams pass the inbound gate, then go to a handler (the node posts them to its transport actor); sends are
 // posted to the socket's thread, so they never block the caller.
 
 #include <functional>
@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "net/datagram_port.hpp"
+#include "net/inbound_gate.hpp"
 
 namespace sova::net {
 
@@ -18,7 +19,8 @@ public:
 
   /// Binds `host:port` (port 0: any free port). Throws std::runtime_error with a
   /// message naming the address when the socket cannot be bound.
-  static std::shared_ptr<udp_port> bind(const std::string& host, std::uint16_t port);
+  static std::shared_ptr<udp_port> bind(const std::string& host, std::uint16_t port,
+                                        inbound_limits limits = {});
   ~udp_port() override;
 
   /// Starts receiving on the port's own thread.
@@ -28,6 +30,8 @@ public:
 
   void send(const endpoint& to, std::string datagram) override;
   endpoint local_endpoint() const override;
+  void handled(std::size_t datagram_size) override;
+  drops dropped() const override;
 
   struct impl;
 

@@ -761,3 +761,184 @@ CAF_TEST(stores_are_rate_limited_per_source_address) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(transport_bounds_tests, fixture)
+// -- bounded work per datagram ---------------------------------------------------------
+
+namespace {
+
+/// Answers every ping the node sent to `ep` and has not been answered yet, as `who`.
+std::size_t answer_pings(fixture& f, const net::endpoint& ep, const net::node_id& who,
+                         std::size_t& answered_so_far) {
+  auto calls = f.calls_to(ep);
+  std::size_t n = 0;
+  for (std::size_t i = answered_so_far; i < calls.size(); ++i) {
+    auto req = net::wire::decode_request(calls[i].body);
+    if (!req || req->kind != rpc_kind::ping) continue;
+    net::wire::reply rep;
+    rep.id = who;
+    f.net.inject_datagram(ep, 0, frame(true, calls[i].id, net::wire::encode_reply(rpc_kind::ping, rep)));
+    ++n;
+  }
+  answered_so_far = calls.size();
+  return n;
+}
+
+std::size_t count_calls(fixture& f, const net::endpoint& ep, rpc_kind kind) {
+  std::size_t n = 0;
+  for (const auto& c : f.calls_to(ep)) {
+    auto req = net::wire::decode_request(c.body);
+    if (req && req->kind == kind) ++n;
+  }
+  return n;
+}
+
+std::size_t bytes_sent_to(fixture& f, const net::endpoint& ep) {
+  std::size_t n = 0;
+  for (const auto& [from, bytes] : f.sent_to(ep)) n += bytes.size();
+  return n;
+}
+
+}  // namespace
+
+CAF_TEST(a_ping_from_a_new_id_costs_one_ping_back_until_the_address_answers_it) {
+  start();
+  // The node holds 1,000 keys: handing them all to whoever pings was a x1,889 amplifier.
+  for (int i = 0; i < 1000; ++i)
+    CAF_REQUIRE(await(sim::ask<bool>(sys, net.node(0).transport, actors::local_atom::value,
+                                     actors::store_atom::value, key_of("k/" + std::to_string(i)),
+                                     strings{"tts/cpu/192.0.2.1:8899"})));
+  // 100 pings, each from a made-up id, from an address that never answers.
+  std::size_t bytes_in = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto r = request_of(rpc_kind::ping, probe);
+    r.sender = key_of("forged/" + std::to_string(i));
+    sent_to(probe);
+    auto id = make_msg_id(++next_msg);
+    auto datagram = frame(false, id, net::wire::encode_request(r));
+    bytes_in += datagram.size();
+    net.inject_datagram(probe, 0, datagram);
+  }
+  sched.run();
+  CAF_CHECK_EQUAL(responses(probe).size(), 100u);       // every ping answered
+  CAF_CHECK_EQUAL(count_calls(*this, probe, rpc_kind::ping), 1u);  // one ping back
+  CAF_CHECK_EQUAL(count_calls(*this, probe, rpc_kind::store), 0u);
+  CAF_CHECK_LESS_OR_EQUAL(bytes_sent_to(*this, probe), bytes_in + 100u);
+  // Only 4 of the 100 ids got into the routing table (contacts per address).
+  auto t = table();
+  CAF_CHECK_EQUAL(std::count_if(t.begin(), t.end(), [&](const auto& c) { return c.ep == probe; }),
+                  4);
+
+  // The address answers as one of its ids: that contact gets at most 100 stores, once.
+  std::size_t answered = 0;
+  auto who = t.front().id;
+  CAF_REQUIRE_EQUAL(answer_pings(*this, probe, who, answered), 1u);
+  sched.run();
+  auto stores = count_calls(*this, probe, rpc_kind::store);
+  CAF_CHECK_GREATER(stores, 0u);
+  CAF_CHECK_LESS_OR_EQUAL(stores, 100u);
+  CAF_CHECK_EQUAL(stats().handovers, 1u);
+  // The stores go unanswered: the contact leaves the table on the timeouts, then comes
+  // back with a ping. It was handed the keys within the TTL: nothing is sent again.
+  sched.advance_time(6s);
+  sched.run();
+  CAF_CHECK(!in_table(who));
+  auto again = request_of(rpc_kind::ping, probe);
+  again.sender = who;
+  send_request(probe, again);
+  sched.run();
+  CAF_CHECK(in_table(who));
+  CAF_CHECK_EQUAL(count_calls(*this, probe, rpc_kind::store), stores);
+  CAF_CHECK_EQUAL(stats().handovers, 1u);
+}
+
+CAF_TEST(hand_overs_are_rate_limited_across_newcomers) {
+  actors::dht_config c;
+  c.handover_rate = {1, 3};
+  start(c);
+  CAF_REQUIRE(await(sim::ask<bool>(sys, net.node(0).transport, actors::local_atom::value,
+                                   actors::store_atom::value, key_of("k"), strings{"v"})));
+  // Ten newcomers at once, each answering our ping.
+  for (int i = 0; i < 10; ++i) {
+    net::endpoint ep{"127.9.2." + std::to_string(i + 1), 4000};
+    send_request(ep, request_of(rpc_kind::ping, ep));
+  }
+  sched.run();
+  for (int i = 0; i < 10; ++i) {
+    net::endpoint ep{"127.9.2." + std::to_string(i + 1), 4000};
+    std::size_t answered = 0;
+    CAF_CHECK_EQUAL(answer_pings(*this, ep, id_of(ep), answered), 1u);
+  }
+  sched.run();
+  auto s = stats();
+  CAF_CHECK_EQUAL(s.handovers, 3u);
+  CAF_CHECK_EQUAL(s.handovers_skipped, 7u);
+}
+
+CAF_TEST(a_large_reply_waits_until_the_caller_answers_a_ping) {
+  start();
+  // Twenty peers in the table: a find_node answer is then ~20 contacts, ten times the
+  // request.
+  for (int i = 0; i < 20; ++i) expect_ping_answered(net::endpoint{"127.9.1." + std::to_string(i + 1), 4000});
+  const net::endpoint stranger{"127.9.3.1", 4000};
+  auto r = request_of(rpc_kind::find_node, stranger);
+  r.key = key_of("tts/cpu");
+  auto id = send_request(stranger, r);
+  sched.run();
+  CAF_CHECK(!response_body(stranger, id));
+  auto calls = calls_to(stranger);
+  CAF_REQUIRE_EQUAL(calls.size(), 1u);  // our ping, no bigger than its request
+  CAF_CHECK_LESS_OR_EQUAL(sent_to(stranger)[0].second.size(),
+                          frame(false, id, net::wire::encode_request(r)).size());
+  CAF_CHECK_EQUAL(stats().replies_deferred, 1u);
+  // It answers: the held reply goes out, complete.
+  std::size_t answered = 0;
+  answer_pings(*this, stranger, id_of(stranger), answered);
+  sched.run();
+  auto body = response_body(stranger, id);
+  CAF_REQUIRE(body);
+  auto rep = net::wire::decode_reply(rpc_kind::find_node, *body);
+  CAF_REQUIRE(rep);
+  CAF_CHECK_EQUAL(rep->contacts.size(), 20u);
+  // From now on it is answered at once.
+  auto id2 = send_request(stranger, r);
+  sched.run();
+  CAF_CHECK(response_body(stranger, id2));
+
+  // A forged source never answers: after the RPC timeout its reply is dropped unsent.
+  const net::endpoint victim{"127.9.3.2", 4000};
+  std::size_t in = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto fr = request_of(rpc_kind::find_node, victim);
+    fr.key = key_of("k" + std::to_string(i));
+    sent_to(victim);
+    auto datagram = frame(false, make_msg_id(++next_msg), net::wire::encode_request(fr));
+    in += datagram.size();
+    net.inject_datagram(victim, 0, datagram);
+  }
+  sched.run();
+  sched.advance_time(6s);
+  sched.run();
+  CAF_CHECK(responses(victim).empty());
+  CAF_CHECK_LESS_OR_EQUAL(bytes_sent_to(*this, victim), in);
+  auto s = stats();
+  CAF_CHECK_EQUAL(s.replies_withheld, 50u);  // 8 held, then withheld; 42 withheld at once
+}
+
+CAF_TEST(calls_waiting_for_answers_are_bounded) {
+  actors::dht_config c;
+  c.max_pending_calls = 10;
+  start(c);
+  std::vector<sim::answer<net::node_id>> asks;
+  for (int i = 0; i < 15; ++i)
+    asks.push_back(sim::ask<net::node_id>(sys, net.node(0).transport, actors::ping_atom::value,
+                                          net::endpoint{"127.9.4." + std::to_string(i + 1), 4000}));
+  sched.run();
+  std::size_t overloaded = 0;
+  for (auto& a : asks)
+    if (sim::ready(a) && !**a && (*a)->error() == actors::make_error(actors::dht_errc::overloaded))
+      ++overloaded;
+  CAF_CHECK_EQUAL(overloaded, 5u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -308,3 +308,64 @@ CAF_TEST(hand over on join) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(per_host_tests, fixture)
+
+CAF_TEST(one address holds at most max_per_host entries however many ids it makes up) {
+  routing_table rt(self, 20, t0, 5, 4);
+  std::vector<contact> forged;
+  // 2,000 made-up ids from one address, spread over the id space (a flood of new ids).
+  for (int i = 0; i < 2000; ++i) {
+    contact c{node_id::random(rng), endpoint{"198.51.100.7", static_cast<std::uint16_t>(1 + i)}};
+    auto r = rt.add(c, t0);
+    if (i < 4) {
+      CAF_CHECK(r.is_new);
+      CAF_CHECK(!r.refused);
+    } else {
+      CAF_CHECK(r.refused);
+      CAF_CHECK(!r.is_new);
+    }
+  }
+  std::size_t held = 0;
+  for (const auto& b : rt.buckets()) held += b.contacts.size() + b.replacements.size();
+  CAF_CHECK_EQUAL(held, 4u);
+  // Other addresses are not affected, and a known contact is still refreshed.
+  auto other = fresh("1");
+  CAF_CHECK(rt.add(other, t0).is_new);
+  auto first = rt.all();
+  CAF_REQUIRE(!first.empty());
+  CAF_CHECK(!rt.add(first.front(), t0 + 1s).refused);
+  // A contact that leaves frees its address's slot.
+  auto gone = std::find_if(first.begin(), first.end(),
+                           [](const contact& c) { return c.ep.host == "198.51.100.7"; });
+  CAF_REQUIRE(gone != first.end());
+  rt.remove(gone->id);
+  contact again{node_id::random(rng), endpoint{"198.51.100.7", 9}};
+  CAF_CHECK(rt.add(again, t0).is_new);
+  contact one_more{node_id::random(rng), endpoint{"198.51.100.7", 10}};
+  CAF_CHECK(rt.add(one_more, t0).refused);
+}
+
+CAF_TEST(the per_host count follows splits and the replacement cache) {
+  // Many hosts, each with up to 3 ids: splits and cache trimming must keep the counts
+  // exact, so every host can always add up to the limit again after its entries go.
+  routing_table rt(self, 2, t0, 1, 3);
+  std::vector<contact> all;
+  for (int h = 0; h < 300; ++h)
+    for (int j = 0; j < 3; ++j) {
+      contact c{node_id::random(rng),
+                endpoint{"10.0." + std::to_string(h / 250) + "." + std::to_string(h % 250),
+                         static_cast<std::uint16_t>(100 + j)}};
+      CAF_CHECK(!rt.add(c, t0).refused);
+      all.push_back(c);
+    }
+  for (const auto& c : all) rt.remove(c.id);
+  for (const auto& b : rt.buckets()) {
+    CAF_CHECK(b.contacts.empty());
+    CAF_CHECK(b.replacements.empty());
+  }
+  for (int j = 0; j < 3; ++j)
+    CAF_CHECK(!rt.add(contact{node_id::random(rng), endpoint{"10.0.0.5", 7}}, t0).refused);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
