@@ -29,6 +29,8 @@ struct backend_gauge {
   std::atomic<std::uint64_t> served{0};
   std::atomic<std::uint32_t> consecutive_failures{0};
   std::atomic<bool> breaker_closed{true};  // written by the forwarder only
+  // Until when (steady clock, ns since its epoch) the backend asked to be left alone.
+  std::atomic<std::int64_t> busy_until_ns{0};  // written by the forwarder only
   std::atomic<std::uint64_t> fast_sends{0};  // attempts the fast lane sent (uses, for the pool)
 
   /// A served attempt: counts it, ends a run of failures, moves the EWMA.

@@ -57,7 +57,12 @@ forward_outcome to_outcome(std::string_view service, http::client_result r,
   auto& resp = r.response;
   out.http_status = resp.status;
   out.body = std::move(resp.body);  // audio can be megabytes: never copied
-  if (auto why = http::unusable_reply(service, resp.status, resp.header("Content-Type"), out.body)) {
+  if (auto wait = http::busy_reply(resp.status, resp.header("Retry-After"))) {
+    out.status = forward_status::busy;
+    out.retry_after = *wait;
+    out.reason = "busy: answered " + std::to_string(resp.status) + ", asks to wait " +
+                 std::to_string(wait->count() / 1000.0).substr(0, 4) + " s";
+  } else if (auto why = http::unusable_reply(service, resp.status, resp.header("Content-Type"), out.body)) {
     out.status = forward_status::unusable;
     out.reason = std::move(*why);
   } else {
@@ -205,6 +210,16 @@ void record_failed(self_ptr self, const std::string& reason, bool was_probe) {
     open_breaker(self);
 }
 
+/// The backend said it is busy: not a failure, but it is left alone for `wait`.
+void record_busy(self_ptr self, caf::timespan wait) {
+  auto& st = self->state;
+  ++st.health.busy;
+  auto until = self->clock().now().time_since_epoch() + wait;
+  if (until <= st.health.busy_until) return;
+  st.health.busy_until = until;
+  st.gauge->busy_until_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(until).count());
+}
+
 /// A failure that happened outside this actor (see the interface's failed_atom).
 void on_blamed(self_ptr self, const std::string& reason) {
   record_failed(self, reason, false);
@@ -224,6 +239,10 @@ void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
   switch (out.status) {
     case forward_status::served:
       record_served(self, out.latency, was_probe);
+      break;
+    case forward_status::busy:
+      // It answered: alive. A probe that ended so leaves the breaker half-open.
+      record_busy(self, out.retry_after);
       break;
     case forward_status::unusable:
       // Not counted yet: the request's sender blames us if another backend serves it. A
@@ -268,6 +287,10 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
       [=](forward_atom, const forward_request& req) { return on_forward(self, req); },
       [=](health_atom) { return current_health(self); },
       [=](failed_atom, const std::string& reason) { on_blamed(self, reason); },
+      [=](busy_atom, caf::timespan wait) {
+        record_busy(self, wait);
+        report(self);
+      },
       [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {
         on_forwarded(self, id, std::move(out));
       },

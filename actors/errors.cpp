@@ -53,6 +53,7 @@ const char* to_string(forward_status x) {
     case forward_status::failed: return "failed";
     case forward_status::refused: return "refused";
     case forward_status::unusable: return "unusable";
+    case forward_status::busy: return "busy";
   }
   return "unknown";
 }

@@ -1,6 +1,7 @@
 #include "actors/fast_lane.hpp"
 
 #include <array>
+#include <chrono>
 #include <vector>
 
 #include "actors/service_directory.hpp"
@@ -50,6 +51,9 @@ const board_backend* fast_lane_pick(const board_snapshot& board,
   thread_local pick_buffers buf;
   buf.clear();
   bool any_closed = false;
+  auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
   for (const auto& name : names) {
     auto k = board.keys.find(name);
     if (k == board.keys.end()) return nullptr;  // cold: the directory must look it up
@@ -58,7 +62,9 @@ const board_backend* fast_lane_pick(const board_snapshot& board,
     for (const auto& b : k->second.ready) {
       const auto& g = *b.gauge;
       http::backend_load l;
-      l.healthy = l.usable = g.breaker_closed.load(std::memory_order_relaxed);
+      // A backend that asked to be left alone is not chosen until then.
+      l.healthy = l.usable = g.breaker_closed.load(std::memory_order_relaxed) &&
+                             g.busy_until_ns.load(std::memory_order_relaxed) <= now_ns;
       l.in_flight = g.in_flight.load(std::memory_order_relaxed);
       l.latency_ms = g.latency_ms.load(std::memory_order_relaxed);
       any_closed = any_closed || l.usable;

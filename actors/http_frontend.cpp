@@ -103,6 +103,8 @@ void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
                   r.status = o.status;
                   if (!o.content_type.empty()) r.content_type = std::move(o.content_type);
                   r.body = std::move(o.body);
+                  if (o.retry_after_s > 0)
+                    r.headers.emplace_back("Retry-After", std::to_string(o.retry_after_s));
                   ex->answer(std::move(r));
                 });
 }
@@ -145,6 +147,11 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job,
           // Blamed on the backend only if another one serves the request (request_actor).
           spdlog::warn("{} request: attempt 1 on {}: {}", job.service, name, o.reason);
           job.suspects.push_back({to.forwarder, o.reason});
+        } else if (o.status == forward_status::busy) {
+          spdlog::info("{} request: attempt 1 on {}: {}; trying another", job.service, name,
+                       o.reason);
+          caf::anon_send(to.forwarder, busy_atom::value, o.retry_after);
+          job.busy_for = o.retry_after;
         } else {
           spdlog::warn("{} request: attempt 1 on {} failed ({})", job.service, name, o.reason);
           caf::anon_send(to.forwarder, failed_atom::value, o.reason);

@@ -67,6 +67,7 @@ using records_atom = caf::atom_constant<caf::atom("records")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using admin_atom = caf::atom_constant<caf::atom("admin")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
+using busy_atom = caf::atom_constant<caf::atom("busy")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -211,6 +212,9 @@ enum class forward_status : std::uint8_t {
   // SOVA TTS answers a body it cannot read with 500), it counts against the backend only
   // when another backend then serves the same request.
   unusable,
+  // The backend said it is busy (429, or 503 with Retry-After): retried elsewhere, never
+  // counted against it; it is left alone for the time it asked.
+  busy,
 };
 const char* to_string(forward_status x);  // CAF serializes enums as their underlying type
 
@@ -220,11 +224,12 @@ struct forward_outcome {
   std::string body;          // the backend's, byte for byte
   std::string reason;        // why it failed or was refused, for logs and 502 messages
   caf::timespan latency{0};
+  caf::timespan retry_after{0};  // busy: how long the backend asked to be left alone
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_outcome& x) {
   return f(caf::meta::type_name("forward_outcome"), x.status, x.http_status, x.body, x.reason,
-           x.latency);
+           x.latency, x.retry_after);
 }
 
 /// One k-bucket as the admin console shows it.
@@ -272,11 +277,15 @@ struct backend_health {
   std::uint64_t served = 0;
   std::uint64_t failed = 0;
   std::uint64_t refused = 0;
+  std::uint64_t busy = 0;  // answers that it was busy
+  // Until when it asked to be left alone: the forwarder's clock, since its epoch (0: never).
+  caf::timespan busy_until{0};
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, backend_health& x) {
   return f(caf::meta::type_name("backend_health"), x.backend, x.breaker, x.in_flight,
-           x.latency_ms, x.consecutive_failures, x.served, x.failed, x.refused);
+           x.latency_ms, x.consecutive_failures, x.served, x.failed, x.refused, x.busy,
+           x.busy_until);
 }
 using backend_healths = std::vector<backend_health>;
 
@@ -356,6 +365,8 @@ using backend_forwarder_actor = caf::typed_actor<
     // HTTP threads sent by themselves (the fast lane) failed, or an unusable answer of an
     // earlier attempt turned out to be the backend's fault (another backend served it)
     caf::reacts_to<failed_atom, std::string>,
+    // the fast lane's attempt found the backend busy: leave it alone this long
+    caf::reacts_to<busy_atom, caf::timespan>,
     // internal: an HTTP exchange completed (call id); the breaker's pause ended
     caf::reacts_to<forwarded_atom, std::uint64_t, forward_outcome>,
     caf::reacts_to<half_open_atom>>;

@@ -28,6 +28,8 @@ struct request_state {
   std::vector<bool> tried;
   request_outcome out;
   std::vector<suspect> suspects;
+  std::size_t failures = 0;   // attempts that failed or answered unusably (not busy)
+  caf::timespan busy_for{0};  // the shortest wait asked by a busy backend (0: none)
   bool finished = false;
   static inline const char* name = "request";
 };
@@ -47,9 +49,11 @@ void finish(self_ptr self, request_outcome out) {
   self->quit();
 }
 
-void fail(self_ptr self, unsigned status, const char* code, const std::string& message) {
+void fail(self_ptr self, unsigned status, const char* code, const std::string& message,
+          std::uint32_t retry_after_s = 0) {
   auto r = http::error_response(status, code, message);
   request_outcome out;
+  out.retry_after_s = retry_after_s;
   out.status = r.status;
   out.content_type = r.content_type;
   out.body = std::move(r.body);
@@ -61,13 +65,22 @@ std::string describe_job(const client_job& job) {
   return job.kind == "any" ? job.service : job.kind + " " + job.service;
 }
 
-std::vector<http::backend_load> loads(const backend_views& views) {
+void note_busy(self_ptr self, caf::timespan wait) {
+  auto& b = self->state.busy_for;
+  if (wait > caf::timespan{0} && (b == caf::timespan{0} || wait < b)) b = wait;
+}
+
+/// The choice's inputs; a backend that asked to be left alone is not usable until then.
+std::vector<http::backend_load> loads(self_ptr self, const backend_views& views) {
+  auto now = self->clock().now().time_since_epoch();
   std::vector<http::backend_load> out;
   out.reserve(views.size());
   for (const auto& v : views) {
     http::backend_load l;
-    l.healthy = v.health.breaker == breaker_state::closed;
-    l.usable = v.health.breaker != breaker_state::open;
+    bool busy = v.health.busy_until > now;
+    if (busy) note_busy(self, v.health.busy_until - now);
+    l.healthy = v.health.breaker == breaker_state::closed && !busy;
+    l.usable = v.health.breaker != breaker_state::open && !busy;
     l.in_flight = v.health.in_flight;
     l.latency_ms = v.health.latency_ms;
     out.push_back(l);
@@ -89,6 +102,14 @@ std::string failures(const std::vector<attempt_record>& tried) {
 /// Nothing left to try: why, as the client's reply.
 void give_up(self_ptr self) {
   auto& st = self->state;
+  if (st.busy_for > caf::timespan{0} && st.failures == 0) {
+    auto secs = std::chrono::ceil<std::chrono::seconds>(st.busy_for).count();
+    fail(self, 503, "busy",
+         "every " + describe_job(st.job) + " backend that could take this request is busy; " +
+             "try again in " + std::to_string(secs) + " s",
+         static_cast<std::uint32_t>(secs));
+    return;
+  }
   if (st.out.attempts == 0)
     return fail(self, 503, "no_backend",
                 "every known " + describe_job(st.job) + " backend is failing (circuit breakers open); " +
@@ -158,9 +179,16 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
       spdlog::warn("{} request: attempt {} on {}: {}", st.job.service, st.out.attempts,
                    name.to_string(), o.reason);
       st.suspects.push_back({st.candidates[i].forwarder, o.reason});
+      ++st.failures;
       if (st.suspects.size() >= max_unusable_answers) return give_up(self);
       break;
+    case forward_status::busy:
+      spdlog::info("{} request: attempt {} on {}: {}; trying another", st.job.service,
+                   st.out.attempts, name.to_string(), o.reason);
+      note_busy(self, o.retry_after);
+      break;
     case forward_status::failed:
+      ++st.failures;
       spdlog::warn("{} request: attempt {} on {} failed ({})", st.job.service, st.out.attempts,
                    name.to_string(), o.reason);
       break;
@@ -171,7 +199,7 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
 void attempt(self_ptr self) {
   auto& st = self->state;
   if (st.out.attempts >= st.cfg.max_attempts) return give_up(self);
-  auto pick = http::choose_backend(loads(st.candidates), st.tried, st.rng);
+  auto pick = http::choose_backend(loads(self, st.candidates), st.tried, st.rng);
   if (!pick) return give_up(self);
   auto i = *pick;
   st.tried[i] = true;
@@ -232,6 +260,8 @@ void request_behavior(self_ptr self, request_config cfg, service_directory_actor
   st.out.tried = st.job.earlier;
   st.out.attempts = static_cast<std::uint32_t>(st.job.earlier.size());
   st.suspects = std::move(st.job.suspects);
+  st.failures = st.job.earlier.size() - (st.job.busy_for > caf::timespan{0} ? 1 : 0);
+  note_busy(self, st.job.busy_for);
   start(self);
 }
 

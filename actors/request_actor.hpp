@@ -52,6 +52,7 @@ struct client_job {
   std::vector<attempt_record> earlier;
   std::vector<suspect> suspects;  // of those attempts
   caf::timespan spent{0};         // of the deadline, before the actor started
+  caf::timespan busy_for{0};      // the shortest wait a busy backend asked for (0: none)
 };
 
 /// The Content-Type of every relayed reply: the backend's bytes are JSON whatever it said
@@ -68,6 +69,7 @@ struct request_outcome {
   std::string error_code;  // "" when a backend served it; else no_backend, all_failed, deadline
   std::uint32_t attempts = 0;  // attempts that reached a backend
   std::vector<attempt_record> tried;  // those attempts, in order
+  std::uint32_t retry_after_s = 0;    // 503 busy: the Retry-After to send (0: none)
 };
 
 using request_done = std::function<void(request_outcome)>;

@@ -15,7 +15,8 @@ nlohmann::ordered_json health_json(const backend_health& h) {
           {"latency_ms", h.latency_ms},
           {"served", h.served},
           {"failed", h.failed},
-          {"refused", h.refused}};
+          {"refused", h.refused},
+          {"busy", h.busy}};
 }
 
 }  // namespace

@@ -63,4 +63,17 @@ std::optional<std::string> unusable_reply(std::string_view service, unsigned sta
   return out;
 }
 
+std::optional<std::chrono::milliseconds> busy_reply(unsigned status, std::string_view retry_after,
+                                                    std::chrono::milliseconds longest) {
+  if (status != 429 && !(status == 503 && !retry_after.empty())) return std::nullopt;
+  auto value = retry_after;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  std::chrono::milliseconds wait = std::chrono::seconds(1);
+  if (!value.empty() && value.size() <= 9 &&
+      value.find_first_not_of("0123456789") == std::string_view::npos)
+    wait = std::chrono::seconds(std::stol(std::string(value)));
+  return std::min(wait, longest);
+}
+
 }  // namespace sova::http

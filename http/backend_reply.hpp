@@ -6,6 +6,7 @@
 // an HTML page, the wrong shape) is not, whatever its Content-Type says (SOVA ASR sends
 // its JSON as text/html). Pure code: one pass over the body, which is never built.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,5 +19,13 @@ namespace sova::http {
 /// POST /synthesize/: is that the ASR port?`.
 std::optional<std::string> unusable_reply(std::string_view service, unsigned status,
                                           std::string_view content_type, std::string_view body);
+
+/// How long a backend asked to be left alone when its answer says it is busy rather than
+/// broken: 429, or 503 with a Retry-After header (delta-seconds; an HTTP date or a value
+/// that does not parse counts as 1 s), capped at `longest`. Nothing for any other answer.
+/// Backpressure is not failure: such a backend is avoided for that time, not blamed.
+std::optional<std::chrono::milliseconds> busy_reply(
+    unsigned status, std::string_view retry_after,
+    std::chrono::milliseconds longest = std::chrono::seconds(60));
 
 }  // namespace sova::http

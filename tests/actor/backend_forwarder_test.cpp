@@ -550,4 +550,33 @@ CAF_TEST(fast_lane_failures_count_and_open_the_breaker_and_its_successes_end_the
   CAF_CHECK_EQUAL(sent->size(), 0u);  // nothing of this went through the forwarder's client
 }
 
+CAF_TEST(a_busy_answer_is_backpressure_not_failure) {
+  start(breaker(2));
+  auto busy503 = reply(503, "application/json", R"({"error": {"code": "busy"}})");
+  busy503.response.headers.emplace_back("Retry-After", "3");
+  auto busy429 = reply(429, "text/plain", "slow down");  // no Retry-After: 1 s
+  for (int i = 0; i < 5; ++i) {
+    auto out = attempt(i % 2 ? busy429 : busy503);
+    CAF_CHECK_EQUAL(out.status, forward_status::busy);
+    CAF_CHECK_EQUAL(out.retry_after, i % 2 ? caf::timespan{1s} : caf::timespan{3s});
+  }
+  auto h = health();
+  CAF_CHECK_EQUAL(h.busy, 5u);
+  CAF_CHECK_EQUAL(h.failed, 0u);
+  CAF_CHECK_EQUAL(h.consecutive_failures, 0u);
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);  // 5 busy answers open nothing
+  // Left alone for the longest wait asked, on the forwarder's clock and in the gauge.
+  auto now = sched.clock().now().time_since_epoch();
+  CAF_CHECK_EQUAL(h.busy_until, now + caf::timespan{3s});
+  CAF_CHECK_EQUAL(gauge->busy_until_ns.load(),
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(now + 3s).count());
+  // The fast lane reports a busy answer of its own.
+  caf::anon_send(fwd, actors::busy_atom::value, caf::timespan{10s});
+  sched.run();
+  CAF_CHECK_EQUAL(health().busy_until, now + caf::timespan{10s});
+  // A 503 without Retry-After is not a busy signal: unusable, as before.
+  CAF_CHECK_EQUAL(attempt(reply(503, "text/html", "<h1>Service Unavailable</h1>")).status,
+                  forward_status::unusable);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -60,6 +60,7 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string& reason) { s->blamed.push_back(reason); },
+      [=](actors::busy_atom, caf::timespan) {},
   };
 }
 
@@ -124,6 +125,15 @@ forward_outcome failed(const std::string& reason) {
   forward_outcome o;
   o.status = forward_status::failed;
   o.reason = reason;
+  return o;
+}
+
+forward_outcome busy(caf::timespan wait) {
+  forward_outcome o;
+  o.status = forward_status::busy;
+  o.http_status = 503;
+  o.retry_after = wait;
+  o.reason = "busy: answered 503";
   return o;
 }
 
@@ -485,6 +495,58 @@ CAF_TEST(earlier_attempts_count_against_the_limit_and_name_the_last_failure) {
   CAF_CHECK_EQUAL((*none_left)->status, 502u);
   CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
   CAF_CHECK_NOT_EQUAL((*none_left)->body.find("192.0.2.2:8899: status 503"), std::string::npos);
+}
+
+CAF_TEST(a_busy_backend_is_retried_elsewhere_and_never_blamed) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {busy(2s)});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"response_code": 0})")});
+  (*backends)[1].health.in_flight = 5;  // a is cheaper: it is asked first
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->attempts, 2u);
+  CAF_CHECK_EQUAL(a.s->seen.size(), 1u);
+  CAF_CHECK(a.s->blamed.empty());
+  CAF_CHECK_EQUAL((*out)->retry_after_s, 0u);
+}
+
+CAF_TEST(when_every_backend_is_busy_the_reply_is_503_busy_with_retry_after) {
+  add("tts/cpu/192.0.2.1:8899", {busy(2500ms)});
+  add("tts/cpu/192.0.2.2:8899", {busy(4s)});
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 503u);
+  CAF_CHECK_EQUAL(error_code(**out), "busy");
+  CAF_CHECK_EQUAL((*out)->retry_after_s, 3u);  // the shortest wait, rounded up
+  for (const auto& b : *backends) CAF_CHECK(b.s->blamed.empty());
+}
+
+CAF_TEST(a_backend_that_asked_to_be_left_alone_is_not_chosen_until_then) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"from": "b"})")});
+  auto now = sched.clock().now().time_since_epoch();
+  (*backends)[0].health.busy_until = now + caf::timespan{5s};
+  (*backends)[1].health.in_flight = 50;  // a would be cheaper by far
+  for (int i = 0; i < 5; ++i) {
+    auto out = send();
+    CAF_REQUIRE(out->has_value());
+    CAF_CHECK_EQUAL((*out)->body, R"({"from": "b"})");
+  }
+  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
+  // Alone and busy: nothing is sent, the client learns when to come back.
+  (*backends)[1].health.busy_until = now + caf::timespan{1s};
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 503u);
+  CAF_CHECK_EQUAL(error_code(**out), "busy");
+  CAF_CHECK_EQUAL((*out)->retry_after_s, 1u);
+  CAF_CHECK_EQUAL((*out)->attempts, 0u);
+  // A fast attempt that found one busy and a failure elsewhere is not "busy": 502.
+  (*backends)[0].health.busy_until = (*backends)[1].health.busy_until = caf::timespan{0};
+  (*backends)[1].s->replies = {failed("connect_failed: refused")};
+  auto mixed = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, "busy: answered 503"}});
+  CAF_REQUIRE(mixed->has_value());
+  CAF_CHECK_EQUAL((*mixed)->status, 502u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,6 +1,7 @@
 #define CAF_SUITE sova_reply
 #include <caf/test/unit_test.hpp>
 
+#include "http/backend_reply.hpp"
 #include "http/sova_reply.hpp"
 
 using namespace sova::http;
@@ -61,4 +62,24 @@ CAF_TEST(tts_audio_of_decodes_the_wav) {
   CAF_CHECK_NOT_EQUAL(bad.failure.find("not base64"), std::string::npos);
   auto missing = tts_audio_of(json::parse(R"({"response":"oops"})"));
   CAF_CHECK_NOT_EQUAL(missing.failure.find("no \"response\" list"), std::string::npos);
+}
+
+// -- backpressure: which answers mean "busy, come back later" -------------------------
+
+CAF_TEST(busy_answers_and_how_long_they_ask_to_wait) {
+  using sova::http::busy_reply;
+  using std::chrono::milliseconds;
+  CAF_CHECK(!busy_reply(200, ""));
+  CAF_CHECK(!busy_reply(500, "5"));
+  CAF_CHECK(!busy_reply(503, ""));  // a plain 503: broken or busy, nobody knows
+  CAF_CHECK_EQUAL(*busy_reply(503, "7"), milliseconds(7000));
+  CAF_CHECK_EQUAL(*busy_reply(503, " 2 "), milliseconds(2000));
+  CAF_CHECK_EQUAL(*busy_reply(429, ""), milliseconds(1000));
+  CAF_CHECK_EQUAL(*busy_reply(429, "0"), milliseconds(0));
+  // An HTTP date, junk or a huge number: one second, or the cap.
+  CAF_CHECK_EQUAL(*busy_reply(503, "Wed, 21 Oct 2015 07:28:00 GMT"), milliseconds(1000));
+  CAF_CHECK_EQUAL(*busy_reply(503, "-5"), milliseconds(1000));
+  CAF_CHECK_EQUAL(*busy_reply(503, "999999999"), milliseconds(60000));
+  CAF_CHECK_EQUAL(*busy_reply(503, "99999999999999999999"), milliseconds(1000));
+  CAF_CHECK_EQUAL(*busy_reply(503, "120", milliseconds(5000)), milliseconds(5000));
 }
