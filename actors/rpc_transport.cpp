@@ -400,7 +400,7 @@ rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config 
   return {
       [=](datagram_atom, const endpoint& from, const std::string& bytes) {
         handle_datagram(self, from, bytes);
-        self->state.port->handled(bytes.size());
+        self->state.port->handled(from, bytes.size());
       },
       [=](ping_atom, const endpoint& to) {
         return call_for<node_id>(self, to, nullptr, make_request(self->state, rpc_kind::ping),

@@ -16,9 +16,9 @@ public:
   /// Queues one datagram; never blocks. Delivery is not guaranteed (it is UDP).
   virtual void send(const endpoint& to, std::string datagram) = 0;
   virtual endpoint local_endpoint() const = 0;
-  /// The transport is done with a received datagram of this size (ports that bound
+  /// The transport is done with a received datagram from `from` of this size (ports that bound
   /// their backlog count it down; see inbound_gate).
-  virtual void handled(std::size_t /*datagram_size*/) {}
+  virtual void handled(const endpoint& /*from*/, std::size_t /*datagram_size*/) {}
   /// Received datagrams dropped before the transport saw them.
   struct drops {
     std::uint64_t rate_limited = 0;  // a request over its address's rate

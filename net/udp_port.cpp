@@ -99,7 +99,9 @@ void udp_port::send(const endpoint& to, std::string datagram) {
 
 endpoint udp_port::local_endpoint() const { return impl_->local; }
 
-void udp_port::handled(std::size_t datagram_size) { impl_->gate.handled(datagram_size); }
+void udp_port::handled(const endpoint& from, std::size_t datagram_size) {
+  impl_->gate.handled(from.host, datagram_size);
+}
 
 datagram_port::drops udp_port::dropped() const {
   return drops{impl_->gate.rate_limited(), impl_->gate.backlog_full()};

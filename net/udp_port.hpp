@@ -30,7 +30,7 @@ public:
 
   void send(const endpoint& to, std::string datagram) override;
   endpoint local_endpoint() const override;
-  void handled(std::size_t datagram_size) override;
+  void handled(const endpoint& from, std::size_t datagram_size) override;
   drops dropped() const override;
 
   struct impl;

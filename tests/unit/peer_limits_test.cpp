@@ -79,7 +79,7 @@ CAF_TEST(the_gate_rate_limits_requests_per_address_but_not_replies) {
   for (int i = 0; i < 1000; ++i) {
     if (gate.admit("198.51.100.1", request(60), t0) == inbound_verdict::admit) {
       ++admitted;
-      gate.handled(60);
+      gate.handled("198.51.100.1", 60);
     }
   }
   CAF_CHECK_EQUAL(admitted, 400);
@@ -88,14 +88,14 @@ CAF_TEST(the_gate_rate_limits_requests_per_address_but_not_replies) {
   // our own calls, which we bound ourselves).
   CAF_CHECK(gate.admit("198.51.100.2", request(60), t0) == inbound_verdict::admit);
   CAF_CHECK(gate.admit("198.51.100.1", reply(60), t0) == inbound_verdict::admit);
-  gate.handled(60);
-  gate.handled(60);
+  gate.handled("198.51.100.2", 60);
+  gate.handled("198.51.100.1", 60);
   // A second later the address has 100 more.
   admitted = 0;
   for (int i = 0; i < 1000; ++i)
     if (gate.admit("198.51.100.1", request(60), t0 + 1s) == inbound_verdict::admit) {
       ++admitted;
-      gate.handled(60);
+      gate.handled("198.51.100.1", 60);
     }
   CAF_CHECK_EQUAL(admitted, 100);
   CAF_CHECK_EQUAL(gate.backlog_bytes(), 0u);
@@ -105,20 +105,41 @@ CAF_TEST(the_gate_holds_a_bounded_backlog_and_frees_it_as_datagrams_are_handled)
   inbound_limits l;
   l.requests_per_host = {1e9, 1e9};
   l.max_backlog_bytes = 64 * 1024;
+  l.max_backlog_per_host = 64 * 1024;
   l.min_charge = 512;
   inbound_gate gate(l);
   // Tiny datagrams count as min_charge: 128 fit.
   int admitted = 0;
   for (int i = 0; i < 10000; ++i)
-    admitted += gate.admit("h" + std::to_string(i), request(22), t0) == inbound_verdict::admit;
+    admitted += gate.admit("h" + std::to_string(i % 200), request(22), t0) == inbound_verdict::admit;
   CAF_CHECK_EQUAL(admitted, 128);
   CAF_CHECK_EQUAL(gate.backlog_full(), 10000u - 128u);
   CAF_CHECK_EQUAL(gate.backlog_bytes(), 64u * 1024u);
-  for (int i = 0; i < 28; ++i) gate.handled(22);
+  for (int i = 0; i < 28; ++i) gate.handled("h" + std::to_string(i), 22);
   // Large ones count as their size.
   CAF_CHECK(gate.admit("x", reply(8192), t0) == inbound_verdict::admit);
   CAF_CHECK(gate.admit("x", reply(8192), t0) == inbound_verdict::backlog_full);
-  for (int i = 0; i < 100; ++i) gate.handled(22);
-  gate.handled(8192);
+  for (int i = 28; i < 128; ++i) gate.handled("h" + std::to_string(i), 22);
+  gate.handled("x", 8192);
   CAF_CHECK_EQUAL(gate.backlog_bytes(), 0u);
+  // Giving back what was never admitted changes nothing.
+  gate.handled("nobody", 8192);
+  CAF_CHECK_EQUAL(gate.backlog_bytes(), 0u);
+}
+
+CAF_TEST(one_address_holds_only_its_share_of_the_backlog) {
+  inbound_limits l;
+  l.requests_per_host = {1e9, 1e9};
+  l.max_backlog_bytes = 64 * 1024;
+  l.max_backlog_per_host = 8 * 1024;
+  l.min_charge = 512;
+  inbound_gate gate(l);
+  int admitted = 0;
+  for (int i = 0; i < 1000; ++i)
+    admitted += gate.admit("flood", reply(100), t0) == inbound_verdict::admit;
+  CAF_CHECK_EQUAL(admitted, 16);  // 8 KiB of 512-byte charges
+  // Everybody else still gets in.
+  CAF_CHECK(gate.admit("honest", request(60), t0) == inbound_verdict::admit);
+  gate.handled("flood", 100);
+  CAF_CHECK(gate.admit("flood", reply(100), t0) == inbound_verdict::admit);
 }
