@@ -209,6 +209,20 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
                   "Open HTTP connections at most; more are answered 503")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-address", opts.max_connections_per_address,
+                  "Open HTTP connections from one client address at most, so that one client "
+                  "cannot take every place; more are answered 429 and closed. 0: no cap but "
+                  "--max-connections (behind a reverse proxy, whose connections all come from "
+                  "its address)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--body-budget", opts.body_budget,
+                  "Bytes of request bodies held at once, all connections together (suffixes "
+                  "KiB, MiB, GiB: 256MiB): a body counts from its header (its Content-Length; "
+                  "chunk by chunk when chunked) until its reply; past it, 503 busy with "
+                  "Retry-After before the body is read. At least --max-body; 0: no budget")
+      ->capture_default_str()
+      ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--http-threads", opts.http_threads,
                   "Threads serving HTTP connections and the calls to backends")
       ->capture_default_str()
@@ -312,6 +326,8 @@ int run_node(const node_options& opts) {
     http::server_limits limits;
     limits.max_body = opts.max_body;
     limits.max_connections = opts.max_connections;
+    limits.max_connections_per_address = opts.max_connections_per_address;
+    limits.body_budget = opts.body_budget;
     limits.threads = opts.http_threads;
     actors::request_config req;
     req.max_attempts = opts.attempts;

@@ -18,6 +18,8 @@ struct node_options {
   std::uint16_t http_port = 5600;
   std::size_t max_body = 32 * 1024 * 1024;
   std::size_t max_connections = 1024;
+  std::size_t max_connections_per_address = 64;
+  std::size_t body_budget = 256 * 1024 * 1024;
   std::size_t http_threads = 1;
   std::uint32_t attempts = 3;
   double request_timeout_s = 120;

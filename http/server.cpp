@@ -1,6 +1,9 @@
 #include "http/server.hpp"
+#include "http/address_counts.hpp"
+#include "http/body_budget.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/parse_feed.hpp"
+#include "http/request_bounds.hpp"
 #include "http/text.hpp"
 #include "http/wire_head.hpp"
 
@@ -40,8 +43,20 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using namespace std::chrono_literals;
 
-/// Larger headers than this are refused; ours are a few hundred bytes.
+/// Larger headers than this are refused; ours are a few hundred bytes. The same bound
+/// holds for a chunk's size line, a request's chunk extensions together, and its trailer.
 constexpr std::uint32_t max_header_bytes = 64 * 1024;
+/// Fields of a request, header and trailer together, at most (Apache's default too): real
+/// clients send a dozen or two, and Beast's storage of each costs it some 80 bytes more.
+constexpr std::size_t max_fields = 100;
+/// How much a connection reads at once while a body comes.
+constexpr std::size_t body_read = 64 * 1024;
+/// A connection's read buffer never grows past this: at most the header limit is left
+/// unparsed (more is refused before the next read), plus one read.
+constexpr std::size_t max_buffered = max_header_bytes + body_read;
+/// What a refusal for the body budget tells the client to wait, in seconds: bodies come
+/// back as requests finish.
+constexpr const char* budget_retry_after = "1";
 /// After the last response on a connection, how long unread request bytes are drained
 /// so that closing does not reset the connection before the client read the response.
 constexpr std::chrono::milliseconds max_linger = 2s;
@@ -115,15 +130,28 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   mutable std::mutex mutex;  // guards the fields below
   std::condition_variable closed_one;  // a session forgot itself
   std::unordered_map<session*, std::shared_ptr<session>> sessions;
-  std::size_t serving = 0;  // sessions that are not being refused
+  std::size_t serving = 0;   // sessions that are not being refused
+  std::size_t refusing = 0;  // sessions being refused (answered, then lingering)
+  address_counts per_address;  // of the sessions being served
   bool stopping = false;
+
+  std::shared_ptr<body_budget> budget;  // thread-safe by itself
+
+  /// What becomes of a new connection.
+  enum class admission {
+    serve,
+    too_many,               // 503: max_connections are served
+    too_many_from_address,  // 429: its address has max_connections_per_address
+    close,                  // as many are being refused already: closed without a word
+    stopping,
+  };
 
   void bind(const std::string& host, std::uint16_t port);
   void accept_next();
   void on_accept(const error_code& ec, tcp::socket socket);
-  /// Registers a new session; false once stopping. Sets `refuse` when over the limit.
-  bool admit(const std::shared_ptr<session>& s, bool& refuse);
-  void forget(session* s, bool refused);
+  /// Registers a new session unless it is closed at once (`close`, `stopping`).
+  admission admit(const std::shared_ptr<session>& s, const std::string& address);
+  void forget(session* s, bool refused, const std::string& address);
   void stop(std::chrono::milliseconds finish_replies);
 };
 
@@ -137,10 +165,15 @@ class session : public std::enable_shared_from_this<session> {
 public:
   session(std::shared_ptr<server::impl> owner, tcp::socket socket);
   asio::any_io_executor executor() { return socket_.get_executor(); }
+  /// The client's address, as connections are counted per address.
+  const std::string& address() const { return address_; }
   void start() { read_header(owner_->limits.header_timeout); }
-  void refuse();
-  /// Answers `r` and closes: the hook hears of it first.
-  void answer_without_handler(response r);
+  /// Answers a connection that admit() turned away, and closes it.
+  void refuse(server::impl::admission why);
+  /// Answers with an error of status, code and message and closes: the hook hears of it
+  /// first. Whatever the request reserved of the body budget goes back.
+  void answer_without_handler(unsigned status, std::string code, std::string message,
+                              std::vector<std::pair<std::string, std::string>> headers = {});
   void deliver(std::uint64_t seq, response r);
   void close_now();
   /// The server stops: a reply being written is finished first, anything else closes now.
@@ -155,6 +188,13 @@ private:
   void read_more();
   void on_read(const error_code& ec, std::size_t n);
   void on_read_error(const error_code& ec);
+  /// Over the header limit pile up unparsed: which bound that is.
+  error_code overlong() const;
+  /// Checked once fields were parsed, so that a request holds no more than max_fields
+  /// of them past the moment it was read (parsing them costs one io thread's memory once).
+  bool too_many_fields() const;
+  /// Beast's callback for each chunk's size line (after body_limit checked the size).
+  void on_chunk_header(std::uint64_t size, beast::string_view extensions, error_code& ec);
   void dispatch();
   void write(response r, bool keep_alive);
   void on_write(const error_code& ec, bool keep_alive);
@@ -176,12 +216,17 @@ private:
   clock::time_point deadline_ = clock::time_point::max();
   clock::time_point timer_at_ = clock::time_point::max();  // max: the timer is not waiting
   std::uint64_t timer_wait_ = 0;  // numbers the timer's waits: only the latest counts
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{max_buffered};
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // Beast keeps a reference to the callback, which must outlive each parser.
+  std::function<void(std::uint64_t, beast::string_view, error_code&)> chunk_header_;
+  std::size_t chunk_extension_bytes_ = 0;  // of the current request
+  body_reservation reservation_;  // the current request's body, until dispatched
   bool header_seen_ = false;  // the current parser's header was told by feed()
   std::string out_head_;  // the reply being written: head, then body (kept for reuse)
   std::string out_body_;
   std::string remote_;
+  std::string address_;  // address_key() of the client
   std::array<char, 4096> scratch_{};  // where lingering input is discarded
   std::uint64_t seq_ = 0;  // numbers requests, so a reply finds only its own request
   bool waiting_ = false;   // the handler owns the current request
@@ -195,20 +240,25 @@ private:
 };
 
 /// Behind every copy of one responder: delivers at most one reply, and a 500 when the
-/// handler drops the request without replying.
+/// handler drops the request without replying. The request's body stays reserved against
+/// the body budget as long as the handler may hold it: until it replies, or drops every
+/// copy of the responder.
 struct reply_slot {
   std::shared_ptr<reply_gate> gate;
   std::weak_ptr<session> target;
   std::uint64_t seq;
   std::atomic<bool> used{false};
+  body_reservation body;  // touched only by the first deliver(), or the destructor
 
-  reply_slot(std::shared_ptr<reply_gate> g, std::weak_ptr<session> t, std::uint64_t n)
-      : gate(std::move(g)), target(std::move(t)), seq(n) {}
+  reply_slot(std::shared_ptr<reply_gate> g, std::weak_ptr<session> t, std::uint64_t n,
+             body_reservation b)
+      : gate(std::move(g)), target(std::move(t)), seq(n), body(std::move(b)) {}
   reply_slot(const reply_slot&) = delete;
   reply_slot& operator=(const reply_slot&) = delete;
 
   void deliver(response r) {
     if (used.exchange(true)) return;
+    body.release();
     std::lock_guard<std::mutex> lock(gate->mutex);
     if (gate->closed) return;
     if (auto s = target.lock()) {
@@ -242,30 +292,54 @@ session::session(std::shared_ptr<server::impl> owner, tcp::socket socket)
     : owner_(std::move(owner)), socket_(std::move(socket)), timer_(socket_.get_executor()) {
   error_code ec;
   auto ep = socket_.remote_endpoint(ec);
-  if (!ec) remote_ = to_string(ep);
+  if (!ec) {
+    remote_ = to_string(ep);
+    address_ = address_key(ep.address());
+  }
+  chunk_header_ = [this](std::uint64_t size, beast::string_view extensions, error_code& e) {
+    on_chunk_header(size, extensions, e);
+  };
 }
 
-void session::refuse() {
+void session::refuse(server::impl::admission why) {
   refused_ = true;
-  answer_without_handler(error_response(503, "overloaded", "too many open connections"));
+  if (why == server::impl::admission::too_many_from_address)
+    return answer_without_handler(
+        429, "too_many_connections",
+        "more than " + std::to_string(owner_->limits.max_connections_per_address) +
+            " open connections from " + address_ + "; close some before opening more");
+  answer_without_handler(503, "overloaded", "too many open connections");
 }
 
-void session::answer_without_handler(response r) {
+void session::answer_without_handler(unsigned status, std::string code, std::string message,
+                                     std::vector<std::pair<std::string, std::string>> headers) {
+  reservation_.release();  // the body will not be kept
+  auto r = error_response(status, code, message);
+  r.headers = std::move(headers);
   if (owner_->on_refusal) {
     refusal what;
     what.status = r.status;
+    what.code = std::move(code);
     what.remote = remote_;
     if (parser_) {  // what of the header was read (all of it when the body was too large)
       const auto& head = parser_->get();
       what.method = std::string(sv(head.method_string()));
       what.target = std::string(sv(head.target()));
-      for (const auto& f : head) what.headers.emplace_back(sv(f.name_string()), sv(f.value()));
+      for (const auto& f : head) {
+        if (what.headers.size() == max_fields) break;  // more were refused
+        what.headers.emplace_back(sv(f.name_string()), sv(f.value()));
+      }
     }
     try {
       owner_->on_refusal(what, r);
     } catch (...) {  // a log or metric failing must not take the connection with it
     }
   }
+  // The connection closes after this answer: what the request took goes at once, not
+  // after the linger.
+  parser_.reset();
+  buffer_.consume(buffer_.size());
+  buffer_.shrink_to_fit();
   write(std::move(r), false);
 }
 
@@ -294,6 +368,9 @@ void session::read_header(std::chrono::milliseconds timeout) {
   parser_.emplace();
   parser_->header_limit(max_header_bytes);
   parser_->body_limit(owner_->limits.max_body);
+  parser_->on_chunk_header(chunk_header_);
+  chunk_extension_bytes_ = 0;
+  reservation_ = body_reservation(owner_->budget);
   header_seen_ = false;
   expire_in(timeout);
   parse_buffered();
@@ -308,18 +385,55 @@ void session::parse_buffered() {
       case feed_result::header:
         if (!header_read()) return;
         break;
-      case feed_result::done: return dispatch();
-      case feed_result::need_more: return read_more();
+      case feed_result::done:  // a trailer may have brought more fields
+        if (too_many_fields()) return on_read_error(bound_error::too_many_fields);
+        return dispatch();
+      case feed_result::need_more:
+        // Beast waits for the end of a chunk's size line or of the trailer however long
+        // they grow: more than the header limit waiting unparsed is refused here.
+        if (buffer_.size() > max_header_bytes) return on_read_error(overlong());
+        return read_more();
     }
   }
+}
+
+error_code session::overlong() const {
+  // Beast bounds the header itself; in a body only a chunked one leaves bytes unparsed.
+  if (!header_seen_ || !parser_->chunked()) return bhttp::error::header_limit;
+  auto pending = buffer_.data();
+  return overlong_chunk_part({static_cast<const char*>(pending.data()), pending.size()});
+}
+
+bool session::too_many_fields() const {
+  const auto& head = parser_->get();
+  return static_cast<std::size_t>(std::distance(head.begin(), head.end())) > max_fields;
+}
+
+void session::on_chunk_header(std::uint64_t size, beast::string_view extensions,
+                              error_code& ec) {
+  chunk_extension_bytes_ += extensions.size();
+  if (chunk_extension_bytes_ > max_header_bytes) {
+    ec = bound_error::chunk_extensions;
+    return;
+  }
+  if (size > 0 && !reservation_.grow(size)) ec = bound_error::body_budget;
 }
 
 /// Checks a header just read; false when the session goes on elsewhere (a refusal, or
 /// the 100 Continue being written).
 bool session::header_read() {
+  if (too_many_fields()) {
+    on_read_error(bound_error::too_many_fields);
+    return false;
+  }
   auto length = parser_->content_length();
   if (length && *length > owner_->limits.max_body) {  // Beast checks too; be explicit
     on_read_error(bhttp::error::body_limit);
+    return false;
+  }
+  // Before 100 Continue, before a byte of the body: Beast reserves all of it up front.
+  if (length && !reservation_.grow(*length)) {
+    on_read_error(bound_error::body_budget);
     return false;
   }
   if (parser_->is_done()) return true;
@@ -340,7 +454,7 @@ bool session::header_read() {
 
 void session::read_more() {
   // Small reads for a header; up to 64 KiB at once for a body.
-  auto size = beast::read_size(buffer_, header_seen_ ? 65536 : idle_read);
+  auto size = beast::read_size(buffer_, header_seen_ ? body_read : idle_read);
   socket_.async_read_some(buffer_.prepare(size),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             self->on_read(ec, n);
@@ -357,13 +471,31 @@ void session::on_read(const error_code& ec, std::size_t n) {
 }
 
 void session::on_read_error(const error_code& ec) {
+  auto limit = std::to_string(max_header_bytes) + " bytes";
   if (ec == bhttp::error::body_limit)
-    return answer_without_handler(error_response(
-        413, "too_large", "request body over " + std::to_string(owner_->limits.max_body) + " bytes"));
+    return answer_without_handler(
+        413, "too_large", "request body over " + std::to_string(owner_->limits.max_body) + " bytes");
   if (ec == bhttp::error::header_limit)
-    return answer_without_handler(error_response(
-        431, "too_large", "request header over " + std::to_string(max_header_bytes) + " bytes"));
-  answer_without_handler(error_response(400, "bad_request", "malformed request: " + ec.message()));
+    return answer_without_handler(431, "too_large", "request header over " + limit);
+  if (ec == bound_error::chunk_line)
+    return answer_without_handler(431, "too_large",
+                                  "chunk size line (extensions included) over " + limit);
+  if (ec == bound_error::chunk_extensions)
+    return answer_without_handler(431, "too_large",
+                                  "chunk extensions of the request over " + limit + " in all");
+  if (ec == bound_error::trailer)
+    return answer_without_handler(431, "too_large", "request trailer over " + limit);
+  if (ec == bound_error::too_many_fields)
+    return answer_without_handler(431, "too_large",
+                                  "request with more than " + std::to_string(max_fields) +
+                                      " fields (header and trailer included)");
+  if (ec == bound_error::body_budget)
+    return answer_without_handler(
+        503, "busy",
+        "the request bodies this node holds would exceed its body budget of " +
+            std::to_string(owner_->budget->limit()) + " bytes; retry later",
+        {{"Retry-After", budget_retry_after}});
+  answer_without_handler(400, "bad_request", "malformed request: " + ec.message());
 }
 
 void session::dispatch() {
@@ -374,7 +506,8 @@ void session::dispatch() {
   keep_alive_ = msg.keep_alive();
   head_ = msg.method() == bhttp::verb::head;
   waiting_ = true;
-  auto slot = std::make_shared<reply_slot>(owner_->gate, weak_from_this(), ++seq_);
+  auto slot = std::make_shared<reply_slot>(owner_->gate, weak_from_this(), ++seq_,
+                                           std::move(reservation_));
   responder reply = [slot](response r) { slot->deliver(std::move(r)); };
   try {
     owner_->on_request(to_request(std::move(msg), remote_), reply);
@@ -457,10 +590,11 @@ void session::shut_down() {
 void session::close_now() {
   if (closed_) return;
   closed_ = true;
+  reservation_.release();  // a body being read goes with the connection
   error_code ignored;
   timer_.cancel();
   socket_.close(ignored);
-  owner_->forget(this, refused_);
+  owner_->forget(this, refused_, address_);
 }
 
 }  // namespace
@@ -506,24 +640,48 @@ void server::impl::on_accept(const error_code& ec, tcp::socket socket) {
     return;
   }
   auto s = std::make_shared<session>(shared_from_this(), std::move(socket));
-  bool refuse = false;
-  if (admit(s, refuse))
-    asio::post(s->executor(), [s, refuse] { refuse ? s->refuse() : s->start(); });
+  switch (auto why = admit(s, s->address())) {
+    case admission::serve: asio::post(s->executor(), [s] { s->start(); }); break;
+    case admission::too_many:
+    case admission::too_many_from_address:
+      asio::post(s->executor(), [s, why] { s->refuse(why); });
+      break;
+    case admission::close:  // dropping the session closes its socket
+    case admission::stopping: break;
+  }
   accept_next();
 }
 
-bool server::impl::admit(const std::shared_ptr<session>& s, bool& refuse) {
+server::impl::admission server::impl::admit(const std::shared_ptr<session>& s,
+                                            const std::string& address) {
   std::lock_guard<std::mutex> lock(mutex);
-  if (stopping) return false;
-  refuse = serving >= limits.max_connections;
-  if (!refuse) ++serving;
+  if (stopping) return admission::stopping;
+  auto cap = limits.max_connections_per_address;
+  bool address_full = cap > 0 && per_address.count(address) >= cap;
+  if (!address_full && serving < limits.max_connections) {
+    per_address.try_add(address, 0);
+    ++serving;
+    sessions.emplace(s.get(), s);
+    return admission::serve;
+  }
+  // Refusals are bounded too: a flood of connections beyond the caps cannot pile up
+  // sessions (each answered, then lingering) without end.
+  if (refusing >= limits.max_connections) return admission::close;
+  ++refusing;
   sessions.emplace(s.get(), s);
-  return true;
+  return address_full ? admission::too_many_from_address : admission::too_many;
 }
 
-void server::impl::forget(session* s, bool refused) {
+void server::impl::forget(session* s, bool refused, const std::string& address) {
   std::lock_guard<std::mutex> lock(mutex);
-  if (sessions.erase(s) && !refused) --serving;
+  if (sessions.erase(s)) {
+    if (refused) {
+      --refusing;
+    } else {
+      --serving;
+      per_address.remove(address);
+    }
+  }
   closed_one.notify_all();
 }
 
@@ -568,10 +726,16 @@ std::shared_ptr<server> server::start(const std::string& host, std::uint16_t por
                                       server_limits limits, handler on_request,
                                       refusal_hook on_refusal,
                                       std::shared_ptr<io_runtime> runtime) {
+  if (limits.body_budget > 0 && limits.body_budget < limits.max_body)
+    throw std::invalid_argument(
+        "the HTTP body budget of " + std::to_string(limits.body_budget) +
+        " bytes is below the largest body accepted (" + std::to_string(limits.max_body) +
+        " bytes), which could then never be received: raise the budget or lower the limit");
   bool owned = !runtime;
   if (owned) runtime = io_runtime::start(limits.threads);
   auto state = std::make_shared<impl>(std::move(runtime), owned);
   state->limits = limits;
+  state->budget = std::make_shared<body_budget>(limits.body_budget);
   state->on_request = std::move(on_request);
   state->on_refusal = std::move(on_refusal);
   state->bind(host, port);
@@ -593,6 +757,8 @@ std::size_t server::open_connections() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->sessions.size();
 }
+
+std::size_t server::body_bytes_reserved() const { return impl_->budget->in_use(); }
 
 std::string request::header(std::string_view name) const {
   for (const auto& [n, v] : headers)

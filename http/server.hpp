@@ -23,6 +23,14 @@ struct server_limits {
   std::chrono::milliseconds body_timeout{60000};    ///< to receive the body; also bounds a write
   std::chrono::milliseconds idle_timeout{60000};    ///< keep-alive connection idle between requests
   std::size_t max_connections = 1024;               ///< beyond: answered 503, then closed
+  /// Open connections from one client address at most (IPv4-mapped IPv6 counts as the
+  /// IPv4 address); beyond: answered 429, then closed. 0: no cap but max_connections.
+  std::size_t max_connections_per_address = 0;
+  /// Bytes of request bodies held at once, all connections together: reserved as a body is
+  /// read (its Content-Length up front, chunk by chunk when chunked) and held until the
+  /// handler replies. Past it: 503 with Retry-After, the body unread. 0: no budget; else at
+  /// least max_body (start() throws otherwise).
+  std::size_t body_budget = 0;
   std::size_t threads = 1;                          ///< io threads, when not given a runtime
 };
 
@@ -52,9 +60,11 @@ using responder = std::function<void(response)>;
 using handler = std::function<void(request, responder)>;
 
 /// A request the server answered by itself, without the handler: 413 body too large,
-/// 431 header too large, 400 malformed, 503 too many connections.
+/// 431 header, chunk extensions or trailer too large, 400 malformed, 503 too many
+/// connections or the body budget spent, 429 too many connections from one address.
 struct refusal {
   unsigned status = 0;
+  std::string code;    ///< the error code of the reply's body: "too_large", "busy" ...
   std::string method;  ///< "" when the header was not read
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;  ///< what of the header was read
@@ -87,6 +97,9 @@ public:
   std::uint16_t port() const;
   /// Accepted connections not yet closed (including ones being refused with 503).
   std::size_t open_connections() const;
+  /// Bytes of request bodies reserved against limits.body_budget right now (counted even
+  /// without a budget): bodies being read, and those whose handler has not replied yet.
+  std::size_t body_bytes_reserved() const;
 
   struct impl;
 

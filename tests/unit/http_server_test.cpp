@@ -58,9 +58,20 @@ struct reply {
 /// using CAF's checks, which are not thread-safe.
 class client {
 public:
-  explicit client(std::uint16_t port) {
+  /// Connects to 127.0.0.1:port, from the loopback address `from` when given (Linux
+  /// routes all of 127/8 to lo: a second client address without a second machine).
+  explicit client(std::uint16_t port, const char* from = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0) throw std::runtime_error("socket failed");
+    if (from) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, from, &local.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+        close();
+        throw std::runtime_error(std::string("bind to ") + from + " failed");
+      }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -275,6 +286,45 @@ void check_error(const std::optional<reply>& r, unsigned status, const std::stri
   auto j = body_json(*r);
   CAF_CHECK_EQUAL(j["response_code"], 1);
   CAF_CHECK_EQUAL(j["error"]["code"], code);
+}
+
+/// The error message of a reply's JSON body ("" when there is none).
+std::string error_message(const std::optional<reply>& r) {
+  if (!r) return "";
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (!j.is_object() || !j.contains("error")) return "";
+  return j["error"].value("message", "");
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// Waits until the server's reserved body bytes are `n` (bounded).
+bool wait_reserved(const server& s, std::size_t n, std::chrono::milliseconds within = 3000ms) {
+  auto deadline = clock_type::now() + within;
+  while (s.body_bytes_reserved() != n) {
+    if (clock_type::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+/// Sends `total` bytes of `fill` in pieces; stops quietly when the server has closed.
+void send_filler(client& c, std::size_t total, char fill) {
+  const std::string piece(16 * 1024, fill);
+  for (std::size_t sent = 0; sent < total; sent += piece.size())
+    if (!c.send(piece)) return;
+}
+
+const std::string chunked_head =
+    "POST /asr HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+/// Limits where only a bound can end a request early: the body timeout is far away.
+server_limits patient_limits() {
+  auto l = small_limits();
+  l.body_timeout = 60000ms;
+  return l;
 }
 
 }  // namespace
@@ -770,6 +820,345 @@ CAF_TEST(binding a port in use names the address) {
     threw = true;
   }
   CAF_CHECK(threw);
+}
+
+// --- Hostile clients: every buffer bounded ---------------------------------------------
+
+CAF_TEST(an endless chunk extension or chunk size line is 431 at once) {
+  std::atomic<int> calls{0};
+  auto srv = server::start("127.0.0.1", 0, patient_limits(), counting_echo(calls));
+  {
+    client c(srv->port());  // the extension never ends: once over 64 KiB, the answer
+    CAF_REQUIRE(c.send(chunked_head + "1;ext="));
+    send_filler(c, 256 * 1024, 'a');
+    auto r = c.read();
+    check_error(r, 431, "too_large");
+    CAF_CHECK(contains(error_message(r), "chunk"));
+    CAF_CHECK_EQUAL(r->header("Connection").value_or(""), "close");
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // a chunk size of endless leading zeros
+    CAF_REQUIRE(c.send(chunked_head));
+    send_filler(c, 256 * 1024, '0');
+    auto r = c.read();
+    check_error(r, 431, "too_large");
+    CAF_CHECK(contains(error_message(r), "chunk size line"));
+    CAF_CHECK(c.closed_by_peer());
+  }
+  CAF_CHECK_EQUAL(calls.load(), 0);
+}
+
+CAF_TEST(chunk extensions count together against the header limit) {
+  std::atomic<int> calls{0};
+  auto srv = server::start("127.0.0.1", 0, patient_limits(), counting_echo(calls));
+  {
+    client c(srv->port());  // each line is short; 80 of them are 80 KB of extensions
+    std::string chunks;
+    for (int i = 0; i < 80; ++i) chunks += "1;x=" + std::string(1000, 'e') + "\r\nz\r\n";
+    CAF_REQUIRE(c.send(chunked_head));
+    c.send(chunks + "0\r\n\r\n");  // the server may close before it has all of it
+    auto r = c.read();
+    check_error(r, 431, "too_large");
+    CAF_CHECK(contains(error_message(r), "chunk extensions"));
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // a few small extensions are fine
+    CAF_REQUIRE(c.send(chunked_head + "2;a=b\r\nzz\r\n1;name=\"quoted\"\r\ny\r\n0;last\r\n\r\n"));
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->status, 200u);
+    CAF_CHECK_EQUAL(field(*r, "body"), "zzy");
+  }
+  CAF_CHECK_EQUAL(calls.load(), 1);
+}
+
+CAF_TEST(a trailer over the header limit is 431 at once) {
+  std::atomic<int> calls{0};
+  auto srv = server::start("127.0.0.1", 0, patient_limits(), counting_echo(calls));
+  {
+    client c(srv->port());  // the trailer's field never ends
+    CAF_REQUIRE(c.send(chunked_head + "5\r\nhello\r\n0\r\nX-Big: "));
+    send_filler(c, 256 * 1024, 'b');
+    auto r = c.read();
+    check_error(r, 431, "too_large");
+    CAF_CHECK(contains(error_message(r), "trailer"));
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // many complete fields, over 64 KiB in all
+    std::string trailer;
+    while (trailer.size() < 100 * 1024) trailer += "X-T: " + std::string(100, 't') + "\r\n";
+    CAF_REQUIRE(c.send(chunked_head + "5\r\nhello\r\n0\r\n"));
+    c.send(trailer + "\r\n");
+    auto r = c.read();
+    check_error(r, 431, "too_large");
+    CAF_CHECK(contains(error_message(r), "trailer"));
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // a small trailer is fine
+    CAF_REQUIRE(c.send(chunked_head + "5\r\nhello\r\n0\r\nX-Trailer: yes\r\n\r\n"));
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->status, 200u);
+    CAF_CHECK_EQUAL(field(*r, "body"), "hello");
+  }
+  CAF_CHECK_EQUAL(calls.load(), 1);
+}
+
+CAF_TEST(fields are counted header and trailer together) {
+  // 64 KiB of tiny fields cost Beast 20 times as much memory: their number is bounded.
+  std::atomic<int> calls{0};
+  auto srv = server::start("127.0.0.1", 0, patient_limits(), counting_echo(calls));
+  auto fields = [](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += "a" + std::to_string(i) + ":\r\n";
+    return out;
+  };
+  {
+    client c(srv->port());  // well under 64 KiB, but 5,000 fields
+    CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\n" + fields(5000) +
+                       "Content-Length: 100\r\n\r\n"));
+    auto r = c.read();  // at once: not after waiting for the body
+    check_error(r, 431, "too_large");
+    CAF_CHECK(contains(error_message(r), "100 fields"));
+    CAF_CHECK(c.closed_by_peer());
+  }
+  {
+    client c(srv->port());  // a trailer of 60 fields after a header of 50
+    CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\n" + fields(47) +
+                       "Transfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n" + fields(60) + "\r\n"));
+    auto r = c.read();
+    check_error(r, 431, "too_large");
+    CAF_CHECK(contains(error_message(r), "trailer included"));
+  }
+  {
+    client c(srv->port());  // 100 in all is fine
+    CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\n" + fields(47) +
+                       "Transfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n" + fields(51) + "\r\n"));
+    auto r = c.read();
+    CAF_REQUIRE(r);
+    CAF_CHECK_EQUAL(r->status, 200u);
+    auto j = body_json(*r);
+    CAF_CHECK_EQUAL(j["header_count"], 100u);
+  }
+  CAF_CHECK_EQUAL(calls.load(), 1);
+}
+
+CAF_TEST(one address cannot take every connection) {
+  std::mutex mu;
+  std::vector<refusal> heard;
+  auto limits = small_limits();
+  limits.max_connections = 4;
+  limits.max_connections_per_address = 2;
+  auto srv = server::start("127.0.0.1", 0, limits, echo, [&](const refusal& r, response&) {
+    std::lock_guard<std::mutex> lock(mu);
+    heard.push_back(r);
+  });
+  auto a1 = std::make_unique<client>(srv->port(), "127.0.0.1");
+  client a2(srv->port(), "127.0.0.1");
+  for (auto* c : {a1.get(), &a2}) {  // both admitted before the third arrives
+    CAF_REQUIRE(c->send(get("/")));
+    CAF_REQUIRE(c->read());
+  }
+  {
+    client a3(srv->port(), "127.0.0.1");
+    auto r = a3.read();
+    check_error(r, 429, "too_many_connections");
+    CAF_CHECK(contains(error_message(r), "127.0.0.1"));
+    CAF_CHECK(a3.closed_by_peer());
+  }
+  client b1(srv->port(), "127.0.0.2");  // another address still gets in
+  CAF_REQUIRE(b1.send(get("/")));
+  auto r = b1.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200u);
+  a1.reset();  // frees a place of 127.0.0.1 once the server notices
+  CAF_CHECK(wait_open(*srv, 2));
+  client a4(srv->port(), "127.0.0.1");
+  CAF_REQUIRE(a4.send(get("/")));
+  r = a4.read();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200u);
+  std::lock_guard<std::mutex> lock(mu);
+  CAF_REQUIRE_EQUAL(heard.size(), 1u);
+  CAF_CHECK_EQUAL(heard[0].status, 429u);
+  CAF_CHECK_EQUAL(heard[0].code, "too_many_connections");
+}
+
+CAF_TEST(connections being refused are bounded too) {
+  // One place, taken; a burst of ten more. Each gets its 503 or is closed at once, and
+  // the server never holds more than the cap again in refusals (answering, lingering).
+  auto limits = small_limits();
+  limits.max_connections = 1;
+  auto srv = start_echo(limits);
+  client held(srv->port());
+  CAF_REQUIRE(held.send(get("/")));
+  CAF_REQUIRE(held.read());
+  std::vector<std::unique_ptr<client>> burst;
+  for (int i = 0; i < 10; ++i) burst.push_back(std::make_unique<client>(srv->port()));
+  int answered = 0;
+  for (auto& c : burst) {
+    auto r = c->read(false, 3000ms);
+    if (r) {
+      ++answered;
+      CAF_CHECK_EQUAL(r->status, 503u);
+    }
+    CAF_CHECK(c->closed_by_peer(3000ms));
+    CAF_CHECK_LESS_OR_EQUAL(srv->open_connections(), 2u);
+  }
+  CAF_CHECK_GREATER_OR_EQUAL(answered, 1);
+  CAF_CHECK_LESS(answered, 10);
+}
+
+CAF_TEST(bodies over the budget are 503 with retry after and not read) {
+  mailbox box;
+  auto limits = small_limits();  // bodies up to 1000 bytes
+  limits.body_budget = 2500;
+  std::mutex mu;
+  std::vector<refusal> heard;
+  auto srv = server::start(
+      "127.0.0.1", 0, limits, [&box](request q, responder r) { box.put(std::move(q), r); },
+      [&](const refusal& r, response&) {
+        std::lock_guard<std::mutex> lock(mu);
+        heard.push_back(r);
+      });
+  client c1(srv->port());
+  client c2(srv->port());
+  auto first = send_and_take(c1, box, post("/asr", std::string(1000, 'a')));
+  auto second = send_and_take(c2, box, post("/asr", std::string(1000, 'b')));
+  CAF_CHECK_EQUAL(srv->body_bytes_reserved(), 2000u);  // held while the handler works
+  {
+    client c3(srv->port());  // header only: the answer must not wait for the body
+    CAF_REQUIRE(c3.send("POST /asr HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n"));
+    auto r = c3.read();
+    check_error(r, 503, "busy");
+    CAF_CHECK_EQUAL(r->header("Retry-After").value_or(""), "1");
+    CAF_CHECK_EQUAL(r->header("Connection").value_or(""), "close");
+    CAF_CHECK(contains(error_message(r), "2500"));
+    CAF_CHECK(c3.closed_by_peer());
+  }
+  {
+    client c3(srv->port());  // 100-continue: refused before the client sends the body
+    CAF_REQUIRE(c3.send("POST /asr HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n"
+                        "Expect: 100-continue\r\n\r\n"));
+    check_error(c3.read(), 503, "busy");
+  }
+  client c4(srv->port());  // a smaller body still fits
+  auto third = send_and_take(c4, box, post("/asr", std::string(400, 'c')));
+  CAF_CHECK_EQUAL(srv->body_bytes_reserved(), 2400u);
+  first->second(response{200, "text/plain", {}, "one"});  // its reservation comes back
+  CAF_REQUIRE(c1.read());
+  CAF_CHECK(wait_reserved(*srv, 1400));
+  client c5(srv->port());
+  auto fourth = send_and_take(c5, box, post("/asr", std::string(1000, 'd')));
+  for (auto* item : {&second, &third, &fourth}) (*item)->second(response{});
+  CAF_CHECK(wait_reserved(*srv, 0));
+  CAF_CHECK_EQUAL(box.call_count(), 4u);
+  std::lock_guard<std::mutex> lock(mu);
+  CAF_REQUIRE_EQUAL(heard.size(), 2u);
+  CAF_CHECK_EQUAL(heard[0].status, 503u);
+  CAF_CHECK_EQUAL(heard[0].code, "busy");
+  CAF_CHECK_EQUAL(heard[0].method, "POST");
+}
+
+CAF_TEST(chunked bodies reserve chunk by chunk) {
+  mailbox box;
+  auto limits = patient_limits();
+  limits.body_budget = 1500;
+  auto srv = server::start("127.0.0.1", 0, limits,
+                           [&box](request q, responder r) { box.put(std::move(q), r); });
+  client c1(srv->port());
+  auto held = send_and_take(c1, box, post("/asr", std::string(1000, 'a')));
+  {
+    client c2(srv->port());
+    std::string chunk(300, 'z');  // 0x12c bytes
+    CAF_REQUIRE(c2.send(chunked_head + "12c\r\n" + chunk + "\r\n"));
+    CAF_CHECK(wait_reserved(*srv, 1300));  // the first chunk fits
+    CAF_REQUIRE(c2.send("12c\r\n" + chunk + "\r\n"));
+    auto r = c2.read();
+    check_error(r, 503, "busy");
+    CAF_CHECK_EQUAL(r->header("Retry-After").value_or(""), "1");
+    CAF_CHECK(c2.closed_by_peer());
+  }
+  CAF_CHECK(wait_reserved(*srv, 1000));
+  held->second(response{});
+  CAF_CHECK(wait_reserved(*srv, 0));
+  CAF_CHECK_EQUAL(box.call_count(), 1u);
+}
+
+CAF_TEST(the budget comes back after errors disconnects timeouts and dropped replies) {
+  mailbox box;
+  auto limits = small_limits();
+  limits.body_timeout = 300ms;
+  limits.body_budget = 2500;
+  auto srv = server::start("127.0.0.1", 0, limits, [&box](request q, responder r) {
+    if (q.target == "/throw") throw std::runtime_error("boom");
+    if (q.target == "/drop") return;
+    box.put(std::move(q), r);
+  });
+  {
+    client c(srv->port());  // gone in the middle of the body
+    CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\nabc"));
+    CAF_CHECK(wait_reserved(*srv, 1000));
+  }
+  CAF_CHECK(wait_reserved(*srv, 0));
+  {
+    client c(srv->port());  // too slow: the body timeout closes it
+    CAF_REQUIRE(c.send("POST /asr HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\nabc"));
+    CAF_CHECK(c.closed_by_peer(3000ms));
+    CAF_CHECK(wait_reserved(*srv, 0));
+  }
+  {
+    client c(srv->port());  // a chunked body cut by the body limit, then a malformed one
+    CAF_REQUIRE(c.send(chunked_head + "258\r\n" + std::string(600, 'x') + "\r\n258\r\n"));
+    check_error(c.read(), 413, "too_large");
+    CAF_CHECK(wait_reserved(*srv, 0));
+    client d(srv->port());
+    CAF_REQUIRE(d.send(chunked_head + "258\r\n" + std::string(600, 'x') + "\r\nnot hex\r\n"));
+    check_error(d.read(), 400, "bad_request");
+    CAF_CHECK(wait_reserved(*srv, 0));
+  }
+  {
+    client c(srv->port());  // the handler throws, or drops the responder: 500s
+    CAF_REQUIRE(c.send(post("/throw", std::string(700, 't'))));
+    check_error(c.read(), 500, "internal");
+    CAF_REQUIRE(c.send(post("/drop", std::string(700, 'd'))));
+    check_error(c.read(), 500, "internal");
+    CAF_CHECK(wait_reserved(*srv, 0));
+  }
+  std::optional<std::pair<request, responder>> orphan;
+  {
+    client c(srv->port());  // the client leaves while the handler still holds the body
+    orphan = send_and_take(c, box, post("/asr", std::string(800, 'o')));
+  }
+  // (nothing is read while the handler works: the server learns of it when it replies)
+  CAF_CHECK_EQUAL(srv->body_bytes_reserved(), 800u);  // the body is still in memory
+  orphan->second(response{});                          // until the handler lets it go
+  CAF_CHECK_EQUAL(srv->body_bytes_reserved(), 0u);
+  client c(srv->port());  // and a stop with a request in the handler's hands
+  auto parked = send_and_take(c, box, post("/asr", std::string(900, 'p')));
+  srv->stop();
+  CAF_CHECK_EQUAL(srv->body_bytes_reserved(), 900u);
+  parked.reset();  // dropped without a reply
+  CAF_CHECK_EQUAL(srv->body_bytes_reserved(), 0u);
+}
+
+CAF_TEST(a body budget below the body limit cannot start) {
+  auto limits = small_limits();  // bodies up to 1000 bytes
+  limits.body_budget = 999;      // such a body could never be read
+  bool threw = false;
+  try {
+    server::start("127.0.0.1", 0, limits, echo);
+  } catch (const std::invalid_argument& e) {
+    threw = true;
+    CAF_CHECK(contains(e.what(), "999"));
+  }
+  CAF_CHECK(threw);
+  limits.body_budget = 1000;
+  CAF_CHECK(server::start("127.0.0.1", 0, limits, echo) != nullptr);
 }
 
 CAF_TEST(error response is the json of api md) {
