@@ -10,6 +10,7 @@ const char* to_string(store_status s) {
     case store_status::empty: return "empty";
     case store_status::value_too_large: return "value_too_large";
     case store_status::too_many_values: return "too_many_values";
+    case store_status::too_many_from_source: return "too_many_from_source";
     case store_status::too_many_keys: return "too_many_keys";
     case store_status::rate_limited: return "rate_limited";
   }
@@ -28,16 +29,46 @@ bool holds(const held_list& held, const std::string& v) {
   return std::any_of(held.begin(), held.end(), [&](const auto& h) { return h.value == v; });
 }
 
-/// True when `held` plus the distinct new entries of `values` fit in `limit`.
-/// Stops at the first value over the limit, so a huge request costs little.
-bool fits(const held_list& held, const std::vector<std::string>& values, std::size_t limit) {
+bool in_batch(const std::vector<std::string>& values, const std::string& v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+/// The distinct entries of `values` not held yet, at most `cap` of them: enough to
+/// tell that a request is over a bound, so a huge request costs little.
+std::vector<const std::string*> fresh_values(const held_list& held,
+                                             const std::vector<std::string>& values,
+                                             std::size_t cap) {
   std::vector<const std::string*> fresh;
   for (const auto& v : values) {
+    if (fresh.size() >= cap) break;
     bool repeated = std::any_of(fresh.begin(), fresh.end(), [&](const auto* s) { return *s == v; });
-    if (repeated || holds(held, v)) continue;
-    if (held.size() + fresh.size() >= limit) return false;
-    fresh.push_back(&v);
+    if (!repeated && !holds(held, v)) fresh.push_back(&v);
   }
+  return fresh;
+}
+
+std::size_t held_by(const held_list& held, const std::string& source) {
+  return static_cast<std::size_t>(
+      std::count_if(held.begin(), held.end(), [&](const auto& h) { return h.source == source; }));
+}
+
+/// Adds to `victims` up to `n` more indices of idle values of `held` that `eligible`
+/// accepts and that are neither victims yet nor in `values`, least recently refreshed
+/// first; false when fewer than `n` exist.
+template <class Pred>
+bool pick_idle(const held_list& held, const std::vector<std::string>& values, steady_time idle_before,
+               std::size_t n, Pred eligible, std::vector<std::size_t>& victims) {
+  std::vector<std::size_t> idle;
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    const auto& h = held[i];
+    if (h.expires <= idle_before && eligible(h) && !in_batch(values, h.value) &&
+        std::find(victims.begin(), victims.end(), i) == victims.end())
+      idle.push_back(i);
+  }
+  if (idle.size() < n) return false;
+  std::stable_sort(idle.begin(), idle.end(),
+                   [&](auto a, auto b) { return held[a].expires < held[b].expires; });
+  victims.insert(victims.end(), idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(n));
   return true;
 }
 
@@ -87,6 +118,11 @@ bool record_store::take_token(const std::string& source, steady_time now) {
   return true;
 }
 
+steady_time record_store::idle_before(steady_time now) const {
+  std::chrono::duration<double> idle_for = ttl_ * limits_.idle_after_ttl_fraction;
+  return now + ttl_ - std::chrono::duration_cast<steady_time::duration>(idle_for);
+}
+
 store_status record_store::store(const node_id& key, const std::vector<std::string>& values,
                                  steady_time now, const std::string& source) {
   if (!source.empty() && !take_token(source, now)) return store_status::rate_limited;
@@ -105,16 +141,47 @@ store_status record_store::store(const node_id& key, const std::vector<std::stri
     if (v.size() > limits_.max_value_bytes) return store_status::value_too_large;
   static const held_list none;
   const auto& current = rec != records_.end() ? rec->second : none;
-  if (!fits(current, values, limits_.max_values_per_key)) return store_status::too_many_values;
+  const auto max_values = limits_.max_values_per_key;
+  auto fresh = fresh_values(current, values, max_values + 1);
+  std::vector<std::size_t> victims;  // indices into current
+  auto idle = idle_before(now);
+  std::size_t mine = source.empty() ? 0 : held_by(current, source);
+  auto share = limits_.max_values_per_source_per_key;
+  if (!source.empty() && mine + fresh.size() > share) {
+    auto own = [&](const held_value& h) { return h.source == source; };
+    if (fresh.size() > share ||
+        !pick_idle(current, values, idle, mine + fresh.size() - share, own, victims))
+      return store_status::too_many_from_source;
+  }
+  auto after = current.size() - victims.size() + fresh.size();
+  if (after > max_values) {
+    auto anyone = [](const held_value&) { return true; };
+    if (fresh.size() > max_values ||
+        !pick_idle(current, values, idle, after - max_values, anyone, victims))
+      return store_status::too_many_values;
+  }
   if (rec == records_.end() && records_.size() >= limits_.max_keys)
     return store_status::too_many_keys;
   auto& held = records_[key];
+  std::sort(victims.rbegin(), victims.rend());
+  for (auto i : victims) {
+    if (!source.empty() && held[i].source == source) --mine;
+    held.erase(held.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  // Fresh values count first, so taking over a refreshed value never uses room a
+  // fresh one needs.
+  mine += fresh.size();
   for (const auto& v : values) {
     auto it = find_value(held, v);
-    if (it != held.end())
-      it->expires = now + ttl_;  // refreshed: keeps its place in the order
-    else
-      held.push_back({v, now + ttl_});
+    if (it == held.end()) {
+      held.push_back({v, now + ttl_, source});
+      continue;
+    }
+    it->expires = now + ttl_;  // refreshed: keeps its place in the order
+    if (it->source != source && (source.empty() || mine < share)) {
+      it->source = source;
+      ++mine;
+    }
   }
   return store_status::stored;
 }

@@ -20,6 +20,14 @@ using steady_time = std::chrono::steady_clock::time_point;
 struct store_limits {
   std::size_t max_keys = 10000;
   std::size_t max_values_per_key = 64;
+  /// Values of one key that one source address may hold. An honest node announces each
+  /// of its backends once per key; 4 leaves room for a few backends (or a few nodes
+  /// behind one NAT) on one address, while filling the 64 slots takes 16 addresses.
+  std::size_t max_values_per_source_per_key = 4;
+  /// A value not refreshed for this fraction of the TTL is idle and may be displaced
+  /// (see record_store::store). A quarter of the default hour is 15 minutes, 30 missed
+  /// announcements at the default 30 s interval.
+  double idle_after_ttl_fraction = 0.25;
   std::size_t max_value_bytes = 512;
   /// Stores accepted per second from one source address, with a burst allowance.
   double stores_per_second = 50.0;
@@ -33,6 +41,7 @@ enum class store_status {
   empty,            // no values given
   value_too_large,  // a value is over max_value_bytes
   too_many_values,  // the key would hold more than max_values_per_key
+  too_many_from_source,  // the source would hold more than max_values_per_source_per_key
   too_many_keys,    // a new key while max_keys are held
   rate_limited,     // the source sent too many stores lately
 };
@@ -43,8 +52,22 @@ public:
   record_store(store_limits limits, std::chrono::seconds ttl);
 
   /// Adds `values` under `key`; all or nothing. `source` is the sender's address
-  /// for rate limiting; empty for our own stores (not rate limited). Values that
-  /// are already held get their expiry renewed.
+  /// (rate limit, share); empty for our own stores, which neither limit applies to.
+  /// Values that are already held get their expiry renewed.
+  ///
+  /// Who holds what: each value remembers the source that added it, and a source
+  /// holds at most max_values_per_source_per_key values of a key. A refresh from
+  /// another source moves the value to that source when it has room in its share
+  /// (to our own stores always), else the value stays with its holder; a refresh is
+  /// never refused for the share.
+  ///
+  /// Displacing: a value is idle once not refreshed for idle_after_ttl_fraction of the
+  /// TTL. A new value that would put its source over its share displaces that source's
+  /// own idle values; one that would put the key over max_values_per_key displaces
+  /// anyone's idle values; least recently refreshed first, never a value of this
+  /// store. Values refreshed more often than that are never displaced, so a flood
+  /// cannot push out nodes that keep announcing; when not enough is idle the store is
+  /// refused (too_many_from_source, too_many_values).
   store_status store(const node_id& key, const std::vector<std::string>& values, steady_time now,
                      const std::string& source = {});
 
@@ -63,6 +86,7 @@ public:
   struct held_value {
     std::string value;
     steady_time expires;
+    std::string source;  // the address it counts against; empty: our own
   };
   const std::map<node_id, std::vector<held_value>>& records() const { return records_; }
   const store_limits& limits() const { return limits_; }
@@ -70,6 +94,8 @@ public:
 
 private:
   bool take_token(const std::string& source, steady_time now);
+  /// Values whose expiry is at or before this are idle.
+  steady_time idle_before(steady_time now) const;
 
   struct bucket {
     double tokens;

@@ -622,7 +622,9 @@ CAF_TEST(a_caller_alone_in_the_table_gets_an_empty_list_not_itself) {
 // -- bounds on what a peer can make us store ----------------------------------------
 
 CAF_TEST(at_most_64_values_per_key_and_512_bytes_per_value) {
-  start();
+  actors::dht_config c;
+  c.limits.max_values_per_source_per_key = 64;  // one probe fills the key here
+  start(c);
   expect_ping_answered(probe);
   auto key = key_of("asr/cpu");
   auto values = numbered_values(64);

@@ -48,6 +48,8 @@ CAF_TEST(status names) {
   CAF_CHECK_EQUAL(std::string{to_string(store_status::stored)}, "stored");
   CAF_CHECK_EQUAL(std::string{to_string(store_status::rate_limited)}, "rate_limited");
   CAF_CHECK_EQUAL(std::string{to_string(store_status::too_many_keys)}, "too_many_keys");
+  CAF_CHECK_EQUAL(std::string{to_string(store_status::too_many_from_source)},
+                  "too_many_from_source");
 }
 
 CAF_TEST(stores add to a set in first stored order) {
@@ -219,7 +221,9 @@ CAF_TEST(a refused store changes nothing) {
     const auto& now = rs.records().at(asr_cpu);
     if (now.size() != before.size()) return false;
     for (std::size_t i = 0; i < now.size(); ++i)
-      if (now[i].value != before[i].value || now[i].expires != before[i].expires) return false;
+      if (now[i].value != before[i].value || now[i].expires != before[i].expires ||
+          now[i].source != before[i].source)
+        return false;
     return true;
   };
   auto t1 = t0 + 10s;
