@@ -45,11 +45,12 @@ backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarde
 backend_health with_live_numbers(backend_health h, const backend_gauge& g);
 
 /// The HTTP request of one attempt: POST /asr (the client's multipart body and its
-/// Content-Type, untouched) or POST /synthesize/ (the client's JSON), one redirect followed.
+/// Content-Type, untouched) or POST /synthesize/ (the client's JSON), one redirect followed;
+/// `via` (when not empty) as its Via header (http/hop_guard.hpp).
 http::client_request make_backend_request(const forward_request& req);
 http::client_request make_backend_request(const std::string& service,
                                           const std::string& content_type, std::string body,
-                                          caf::timespan timeout);
+                                          caf::timespan timeout, const std::string& via = {});
 
 /// A finished exchange as an attempt's outcome for `service` ("asr", "tts"): served when
 /// the backend answered 200 with a reply of its service (http/backend_reply.hpp),

@@ -15,6 +15,7 @@
 #include "actors/logging.hpp"
 #include "actors/metrics_report.hpp"
 #include "actors/status_report.hpp"
+#include "http/hop_guard.hpp"
 #include "http/request_id.hpp"
 #include "http/text.hpp"
 #include "http/routes.hpp"
@@ -33,6 +34,7 @@ struct frontend_context {
   std::shared_ptr<frontend_state> state;
   std::string http_host;
   std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
+  std::string via_entry;  // this node in Via headers (http/hop_guard)
 };
 
 const char* route_name(http::route_kind kind) {
@@ -119,7 +121,7 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job,
   ++gauge.in_flight;
   ++gauge.fast_sends;
   auto budget = std::min(ctx.request.attempt_timeout, ctx.request.deadline);
-  auto req = make_backend_request(job.service, job.content_type, job.body, budget);
+  auto req = make_backend_request(job.service, job.content_type, job.body, budget, job.via);
   auto sent = steady::now();
   ctx.direct.client->send(
       to.record.host, to.record.port, std::move(req),
@@ -169,6 +171,7 @@ void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::reques
   client_job job;
   job.service = ex->log.service;
   job.kind = kind;
+  job.via = http::next_via(req.header("Via"), ctx.via_entry);
   job.content_type = req.header("Content-Type");
   job.body = std::move(req.body);
   if (ctx.direct.board && ctx.direct.client) {
@@ -229,6 +232,10 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
         ex->log.error_code = "draining";
         return ex->answer(draining_reply());
       }
+      if (auto loop = http::hop_refusal(req.header("Via"), ctx->via_entry)) {
+        ex->outcome = "rejected";
+        return refuse(http::error_response(508, "loop", *loop));
+      }
       bad = route->kind == http::route_kind::asr
                 ? http::check_asr_body(req.header("Content-Type"), req.body)
                 : http::check_tts_body(req.body);
@@ -253,7 +260,7 @@ void on_refusal(const std::shared_ptr<frontend_context>& ctx, const http::refusa
   log.target = r.target;
   log.remote = r.remote;
   log.status = r.status;
-  log.error_code = r.status == 503 ? "overloaded" : r.status == 400 ? "bad_request" : "too_large";
+  log.error_code = r.code;
   http::response error;
   if (auto route = http::match_route(r.method, r.target, &error)) log.service = route_name(route->kind);
   auto work = log.service == "asr" || log.service == "tts";
@@ -274,6 +281,7 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
   ctx->sys = &sys;
   ctx->request = request;
   ctx->sources = std::move(sources);
+  ctx->via_entry = http::via_entry(ctx->sources.node_id);
   ctx->direct = direct;
   ctx->state = std::make_shared<frontend_state>();
   declare_request_metrics(ctx->state->metrics);

@@ -195,10 +195,11 @@ struct forward_request {
   std::string content_type;  // as the client sent it (ASR: multipart with its boundary)
   std::string body;          // as the client sent it
   caf::timespan timeout = std::chrono::seconds(30);  // this attempt, connect included
+  std::string via;           // the Via header to send (http/hop_guard); "" for none
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_request& x) {
-  return f(caf::meta::type_name("forward_request"), x.service, x.content_type, x.body,
+  return f(caf::meta::type_name("forward_request"), x.service, x.content_type, x.body, x.via,
            x.timeout);
 }
 

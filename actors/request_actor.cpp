@@ -207,7 +207,7 @@ void attempt(self_ptr self) {
   st.out.tried.push_back({st.candidates[i].backend.to_string(), false, 0.0, {}});
   auto left = remaining(self);
   forward_request req{st.job.service, st.job.content_type, st.job.body,
-                      std::min(st.cfg.attempt_timeout, left)};
+                      std::min(st.cfg.attempt_timeout, left), st.job.via};
   self->request(st.candidates[i].forwarder, left, forward_atom::value, std::move(req))
       .then([=](forward_outcome& o) { on_outcome(self, i, std::move(o)); },
             [=](const caf::error& e) {

@@ -47,6 +47,7 @@ struct client_job {
   std::string kind;     // "cpu", "gpu" or "any"
   std::string content_type;
   std::string body;
+  std::string via;  // the Via header to forward with (http/hop_guard)
   // Attempts made before the actor (the fast lane's first one): they count against the
   // attempts and their backends are not tried again.
   std::vector<attempt_record> earlier;

@@ -275,7 +275,7 @@ CAF_TEST(a_flooded_node_keeps_answering_keeps_memory_bounded_and_stops_at_once) 
     if (l.rfind("sova_dc_dht_", 0) == 0) drops += "\n  " + l;
   CAF_MESSAGE("the node's counters:" << drops);
   CAF_CHECK_GREATER(sent_pings, 150u);
-  CAF_CHECK_GREATER_OR_EQUAL(answered * 100, sent_pings * 95);
+  CAF_CHECK_GREATER_OR_EQUAL(answered * 100, sent_pings * 90);
   // ASan's own bookkeeping grows with what was allocated; the node's live data stays
   // bounded (routing table, stores, backlog, pending calls).
   CAF_CHECK_LESS(rss_max - rss_before, 200L * 1024);

@@ -298,3 +298,39 @@ CAF_TEST(bad_services_stop_the_node_at_start_naming_the_entry) {
                            "--attempts", "--request-timeout", "--attempt-timeout"})
     CAF_CHECK_NOT_EQUAL(help.out.find(flag), std::string::npos);
 }
+
+CAF_TEST(records_that_point_nodes_at_each_other_cannot_make_a_request_go_round) {
+  auto dir = temp_dir();
+  auto udp = static_cast<std::uint16_t>(free_udp_port({"127.0.0.2", "127.0.0.3", "127.0.0.4"}));
+  node_process a{"127.0.0.2", udp, dir + "/a.log", {}};
+  node_process b{"127.0.0.3", udp, dir + "/b.log", {"--neighbours", a.udp_address()}};
+  // Each node's HTTP API announced as a TTS backend: A would forward to B, B to A, ...
+  for (const auto* n : {&a, &b}) {
+    auto put = run({SOVA_DC_BINARY, "dht", "put", "tts/cpu",
+                    "tts/cpu/" + n->host + ":" + std::to_string(n->http_port), "--bind",
+                    "127.0.0.4", "--neighbours", a.udp_address(), "--rpc-timeout", "1"},
+                   60s);
+    CAF_REQUIRE_EQUAL(put.status, 0);
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto r = http_call(a.host, a.http_port, "POST", "/synthesize", "application/json",
+                     R"({"text": "hi", "voice": "Natasha"})", 60s);
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CAF_REQUIRE(r.ok);
+  CAF_MESSAGE("answered " << r.response.status << " in " << took << " s: " << r.response.body);
+  CAF_CHECK_EQUAL(r.response.status, 502u);
+  CAF_CHECK_LESS(took, 20.0);
+  // The request came back to A once, through B, and A refused it: nothing went round.
+  CAF_CHECK(eventually([&] { return contains(a.proc->log(), ": 508 loop"); }, 5s));
+  CAF_CHECK(contains(b.proc->log(), ": 502 all_failed"));
+  CAF_CHECK(!contains(b.proc->log(), ": 508 loop"));
+  // A request that already names the node in Via is refused at once, before any backend.
+  auto id = status_of(a)["node_id"].get<std::string>();
+  auto looped = http_call(a.host, a.http_port, "POST", "/synthesize", "application/json",
+                          R"({"text": "hi", "voice": "Natasha"})", 10s,
+                          {{"Via", "1.1 proxy, 1.1 sova-dc-" + id.substr(0, 16)}});
+  CAF_REQUIRE(looped.ok);
+  CAF_CHECK_EQUAL(looped.response.status, 508u);
+  auto code = error_code_of(looped);
+  CAF_CHECK_EQUAL(code, "loop");
+}
