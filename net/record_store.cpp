@@ -88,35 +88,9 @@ bool has_live(const held_list& held, steady_time now) {
 }  // namespace
 
 record_store::record_store(store_limits limits, std::chrono::seconds ttl)
-    : limits_(limits), ttl_(ttl) {}
-
-bool record_store::take_token(const std::string& source, steady_time now) {
-  auto refilled = [&](const bucket& b) {
-    std::chrono::duration<double> elapsed = std::max(now - b.last, steady_time::duration::zero());
-    return std::min(limits_.store_burst, b.tokens + elapsed.count() * limits_.stores_per_second);
-  };
-  auto it = sources_.find(source);
-  if (it == sources_.end()) {
-    if (sources_.size() >= limits_.max_tracked_sources) {
-      // Forgetting a source whose bucket is full again loses nothing; only when
-      // none is, the least recently seen one goes.
-      auto before = sources_.size();
-      for (auto i = sources_.begin(); i != sources_.end();)
-        i = refilled(i->second) >= limits_.store_burst ? sources_.erase(i) : std::next(i);
-      if (sources_.size() == before && !sources_.empty())
-        sources_.erase(std::min_element(
-            sources_.begin(), sources_.end(),
-            [](const auto& a, const auto& b) { return a.second.last < b.second.last; }));
-    }
-    it = sources_.emplace(source, bucket{limits_.store_burst, now}).first;
-  }
-  auto& b = it->second;
-  b.tokens = refilled(b);
-  b.last = now;
-  if (b.tokens < 1.0) return false;
-  b.tokens -= 1.0;
-  return true;
-}
+    : limits_(limits),
+      ttl_(ttl),
+      sources_({limits.stores_per_second, limits.store_burst}, limits.max_tracked_sources) {}
 
 steady_time record_store::idle_before(steady_time now) const {
   std::chrono::duration<double> idle_for = ttl_ * limits_.idle_after_ttl_fraction;
@@ -125,7 +99,7 @@ steady_time record_store::idle_before(steady_time now) const {
 
 store_status record_store::store(const node_id& key, const std::vector<std::string>& values,
                                  steady_time now, const std::string& source) {
-  if (!source.empty() && !take_token(source, now)) return store_status::rate_limited;
+  if (!source.empty() && !sources_.take(source, now)) return store_status::rate_limited;
   // Expired values of this key go now, so a key held only by stale values
   // neither counts against the bounds nor lingers until expire().
   auto rec = records_.find(key);

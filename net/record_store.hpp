@@ -8,10 +8,10 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "net/node_id.hpp"
+#include "net/rate_limiter.hpp"
 
 namespace sova::net {
 
@@ -93,18 +93,13 @@ public:
   std::chrono::seconds ttl() const { return ttl_; }
 
 private:
-  bool take_token(const std::string& source, steady_time now);
   /// Values whose expiry is at or before this are idle.
   steady_time idle_before(steady_time now) const;
 
-  struct bucket {
-    double tokens;
-    steady_time last;
-  };
   store_limits limits_;
   std::chrono::seconds ttl_;
   std::map<node_id, std::vector<held_value>> records_;
-  std::unordered_map<std::string, bucket> sources_;
+  rate_limiter sources_;  // stores per source address
 };
 
 }  // namespace sova::net
