@@ -61,6 +61,7 @@ struct transport_state {
 };
 
 constexpr std::size_t deferred_per_endpoint = 8;
+constexpr std::size_t waiting_per_ping = 64;
 
 using self_ptr = rpc_transport_actor::stateful_pointer<transport_state>;
 
@@ -89,6 +90,7 @@ void send_frame(self_ptr self, const endpoint& to, bool response, const std::str
 }
 
 void learn(self_ptr self, const contact& c);
+void release_deferred(self_ptr self, const endpoint& to, bool answered);
 
 /// Sends a call and registers its continuation; `done` runs exactly once, with the
 /// reply or with nullptr on timeout or a reply that does not decode.
@@ -139,17 +141,20 @@ net::wire::request store_request(const transport_state& st, const node_id& key, 
   return req;
 }
 
-/// Pings `to` unless a ping to it is out already; `then` learns how it ended.
+/// Pings `to` unless a ping to it is out already; `then` learns how it ended. At most
+/// waiting_per_ping wait on one ping: past that, a flood of new ids naming the same
+/// stale contact would only add copies of the same reaction.
 void ping_once(self_ptr self, const endpoint& to, answered_handler then) {
   auto& st = self->state;
   auto [it, first] = st.pinging.try_emplace(to);
-  it->second.push_back(std::move(then));
+  if (then && it->second.size() < waiting_per_ping) it->second.push_back(std::move(then));
   if (!first) return;
   call(self, to, nullptr, make_request(st, rpc_kind::ping),
        [self, to](const net::wire::reply* r, dht_errc) {
          auto waiting = std::move(self->state.pinging[to]);
          self->state.pinging.erase(to);
          for (auto& w : waiting) w(r ? &r->id : nullptr);
+         release_deferred(self, to, r != nullptr);
        });
 }
 
@@ -261,7 +266,7 @@ void reply_bounded(self_ptr self, const endpoint& to, const std::string& id, rpc
   ++st.stats.replies_deferred;
   spdlog::debug("holding a {}-byte {} reply until {} answers a ping", held.back().body.size(),
                 net::wire::to_string(kind), to.to_string());
-  ping_once(self, to, [self, to](const node_id* who) { release_deferred(self, to, who != nullptr); });
+  ping_once(self, to, nullptr);  // its end releases or drops what is held for `to`
 }
 
 void answer_request(self_ptr self, const endpoint& from, const std::string& id,
