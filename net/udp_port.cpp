@@ -56,6 +56,9 @@ std::shared_ptr<udp_port> udp_port::bind(const std::string& host, std::uint16_t 
   if (ec)
     throw std::runtime_error("cannot bind UDP " + endpoint{host, port}.to_string() + ": " +
                              ec.message());
+  // A burst (a flood, a round of refreshes) must not push an honest datagram out of the
+  // kernel's queue before this thread reads it; the kernel caps this at net.core.rmem_max.
+  s.set_option(udp::socket::receive_buffer_size(receive_buffer_bytes), ec);
   auto bound = s.local_endpoint();
   p->impl_->local = endpoint{bound.address().to_string(), bound.port()};
   return p;

@@ -17,6 +17,9 @@ class udp_port : public datagram_port {
 public:
   using receive_handler = std::function<void(const endpoint& from, std::string datagram)>;
 
+  /// The kernel receive buffer asked for (the kernel caps it at net.core.rmem_max).
+  static constexpr int receive_buffer_bytes = 4 * 1024 * 1024;
+
   /// Binds `host:port` (port 0: any free port). Throws std::runtime_error with a
   /// message naming the address when the socket cannot be bound.
   static std::shared_ptr<udp_port> bind(const std::string& host, std::uint16_t port,
