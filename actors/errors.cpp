@@ -16,6 +16,16 @@ caf::error make_error(admin_errc x, std::string message) {
                     caf::make_message(std::move(message)));
 }
 
+const char* to_string(admin_errc x) {
+  switch (x) {
+    case admin_errc::unknown_command: return "unknown_command";
+    case admin_errc::bad_arguments: return "bad_arguments";
+    case admin_errc::failed: return "failed";
+    case admin_errc::unavailable: return "unavailable";
+  }
+  return "failed";
+}
+
 caf::error make_error(dht_errc x) {
   return caf::error(static_cast<std::uint8_t>(x), dht_category);
 }

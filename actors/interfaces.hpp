@@ -89,6 +89,8 @@ enum class admin_errc : std::uint8_t {
   unavailable,          // a part of the node did not answer in time
 };
 caf::error make_error(admin_errc x, std::string message);
+/// The code the admin port's error replies carry: "unknown_command", ...
+const char* to_string(admin_errc x);
 /// Human-readable text for any error, ours included.
 std::string describe(const caf::error& e);
 
@@ -416,10 +418,10 @@ using service_announcer_actor = caf::typed_actor<
     caf::reacts_to<probed_atom, std::uint32_t, probe_verdict>,
     caf::reacts_to<reprobe_atom, std::uint32_t>>;
 
-/// The node's control surface for `sova-dc admin`, published with caf::io on a loopback
-/// port. One message carries every command (name, arguments) and answers one JSON object
-/// as text, or an admin_errc error: a console and a node of different versions still
-/// connect, since CAF compares this signature, and unknown commands fail cleanly.
+/// The node's control surface for `sova-dc admin`, served on the admin port by
+/// actors/admin_port.hpp. One message carries every command (name, arguments) and answers
+/// one JSON object as text, or an admin_errc error, so that a console and a node of
+/// different versions still talk and unknown commands fail cleanly.
 using admin_actor =
     caf::typed_actor<caf::replies_to<admin_atom, std::string, strings>::with<std::string>>;
 

@@ -16,18 +16,14 @@
 // libedit's readline-compatible API: line editing, history, completion.
 #include <editline/readline.h>
 
-#include <caf/actor_system.hpp>
-#include <caf/io/middleman.hpp>
-#include <caf/io/remote_actor.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/sec.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/interfaces.hpp"
 #include "admin/commands.hpp"
+#include "admin/http_api.hpp"
 #include "admin/render.hpp"
 #include "admin/script.hpp"
 #include "apps/common.hpp"
+#include "http/client.hpp"
 #include "net/udp_port.hpp"
 
 namespace sova::apps {
@@ -44,7 +40,7 @@ struct admin_options {
 namespace {
 
 using json = nlohmann::ordered_json;
-using actors::strings;
+using strings = std::vector<std::string>;
 using admin::script_command;
 
 /// How one command ended.
@@ -57,13 +53,12 @@ struct outcome {
 /// and how results are printed.
 class session {
 public:
-  session(const admin_options& opts, bool numbered)
-      : opts_(opts), numbered_(numbered), sys_(prepare(cfg_)) {}
+  session(const admin_options& opts, bool numbered) : opts_(opts), numbered_(numbered) {}
 
-  /// Connects unless connected: exit_ok, or after saying why not exit_usage (a bad
-  /// --connect) or exit_failed (nobody there).
+  /// Finds the node unless found: exit_ok, or after saying why not exit_usage (a bad
+  /// --connect) or exit_failed (nobody there, or not a node's admin port).
   int connect() {
-    if (node_) return exit_ok;
+    if (client_) return exit_ok;
     auto ep = net::parse_host_port(opts_.connect);
     if (!ep) {
       report_error("connect", "bad_arguments",
@@ -71,12 +66,28 @@ public:
                    0);
       return exit_usage;
     }
-    auto node = caf::io::remote_actor<actors::admin_actor>(sys_, ep->host, ep->port);
-    if (!node) {
-      report_error("connect", "connection", connect_failure(node.error()), 0);
+    // The node answers requests addressed to an IP (its guard against DNS rebinding).
+    auto resolved = net::resolve_endpoints({opts_.connect}, nullptr);
+    if (resolved.empty()) {
+      report_error("connect", "connection", "cannot resolve '" + ep->host + "'", 0);
       return exit_failed;
     }
-    node_ = *node;
+    node_ = resolved.front();
+    http::client::options o;
+    o.max_idle_per_host = 1;
+    o.idle_expiry = std::chrono::minutes(10);
+    auto client = http::client::create(o);
+    http::client_request hello;
+    hello.method = "GET";
+    hello.target = std::string(admin::hello_path);
+    hello.timeout = timeout();
+    hello.follow_redirect = false;
+    auto r = http::send_and_wait(*client, node_.host, node_.port, hello);
+    if (!r.ok || !admin::is_hello(r.response.status, r.response.body)) {
+      report_error("connect", "connection", connect_failure(r), 0);
+      return exit_failed;
+    }
+    client_ = std::move(client);
     return exit_ok;
   }
 
@@ -106,18 +117,17 @@ public:
   const std::string& address() const { return opts_.connect; }
 
 private:
-  static caf::actor_system_config& prepare(caf::actor_system_config& cfg) {
-    configure_caf(cfg);
-    cfg.load<caf::io::middleman>();  // remote_actor
-    return cfg;
+  std::chrono::milliseconds timeout() const {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(opts_.timeout_s * 1000));
   }
 
-  std::string connect_failure(const caf::error& e) {
-    std::string why = sys_.render(e);
-    if (e == caf::sec::cannot_connect_to_node)
+  std::string connect_failure(const http::client_result& r) {
+    if (!r.ok && r.error == http::client_errc::connect_failed)
       return "no node is listening for admin connections at " + opts_.connect +
              ". Is the node running? Its admin port is --admin-port (default 5700) on "
              "--admin-bind (default 127.0.0.1, or the node's --bind when that is loopback)";
+    auto why = r.ok ? "it answered HTTP " + std::to_string(r.response.status)
+                    : http::describe_failure(r);
     return "cannot talk to a node's admin port at " + opts_.connect + " (" + why +
            "): is that really a sova-dc node's --admin-port?";
   }
@@ -152,59 +162,39 @@ private:
   }
 
   outcome ask(const std::string& name, const strings& args, std::size_t line) {
-    caf::scoped_actor self{sys_};
-    outcome out;
-    auto timeout = std::chrono::duration_cast<caf::timespan>(
-        std::chrono::duration<double>(opts_.timeout_s));
-    self->request(node_, timeout, actors::admin_atom::value, name, args)
-        .receive(
-            [&](const std::string& text) {
-              auto result = json::parse(text, nullptr, false);
-              if (result.is_discarded()) {
-                report_error(name, "failed", "the node answered something that is not JSON",
-                             line);
-                out.status = exit_failed;
-                return;
-              }
-              if (opts_.json)
-                print_json(name, args, result);
-              else
-                print_text(admin::render_text(result));
-            },
-            [&](const caf::error& e) { out = failure(name, e, line); });
-    return out;
-  }
-
-  outcome failure(const std::string& name, const caf::error& e, std::size_t line) {
-    if (e.category() == caf::atom("admin")) {
-      auto code = static_cast<actors::admin_errc>(e.code());
-      bool usage = code == actors::admin_errc::unknown_command ||
-                   code == actors::admin_errc::bad_arguments;
-      report_error(name, code_name(code), actors::describe(e), line);
-      return {usage ? exit_usage : exit_failed, false};
-    }
-    if (e == caf::sec::request_timeout) {
+    http::client_request req;
+    req.target = std::string(admin::command_path);
+    req.content_type = "application/json";
+    req.body = admin::encode_call({name, args});
+    req.timeout = timeout();
+    req.follow_redirect = false;
+    auto r = http::send_and_wait(*client_, node_.host, node_.port, std::move(req));
+    if (!r.ok && r.error == http::client_errc::timeout) {
       report_error(name, "timeout",
                    "the node did not answer within " + fmt_seconds(opts_.timeout_s) +
                        " s (--timeout)",
                    line);
       return {exit_failed, false};
     }
-    report_error(name, "connection",
-                 "lost the connection to the node at " + opts_.connect + " (" + sys_.render(e) +
-                     ")",
-                 line);
-    return {exit_failed, true};
-  }
-
-  static const char* code_name(actors::admin_errc c) {
-    switch (c) {
-      case actors::admin_errc::unknown_command: return "unknown_command";
-      case actors::admin_errc::bad_arguments: return "bad_arguments";
-      case actors::admin_errc::failed: return "failed";
-      case actors::admin_errc::unavailable: return "unavailable";
+    if (!r.ok) {
+      report_error(name, "connection",
+                   "lost the connection to the node at " + opts_.connect + " (" +
+                       http::describe_failure(r) + ")",
+                   line);
+      return {exit_failed, true};
     }
-    return "failed";
+    auto reply = admin::read_reply(r.response.status, r.response.body);
+    if (!reply.ok) {
+      report_error(name, reply.code, reply.message, line);
+      bool usage = reply.code == "unknown_command" || reply.code == "bad_arguments";
+      return {usage ? exit_usage : exit_failed, reply.code == "connection"};
+    }
+    auto result = json::parse(reply.result);
+    if (opts_.json)
+      print_json(name, args, result);
+    else
+      print_text(admin::render_text(result));
+    return {};
   }
 
   static std::string fmt_seconds(double s) {
@@ -242,9 +232,8 @@ private:
 
   const admin_options& opts_;
   bool numbered_;  // scripts from files and stdin: errors name their line
-  caf::actor_system_config cfg_;
-  caf::actor_system sys_;
-  actors::admin_actor node_;
+  net::endpoint node_;                   // --connect, resolved
+  std::shared_ptr<http::client> client_;  // once the node answered the hello
   int printed_ = 0;
 };
 

@@ -10,12 +10,11 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
-#include <caf/io/middleman.hpp>
-#include <caf/io/publish.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/admin_actor.hpp"
+#include "actors/admin_port.hpp"
 #include "actors/gateway.hpp"
 #include "actors/http_frontend.hpp"
 #include "apps/config_layers.hpp"
@@ -108,10 +107,22 @@ std::string admin_host(const node_options& opts) {
   return net::is_loopback_host(opts.dht.bind) ? opts.dht.bind : "127.0.0.1";
 }
 
-/// Spawns the admin actor and publishes it; throws std::runtime_error naming the address
+/// The admin actor and the port that serves it.
+struct running_admin {
+  actors::admin_actor actor;
+  std::shared_ptr<http::server> port;
+
+  explicit operator bool() const { return static_cast<bool>(actor); }
+  void stop() {
+    if (port) port->stop();
+    if (actor) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  }
+};
+
+/// Spawns the admin actor and serves it; throws std::runtime_error naming the address
 /// when the port cannot be opened.
-actors::admin_actor start_admin(caf::actor_system& sys, const node_options& opts,
-                                actors::admin_sources src) {
+running_admin start_admin(caf::actor_system& sys, const node_options& opts,
+                          actors::admin_sources src) {
   auto host = admin_host(opts);
   if (!net::is_loopback_host(host))
     spdlog::warn("admin port on {}: the admin protocol has no authentication, so whoever "
@@ -120,17 +131,22 @@ actors::admin_actor start_admin(caf::actor_system& sys, const node_options& opts
   auto port = std::make_shared<std::atomic<std::uint16_t>>(0);
   src.admin_host = host;
   src.admin_port = port;
-  auto admin = actors::spawn_admin(sys, std::move(src));
-  auto bound = caf::io::publish(admin, opts.admin_port, host.c_str(), true);
-  if (!bound) {
-    caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
+  // A command asks other actors, each question bounded by ask_timeout: twice that bounds
+  // the whole command.
+  auto command_timeout = 2 * src.ask_timeout;
+  running_admin admin;
+  admin.actor = actors::spawn_admin(sys, std::move(src));
+  try {
+    admin.port = actors::serve_admin(sys, admin.actor, host, opts.admin_port, command_timeout);
+  } catch (const std::exception& e) {
+    admin.stop();
     throw std::runtime_error("cannot open the admin port " + host + ":" +
-                             std::to_string(opts.admin_port) + " (" + sys.render(bound.error()) +
+                             std::to_string(opts.admin_port) + " (" + e.what() +
                              "): give another --admin-port, or --no-admin");
   }
-  port->store(*bound);
-  spdlog::info("admin console on {}:{} (sova-dc admin --connect {}:{})", host, *bound, host,
-               *bound);
+  port->store(admin.port->port());
+  spdlog::info("admin console on {}:{} (sova-dc admin --connect {}:{})", host,
+               admin.port->port(), host, admin.port->port());
   return admin;
 }
 
@@ -309,7 +325,6 @@ int run_node(const node_options& opts) {
 
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);
-  caf_cfg.load<caf::io::middleman>();  // the admin port
   caf::actor_system sys{caf_cfg};
   auto cfg = opts.dht.to_config();
   if (saved) cfg.self = saved->id;  // the same node as before the restart
@@ -318,7 +333,7 @@ int run_node(const node_options& opts) {
       std::make_shared<const net::address_policy>(backend_address_policy(opts, opts.http_port)));
   actors::gateway gw;
   std::unique_ptr<actors::http_frontend> frontend;
-  actors::admin_actor admin;
+  running_admin admin;
   std::optional<node_state_keeper> keeper;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
@@ -359,7 +374,7 @@ int run_node(const node_options& opts) {
     }
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
-    if (admin) caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
+    admin.stop();
     if (frontend) frontend->stop();
     gw.stop();
     node.stop();
@@ -383,7 +398,7 @@ int run_node(const node_options& opts) {
   drain_before_stop(stop, wait_saving_state(stop, sys, opts, keeper ? &*keeper : nullptr,
                                             node.node.table),
                     opts, frontend->state(), gw);
-  if (admin) caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
+  admin.stop();
   frontend->stop(reply_write_grace);
   if (keeper && keeper->save(sys, node.node.table))
     spdlog::info("node state saved in {}", keeper->dir());

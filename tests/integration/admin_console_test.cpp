@@ -2,10 +2,12 @@
 // put through one node and get through another, drain refusing new work while the
 // request in flight finishes, scripts from -c, --script and standard input stopping at
 // the first failure (or not, with --keep-going), and the messages and exit statuses for
-// a wrong address, an unknown command and bad arguments.
+// a wrong address, an unknown command and bad arguments; the admin port's bounds against
+// a client that announces a huge message, and its refusal of browsers' requests.
 #define CAF_SUITE integration_admin
 #include "caf/test/unit_test.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -293,6 +295,51 @@ CAF_TEST(wrong_address_bad_command_and_bad_arguments) {
   CAF_CHECK(contains(bad_connect.err, "--connect needs HOST:PORT"));
   auto bad_flag = run({SOVA_DC_BINARY, "admin", "--bogus"}, 60s);
   CAF_CHECK_EQUAL(bad_flag.status, 2);
+}
+
+CAF_TEST(the_admin_port_allocates_nothing_a_client_announces_and_refuses_browsers) {
+  auto rss_kib = [&] {
+    std::ifstream in("/proc/" + std::to_string(net.a.proc->pid()) + "/status");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    return 0L;
+  };
+  auto before = rss_kib();
+  // What made CAF's middleman allocate 1 GiB: a 32-byte header announcing that payload.
+  std::string announce(32, '\0');
+  announce[4] = '\x40';  // payload_len (bytes 4-7, big-endian): 0x40000000
+  auto reply = raw_exchange(net.a.host, net.a.admin_port, announce + "more bytes", 5s);
+  CAF_CHECK(contains(reply, "HTTP/1.1 400"));
+  auto huge = raw_exchange(net.a.host, net.a.admin_port,
+                           "POST /command HTTP/1.1\r\nHost: " + admin_of(net.a) +
+                               "\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 1073741824\r\n\r\n{",
+                           5s);
+  CAF_CHECK(contains(huge, "HTTP/1.1 413"));
+  auto grown = rss_kib() - before;
+  CAF_MESSAGE("RSS grew by " << grown << " KiB");
+  CAF_CHECK_LESS(grown, 16 * 1024L);
+
+  auto call = [&](std::vector<std::pair<std::string, std::string>> headers,
+                  const std::string& type) {
+    return http_call(net.a.host, net.a.admin_port, "POST", "/command", type,
+                     R"({"command": "drain", "args": []})", 10s, std::move(headers));
+  };
+  auto from_page = call({{"Origin", "http://example.org"}}, "application/json");
+  CAF_CHECK_EQUAL(from_page.response.status, 403u);
+  // A page whose name was rebound to the node's address sends that name as Host.
+  auto rebound = raw_exchange(net.a.host, net.a.admin_port,
+                              "POST /command HTTP/1.1\r\nHost: attacker.example:" +
+                                  std::to_string(net.a.admin_port) +
+                                  "\r\nContent-Type: application/json\r\nContent-Length: 19"
+                                  "\r\nConnection: close\r\n\r\n{\"command\":\"drain\"}",
+                              5s);
+  CAF_CHECK(contains(rebound, "HTTP/1.1 403"));
+  auto form = call({}, "text/plain");
+  CAF_CHECK_EQUAL(form.response.status, 415u);
+  // None of them drained the node.
+  auto served = synthesize(net.a);
+  CAF_CHECK_EQUAL(served.response.status, 200u);
 }
 
 CAF_TEST(an_admin_port_in_use_stops_the_node_with_a_message) {
