@@ -38,12 +38,9 @@ namespace bhttp = boost::beast::http;
 using namespace sova::http;
 using error_code = boost::system::error_code;
 
-// Copies of http/server.cpp's constants, which live in its anonymous namespace.
-constexpr std::uint32_t max_header_bytes = 64 * 1024;
-constexpr std::size_t max_fields = 100;
-constexpr std::size_t body_read = 64 * 1024;
+// A copy of http/server.cpp's read size between requests (its anonymous namespace); the
+// bounds themselves come from request_bounds.hpp.
 constexpr std::size_t idle_read = 4096;
-constexpr std::size_t max_buffered = max_header_bytes + body_read;
 /// More requests on one connection add little once a few were parsed.
 constexpr int max_requests = 8;
 
@@ -65,12 +62,6 @@ struct fake_socket {
     return true;
   }
 };
-
-template <class Parser>
-std::size_t field_count(const Parser& p) {
-  const auto& head = p.get();
-  return static_cast<std::size_t>(std::distance(head.begin(), head.end()));
-}
 
 /// Parses `bytes` as one complete message with a fresh parser of type Parser.
 template <class Parser>
@@ -134,47 +125,34 @@ void handle(bhttp::request<bhttp::string_body>& msg) {
 bool one_request(fake_socket& socket, beast::flat_buffer& buffer,
                  const std::shared_ptr<body_budget>& budget, std::size_t max_body) {
   bhttp::request_parser<bhttp::string_body> parser;
-  parser.header_limit(max_header_bytes);
+  parser.header_limit(head_limit);
   parser.body_limit(max_body);
   std::size_t extension_bytes = 0;
   body_reservation reservation(budget);
   std::function<void(std::uint64_t, beast::string_view, error_code&)> on_chunk =
       [&](std::uint64_t size, beast::string_view extensions, error_code& ec) {
-        extension_bytes += extensions.size();
-        if (extension_bytes > max_header_bytes)
-          ec = bound_error::chunk_extensions;
-        else if (size > 0 && !reservation.grow(size))
+        ec = count_chunk_extensions(extension_bytes, extensions.size());
+        if (!ec && size > 0 && !reservation.grow(size))
           ec = bound_error::body_budget;
       };
   parser.on_chunk_header(on_chunk);
   bool header_seen = false;
   for (;;) {
     error_code ec;
-    switch (feed(parser, buffer, header_seen, ec)) {
+    switch (feed_bounded(parser, buffer, header_seen, ec)) {
       case feed_result::error: return false;
       case feed_result::header: {
-        if (field_count(parser) > max_fields) return false;
         auto length = parser.content_length();
         if (length && (*length > max_body || !reservation.grow(*length))) return false;
         break;
       }
       case feed_result::done: {
-        if (field_count(parser) > max_fields) return false;
         auto msg = parser.release();
         handle(msg);
         return msg.keep_alive();  // else the server closes after its reply
       }
       case feed_result::need_more:
-        if (buffer.size() > max_header_bytes) {
-          // The server names the bound for its 431; it must be one of the chunk bounds.
-          if (header_seen && parser.chunked()) {
-            auto pending = buffer.data();
-            auto why = overlong_chunk_part({static_cast<const char*>(pending.data()), pending.size()});
-            FUZZ_CHECK(why == bound_error::chunk_line || why == bound_error::trailer);
-          }
-          return false;
-        }
-        if (!socket.read_into(buffer, beast::read_size(buffer, header_seen ? body_read : idle_read)))
+        if (!socket.read_into(buffer, beast::read_size(buffer, header_seen ? max_read : idle_read)))
           return false;
     }
   }
@@ -191,7 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The smallest budget the server allows, partly held by other connections.
   auto budget = std::make_shared<body_budget>(max_body);
   if (elsewhere_code > 0) budget->take(max_body - 1024u * elsewhere_code);
-  beast::flat_buffer buffer{max_buffered};
+  beast::flat_buffer buffer{read_buffer_limit};
   for (int i = 0; i < max_requests && one_request(socket, buffer, budget, max_body); ++i) {
   }
   return 0;

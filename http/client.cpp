@@ -1,6 +1,7 @@
 #include "http/client.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/parse_feed.hpp"
+#include "http/request_bounds.hpp"
 #include "http/text.hpp"
 #include "http/wire_head.hpp"
 
@@ -10,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <deque>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -43,8 +45,6 @@ using clock_type = std::chrono::steady_clock;
 using strand_type = asio::any_io_executor;  // a strand, or the io_context with one thread
 
 namespace {
-
-constexpr std::size_t max_header_bytes = 64 * 1024;
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -132,7 +132,8 @@ struct connection {
   explicit connection(const strand_type& s) : strand(s), socket(s) {}
   strand_type strand;
   tcp::socket socket;
-  beast::flat_buffer buffer;
+  // Capped: a backend's endless header or chunk line is refused before it could grow more.
+  beast::flat_buffer buffer{read_buffer_limit};
   clock_type::time_point idle_since{};
 };
 
@@ -261,6 +262,9 @@ public:
         head_(req.method == "HEAD"), done_(std::move(done)), strand_(strand),
         resolver_(strand), deadline_timer_(strand), conn_(std::move(pooled)),
         request_(std::move(req)), host_header_(host_header(host_, port_)) {
+    chunk_header_ = [this](std::uint64_t, beast::string_view extensions, error_code& ec) {
+      ec = count_chunk_extensions(chunk_extension_bytes_, extensions.size());
+    };
     write_head();
   }
 
@@ -391,18 +395,21 @@ private:
   void read() {
     stage_ = stage::reading;
     parser_.emplace();
-    parser_->header_limit(max_header_bytes);
+    parser_->header_limit(head_limit);
     parser_->body_limit(owner_->opts.max_response_body);
+    parser_->on_chunk_header(chunk_header_);
+    chunk_extension_bytes_ = 0;
     if (head_) parser_->skip(true);
     header_seen_ = false;
     parse_buffered();
   }
 
-  /// Feeds what is buffered to the parser, then finishes or reads more.
+  /// Feeds what is buffered to the parser, then finishes or reads more. A backend may be
+  /// hostile (anyone can announce one): its response is held to the server's bounds.
   void parse_buffered() {
     for (;;) {
       error_code ec;
-      switch (feed(*parser_, conn_->buffer, header_seen_, ec)) {
+      switch (feed_bounded(*parser_, conn_->buffer, header_seen_, ec)) {
         case feed_result::error: return read_failed(ec);
         case feed_result::header:
           if (!header_read()) return;
@@ -424,7 +431,7 @@ private:
   }
 
   void read_more() {
-    auto size = beast::read_size(conn_->buffer, header_seen_ ? 65536 : 4096);
+    auto size = beast::read_size(conn_->buffer, header_seen_ ? max_read : 4096);
     conn_->socket.async_read_some(conn_->buffer.prepare(size),
                                   [self = shared_from_this()](error_code ec, std::size_t n) {
                                     self->on_read(ec, n);
@@ -449,9 +456,24 @@ private:
   }
 
   void read_failed(error_code ec) {
-    if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit)
-      return fail(client_errc::too_large, "the response from " + peer() + " is too large");
+    if (auto what = over_bound(ec); !what.empty())
+      return fail(client_errc::too_large,
+                  "the response from " + peer() + " is too large: " + what);
     fail(client_errc::protocol, "bad response from " + peer() + ": " + ec.message());
+  }
+
+  /// Which bound `ec` says the response is over, or "" when it is another error.
+  std::string over_bound(const error_code& ec) const {
+    auto over = " over " + std::to_string(head_limit) + " bytes";
+    if (ec == bhttp::error::body_limit)
+      return "body over " + std::to_string(owner_->opts.max_response_body) + " bytes";
+    if (ec == bhttp::error::header_limit) return "header" + over;
+    if (ec == bound_error::chunk_line) return "chunk size line (extensions included)" + over;
+    if (ec == bound_error::chunk_extensions) return "chunk extensions" + over + " in all";
+    if (ec == bound_error::trailer) return "trailer" + over;
+    if (ec == bound_error::too_many_fields)
+      return "more than " + std::to_string(field_limit) + " fields (header and trailer included)";
+    return {};
   }
 
   /// The request failed before a single response byte. On a connection from the pool
@@ -530,6 +552,9 @@ private:
   std::string host_header_;
   std::string request_head_;  // request_ as bytes, without the body
   std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  // Beast keeps a reference to the callback, which must outlive each parser.
+  std::function<void(std::uint64_t, beast::string_view, error_code&)> chunk_header_;
+  std::size_t chunk_extension_bytes_ = 0;  // of the current response
   stage stage_ = stage::connecting;
   bool header_seen_ = false;  // the current parser's header was told by feed()
   bool finished_ = false;

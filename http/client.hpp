@@ -41,7 +41,8 @@ enum class client_errc {
   connect_failed,  // name not resolved, or no connection
   timeout,         // the exchange did not complete within client_request::timeout
   protocol,        // connection lost or broken HTTP from the server
-  too_large,       // response body over options::max_response_body (or huge headers)
+  too_large,       // response body over options::max_response_body, or the response over
+                   // a bound of request_bounds.hpp (header, chunk line, trailer, fields)
   redirect,        // reserved: redirects that are not followed are returned as responses
   shut_down,       // the client stopped before the exchange completed
   refused,         // every address the host resolved to is refused by options::refuse

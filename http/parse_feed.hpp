@@ -3,8 +3,13 @@
 // both read with plain socket reads into a flat buffer and parse what arrived themselves
 // (cheaper than Beast's composed reads, issue 3). Beast still does all the parsing.
 
+#include <cstddef>
+#include <iterator>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
+
+#include "http/request_bounds.hpp"
 
 namespace sova::http {
 
@@ -38,6 +43,35 @@ feed_result feed(Parser& parser, boost::beast::flat_buffer& buffer, bool& header
   }
   if (header_now()) return feed_result::header;
   return parser.is_done() ? feed_result::done : feed_result::need_more;
+}
+
+/// feed() and the bounds of request_bounds.hpp that Beast does not keep: at most
+/// field_limit fields once the header, then the trailer, is in; at most head_limit bytes
+/// waiting unparsed (Beast waits for the end of a chunk's size line or of the trailer
+/// however long they grow). The parser's chunk callback counts the chunk extensions
+/// (count_chunk_extensions). Over a bound: `error`, with a bound_error (or Beast's
+/// header_limit for a header) in `ec`.
+template <class Parser>
+feed_result feed_bounded(Parser& parser, boost::beast::flat_buffer& buffer, bool& header_seen,
+                         boost::system::error_code& ec) {
+  auto result = feed(parser, buffer, header_seen, ec);
+  if (result == feed_result::header || result == feed_result::done) {
+    const auto& head = parser.get();
+    if (static_cast<std::size_t>(std::distance(head.begin(), head.end())) > field_limit) {
+      ec = bound_error::too_many_fields;
+      return feed_result::error;
+    }
+  } else if (result == feed_result::need_more && buffer.size() > head_limit) {
+    // Beast bounds the header itself; in a body only a chunked one leaves bytes unparsed.
+    if (!parser.is_header_done() || !parser.chunked()) {
+      ec = boost::beast::http::error::header_limit;
+    } else {
+      auto pending = buffer.data();
+      ec = overlong_chunk_part({static_cast<const char*>(pending.data()), pending.size()});
+    }
+    return feed_result::error;
+  }
+  return result;
 }
 
 }  // namespace sova::http

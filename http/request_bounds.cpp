@@ -43,4 +43,10 @@ bound_error overlong_chunk_part(std::string_view pending) {
   return last ? bound_error::trailer : bound_error::chunk_line;
 }
 
+boost::system::error_code count_chunk_extensions(std::size_t& total, std::size_t bytes) {
+  total += bytes;
+  if (total > head_limit) return bound_error::chunk_extensions;
+  return {};
+}
+
 }  // namespace sova::http

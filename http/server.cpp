@@ -43,17 +43,6 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using namespace std::chrono_literals;
 
-/// Larger headers than this are refused; ours are a few hundred bytes. The same bound
-/// holds for a chunk's size line, a request's chunk extensions together, and its trailer.
-constexpr std::uint32_t max_header_bytes = 64 * 1024;
-/// Fields of a request, header and trailer together, at most (Apache's default too): real
-/// clients send a dozen or two, and Beast's storage of each costs it some 80 bytes more.
-constexpr std::size_t max_fields = 100;
-/// How much a connection reads at once while a body comes.
-constexpr std::size_t body_read = 64 * 1024;
-/// A connection's read buffer never grows past this: at most the header limit is left
-/// unparsed (more is refused before the next read), plus one read.
-constexpr std::size_t max_buffered = max_header_bytes + body_read;
 /// What a refusal for the body budget tells the client to wait, in seconds: bodies come
 /// back as requests finish.
 constexpr const char* budget_retry_after = "1";
@@ -188,11 +177,6 @@ private:
   void read_more();
   void on_read(const error_code& ec, std::size_t n);
   void on_read_error(const error_code& ec);
-  /// Over the header limit pile up unparsed: which bound that is.
-  error_code overlong() const;
-  /// Checked once fields were parsed, so that a request holds no more than max_fields
-  /// of them past the moment it was read (parsing them costs one io thread's memory once).
-  bool too_many_fields() const;
   /// Beast's callback for each chunk's size line (after body_limit checked the size).
   void on_chunk_header(std::uint64_t size, beast::string_view extensions, error_code& ec);
   void dispatch();
@@ -216,7 +200,7 @@ private:
   clock::time_point deadline_ = clock::time_point::max();
   clock::time_point timer_at_ = clock::time_point::max();  // max: the timer is not waiting
   std::uint64_t timer_wait_ = 0;  // numbers the timer's waits: only the latest counts
-  beast::flat_buffer buffer_{max_buffered};
+  beast::flat_buffer buffer_{read_buffer_limit};
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   // Beast keeps a reference to the callback, which must outlive each parser.
   std::function<void(std::uint64_t, beast::string_view, error_code&)> chunk_header_;
@@ -326,7 +310,7 @@ void session::answer_without_handler(unsigned status, std::string code, std::str
       what.method = std::string(sv(head.method_string()));
       what.target = std::string(sv(head.target()));
       for (const auto& f : head) {
-        if (what.headers.size() == max_fields) break;  // more were refused
+        if (what.headers.size() == field_limit) break;  // more were refused
         what.headers.emplace_back(sv(f.name_string()), sv(f.value()));
       }
     }
@@ -366,7 +350,7 @@ void session::on_timer(const error_code& ec, std::uint64_t wait) {
 
 void session::read_header(std::chrono::milliseconds timeout) {
   parser_.emplace();
-  parser_->header_limit(max_header_bytes);
+  parser_->header_limit(head_limit);
   parser_->body_limit(owner_->limits.max_body);
   parser_->on_chunk_header(chunk_header_);
   chunk_extension_bytes_ = 0;
@@ -380,52 +364,27 @@ void session::read_header(std::chrono::milliseconds timeout) {
 void session::parse_buffered() {
   for (;;) {
     error_code ec;
-    switch (feed(*parser_, buffer_, header_seen_, ec)) {
+    switch (feed_bounded(*parser_, buffer_, header_seen_, ec)) {
       case feed_result::error: return on_read_error(ec);
       case feed_result::header:
         if (!header_read()) return;
         break;
-      case feed_result::done:  // a trailer may have brought more fields
-        if (too_many_fields()) return on_read_error(bound_error::too_many_fields);
-        return dispatch();
-      case feed_result::need_more:
-        // Beast waits for the end of a chunk's size line or of the trailer however long
-        // they grow: more than the header limit waiting unparsed is refused here.
-        if (buffer_.size() > max_header_bytes) return on_read_error(overlong());
-        return read_more();
+      case feed_result::done: return dispatch();
+      case feed_result::need_more: return read_more();
     }
   }
 }
 
-error_code session::overlong() const {
-  // Beast bounds the header itself; in a body only a chunked one leaves bytes unparsed.
-  if (!header_seen_ || !parser_->chunked()) return bhttp::error::header_limit;
-  auto pending = buffer_.data();
-  return overlong_chunk_part({static_cast<const char*>(pending.data()), pending.size()});
-}
-
-bool session::too_many_fields() const {
-  const auto& head = parser_->get();
-  return static_cast<std::size_t>(std::distance(head.begin(), head.end())) > max_fields;
-}
-
 void session::on_chunk_header(std::uint64_t size, beast::string_view extensions,
                               error_code& ec) {
-  chunk_extension_bytes_ += extensions.size();
-  if (chunk_extension_bytes_ > max_header_bytes) {
-    ec = bound_error::chunk_extensions;
-    return;
-  }
+  ec = count_chunk_extensions(chunk_extension_bytes_, extensions.size());
+  if (ec) return;
   if (size > 0 && !reservation_.grow(size)) ec = bound_error::body_budget;
 }
 
 /// Checks a header just read; false when the session goes on elsewhere (a refusal, or
 /// the 100 Continue being written).
 bool session::header_read() {
-  if (too_many_fields()) {
-    on_read_error(bound_error::too_many_fields);
-    return false;
-  }
   auto length = parser_->content_length();
   if (length && *length > owner_->limits.max_body) {  // Beast checks too; be explicit
     on_read_error(bhttp::error::body_limit);
@@ -454,7 +413,7 @@ bool session::header_read() {
 
 void session::read_more() {
   // Small reads for a header; up to 64 KiB at once for a body.
-  auto size = beast::read_size(buffer_, header_seen_ ? body_read : idle_read);
+  auto size = beast::read_size(buffer_, header_seen_ ? max_read : idle_read);
   socket_.async_read_some(buffer_.prepare(size),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             self->on_read(ec, n);
@@ -471,7 +430,7 @@ void session::on_read(const error_code& ec, std::size_t n) {
 }
 
 void session::on_read_error(const error_code& ec) {
-  auto limit = std::to_string(max_header_bytes) + " bytes";
+  auto limit = std::to_string(head_limit) + " bytes";
   if (ec == bhttp::error::body_limit)
     return answer_without_handler(
         413, "too_large", "request body over " + std::to_string(owner_->limits.max_body) + " bytes");
@@ -487,7 +446,7 @@ void session::on_read_error(const error_code& ec) {
     return answer_without_handler(431, "too_large", "request trailer over " + limit);
   if (ec == bound_error::too_many_fields)
     return answer_without_handler(431, "too_large",
-                                  "request with more than " + std::to_string(max_fields) +
+                                  "request with more than " + std::to_string(field_limit) +
                                       " fields (header and trailer included)");
   if (ec == bound_error::body_budget)
     return answer_without_handler(

@@ -1,11 +1,14 @@
 // The HTTP client against a small synchronous test server on 127.0.0.1: round trips,
-// keep-alive pooling, stale connections, redirects, limits, timeouts and shutdown.
+// keep-alive pooling, stale connections, redirects, limits, timeouts and shutdown, and
+// hostile backends that send a reply without end.
 #define CAF_SUITE http_client
 #include "caf/test/unit_test.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -57,6 +60,12 @@ struct seen_request {
   }
 };
 
+/// What a streaming reply wrote, filled in by the server's thread.
+struct stream_log {
+  std::atomic<std::size_t> bytes{0};  // of the filler, taken by the kernel
+  std::promise<bool> ended;           // true: the peer went away; false: time or cap ran out
+};
+
 struct reply {
   unsigned status = 200;
   header_list headers;
@@ -70,6 +79,12 @@ struct reply {
   // then the connection is closed (or, with `hang`, kept until the peer goes).
   std::vector<std::string> raw;
   std::chrono::milliseconds delay{0};
+  // After `raw`: `filler` written again and again as fast as the peer reads, until the
+  // peer goes, `stream_for` passed or `stream_cap` bytes were written; told to `log`.
+  std::string filler;
+  std::chrono::milliseconds stream_for{3000};
+  std::size_t stream_cap = 64u << 20;
+  std::shared_ptr<stream_log> log;
 };
 
 /// Decides the reply to the `nth` request on its connection.
@@ -144,6 +159,7 @@ private:
       if (r.delay.count() > 0) std::this_thread::sleep_for(r.delay);
       if (!r.raw.empty()) {
         write_pieces(socket, r.raw);
+        if (r.log) stream(socket, r);
         if (r.hang) wait_for_peer(socket);
         break;
       }
@@ -174,6 +190,34 @@ private:
       if (ec) return;
       std::this_thread::sleep_for(30ms);
     }
+  }
+
+  static void stream(tcp::socket& socket, const reply& r) {
+    // A small send buffer: what the kernel holds counts little next to what the peer read.
+    error_code ignored;
+    socket.set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
+    std::string block;
+    while (block.size() < 16 * 1024) block += r.filler;
+    auto end = std::chrono::steady_clock::now() + r.stream_for;
+    std::size_t offset = 0;  // in `block`: a partial send goes on where it stopped
+    bool peer_gone = false;
+    while (r.log->bytes < r.stream_cap) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      end - std::chrono::steady_clock::now()).count();
+      if (left <= 0) break;
+      pollfd p{socket.native_handle(), POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;  // time over, or EINTR
+      auto n = ::send(p.fd, block.data() + offset, block.size() - offset,
+                      MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+        peer_gone = true;
+        break;
+      }
+      offset = (offset + static_cast<std::size_t>(n)) % block.size();
+      r.log->bytes += static_cast<std::size_t>(n);
+    }
+    r.log->ended.set_value(peer_gone);
   }
 
   static void wait_for_peer(tcp::socket& socket) {
@@ -620,4 +664,159 @@ CAF_TEST(fifty_concurrent_sends_all_complete) {
   CAF_CHECK_LESS_OR_EQUAL(c->idle_connections(), 32u);
   std::size_t pooled = std::min<std::size_t>(server.accepted(), 32);
   CAF_CHECK_EQUAL(c->idle_connections(), pooled);
+}
+
+// --- Hostile backends: every buffer bounded --------------------------------------------
+//
+// A backend's address comes from the DHT, which anyone can announce to: what it sends is
+// bounded like a client's request to the server (http/request_bounds.hpp). Over a bound,
+// the exchange fails with too_large at once, not at the exchange's timeout, and the client
+// reads little more than the bound before it closes.
+
+namespace {
+
+const std::string chunked_head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+constexpr std::size_t bound = 64 * 1024;  // the header limit, and so each of the others
+// What the backend may write past the bound before the client closed: one read, the
+// kernel's buffers, and the time the client takes to close.
+constexpr std::size_t slack = 1 << 20;
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+/// `n` tiny header (or trailer) fields.
+std::string fields(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += "a" + std::to_string(i) + ":\r\n";
+  return out;
+}
+
+struct hostile_outcome {
+  client_result result;
+  double seconds = 0;       // from send to the callback
+  std::size_t streamed = 0;  // bytes of filler the backend wrote in all
+  bool peer_gone = false;   // the backend's stream ended because the client closed
+};
+
+/// Sends one request to a backend answering `head`, then `filler` without end (for
+/// 3 s, `cap` bytes at most) and then nothing, keeping the connection open. The timeout
+/// of 8 s is what a client without bounds would wait for.
+hostile_outcome against_stream(const std::string& head, const std::string& filler,
+                               std::size_t cap = 64u << 20) {
+  auto log = std::make_shared<stream_log>();
+  auto ended = log->ended.get_future();
+  test_server server([&](const seen_request&, std::size_t) {
+    reply r;
+    r.raw = {head};
+    r.filler = filler;
+    r.stream_cap = cap;
+    r.log = log;
+    r.hang = true;
+    return r;
+  });
+  auto c = client::create({});
+  auto req = post("/asr", "x");
+  req.timeout = 8s;
+  auto start = std::chrono::steady_clock::now();
+  hostile_outcome out;
+  out.result = send_and_wait(*c, server.port(), req);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.peer_gone = ended.wait_for(10s) == std::future_status::ready && ended.get();
+  out.streamed = log->bytes;
+  CAF_MESSAGE("backend wrote " << out.streamed << " bytes of filler; client gave up after "
+                               << out.seconds << " s (" << error_of(out.result) << ")");
+  return out;
+}
+
+/// Sends one request to a backend answering `pieces` and then nothing.
+hostile_outcome against_pieces(std::vector<std::string> pieces) {
+  test_server server([&](const seen_request&, std::size_t) {
+    reply r;
+    r.raw = pieces;
+    r.hang = true;
+    return r;
+  });
+  auto c = client::create({});
+  auto req = post("/asr", "x");
+  req.timeout = 8s;
+  auto start = std::chrono::steady_clock::now();
+  hostile_outcome out;
+  out.result = send_and_wait(*c, server.port(), req);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CAF_MESSAGE("client gave up after " << out.seconds << " s (" << error_of(out.result) << ")");
+  return out;
+}
+
+/// too_large, naming `what`, well before the timeout (or the end of a stream).
+void check_refused_at_once(const hostile_outcome& out, const std::string& what) {
+  CAF_CHECK_EQUAL(error_of(out.result), "too_large");
+  CAF_CHECK(contains(out.result.message, what));
+  CAF_CHECK_LESS(out.seconds, 2.0);
+}
+
+/// As check_refused_at_once, and the client closed while the backend was still sending,
+/// having read little more than the bound.
+void check_stream_cut(const hostile_outcome& out, const std::string& what) {
+  check_refused_at_once(out, what);
+  CAF_CHECK(out.peer_gone);
+  CAF_CHECK_LESS(out.streamed, bound + slack);
+}
+
+}  // namespace
+
+CAF_TEST(an_endless_chunk_extension_is_too_large_at_once) {
+  // One size line whose extension never ends.
+  check_stream_cut(against_stream(chunked_head + "1;ext=", "a"), "chunk size line");
+  // Short lines, each with 1000 bytes of extension: over the bound together.
+  check_stream_cut(against_stream(chunked_head, "1;x=" + std::string(1000, 'e') + "\r\nz\r\n"),
+                   "chunk extensions");
+}
+
+CAF_TEST(a_chunk_size_line_of_megabytes_is_too_large_at_once) {
+  // Leading zeros: 4 MiB of them, without the line's end.
+  check_stream_cut(against_stream(chunked_head, "0", 4u << 20), "chunk size line");
+}
+
+CAF_TEST(an_endless_or_oversized_trailer_is_too_large_at_once) {
+  auto last_chunk = chunked_head + "5\r\nhello\r\n0\r\n";
+  // A trailer field that never ends, and complete trailer fields without an end.
+  check_stream_cut(against_stream(last_chunk + "X-Big: ", "b"), "trailer");
+  check_stream_cut(against_stream(last_chunk, "X-T: " + std::string(100, 't') + "\r\n"),
+                   "trailer");
+  // 100 KiB of fields that do end.
+  std::string trailer;
+  while (trailer.size() < 100 * 1024) trailer += "X-T: " + std::string(100, 't') + "\r\n";
+  check_refused_at_once(against_pieces({last_chunk, trailer + "\r\n"}), "trailer");
+}
+
+CAF_TEST(more_than_100_fields_are_too_large_at_once) {
+  // Well under 64 KiB, but 5,000 fields: refused at once, not after waiting for the body.
+  check_refused_at_once(
+      against_pieces({"HTTP/1.1 200 OK\r\n" + fields(5000) + "Content-Length: 100\r\n\r\n"}),
+      "100 fields");
+  // 50 in the header and 51 in the trailer.
+  check_refused_at_once(against_pieces({"HTTP/1.1 200 OK\r\n" + fields(49) +
+                                        "Transfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n" +
+                                        fields(51) + "\r\n"}),
+                        "100 fields");
+  // A header without end is Beast's header limit, named as such.
+  check_stream_cut(against_stream("HTTP/1.1 200 OK\r\n", "a:\r\n"), "header");
+}
+
+CAF_TEST(small_extensions_trailers_and_100_fields_are_read) {
+  // 50 fields in the header and 50 in the trailer, a few chunk extensions.
+  test_server server([](const seen_request&, std::size_t) {
+    reply r;
+    r.raw = {"HTTP/1.1 200 OK\r\n" + fields(49) + "Transfer-Encoding: chunked\r\n\r\n" +
+             "2;a=b\r\nzz\r\n1;name=\"quoted\"\r\ny\r\n0;last\r\n" + fields(49) +
+             "X-Trailer: yes\r\n\r\n"};
+    return r;
+  });
+  auto c = client::create({});
+  auto r = send_and_wait(*c, server.port(), post("/asr", "x"));
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.body, "zzy");
+  CAF_CHECK_EQUAL(r.response.headers.size(), 100u);
+  CAF_CHECK_EQUAL(r.response.header("x-trailer"), "yes");
 }
