@@ -104,13 +104,21 @@ void running_node::stop() {
   node.stop();
 }
 
-std::optional<std::vector<net::endpoint>> resolve_neighbours(const std::vector<std::string>& in) {
+std::optional<neighbour_entries> resolve_neighbours(const std::vector<std::string>& in) {
   std::vector<std::string> bad;
-  auto eps = net::resolve_endpoints(in, &bad);
-  for (const auto& b : bad)
-    spdlog::error("neighbour '{}' is not a resolvable host:port (port 1-65535)", b);
-  if (!bad.empty()) return std::nullopt;
-  return eps;
+  neighbour_entries out;
+  out.resolved = net::resolve_endpoints(in, &bad);
+  bool usage = false;
+  for (auto& b : bad) {
+    if (net::parse_host_port(b)) {
+      out.unresolved.push_back(std::move(b));
+      continue;
+    }
+    spdlog::error("neighbour '{}' is not HOST:PORT with a port 1-65535", b);
+    usage = true;
+  }
+  if (usage) return std::nullopt;
+  return out;
 }
 
 }  // namespace sova::apps

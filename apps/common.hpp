@@ -71,7 +71,12 @@ struct running_node {
 running_node start_node(caf::actor_system& sys, const actors::dht_config& cfg,
                         const std::string& bind, std::uint16_t port);
 
-/// Resolves --neighbours; prints an error naming each entry that does not resolve.
-std::optional<std::vector<net::endpoint>> resolve_neighbours(const std::vector<std::string>& in);
+struct neighbour_entries {
+  std::vector<net::endpoint> resolved;
+  std::vector<std::string> unresolved;  ///< HOST:PORT whose host does not resolve (now)
+};
+/// Resolves --neighbours; nothing, after an error naming each, when an entry is not
+/// HOST:PORT at all.
+std::optional<neighbour_entries> resolve_neighbours(const std::vector<std::string>& in);
 
 }  // namespace sova::apps

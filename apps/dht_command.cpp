@@ -104,8 +104,13 @@ int run_dht(const dht_options& opts) {
     std::cerr << "error: --raw-key needs KEY as 40 hex digits, got '" << opts.key << "'\n";
     return exit_usage;
   }
-  auto neighbours = resolve_neighbours(opts.dht.neighbours);
-  if (!neighbours || neighbours->empty()) return exit_usage;
+  auto entries = resolve_neighbours(opts.dht.neighbours);
+  if (!entries) return exit_usage;
+  // A one-shot command has nobody to wait for: a name that does not resolve is an error.
+  for (const auto& u : entries->unresolved)
+    spdlog::error("neighbour '{}' does not resolve", u);
+  if (!entries->unresolved.empty() || entries->resolved.empty()) return exit_usage;
+  auto neighbours = &entries->resolved;
 
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);

@@ -18,6 +18,7 @@
 #include "actors/gateway.hpp"
 #include "actors/http_frontend.hpp"
 #include "apps/config_layers.hpp"
+#include "apps/late_neighbours.hpp"
 #include "apps/node_state_keeper.hpp"
 #include "net/address_policy.hpp"
 
@@ -309,8 +310,9 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
 
 int run_node(const node_options& opts) {
   setup_logging(opts.log_level, opts.log_format);
-  auto neighbours = resolve_neighbours(opts.dht.neighbours);
-  if (!neighbours) return exit_usage;
+  auto entries = resolve_neighbours(opts.dht.neighbours);
+  if (!entries) return exit_usage;
+  auto neighbours = &entries->resolved;
   auto own = own_services(opts);
   if (!own) return exit_usage;
   std::optional<net::node_state> saved;
@@ -387,17 +389,30 @@ int run_node(const node_options& opts) {
   for (const auto& s : *own) spdlog::info("own backend {}: probing, then announcing", s.to_string());
   if (neighbours->empty() && saved && !saved->contacts.empty()) {
     for (const auto& c : saved->contacts) neighbours->push_back(c.ep);
-    spdlog::info("no --neighbours: rejoining through the {} contact(s) saved in {}",
+    spdlog::info("no --neighbours resolved: rejoining through the {} contact(s) saved in {}",
                  saved->contacts.size(), opts.state_dir);
   }
-  if (neighbours->empty())
+  if (neighbours->empty() && entries->unresolved.empty())
     spdlog::info("no --neighbours: starting a new network; others join through this node");
-  else
+  if (!neighbours->empty())
     caf::anon_send(node.node.dht, actors::bootstrap_atom::value, *neighbours);
+  std::optional<late_neighbours> late;
+  if (!entries->unresolved.empty()) {
+    for (const auto& u : entries->unresolved)
+      spdlog::warn("neighbour '{}' does not resolve yet: resolving it again on a backoff "
+                   "(1 s, doubling up to 60 s) and joining through it once it does",
+                   u);
+    auto dht = node.node.dht;
+    late.emplace(entries->unresolved, [dht](const std::string& entry, const net::endpoint& ep) {
+      spdlog::info("neighbour '{}' resolves to {} now: joining through it", entry, ep.to_string());
+      caf::anon_send(dht, actors::bootstrap_atom::value, std::vector<net::endpoint>{ep});
+    });
+  }
 
   drain_before_stop(stop, wait_saving_state(stop, sys, opts, keeper ? &*keeper : nullptr,
                                             node.node.table),
                     opts, frontend->state(), gw);
+  if (late) late->stop();
   admin.stop();
   frontend->stop(reply_write_grace);
   if (keeper && keeper->save(sys, node.node.table))
