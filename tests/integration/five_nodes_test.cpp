@@ -102,7 +102,7 @@ CAF_TEST(a_client_with_nobody_to_join_fails_with_a_clear_message) {
 CAF_TEST(bad_command_lines_exit_with_status_2) {
   auto bad_neighbour = run({binary, "node", "--bind", host(0), "--neighbours", "nonsense"}, 30s);
   CAF_CHECK_EQUAL(bad_neighbour.status, 2);
-  CAF_CHECK(bad_neighbour.err.find("'nonsense' is not a resolvable host:port") != std::string::npos);
+  CAF_CHECK(bad_neighbour.err.find("'nonsense' is not HOST:PORT with a port 1-65535") != std::string::npos);
   auto bad_port = run({binary, "node", "--port", "70000"}, 30s);
   CAF_CHECK_EQUAL(bad_port.status, 2);
   auto bad_level = run({binary, "node", "--log-level", "chatty"}, 30s);
