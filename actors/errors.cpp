@@ -37,6 +37,7 @@ const char* to_string(dht_errc x) {
     case dht_errc::too_large: return "the request is over rpcudp's 8192-byte limit";
     case dht_errc::no_contacts: return "no contacts: the routing table is empty";
     case dht_errc::overloaded: return "too many calls are waiting for answers already";
+    case dht_errc::stopped: return "the node is stopping";
   }
   return "unknown dht error";
 }

@@ -77,6 +77,7 @@ enum class dht_errc : std::uint8_t {
   too_large,       // the request body is over rpcudp's 8192 bytes
   no_contacts,     // nobody to ask: the routing table is empty
   overloaded,      // too many calls of ours are waiting for answers already
+  stopped,         // the transport stopped before the call ended
 };
 caf::error make_error(dht_errc x);
 const char* to_string(dht_errc x);

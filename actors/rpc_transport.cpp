@@ -57,6 +57,7 @@ struct transport_state {
   net::recent_set<node_id> handed_over{std::chrono::seconds(3600), 1};
   net::rate_limiter handover_budget{net::token_rate{}, 1};
   transport_stats stats;
+  bool stopping = false;  // calls fail at once from now on
   static inline const char* name = "rpc_transport";
 };
 
@@ -97,6 +98,10 @@ void release_deferred(self_ptr self, const endpoint& to, bool answered);
 void call(self_ptr self, const endpoint& to, const node_id* peer, net::wire::request req,
           reply_handler done) {
   auto& st = self->state;
+  if (st.stopping) {
+    done(nullptr, dht_errc::stopped);
+    return;
+  }
   auto body = net::wire::encode_request(req);
   if (body.size() > net::wire::max_request_body) {
     spdlog::warn("not sending {} to {}: body of {} bytes is over rpcudp's {}",
@@ -391,6 +396,17 @@ caf::typed_response_promise<T> call_for(self_ptr self, const endpoint& to, const
   return rp;
 }
 
+/// On exit every call still waiting ends with `stopped`: CAF 0.17 drops an undelivered
+/// promise silently, and whoever asked (a lookup, `sova-dc dht`) would wait forever.
+void stop(self_ptr self, const caf::error& reason) {
+  auto& st = self->state;
+  st.stopping = true;
+  auto pending = std::move(st.pending);
+  st.pending.clear();
+  for (auto& [id, pc] : pending) pc.done(nullptr, dht_errc::stopped);
+  self->quit(reason);
+}
+
 rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config cfg,
                                                       std::shared_ptr<net::datagram_port> port,
                                                       routing_table_actor table) {
@@ -398,6 +414,7 @@ rpc_transport_actor::behavior_type transport_behavior(self_ptr self, dht_config 
   st.cfg = cfg;
   st.port = std::move(port);
   st.table = std::move(table);
+  self->set_exit_handler([=](caf::exit_msg& m) { stop(self, m.reason); });
   st.store = net::record_store(cfg.limits, cfg.record_ttl);
   st.answered = net::recent_set<std::string>(cfg.answered_memory, cfg.max_answered_hosts);
   st.handed_over = net::recent_set<node_id>(cfg.record_ttl, 4096);

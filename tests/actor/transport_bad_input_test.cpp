@@ -1,7 +1,7 @@
 // Deterministic CAF tests of the rpc transport against a hostile or broken peer:
 // malformed datagrams, unsolicited and late replies, replies that do not decode,
 // the exact bytes of the answers an original (Python kademlia 2.2.2) peer expects,
-// and the bounds on what a peer can make us store. A probe endpoint stands in for
+// the bounds on what a peer can make us store, and calls ended when the transport stops. A probe endpoint stands in for
 // the peer: what the node sends it is captured, what it "sends" is injected.
 #define CAF_SUITE transport_bad_input
 #include "caf/test/dsl.hpp"
@@ -941,6 +941,23 @@ CAF_TEST(calls_waiting_for_answers_are_bounded) {
     if (sim::ready(a) && !**a && (*a)->error() == actors::make_error(actors::dht_errc::overloaded))
       ++overloaded;
   CAF_CHECK_EQUAL(overloaded, 5u);
+}
+
+CAF_TEST(calls_still_waiting_when_the_transport_stops_end_with_stopped) {
+  start();
+  std::vector<sim::answer<net::node_id>> asks;
+  for (int i = 0; i < 3; ++i)
+    asks.push_back(sim::ask<net::node_id>(sys, net.node(0).transport, actors::ping_atom::value,
+                                          net::endpoint{"127.9.5." + std::to_string(i + 1), 4000}));
+  sched.run();
+  for (auto& a : asks) CAF_CHECK(!sim::ready(a));  // nobody answers those addresses
+  caf::anon_send_exit(net.node(0).transport, caf::exit_reason::user_shutdown);
+  sched.run();
+  for (auto& a : asks) {
+    CAF_REQUIRE(sim::ready(a));
+    CAF_CHECK(!**a);
+    if (!**a) CAF_CHECK((*a)->error() == actors::make_error(actors::dht_errc::stopped));
+  }
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
