@@ -699,22 +699,10 @@ struct hostile_outcome {
   bool peer_gone = false;   // the backend's stream ended because the client closed
 };
 
-/// Sends one request to a backend answering `head`, then `filler` without end (for
-/// 3 s, `cap` bytes at most) and then nothing, keeping the connection open. The timeout
-/// of 8 s is what a client without bounds would wait for.
-hostile_outcome against_stream(const std::string& head, const std::string& filler,
-                               std::size_t cap = 64u << 20) {
-  auto log = std::make_shared<stream_log>();
-  auto ended = log->ended.get_future();
-  test_server server([&](const seen_request&, std::size_t) {
-    reply r;
-    r.raw = {head};
-    r.filler = filler;
-    r.stream_cap = cap;
-    r.log = log;
-    r.hang = true;
-    return r;
-  });
+/// Sends one request to a backend that replies `r`, with a timeout of 8 s: what a client
+/// without bounds would wait for.
+hostile_outcome against(const reply& r) {
+  test_server server([&](const seen_request&, std::size_t) { return r; });
   auto c = client::create({});
   auto req = post("/asr", "x");
   req.timeout = 8s;
@@ -722,28 +710,34 @@ hostile_outcome against_stream(const std::string& head, const std::string& fille
   hostile_outcome out;
   out.result = send_and_wait(*c, server.port(), req);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+/// A backend answering `head`, then `filler` without end (for 3 s, `cap` bytes at most)
+/// and then nothing, keeping the connection open.
+hostile_outcome against_stream(const std::string& head, const std::string& filler,
+                               std::size_t cap = 64u << 20) {
+  reply r;
+  r.raw = {head};
+  r.filler = filler;
+  r.stream_cap = cap;
+  r.log = std::make_shared<stream_log>();
+  r.hang = true;
+  auto ended = r.log->ended.get_future();
+  auto out = against(r);
   out.peer_gone = ended.wait_for(10s) == std::future_status::ready && ended.get();
-  out.streamed = log->bytes;
+  out.streamed = r.log->bytes;
   CAF_MESSAGE("backend wrote " << out.streamed << " bytes of filler; client gave up after "
                                << out.seconds << " s (" << error_of(out.result) << ")");
   return out;
 }
 
-/// Sends one request to a backend answering `pieces` and then nothing.
+/// A backend answering `pieces` and then nothing.
 hostile_outcome against_pieces(std::vector<std::string> pieces) {
-  test_server server([&](const seen_request&, std::size_t) {
-    reply r;
-    r.raw = pieces;
-    r.hang = true;
-    return r;
-  });
-  auto c = client::create({});
-  auto req = post("/asr", "x");
-  req.timeout = 8s;
-  auto start = std::chrono::steady_clock::now();
-  hostile_outcome out;
-  out.result = send_and_wait(*c, server.port(), req);
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  reply r;
+  r.raw = std::move(pieces);
+  r.hang = true;
+  auto out = against(r);
   CAF_MESSAGE("client gave up after " << out.seconds << " s (" << error_of(out.result) << ")");
   return out;
 }
