@@ -389,8 +389,9 @@ int run_node(const node_options& opts) {
   for (const auto& s : *own) spdlog::info("own backend {}: probing, then announcing", s.to_string());
   if (neighbours->empty() && saved && !saved->contacts.empty()) {
     for (const auto& c : saved->contacts) neighbours->push_back(c.ep);
-    spdlog::info("no --neighbours resolved: rejoining through the {} contact(s) saved in {}",
-                 saved->contacts.size(), opts.state_dir);
+    spdlog::info("no --neighbours{}: rejoining through the {} contact(s) saved in {}",
+                 entries->unresolved.empty() ? "" : " resolved yet", saved->contacts.size(),
+                 opts.state_dir);
   }
   if (neighbours->empty() && entries->unresolved.empty())
     spdlog::info("no --neighbours: starting a new network; others join through this node");
