@@ -113,7 +113,6 @@ struct running_admin {
   actors::admin_actor actor;
   std::shared_ptr<http::server> port;
 
-  explicit operator bool() const { return static_cast<bool>(actor); }
   void stop() {
     if (port) port->stop();
     if (actor) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
