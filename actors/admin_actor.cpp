@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <string_view>
 
@@ -14,8 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/service_view.hpp"
+#include "actors/node_view_fan_in.hpp"
 #include "admin/commands.hpp"
+#include "views/console_json.hpp"
 
 namespace sova::actors {
 
@@ -45,10 +45,25 @@ caf::error bad_arguments(std::string message) {
   return make_error(admin_errc::bad_arguments, std::move(message));
 }
 
+/// The names the console has always given the node's parts.
+const char* part_name(views::node_part part) {
+  switch (part) {
+    case views::node_part::routing_table: return "routing table";
+    case views::node_part::transport: return "rpc transport";
+    case views::node_part::directory: return "service directory";
+    case views::node_part::backend_pool: return "backend pool";
+    case views::node_part::announcer: return "service announcer";
+  }
+  return "a part of the node";
+}
+
 /// Another actor of the node did not answer (or failed): say which and why.
+caf::error part_unavailable(const std::string& part, const std::string& why) {
+  return make_error(admin_errc::unavailable, part + " did not answer: " + why);
+}
+
 caf::error part_failed(const char* part, const caf::error& e) {
-  return make_error(admin_errc::unavailable,
-                    std::string(part) + " did not answer: " + describe(e));
+  return part_unavailable(part, describe(e));
 }
 
 std::optional<node_id> key_argument(const std::string& text, caf::error* err) {
@@ -83,40 +98,6 @@ std::string prefix_bits(const node_id& prefix, std::uint32_t len) {
   std::string out;
   for (std::uint32_t i = 0; i < len; ++i) out += prefix.bit(i) ? '1' : '0';
   return out;
-}
-
-/// Collects the parts of one answer from several actors; answers when the last is in,
-/// or fails with the first part that fails.
-struct fan_in {
-  reply rp;
-  int pending = 0;
-  bool finished = false;
-  std::function<json()> answer;
-
-  void arrived() {
-    if (--pending > 0 || finished) return;
-    finished = true;
-    rp.deliver(answer().dump());
-  }
-  void failed(const char* part, const caf::error& e) {
-    if (finished) return;
-    finished = true;
-    rp.deliver(part_failed(part, e));
-  }
-};
-
-/// Asks `dest` with the admin's time bound; `use` takes the answer into the fan-in.
-template <class T, class Handle, class... Ts>
-void ask_part(self_ptr self, const std::shared_ptr<fan_in>& g, const char* part,
-              const Handle& dest, std::function<void(const T&)> use, Ts... xs) {
-  ++g->pending;
-  self->request(dest, self->state.src.ask_timeout, xs...)
-      .then(
-          [g, use](const T& x) {
-            use(x);
-            g->arrived();
-          },
-          [g, part](const caf::error& e) { g->failed(part, e); });
 }
 
 // -- the commands ---------------------------------------------------------------
@@ -207,6 +188,22 @@ caf_result records(self_ptr self, const strings& args) {
   return rp;
 }
 
+/// Gathers a node view for a console command: the answer is `render`'s, or the error
+/// of the first part `needed` says did not answer.
+template <class Needed, class Render>
+caf_result from_node_view(self_ptr self, Needed needed, Render render) {
+  auto rp = self->make_response_promise<std::string>();
+  const auto& s = self->state.src;
+  gather_node_view(self, s.node, s.frontend, s.ask_timeout,
+                   [rp, needed, render](views::node_view v) mutable {
+                     if (const auto* m = needed(v))
+                       rp.deliver(part_unavailable(part_name(m->part), m->reason));
+                     else
+                       rp.deliver(render(v).dump());
+                   });
+  return rp;
+}
+
 caf_result services(self_ptr self, const strings& args) {
   strings wanted{"asr", "tts"};
   if (!args.empty()) {
@@ -214,40 +211,9 @@ caf_result services(self_ptr self, const strings& args) {
       return bad_arguments("unknown service '" + args[0] + "': give asr or tts");
     wanted = {args[0]};
   }
-  struct parts {
-    std::map<std::string, service_records> known;
-    backend_healths healths;
-    own_services own;
-  };
-  auto p = std::make_shared<parts>();
-  auto g = std::make_shared<fan_in>();
-  g->rp = self->make_response_promise<std::string>();
-  g->answer = [p, wanted] {
-    json j = json::object();
-    for (const auto& svc : wanted) j[svc] = backends_json(p->known[svc], p->healths);
-    own_services mine;
-    for (const auto& o : p->own)
-      if (std::find(wanted.begin(), wanted.end(), o.backend.service) != wanted.end())
-        mine.push_back(o);
-    j["own"] = own_services_json(mine);
-    return j;
-  };
-  const auto& s = self->state.src;
-  ++g->pending;  // held until every question is out, so that none can finish early
-  for (const auto& svc : wanted)
-    ask_part<service_records>(
-        self, g, "service directory", s.node.directory,
-        [p, svc](const service_records& rs) { p->known[svc] = rs; }, backends_atom::value, svc,
-        std::string{"any"});
-  ask_part<backend_healths>(
-      self, g, "backend pool", s.node.pool, [p](const backend_healths& hs) { p->healths = hs; },
-      health_atom::value);
-  if (s.node.announcer)
-    ask_part<own_services>(
-        self, g, "service announcer", s.node.announcer,
-        [p](const own_services& own) { p->own = own; }, services_atom::value);
-  g->arrived();
-  return g->rp;
+  return from_node_view(self, views::services_part_missing, [wanted](const views::node_view& v) {
+    return views::services_json(v, wanted);
+  });
 }
 
 json lookup_json(const node_id& key, const lookup_result& r) {
@@ -360,86 +326,11 @@ caf_result bootstrap(self_ptr self, const strings& args) {
   return rp;
 }
 
-json transport_json(const transport_stats& t) {
-  return {{"datagrams_in", t.datagrams_in},
-          {"datagrams_out", t.datagrams_out},
-          {"requests_in", t.requests_in},
-          {"replies_in", t.replies_in},
-          {"dropped_malformed", t.dropped_malformed},
-          {"dropped_unsolicited", t.dropped_unsolicited},
-          {"calls_sent", t.calls_sent},
-          {"calls_timed_out", t.calls_timed_out},
-          {"stores_accepted", t.stores_accepted},
-          {"stores_refused", t.stores_refused},
-          {"record_keys", t.records_keys},
-          {"record_values", t.records_values},
-          {"dropped_rate_limited", t.dropped_rate_limited},
-          {"dropped_backlog", t.dropped_backlog},
-          {"replies_deferred", t.replies_deferred},
-          {"replies_withheld", t.replies_withheld},
-          {"handovers", t.handovers},
-          {"handovers_skipped", t.handovers_skipped}};
-}
-
-json directory_json(const directory_stats& d) {
-  return {{"requests", d.requests},
-          {"answered_from_cache", d.answered_from_cache},
-          {"lookups_started", d.lookups_started},
-          {"lookups_failed", d.lookups_failed},
-          {"values_ignored", d.values_ignored},
-          {"keys_cached", d.keys_cached}};
-}
-
-json backends_summary(const backend_healths& hs) {
-  std::uint64_t served = 0, failed_n = 0, refused = 0, in_flight = 0, open = 0;
-  for (const auto& h : hs) {
-    served += h.served;
-    failed_n += h.failed;
-    refused += h.refused;
-    in_flight += h.in_flight;
-    if (h.breaker != breaker_state::closed) ++open;
-  }
-  return {{"forwarders", hs.size()}, {"breakers_not_closed", open}, {"in_flight", in_flight},
-          {"served", served},        {"failed", failed_n},          {"refused", refused}};
-}
-
 caf_result stats(self_ptr self, const strings&) {
-  struct parts {
-    transport_stats transport;
-    directory_stats directory;
-    backend_healths healths;
-  };
-  auto p = std::make_shared<parts>();
-  auto g = std::make_shared<fan_in>();
-  g->rp = self->make_response_promise<std::string>();
-  auto frontend = self->state.src.frontend;
   auto uptime = seconds_since(self, self->state.started);
-  g->answer = [p, frontend, uptime] {
-    json http = json::object();
-    if (frontend)
-      http = {{"requests", frontend->requests.load()},
-              {"in_flight", frontend->in_flight.load()},
-              {"rejected", frontend->rejected.load()},
-              {"refused_draining", frontend->refused_draining.load()}};
-    return json{{"uptime_s", uptime},
-                {"dht", transport_json(p->transport)},
-                {"directory", directory_json(p->directory)},
-                {"backends", backends_summary(p->healths)},
-                {"http", std::move(http)}};
-  };
-  const auto& s = self->state.src;
-  ++g->pending;
-  ask_part<transport_stats>(
-      self, g, "rpc transport", s.node.transport, [p](const transport_stats& t) { p->transport = t; },
-      stats_atom::value);
-  ask_part<directory_stats>(
-      self, g, "service directory", s.node.directory,
-      [p](const directory_stats& d) { p->directory = d; }, stats_atom::value);
-  ask_part<backend_healths>(
-      self, g, "backend pool", s.node.pool, [p](const backend_healths& hs) { p->healths = hs; },
-      health_atom::value);
-  g->arrived();
-  return g->rp;
+  return from_node_view(self, views::stats_part_missing, [uptime](const views::node_view& v) {
+    return views::stats_json(v, uptime);
+  });
 }
 
 caf_result log_level(self_ptr, const strings& args) {

@@ -69,13 +69,4 @@ const char* to_string(forward_status x) {
   return "unknown";
 }
 
-const char* to_string(breaker_state x) {
-  switch (x) {
-    case breaker_state::closed: return "closed";
-    case breaker_state::open: return "open";
-    case breaker_state::half_open: return "half_open";
-  }
-  return "unknown";
-}
-
 }  // namespace sova::actors

@@ -68,6 +68,7 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using admin_atom = caf::atom_constant<caf::atom("admin")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
 using busy_atom = caf::atom_constant<caf::atom("busy")>;
+using known_backends_atom = caf::atom_constant<caf::atom("known_bknd")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -192,6 +193,27 @@ typename Inspector::result_type inspect(Inspector& f, directory_stats& x) {
            x.lookups_started, x.lookups_failed, x.values_ignored, x.keys_cached);
 }
 
+/// The backends the directory holds for one DHT key ("asr/cpu") from its last lookup.
+struct cached_key {
+  std::string key;
+  service_records backends;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cached_key& x) {
+  return f(caf::meta::type_name("cached_key"), x.key, x.backends);
+}
+
+/// What the directory knows, read without side effects: its counters and every key a
+/// lookup has answered, in key order.
+struct directory_view {
+  directory_stats stats;
+  std::vector<cached_key> keys;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, directory_view& x) {
+  return f(caf::meta::type_name("directory_view"), x.stats, x.keys);
+}
+
 /// One attempt of a client request, as a forwarder sends it to its backend.
 struct forward_request {
   std::string service;       // "asr" (POST /asr) or "tts" (POST /synthesize/)
@@ -269,7 +291,15 @@ enum class breaker_state : std::uint8_t {
   open,       // failing: requests are refused until the pause ends
   half_open,  // the pause ended: one probe request may go through
 };
-const char* to_string(breaker_state x);
+// Inline, so that the pure renderers of views/ need no actor library.
+inline const char* to_string(breaker_state x) {
+  switch (x) {
+    case breaker_state::closed: return "closed";
+    case breaker_state::open: return "open";
+    case breaker_state::half_open: return "half_open";
+  }
+  return "unknown";
+}
 
 /// What a forwarder knows of its backend (for choosing, /status and the console).
 struct backend_health {
@@ -356,8 +386,11 @@ using dht_actor = caf::typed_actor<
 /// For "asr" or "tts" and a backend kind ("cpu", "gpu" or "any"): the backends the
 /// network offers, from a cache that background lookups keep fresh.
 using service_directory_actor = caf::typed_actor<
+    // a use of the keys: keeps them cached, looks up on a miss
     caf::replies_to<backends_atom, std::string, std::string>::with<service_records>,
     caf::replies_to<stats_atom>::with<directory_stats>,
+    // read-only, for /status, /metrics and the console: no use, no lookup
+    caf::replies_to<known_backends_atom>::with<directory_view>,
     caf::reacts_to<tick_atom>>;
 
 /// One per backend address: sends attempts to it over a keep-alive pool, counts what is

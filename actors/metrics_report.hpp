@@ -1,8 +1,8 @@
 #pragma once
 // GET /metrics (shared/API.md): the families the frontend records as requests finish,
-// and, read at scrape time, what the DHT transport, routing table, directory, backend
-// pool and announcer say now. A part that does not answer within a couple of seconds is
-// left out and reported by sova_dc_scrape_part_up 0.
+// and, read at scrape time, a node view (node_view_fan_in.hpp) rendered as
+// views/metrics_text.hpp says. A part that does not answer within a couple of seconds
+// is left out and reported by sova_dc_scrape_part_up 0.
 
 #include <memory>
 #include <string>

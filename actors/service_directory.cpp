@@ -155,6 +155,21 @@ void on_tick(self_ptr self) {
   }
 }
 
+directory_stats current_stats(self_ptr self) {
+  auto s = self->state.stats;
+  s.keys_cached = self->state.entries.size();
+  return s;
+}
+
+/// What is cached, for views: reading it marks no key as used and starts no lookup.
+directory_view known_backends(self_ptr self) {
+  directory_view v;
+  v.stats = current_stats(self);
+  for (const auto& [key, e] : self->state.entries)
+    if (e.known) v.keys.push_back({key, e.backends});
+  return v;
+}
+
 service_directory_actor::behavior_type directory_behavior(self_ptr self, directory_config cfg,
                                                           dht_actor dht) {
   self->state.cfg = cfg;
@@ -163,11 +178,8 @@ service_directory_actor::behavior_type directory_behavior(self_ptr self, directo
       [=](backends_atom, const std::string& service, const std::string& kind) {
         return answer(self, service, kind);
       },
-      [=](stats_atom) {
-        auto s = self->state.stats;
-        s.keys_cached = self->state.entries.size();
-        return s;
-      },
+      [=](stats_atom) { return current_stats(self); },
+      [=](known_backends_atom) { return known_backends(self); },
       [=](tick_atom) { on_tick(self); },
   };
 }

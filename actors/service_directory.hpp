@@ -3,7 +3,8 @@
 // A warm cache answers at once (and a stale entry is refreshed in the background);
 // a miss runs one DHT get that every concurrent miss of the same key shares. With a
 // board, every key's backends are posted there for the HTTP threads' fast lane, whose
-// uses count as uses of the key.
+// uses count as uses of the key. `known_backends` shows the cache to views (/status,
+// /metrics, the console) without counting as a use or looking anything up.
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>

@@ -1,7 +1,7 @@
 #pragma once
-// GET /status: asks the routing table, the directory, the pool and the announcer, and
-// answers one JSON document (shared/API.md). A part that does not answer within a
-// couple of seconds is reported as unavailable rather than holding the reply.
+// GET /status: gathers a node view (node_view_fan_in.hpp) and answers it rendered as
+// views/status_json.hpp says. A part that does not answer within a couple of seconds is
+// reported as unavailable rather than holding the reply.
 
 #include <caf/fwd.hpp>
 

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "admin/http_api.hpp"
 #include "apps/child_process.hpp"
 #include "apps/common.hpp"
 #include "backends/transcription.hpp"
@@ -170,13 +171,8 @@ private:
     fmt::print("demo: waiting until every node knows both services ... ");
     std::fflush(stdout);
     bool all = wait_until([&] {
-      for (const char* host : node_hosts) {
-        auto r = call(host, "GET", "/status", "", "", std::chrono::seconds(2));
-        auto s = json::parse(r.ok ? r.response.body : "", nullptr, false);
-        if (s.is_discarded() || !s.contains("services") || s["services"]["asr"].empty() ||
-            s["services"]["tts"].empty())
-          return false;
-      }
+      for (const char* host : node_hosts)
+        if (!network_offers(host, "asr/cpu") || !network_offers(host, "tts/cpu")) return false;
       return true;
     }, o_.wait_s);
     if (!all) {
@@ -313,6 +309,19 @@ private:
     req.body = body;
     req.timeout = timeout;
     return http::send_and_wait(*client_, host, o_.http_port, std::move(req));
+  }
+
+  /// Whether a DHT get from the node at `host` finds a value under `key`, asked through
+  /// its admin port. Not its /status: that shows only what its requests looked up.
+  bool network_offers(const char* host, const std::string& key) {
+    http::client_request req;
+    req.method = "POST";
+    req.target = std::string(admin::command_path);
+    req.content_type = "application/json";
+    req.body = admin::encode_call({"get", {key}});
+    req.timeout = std::chrono::seconds(2);
+    auto r = http::send_and_wait(*client_, host, o_.admin_port, std::move(req));
+    return r.ok && admin::read_reply(r.response.status, r.response.body).ok;
   }
 
   template <class Pred>

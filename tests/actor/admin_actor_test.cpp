@@ -1,6 +1,7 @@
 // Deterministic tests of the admin actor over a simulated network: every command's JSON
 // answer against what the node's actors hold, errors for unknown commands and bad
-// arguments, and drain stopping the HTTP side and the announcements.
+// arguments, and drain stopping the HTTP side and the announcements; `services` and
+// `stats` read the node without changing it.
 #define CAF_SUITE admin_actor
 #include "caf/test/dsl.hpp"
 
@@ -216,6 +217,18 @@ CAF_TEST(stats_count_the_node_traffic) {
 }
 
 CAF_TEST(services_show_the_network_and_own_backends) {
+  // Looking changes nothing: before any request the directory has looked nothing up, and
+  // `services` makes it look up nothing either.
+  auto unasked = ok("services");
+  CAF_CHECK_EQUAL(unasked["asr"].size(), 0u);
+  auto lookups = [&] {
+    return wait_for(sim::ask<actors::directory_stats>(sys, dir, actors::stats_atom::value))
+        .lookups_started;
+  };
+  CAF_CHECK_EQUAL(lookups(), 0u);
+  // A request for asr makes the directory look it up; `services` shows what it found.
+  wait_for(sim::ask<actors::service_records>(sys, dir, actors::backends_atom::value,
+                                             std::string{"asr"}, std::string{"any"}));
   auto s = ok("services", {"asr"});
   CAF_CHECK(!s.contains("tts"));
   CAF_REQUIRE_EQUAL(s["asr"].size(), 1u);
@@ -225,7 +238,20 @@ CAF_TEST(services_show_the_network_and_own_backends) {
   CAF_CHECK_EQUAL(s["own"][0]["alive"].get<bool>(), true);
   auto both = ok("services");
   CAF_CHECK_EQUAL(both["tts"].size(), 0u);
-  CAF_CHECK_EQUAL(ok("services", {"tts"})["own"].size(), 0u);
+  auto tts = ok("services", {"tts"});
+  CAF_CHECK_EQUAL(tts["own"].size(), 0u);
+  CAF_CHECK_EQUAL(lookups(), 2u);  // asr/cpu and asr/gpu, for the request only
+}
+
+CAF_TEST(a_part_that_does_not_answer_fails_the_command_naming_it) {
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  sched.run();
+  auto [code, msg] = fails("stats");
+  CAF_CHECK(code == actors::admin_errc::unavailable);
+  CAF_CHECK(contains(msg, "backend pool did not answer"));
+  std::tie(code, msg) = fails("services");
+  CAF_CHECK(code == actors::admin_errc::unavailable);
+  CAF_CHECK(contains(msg, "backend pool did not answer"));
 }
 
 CAF_TEST(log_level_shows_and_sets_the_level) {

@@ -83,6 +83,7 @@ fake_directory(actors::service_directory_actor::pointer, backends_ptr bs) {
         return out;
       },
       [=](actors::stats_atom) { return actors::directory_stats{}; },
+      [=](actors::known_backends_atom) { return actors::directory_view{}; },
       [=](actors::tick_atom) {},
   };
 }

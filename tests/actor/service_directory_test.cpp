@@ -1,6 +1,7 @@
 // Deterministic tests of the service directory over a simulated network: cold misses
 // run one shared lookup, a warm cache answers without the network, stale entries are
-// refreshed in the background, and only well-formed values for the key are kept.
+// refreshed in the background, and only well-formed values for the key are kept. Over a
+// fake DHT that counts gets: viewing what it knows starts no lookup and keeps no key.
 #define CAF_SUITE service_directory
 #include "caf/test/dsl.hpp"
 
@@ -178,6 +179,114 @@ CAF_TEST(every_lookup_is_posted_on_the_board_and_fast_lane_uses_keep_a_key) {
                   (strings{"tts/cpu/192.0.2.1:8899", "tts/cpu/192.0.2.2:8899"}));
   CAF_CHECK_EQUAL(on_board("tts/gpu"), strings{"(absent)"});
   CAF_CHECK_EQUAL(stats().keys_cached, 1u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+/// A DHT that answers every get at once with one TTS backend, and counts the gets.
+actors::dht_actor::behavior_type counting_dht(actors::dht_actor::pointer,
+                                              std::shared_ptr<int> gets) {
+  return {
+      [](actors::bootstrap_atom, const std::vector<net::endpoint>&) { return std::uint32_t{0}; },
+      [](actors::lookup_atom, const net::node_id& key) {
+        actors::lookup_result r;
+        r.target = key;
+        return r;
+      },
+      [gets](actors::dht_get_atom, const net::node_id& key) {
+        ++*gets;
+        actors::lookup_result r;
+        r.target = key;
+        r.found = true;
+        r.values = {"tts/cpu/192.0.2.1:8899"};
+        return r;
+      },
+      [](actors::dht_put_atom, const net::node_id&, const strings&) {
+        return actors::put_result{};
+      },
+      [](actors::tick_atom) {},
+  };
+}
+
+struct view_fixture : test_coordinator_fixture<> {
+  std::shared_ptr<int> gets = std::make_shared<int>(0);
+  actors::service_directory_actor dir;
+
+  view_fixture() {
+    actors::directory_config cfg;
+    cfg.refresh_interval = std::chrono::hours(24);  // no background refresh in these tests
+    cfg.forget_after = 60s;
+    dir = actors::spawn_service_directory(sys, cfg, sys.spawn(counting_dht, gets));
+    sched.run();
+  }
+
+  template <class T, class... Ts>
+  T ask(Ts... xs) {
+    auto a = sim::ask<T>(sys, dir, xs...);
+    sched.run();
+    CAF_REQUIRE(sim::ready(a) && **a);
+    return ***a;
+  }
+
+  actors::directory_view view() {
+    return ask<actors::directory_view>(actors::known_backends_atom::value);
+  }
+
+  strings keys(const actors::directory_view& v) {
+    strings out;
+    for (const auto& k : v.keys) out.push_back(k.key);
+    return out;
+  }
+
+  /// `rounds` times: 10 s pass, then the directory ticks; `between` runs before each tick.
+  void pass_time(int rounds, const std::function<void()>& between) {
+    for (int i = 0; i < rounds; ++i) {
+      sched.advance_time(10s);
+      sched.run();
+      between();
+      caf::anon_send(dir, actors::tick_atom::value);
+      sched.run();
+    }
+  }
+};
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(directory_view_tests, view_fixture)
+
+CAF_TEST(viewing_the_directory_starts_no_lookup) {
+  auto empty = view();
+  CAF_CHECK(empty.keys.empty());
+  CAF_CHECK_EQUAL(*gets, 0);  // a key nobody asked for is not looked up by a view
+  CAF_CHECK_EQUAL(ask<service_records>(actors::backends_atom::value, std::string{"tts"},
+                                       std::string{"cpu"}).size(), 1u);
+  CAF_CHECK_EQUAL(*gets, 1);
+  for (int i = 0; i < 5; ++i) view();
+  auto v = view();
+  CAF_CHECK_EQUAL(*gets, 1);
+  CAF_CHECK_EQUAL(keys(v), strings{"tts/cpu"});
+  CAF_REQUIRE_EQUAL(v.keys.at(0).backends.size(), 1u);
+  CAF_CHECK_EQUAL(v.keys.at(0).backends.at(0).to_string(), "tts/cpu/192.0.2.1:8899");
+  CAF_CHECK_EQUAL(v.stats.requests, 1u);  // views are not requests
+  CAF_CHECK_EQUAL(v.stats.lookups_started, 1u);
+}
+
+CAF_TEST(viewing_the_directory_keeps_no_key_from_being_forgotten) {
+  ask<service_records>(actors::backends_atom::value, std::string{"tts"}, std::string{"cpu"});
+  // A use every 10 s keeps the key past forget_after (60 s) ...
+  pass_time(8, [&] {
+    ask<service_records>(actors::backends_atom::value, std::string{"tts"}, std::string{"cpu"});
+  });
+  auto used = view();
+  CAF_CHECK_EQUAL(keys(used), strings{"tts/cpu"});
+  // ... a view every 10 s does not: the key goes once it is 60 s unused.
+  pass_time(8, [&] { view(); });
+  auto after = view();
+  CAF_CHECK(after.keys.empty());
+  CAF_CHECK_EQUAL(after.stats.keys_cached, 0u);
+  CAF_CHECK_EQUAL(*gets, 1);  // and no lookup all along
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

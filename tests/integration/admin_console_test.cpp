@@ -53,15 +53,11 @@ struct network {
       throw std::runtime_error("the nodes did not find the TTS backend in time; logs in " + dir);
   }
 
+  /// The network offers `count` backends of `service`, seen from `n` (its /status
+  /// shows only what requests made it look up).
   static bool knows_backends_of(const node_process& n, const std::string& service,
                                 std::size_t count) {
-    return eventually(
-        [&] {
-          auto r = http_call(n.host, n.http_port, "GET", "/status");
-          auto j = json::parse(r.response.body, nullptr, false);
-          return r.ok && !j.is_discarded() && j["services"][service].size() >= count;
-        },
-        60s);
+    return eventually([&] { return offered_backends(n, service) >= count; }, 60s);
   }
 };
 

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -117,14 +118,20 @@ bool healthy(const std::string& host, std::uint16_t port) {
   return r.ok && r.response.status == 200;
 }
 
-std::size_t known(const json& status, const char* service) {
-  if (!status.contains("services") || !status["services"].contains(service)) return 0;
-  return status["services"][service].size();
+/// Whether the network offers an asr and a tts backend, as a DHT get from a node's admin
+/// console finds them; `admin` runs `sova-dc admin -c COMMAND` against the node and
+/// returns its exit status. Not the node's /status: that shows only what requests made
+/// its directory look up (looking at it looks nothing up).
+bool offers_both(const std::function<int(const std::string&)>& admin) {
+  return admin("get asr/cpu") == 0 && admin("get tts/cpu") == 0;
 }
 
-bool knows_both(const std::string& host, std::uint16_t port) {
-  auto s = get_json(host, port, "/status");
-  return known(s, "asr") >= 1 && known(s, "tts") >= 1;
+/// The same through the admin port of a node on the host network.
+bool offers_both(const std::string& host, std::uint16_t admin_port) {
+  return offers_both([&](const std::string& command) {
+    auto address = host + ":" + std::to_string(admin_port);
+    return run({SOVA_DC_BINARY, "admin", "--connect", address, "-c", command}, 30s).status;
+  });
 }
 
 /// TTS through a node: the WAV it answered, or "" (with the reason logged).
@@ -223,8 +230,8 @@ CAF_TEST(three_node_containers_serve_speech_drain_restart_and_report_healthy) {
   auto node3 = std::make_unique<container>(
       "node3", node_args(p, hosts[2], v3.name,
                          {"--neighbours", udp_of(p, hosts[1]), "--grace-period", "90"}));
-  CAF_REQUIRE(eventually([&] { return knows_both(hosts[2], p.http); }, 90s));
-  CAF_MESSAGE("network up and known to node 3 after "
+  CAF_REQUIRE(eventually([&] { return offers_both(hosts[2], p.admin); }, 90s));
+  CAF_MESSAGE("network up and seen from node 3 after "
               << std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::steady_clock::now() - started).count() << " s");
 
@@ -289,7 +296,7 @@ CAF_TEST(three_node_containers_serve_speech_drain_restart_and_report_healthy) {
   container again("node3-again", node_args(p, hosts[2], v3.name, {}));
   CAF_REQUIRE(eventually([&] { return healthy(hosts[2], p.http); }, 60s));
   CAF_CHECK_EQUAL(get_json(hosts[2], p.http, "/status").value("node_id", ""), id);
-  CAF_CHECK(eventually([&] { return knows_both(hosts[2], p.http); }, 60s));
+  CAF_CHECK(eventually([&] { return offers_both(hosts[2], p.admin); }, 60s));
   CAF_CHECK(contains(again.logs(), "no --neighbours: rejoining through the"));
   CAF_CHECK_GREATER(synthesize(hosts[2], p.http, "back again").size(), 22050u);
   CAF_MESSAGE("whole test took "
@@ -364,8 +371,11 @@ CAF_TEST(the_compose_network_serves_speech_and_keeps_the_admin_port_inside) {
   auto started = std::chrono::steady_clock::now();
   net.up();
   const std::string host = "127.0.0.1";
-  CAF_REQUIRE(eventually([&] { return knows_both(host, net.published[2]); }, 180s));
-  CAF_MESSAGE("node3 knew both backends after "
+  auto node3_console = [&](const std::string& command) {
+    return podman({"exec", net.container("node3"), "sova-dc", "admin", "-c", command}).status;
+  };
+  CAF_REQUIRE(eventually([&] { return offers_both(node3_console); }, 180s));
+  CAF_MESSAGE("node3 saw both backends offered after "
               << std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::steady_clock::now() - started).count() << " s");
   auto wav = synthesize(host, net.published[2], "speech recognition is working");

@@ -70,8 +70,13 @@ json own(const node_process& n, const std::string& name) {
   return json::object();
 }
 
+/// The network offers `count` tts backends, seen from `n` (its /status shows only what
+/// requests made it look up), and the node's next request will find them: a directory
+/// that answered "none" looks again only once that answer is 2 s old.
 bool known_tts(const node_process& n, std::size_t count) {
-  return eventually([&] { return status_of(n)["services"]["tts"].size() >= count; }, 30s);
+  if (!eventually([&] { return offered_backends(n, "tts") >= count; }, 30s)) return false;
+  std::this_thread::sleep_for(2100ms);
+  return true;
 }
 
 /// Two TTS-only backends and a node that owns both.

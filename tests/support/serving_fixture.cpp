@@ -1,5 +1,7 @@
 #include "serving_fixture.hpp"
 
+#include "admin/http_api.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -139,15 +141,23 @@ nlohmann::json backend_stats(const test_backend& b) {
   return j.is_object() ? j : nlohmann::json::object();
 }
 
+std::size_t offered_backends(const node_process& n, const std::string& service) {
+  std::size_t count = 0;
+  for (const auto* kind : {"/cpu", "/gpu"}) {
+    auto body = admin::encode_call({"get", {service + kind}});
+    auto r = http_call(n.host, n.admin_port, "POST", std::string(admin::command_path),
+                       "application/json", body);
+    if (!r.ok) continue;
+    auto reply = admin::read_reply(r.response.status, r.response.body);
+    auto j = nlohmann::json::parse(reply.ok ? reply.result : "", nullptr, false);
+    if (j.is_object() && j["values"].is_array()) count += j["values"].size();  // else: none found
+  }
+  return count;
+}
+
 bool knows_backends(const node_process& n, std::size_t count, std::chrono::milliseconds limit) {
   return eventually(
-      [&] {
-        auto r = http_call(n.host, n.http_port, "GET", "/status");
-        if (!r.ok || r.response.status != 200) return false;
-        auto s = nlohmann::json::parse(r.response.body, nullptr, false);
-        return !s.is_discarded() && s.contains("services") &&
-               s["services"]["asr"].size() == count && s["services"]["tts"].size() == count;
-      },
+      [&] { return offered_backends(n, "asr") == count && offered_backends(n, "tts") == count; },
       limit);
 }
 

@@ -56,7 +56,13 @@ struct node_process {
   std::string udp_address() const { return host + ":" + std::to_string(udp_port); }
 };
 
-/// Waits up to `limit` until the node's /status lists `count` asr and `count` tts backends.
+/// How many backends of "asr" or "tts" (cpu and gpu) the network offers, as a DHT get
+/// through the node's admin port finds them. Not the node's /status: that shows only what
+/// requests made its directory look up, and looking at it looks nothing up.
+std::size_t offered_backends(const node_process& n, const std::string& service);
+
+/// Waits up to `limit` until the network offers `count` asr and `count` tts backends, seen
+/// from `n` (offered_backends): the node's first request of each then finds them all.
 bool knows_backends(const node_process& n, std::size_t count, std::chrono::milliseconds limit);
 
 /// A form with one `audio_blob` file field, the body python-requests builds for

@@ -1,8 +1,10 @@
-#include "actors/service_view.hpp"
+#include "views/service_json.hpp"
 
 #include <map>
 
-namespace sova::actors {
+namespace sova::views {
+
+using actors::backend_health;
 
 namespace {
 
@@ -21,8 +23,8 @@ nlohmann::ordered_json health_json(const backend_health& h) {
 
 }  // namespace
 
-nlohmann::ordered_json backends_json(const service_records& known,
-                                     const backend_healths& healths) {
+nlohmann::ordered_json backends_json(const actors::service_records& known,
+                                     const actors::backend_healths& healths) {
   std::map<std::string, const backend_health*> by_name;
   for (const auto& h : healths) by_name[h.backend.to_string()] = &h;
   auto list = nlohmann::ordered_json::array();
@@ -41,7 +43,7 @@ nlohmann::ordered_json backends_json(const service_records& known,
   return list;
 }
 
-nlohmann::ordered_json own_services_json(const own_services& own) {
+nlohmann::ordered_json own_services_json(const actors::own_services& own) {
   auto list = nlohmann::ordered_json::array();
   for (const auto& s : own)
     list.push_back({{"backend", s.backend.to_string()},
@@ -51,4 +53,4 @@ nlohmann::ordered_json own_services_json(const own_services& own) {
   return list;
 }
 
-}  // namespace sova::actors
+}  // namespace sova::views

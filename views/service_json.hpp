@@ -6,13 +6,13 @@
 
 #include "actors/interfaces.hpp"
 
-namespace sova::actors {
+namespace sova::views {
 
 /// One entry per known backend, with its forwarder's health ("untried" when no request
 /// has gone to it yet).
-nlohmann::ordered_json backends_json(const service_records& known,
-                                     const backend_healths& healths);
+nlohmann::ordered_json backends_json(const actors::service_records& known,
+                                     const actors::backend_healths& healths);
 /// This node's own backends (`--services`) as the announcer sees them.
-nlohmann::ordered_json own_services_json(const own_services& own);
+nlohmann::ordered_json own_services_json(const actors::own_services& own);
 
-}  // namespace sova::actors
+}  // namespace sova::views

@@ -1,0 +1,51 @@
+#pragma once
+// A node view as the fan-in would gather it, for the renderers' unit tests: one known TTS
+// backend with a measured health, one known but untried, one own ASR backend.
+
+#include "views/node_view.hpp"
+
+namespace sova::test {
+
+inline net::service_record record(const std::string& text) {
+  return *net::parse_service_record(text);
+}
+
+inline views::node_view sample_node_view() {
+  views::node_view v;
+  v.node_id = std::string(40, 'a');
+  v.version = "1.2.3";
+  v.udp_endpoint = "10.0.0.2:5678";
+  v.http_endpoint = "10.0.0.2:5600";
+  v.has_announcer = true;
+  v.routing_table_size = 7;
+  actors::transport_stats t;
+  t.datagrams_in = 11;
+  t.calls_sent = 5;
+  t.dropped_backlog = 2;
+  v.transport = t;
+  actors::directory_view d;
+  d.stats.requests = 4;
+  d.stats.lookups_started = 2;
+  d.stats.keys_cached = 2;
+  d.keys = {{"tts/cpu", {record("tts/cpu/10.0.0.5:8899")}},
+            {"tts/gpu", {record("tts/gpu/10.0.0.6:8899")}}};
+  v.directory = d;
+  actors::backend_health h;
+  h.backend = record("tts/cpu/10.0.0.5:8899");
+  h.breaker = actors::breaker_state::open;
+  h.in_flight = 1;
+  h.latency_ms = 250;
+  h.served = 9;
+  h.failed = 3;
+  h.busy = 1;
+  v.healths = actors::backend_healths{h};
+  actors::own_service own;
+  own.backend = record("asr/cpu/10.0.0.7:8888");
+  own.alive = true;
+  own.announcements = 6;
+  v.own = actors::own_services{own};
+  v.http = views::frontend_counters{20, 2, 3, 1, false};
+  return v;
+}
+
+}  // namespace sova::test

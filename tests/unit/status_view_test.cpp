@@ -1,0 +1,97 @@
+// GET /status's document rendered from a node view: the exact text of a full view, the
+// "untried" entry of a backend no request has reached, and a view whose parts did not
+// all answer (listed as unavailable, their members left out or empty).
+#define CAF_SUITE status_view
+#include "caf/test/unit_test.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "sample_node_view.hpp"
+#include "views/status_json.hpp"
+
+using namespace sova;
+using json = nlohmann::ordered_json;
+
+CAF_TEST(a_full_view_renders_the_document_as_before) {
+  auto text = views::status_document(test::sample_node_view());
+  const std::string expected = R"({
+  "node_id": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+  "version": "1.2.3",
+  "udp": "10.0.0.2:5678",
+  "http": "10.0.0.2:5600",
+  "routing_table_size": 7,
+  "own_services": [
+    {
+      "backend": "asr/cpu/10.0.0.7:8888",
+      "alive": true,
+      "last_error": "",
+      "announcements": 6
+    }
+  ],
+  "services": {
+    "asr": [],
+    "tts": [
+      {
+        "backend": "tts/cpu/10.0.0.5:8899",
+        "kind": "cpu",
+        "address": "10.0.0.5:8899",
+        "breaker": "open",
+        "in_flight": 1,
+        "latency_ms": 250.0,
+        "served": 9,
+        "failed": 3,
+        "refused": 0,
+        "busy": 1
+      },
+      {
+        "backend": "tts/gpu/10.0.0.6:8899",
+        "kind": "gpu",
+        "address": "10.0.0.6:8899",
+        "breaker": "untried",
+        "in_flight": 0,
+        "latency_ms": 0.0,
+        "served": 0,
+        "failed": 0,
+        "refused": 0,
+        "busy": 0
+      }
+    ]
+  },
+  "requests_in_flight": 2,
+  "requests_total": 20,
+  "draining": false
+}
+)";
+  CAF_CHECK_EQUAL(text, expected);
+}
+
+CAF_TEST(parts_that_did_not_answer_are_listed_and_left_out) {
+  auto v = test::sample_node_view();
+  v.routing_table_size.reset();
+  v.directory.reset();
+  v.own.reset();
+  v.transport.reset();
+  v.unavailable = {{views::node_part::routing_table, "timeout"},
+                   {views::node_part::transport, "timeout"},
+                   {views::node_part::directory, "timeout"},
+                   {views::node_part::announcer, "timeout"}};
+  auto doc = json::parse(views::status_document(v));
+  CAF_CHECK(!doc.contains("routing_table_size"));
+  CAF_CHECK(!doc.contains("own_services"));  // the announcer did not say
+  auto unavailable = doc["unavailable"].get<actors::strings>();
+  // /status does not show the transport: it is not named.
+  auto expected = actors::strings{"routing_table", "directory", "announcer"};
+  CAF_CHECK_EQUAL(unavailable, expected);
+  CAF_CHECK(doc["services"]["tts"].empty());  // no directory, no known backends
+  CAF_CHECK_EQUAL(doc["requests_total"].get<int>(), 20);
+}
+
+CAF_TEST(a_node_without_own_backends_shows_an_empty_list) {
+  auto v = test::sample_node_view();
+  v.has_announcer = false;
+  v.own.reset();
+  auto doc = json::parse(views::status_document(v));
+  CAF_CHECK(doc["own_services"].is_array());
+  CAF_CHECK(doc["own_services"].empty());
+  CAF_CHECK(!doc.contains("unavailable"));
+}

@@ -1,0 +1,35 @@
+#include "views/status_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "views/service_json.hpp"
+
+namespace sova::views {
+
+std::string status_document(const node_view& v) {
+  using json = nlohmann::ordered_json;
+  json doc = {{"node_id", v.node_id},
+              {"version", v.version},
+              {"udp", v.udp_endpoint},
+              {"http", v.http_endpoint}};
+  if (v.routing_table_size) doc["routing_table_size"] = *v.routing_table_size;
+  if (v.own)
+    doc["own_services"] = own_services_json(*v.own);
+  else if (!v.has_announcer)
+    doc["own_services"] = json::array();
+  // /status never used the transport: it is not reported missing here.
+  for (const auto& m : v.unavailable)
+    if (m.part != node_part::transport) doc["unavailable"].push_back(to_string(m.part));
+  json services = json::object();
+  auto healths = v.healths.value_or(actors::backend_healths{});
+  for (const auto& service : {"asr", "tts"})
+    services[service] = backends_json(known_backends(v, service), healths);
+  doc["services"] = std::move(services);
+  auto counters = v.http.value_or(frontend_counters{});
+  doc["requests_in_flight"] = counters.in_flight;
+  doc["requests_total"] = counters.requests;
+  doc["draining"] = counters.draining;
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace sova::views

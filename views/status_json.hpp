@@ -1,0 +1,16 @@
+#pragma once
+// GET /status's document (shared/API.md) from a node view: pure, no actors.
+
+#include <string>
+
+#include "views/node_view.hpp"
+
+namespace sova::views {
+
+/// The body of a /status reply: node id, endpoints, routing-table size, own backends,
+/// the parts that did not answer (`unavailable`, only when some did not), the known
+/// backends of asr and tts with their health, and the front end's counters. Indented
+/// JSON ending in a newline.
+std::string status_document(const node_view& v);
+
+}  // namespace sova::views
