@@ -18,7 +18,6 @@
 #include <string_view>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -38,9 +37,6 @@ namespace bhttp = boost::beast::http;
 using namespace sova::http;
 using error_code = boost::system::error_code;
 
-// A copy of http/server.cpp's read size between requests (its anonymous namespace); the
-// bounds themselves come from request_bounds.hpp.
-constexpr std::size_t idle_read = 4096;
 /// More requests on one connection add little once a few were parsed.
 constexpr int max_requests = 8;
 
@@ -152,7 +148,7 @@ bool one_request(fake_socket& socket, beast::flat_buffer& buffer,
         return msg.keep_alive();  // else the server closes after its reply
       }
       case feed_result::need_more:
-        if (!socket.read_into(buffer, beast::read_size(buffer, header_seen ? max_read : idle_read)))
+        if (!socket.read_into(buffer, next_read_size(buffer, header_seen)))
           return false;
     }
   }

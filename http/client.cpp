@@ -26,7 +26,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/read_size.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
@@ -431,8 +430,7 @@ private:
   }
 
   void read_more() {
-    auto size = beast::read_size(conn_->buffer, header_seen_ ? max_read : 4096);
-    conn_->socket.async_read_some(conn_->buffer.prepare(size),
+    conn_->socket.async_read_some(conn_->buffer.prepare(next_read_size(conn_->buffer, header_seen_)),
                                   [self = shared_from_this()](error_code ec, std::size_t n) {
                                     self->on_read(ec, n);
                                   });
@@ -498,7 +496,10 @@ private:
     if (!keep) close(*conn_);
     if (auto target = redirect_target(msg)) return follow(*target, keep);
     auto response = to_response(msg);
-    if (keep) owner_->give_back(key_, std::move(conn_));
+    if (keep) {
+      shrink_when_idle(conn_->buffer);
+      owner_->give_back(key_, std::move(conn_));
+    }
     finish(client_result{true, client_errc::protocol, {}, std::move(response)});
   }
 

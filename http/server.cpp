@@ -27,7 +27,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -49,8 +48,6 @@ constexpr const char* budget_retry_after = "1";
 /// After the last response on a connection, how long unread request bytes are drained
 /// so that closing does not reset the connection before the client read the response.
 constexpr std::chrono::milliseconds max_linger = 2s;
-/// How much a connection reads at once while idle, waiting for its next request.
-constexpr std::size_t idle_read = 4096;
 /// Pause after a failed accept (e.g. out of descriptors), so the loop does not spin.
 constexpr std::chrono::milliseconds accept_retry = 50ms;
 
@@ -412,9 +409,7 @@ bool session::header_read() {
 }
 
 void session::read_more() {
-  // Small reads for a header; up to 64 KiB at once for a body.
-  auto size = beast::read_size(buffer_, header_seen_ ? max_read : idle_read);
-  socket_.async_read_some(buffer_.prepare(size),
+  socket_.async_read_some(buffer_.prepare(next_read_size(buffer_, header_seen_)),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             self->on_read(ec, n);
                           });
@@ -516,7 +511,8 @@ void session::on_write(const error_code& ec, bool keep_alive) {
 
 void session::wait_idle() {
   expire_in(owner_->limits.idle_timeout);
-  socket_.async_read_some(buffer_.prepare(idle_read),
+  shrink_when_idle(buffer_);
+  socket_.async_read_some(buffer_.prepare(head_read),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             if (self->closed_) return;
                             if (ec) return self->close_now();
