@@ -1,4 +1,5 @@
 #include "http/client.hpp"
+#include "http/appended_body.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/parse_feed.hpp"
 #include "http/request_bounds.hpp"
@@ -30,7 +31,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/asio/write.hpp>
 
 namespace sova::http {
@@ -165,7 +165,7 @@ std::string host_header(const std::string& host, std::uint16_t port) {
   return port == 80 ? name : name + ":" + std::to_string(port);
 }
 
-using response_type = bhttp::response<bhttp::string_body>;
+using response_type = bhttp::response<appended_body>;
 
 client_response to_response(response_type& msg) {
   client_response out;
@@ -552,7 +552,7 @@ private:
   client_request request_;
   std::string host_header_;
   std::string request_head_;  // request_ as bytes, without the body
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response_parser<appended_body>> parser_;
   // Beast keeps a reference to the callback, which must outlive each parser.
   std::function<void(std::uint64_t, beast::string_view, error_code&)> chunk_header_;
   std::size_t chunk_extension_bytes_ = 0;  // of the current response

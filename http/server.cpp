@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 #include "http/address_counts.hpp"
+#include "http/appended_body.hpp"
 #include "http/body_budget.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/parse_feed.hpp"
@@ -29,7 +30,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 namespace sova::http {
 
@@ -198,7 +198,7 @@ private:
   clock::time_point timer_at_ = clock::time_point::max();  // max: the timer is not waiting
   std::uint64_t timer_wait_ = 0;  // numbers the timer's waits: only the latest counts
   beast::flat_buffer buffer_{read_buffer_limit};
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<appended_body>> parser_;
   // Beast keeps a reference to the callback, which must outlive each parser.
   std::function<void(std::uint64_t, beast::string_view, error_code&)> chunk_header_;
   std::size_t chunk_extension_bytes_ = 0;  // of the current request
@@ -259,7 +259,7 @@ struct reply_slot {
   }
 };
 
-request to_request(bhttp::request<bhttp::string_body>&& msg, const std::string& remote) {
+request to_request(bhttp::request<appended_body>&& msg, const std::string& remote) {
   request r;
   r.method = std::string(sv(msg.method_string()));
   r.target = std::string(sv(msg.target()));
