@@ -177,7 +177,7 @@ client_response to_response(response_type& msg) {
 }
 
 client_result failure(client_errc e, std::string message) {
-  return client_result{false, e, std::move(message), {}};
+  return client_result{false, e, std::move(message), {}, {}};
 }
 
 class exchange;
@@ -500,7 +500,7 @@ private:
       shrink_when_idle(conn_->buffer);
       owner_->give_back(key_, std::move(conn_));
     }
-    finish(client_result{true, client_errc::protocol, {}, std::move(response)});
+    finish(client_result{true, client_errc::protocol, {}, std::move(response), {}});
   }
 
   std::optional<std::string> redirect_target(const response_type& msg) const {
@@ -531,6 +531,11 @@ private:
     finished_ = true;
     deadline_timer_.cancel();
     owner_->forget(id_);
+    // Moved out unless a write that was cut short by the deadline may still read it.
+    if (stage_ == stage::sending)
+      result.request_body = request_.body;
+    else
+      result.request_body = std::move(request_.body);
     auto done = std::move(done_);
     done_ = nullptr;
     done(std::move(result));
@@ -602,9 +607,14 @@ client::~client() { stop(); }
 
 void client::send(const std::string& host, std::uint16_t port, client_request req,
                   client_callback done) {
+  auto refuse = [&](client_errc e, std::string message) {
+    auto r = failure(e, std::move(message));
+    r.request_body = std::move(req.body);
+    done(std::move(r));
+  };
   if (!sendable_request_line(req.method, req.target))
-    return done(failure(client_errc::protocol, "cannot send the request line \"" + req.method +
-                                                   " " + req.target + "\": invalid characters"));
+    return refuse(client_errc::protocol, "cannot send the request line \"" + req.method + " " +
+                                             req.target + "\": invalid characters");
   auto& state = *impl_;
   {
     std::lock_guard<std::mutex> lock(state.mutex);
@@ -621,7 +631,7 @@ void client::send(const std::string& host, std::uint16_t port, client_request re
       return;
     }
   }
-  done(failure(client_errc::shut_down, "the client is stopped"));
+  refuse(client_errc::shut_down, "the client is stopped");
 }
 
 void client::stop() {
