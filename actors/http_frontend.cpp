@@ -121,13 +121,16 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job,
   ++gauge.in_flight;
   ++gauge.fast_sends;
   auto budget = std::min(ctx.request.attempt_timeout, ctx.request.deadline);
-  auto req = make_backend_request(job.service, job.content_type, job.body, budget, job.via);
+  // The body goes with the attempt and comes back with its result (for the retries).
+  auto req = make_backend_request(job.service, job.content_type, std::move(job.body), budget,
+                                  job.via);
   auto sent = steady::now();
   ctx.direct.client->send(
       to.record.host, to.record.port, std::move(req),
       [ex, job = std::move(job), board = std::move(board), &to, sent](http::client_result r) mutable {
         auto took = steady::now() - sent;
         --to.gauge->in_flight;
+        job.body = std::move(r.request_body);
         auto o = to_outcome(job.service, std::move(r),
                             std::chrono::duration_cast<caf::timespan>(took));
         const auto& name = to.name;

@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
       "127.0.0.1", listen_port, {}, [client, backend_port](request req, responder reply) {
         client_request out;
         out.method = req.method;
-        out.target = "/synthesize/";  // the benchmark's only request
+        // As the node does: straight to SOVA TTS's /synthesize/, not through its 308.
+        out.target = req.target == "/synthesize" ? std::string("/synthesize/") : req.target;
         out.content_type = req.header("Content-Type");
         out.body = std::move(req.body);
         client->send("127.0.0.1", backend_port, std::move(out), [reply](client_result r) {

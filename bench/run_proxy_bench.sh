@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
-# The proxy benchmark: what a sova-dc node adds in front of a TTS backend, next to nginx.
-# Builds the node and the test backend (optimised, no sanitizers), starts one
-# sova_test_backend (fixed, cheap replies, --concurrent: not one job at a time as a real
-# SOVA server) and measures with wrk, all on loopback:
+# The proxy benchmark: what a sova-dc node adds in front of a SOVA backend, next to nginx.
+# Builds the node and the test backend (optimised, no sanitizers) and measures sets of
+# requests, each against a fresh sova_test_backend (fixed replies, --concurrent: not one
+# job at a time as a real SOVA server):
+#   tiny  POST /synthesize of a short text: a ~300-byte reply;
+#   tts   the same request answered as large as a real SOVA TTS answers it: a 276 KB JSON
+#         reply holding 4.7 s of WAV in base64 (the backend's --audio-bytes 207360);
+#   asr   POST /asr of a 1 MiB multipart upload (one audio_blob file): a small reply.
+# Each set is measured with wrk, all on loopback:
 #   (a) the backend directly,
-#   (b) through one sova-dc node (--services tts/cpu/<backend>),
+#   (b) through one sova-dc node (--services tts/cpu/<backend>,asr/cpu/<backend>),
 #   (c) through nginx as a keep-alive reverse proxy (worker_processes 1: the node's HTTP
-#       side runs one io thread by default, so both proxies get one core's worth),
+#       side runs one io thread by default, so both proxies get one core's worth; request
+#       bodies and replies held in memory, not in temp files),
 #   (d) through bench_http_proxy_floor: our http::server and http::client alone, no
-#       actors (what the node's HTTP layers cost, apart from its actors).
-# Every setup is warmed up for 2 s, then measured with the same wrk settings. Prints
-# req/s, p50 and p99 per setup, the latency each proxy adds to the direct one, the
-# node/nginx throughput ratio and the node's resident memory idle and after the load.
+#       actors and no reply check (what the node's HTTP layers cost, apart from the rest).
+# Every setup is warmed up, then measured with the same wrk settings, one at a time (the
+# others are not running). Prints per set req/s, p50 and p99 per setup, the latency each
+# proxy adds to the direct one, the node/nginx throughput ratio and the node's resident
+# memory idle and at its peak.
 #
-# Environment: DURATION (10s), CONNECTIONS (16), THREADS (2, wrk threads), WARMUP (2s),
-# BACKEND_THREADS (1, io threads of the backend), BUILD (1; 0 uses the existing binaries),
-# SOVA_DC (the sova-dc binary to measure; default build-bench/sova-dc).
+# Environment: SETS ("tiny tts asr"), DURATION (10s), CONNECTIONS (16), THREADS (2, wrk
+# threads), WARMUP (2s), BACKEND_THREADS (1, io threads of the backend), BUILD (1; 0 uses
+# the existing binaries), SOVA_DC (the sova-dc binary to measure; default
+# build-bench/sova-dc).
 # wrk and nginx-light are installed with apt-get when missing; without nginx, row (c) is
 # skipped. A node that does not serve (e.g. it does not know the flags) makes row (b)
 # "unavailable"; the script goes on.
@@ -24,6 +32,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
 . bench/lib.sh  # as_root, apt_install, free_port, stop_pid, ms
 
+SETS=${SETS:-tiny tts asr}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
@@ -31,9 +40,14 @@ WARMUP=${WARMUP:-2s}
 BACKEND_THREADS=${BACKEND_THREADS:-1}
 BUILD=${BUILD:-1}
 BUILD_DIR=build-bench
-BODY='{"text": "hello", "voice": "Natasha"}'
+AUDIO_BYTES=207360  # 4.7 s of 16-bit mono at 22,050 Hz: 276 KB once in base64 and JSON
+UPLOAD_BYTES=1048576
 
 log() { echo "proxy-bench: $*" >&2; }
+
+for set in $SETS; do
+  case $set in tiny | tts | asr) ;; *) log "unknown set '$set' (tiny, tts, asr)"; exit 2 ;; esac
+done
 
 # --- tools ------------------------------------------------------------------------------
 
@@ -66,18 +80,61 @@ if [ "$BUILD" != 0 ]; then
 fi
 BACKEND_BIN=$BUILD_DIR/sova_test_backend
 NODE_BIN=${SOVA_DC:-$BUILD_DIR/sova-dc}  # SOVA_DC: another sova-dc binary
+FLOOR_BIN=$BUILD_DIR/bench_http_proxy_floor
 [ -x "$BACKEND_BIN" ] || { log "$BACKEND_BIN is missing"; exit 1; }
 [ -x "$NODE_BIN" ] || NODE_BUILT=0
-
-# --- processes ----------------------------------------------------------------------------
 
 start_work sova-proxy-bench  # WORK, PIDS; everything stopped and removed on exit
 chmod 755 "$WORK"  # nginx workers (another user when started as root) use temp dirs in it
 
-# POSTs the benchmark body; prints the HTTP status (000 when nothing answered).
+# --- the sets' requests ------------------------------------------------------------------------
+
+printf '%s' '{"text": "hello", "voice": "Natasha"}' >"$WORK/body-tts.json"
+BOUNDARY=sova-bench-7d3f9a
+{
+  printf -- '--%s\r\nContent-Disposition: form-data; name="audio_blob"; filename="speech.wav"\r\n' "$BOUNDARY"
+  printf 'Content-Type: audio/wav\r\n\r\n'
+  head -c "$UPLOAD_BYTES" /dev/urandom
+  printf -- '\r\n--%s--\r\n' "$BOUNDARY"
+} >"$WORK/body-asr.form"
+
+# Sets SET's request: BODY_FILE, CONTENT_TYPE, the paths on the node and on the backend
+# (nginx and the floor forward the backend's), the backend's options and a description.
+choose_set() {
+  SET=$1
+  case $SET in
+    tiny | tts)
+      BODY_FILE=$WORK/body-tts.json CONTENT_TYPE=application/json
+      NODE_PATH=/synthesize BACKEND_PATH=/synthesize/
+      ;;
+    asr)
+      BODY_FILE=$WORK/body-asr.form CONTENT_TYPE="multipart/form-data; boundary=$BOUNDARY"
+      NODE_PATH=/asr BACKEND_PATH=/asr
+      ;;
+  esac
+  BACKEND_ARGS=()
+  case $SET in
+    tiny) ABOUT="POST /synthesize $(cat "$BODY_FILE") (tiny reply)" ;;
+    tts)
+      BACKEND_ARGS=(--audio-bytes "$AUDIO_BYTES")
+      ABOUT="POST /synthesize $(cat "$BODY_FILE"), a realistic reply (base64 WAV of $AUDIO_BYTES bytes)"
+      ;;
+    asr) ABOUT="POST /asr, a multipart form with one $UPLOAD_BYTES-byte audio_blob file" ;;
+  esac
+  { wrk_result_hook; cat <<EOF; } >"$WORK/post.lua"
+wrk.method = "POST"
+local f = assert(io.open("$BODY_FILE", "rb"))
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "$CONTENT_TYPE"
+done = print_result
+EOF
+}
+
+# POSTs the set's body; prints the HTTP status (000 when nothing answered).
 post_status() {
-  curl -s -o /dev/null -m 2 -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-    --data "$BODY" "$1" 2>/dev/null || true
+  curl -s -o /dev/null -m 5 -w '%{http_code}' -X POST -H "Content-Type: $CONTENT_TYPE" \
+    --data-binary "@$BODY_FILE" "$1" 2>/dev/null || true
 }
 
 # Waits up to $2 seconds until POST $1 answers 200, while process $3 lives.
@@ -98,95 +155,6 @@ mem_mb() {
   echo "${v:--}"
 }
 
-# --- wrk ------------------------------------------------------------------------------------
-
-{ wrk_result_hook; cat <<EOF; } >"$WORK/post.lua"
-wrk.method = "POST"
-wrk.body = '$BODY'
-wrk.headers["Content-Type"] = "application/json"
-done = print_result
-EOF
-
-# Warms up, then measures; prints "rps p50_us p99_us non2xx socket_errors".
-measure() {
-  local url=$1 name=$2
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$WORK/post.lua" "$url" >/dev/null 2>&1 || true
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/post.lua" "$url" \
-    >"$WORK/wrk-$name.txt" 2>&1 || true
-  awk '$1 == "RESULT" { print $2, $3, $4, $5, $6; found = 1 } END { if (!found) exit 1 }' \
-    "$WORK/wrk-$name.txt"
-}
-
-# --- (a) the backend directly -----------------------------------------------------------------
-
-log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$BACKEND_BIN" --listen 127.0.0.1:0 --name bench --concurrent --threads "$BACKEND_THREADS" >"$WORK/backend.out" 2>"$WORK/backend.err" &
-BACKEND_PID=$!
-PIDS+=("$BACKEND_PID")
-BACKEND_PORT=
-for _ in $(seq 100); do
-  BACKEND_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/backend.out")
-  [ -n "$BACKEND_PORT" ] && break
-  kill -0 "$BACKEND_PID" 2>/dev/null || break
-  sleep 0.05
-done
-[ -n "$BACKEND_PORT" ] || { log "the backend did not start:"; cat "$WORK/backend.err" >&2; exit 1; }
-log "backend on 127.0.0.1:$BACKEND_PORT"
-
-declare -A RPS P50 P99 NON2XX SOCKERR AVAIL WHY
-record() {  # name, then measure's output
-  local name=$1
-  shift
-  if [ $# -eq 5 ]; then
-    AVAIL[$name]=1 RPS[$name]=$1 P50[$name]=$2 P99[$name]=$3 NON2XX[$name]=$4 SOCKERR[$name]=$5
-  else
-    AVAIL[$name]=0 WHY[$name]="wrk gave no result (see its output above)"
-    cat "$WORK/wrk-$name.txt" >&2 || true
-  fi
-}
-
-log "(a) direct: wrk on /synthesize/"
-# shellcheck disable=SC2046
-record direct $(measure "http://127.0.0.1:$BACKEND_PORT/synthesize/" direct || true)
-
-# --- (b) through a sova-dc node ---------------------------------------------------------------
-
-NODE_IDLE=- NODE_PEAK=- NODE_AFTER=-
-AVAIL[node]=0
-if [ "$NODE_BUILT" = 1 ]; then
-  UDP_PORT=$(free_port udp)
-  NODE_HTTP=$(free_port tcp)
-  log "(b) node: udp $UDP_PORT, http $NODE_HTTP; waiting up to 30 s for POST /synthesize to answer 200"
-  "$NODE_BIN" node --bind 127.0.0.1 --port "$UDP_PORT" --http-port "$NODE_HTTP" \
-    --services "tts/cpu/127.0.0.1:$BACKEND_PORT" --allow-loopback --admin-port 0 --log-level warn \
-    >"$WORK/node.out" 2>"$WORK/node.err" &
-  NODE_PID=$!
-  PIDS+=("$NODE_PID")
-  if wait_serving "http://127.0.0.1:$NODE_HTTP/synthesize" 30 "$NODE_PID"; then
-    NODE_IDLE=$(mem_mb "$NODE_PID" VmRSS)
-    # shellcheck disable=SC2046
-    record node $(measure "http://127.0.0.1:$NODE_HTTP/synthesize" node || true)
-    NODE_PEAK=$(mem_mb "$NODE_PID" VmHWM)
-    sleep 1
-    NODE_AFTER=$(mem_mb "$NODE_PID" VmRSS)
-    kill -0 "$NODE_PID" 2>/dev/null || { AVAIL[node]=0; WHY[node]="the node died under load"; }
-  else
-    if kill -0 "$NODE_PID" 2>/dev/null; then
-      WHY[node]="the node did not answer 200 on /synthesize within 30 s (last: $(post_status "http://127.0.0.1:$NODE_HTTP/synthesize"))"
-    else
-      WHY[node]="the node exited: $(tail -n 3 "$WORK/node.err" "$WORK/node.out" 2>/dev/null | grep -v '^==>' | grep . | tail -n 1)"
-    fi
-  fi
-  stop_pid "$NODE_PID"  # before (c): it must not compete for the cores
-else
-  WHY[node]="sova-dc is not built"
-fi
-[ "${AVAIL[node]}" = 1 ] || log "(b) node unavailable: ${WHY[node]}"
-
-# --- (c) through nginx ----------------------------------------------------------------------
-
-NGINX_IDLE=- NGINX_PEAK=-
-AVAIL[nginx]=0
 # Sum of a field over the nginx master and its workers.
 nginx_mem() {
   local pids total=0 v p
@@ -197,9 +165,86 @@ nginx_mem() {
   done
   echo "$total"
 }
-if [ -n "$NGINX" ]; then
-  NGINX_PORT=$(free_port tcp)
-  temp_paths=""
+
+# Warms up, then measures; prints "rps p50_us p99_us non2xx socket_errors".
+measure() {
+  local url=$1 name=$2
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$WORK/post.lua" "$url" >/dev/null 2>&1 || true
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/post.lua" "$url" \
+    >"$WORK/wrk-$SET-$name.txt" 2>&1 || true
+  awk '$1 == "RESULT" { print $2, $3, $4, $5, $6; found = 1 } END { if (!found) exit 1 }' \
+    "$WORK/wrk-$SET-$name.txt"
+}
+
+declare -A RPS P50 P99 NON2XX SOCKERR AVAIL WHY IDLE PEAK
+record() {  # name, then measure's output
+  local name=$1
+  shift
+  if [ $# -eq 5 ]; then
+    AVAIL[$name]=1 RPS[$name]=$1 P50[$name]=$2 P99[$name]=$3 NON2XX[$name]=$4 SOCKERR[$name]=$5
+  else
+    AVAIL[$name]=0 WHY[$name]="wrk gave no result (see its output above)"
+    cat "$WORK/wrk-$SET-$name.txt" >&2 || true
+  fi
+}
+
+# --- the setups -------------------------------------------------------------------------------
+
+# (a): starts the set's backend (BACKEND_PID, BACKEND_PORT) and measures it directly.
+run_direct() {
+  "$BACKEND_BIN" --listen 127.0.0.1:0 --name bench --concurrent --threads "$BACKEND_THREADS" \
+    "${BACKEND_ARGS[@]}" >"$WORK/backend-$SET.out" 2>"$WORK/backend-$SET.err" &
+  BACKEND_PID=$!
+  PIDS+=("$BACKEND_PID")
+  BACKEND_PORT=
+  for _ in $(seq 100); do
+    BACKEND_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/backend-$SET.out")
+    [ -n "$BACKEND_PORT" ] && break
+    kill -0 "$BACKEND_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$BACKEND_PORT" ] || { log "the backend did not start:"; cat "$WORK/backend-$SET.err" >&2; exit 1; }
+  log "[$SET] (a) backend directly on 127.0.0.1:$BACKEND_PORT"
+  # shellcheck disable=SC2046
+  record direct $(measure "http://127.0.0.1:$BACKEND_PORT$BACKEND_PATH" direct || true)
+}
+
+run_node() {
+  AVAIL[node]=0 IDLE[node]=- PEAK[node]=-
+  if [ "$NODE_BUILT" != 1 ]; then WHY[node]="sova-dc is not built"; return; fi
+  local udp_port http_port pid url
+  udp_port=$(free_port udp)
+  http_port=$(free_port tcp)
+  url="http://127.0.0.1:$http_port$NODE_PATH"
+  log "[$SET] (b) node: udp $udp_port, http $http_port; waiting up to 30 s for POST $NODE_PATH to answer 200"
+  "$NODE_BIN" node --bind 127.0.0.1 --port "$udp_port" --http-port "$http_port" \
+    --services "tts/cpu/127.0.0.1:$BACKEND_PORT,asr/cpu/127.0.0.1:$BACKEND_PORT" \
+    --allow-loopback --admin-port 0 --log-level warn \
+    >"$WORK/node-$SET.out" 2>"$WORK/node-$SET.err" &
+  pid=$!
+  PIDS+=("$pid")
+  if wait_serving "$url" 30 "$pid"; then
+    IDLE[node]=$(mem_mb "$pid" VmRSS)
+    # shellcheck disable=SC2046
+    record node $(measure "$url" node || true)
+    PEAK[node]=$(mem_mb "$pid" VmHWM)
+    kill -0 "$pid" 2>/dev/null || { AVAIL[node]=0; WHY[node]="the node died under load"; }
+  elif kill -0 "$pid" 2>/dev/null; then
+    WHY[node]="the node did not answer 200 on $NODE_PATH within 30 s (last: $(post_status "$url"))"
+  else
+    WHY[node]="the node exited: $(tail -n 3 "$WORK/node-$SET.err" "$WORK/node-$SET.out" 2>/dev/null | grep -v '^==>' | grep . | tail -n 1)"
+  fi
+  stop_pid "$pid"  # before (c): it must not compete for the cores
+}
+
+run_nginx() {
+  AVAIL[nginx]=0 IDLE[nginx]=- PEAK[nginx]=-
+  if [ -z "$NGINX" ]; then
+    WHY[nginx]="nginx is not installed and could not be installed (apt-get failed)"
+    return
+  fi
+  local port pid temp_paths="" t
+  port=$(free_port tcp)
   for t in client_body proxy fastcgi uwsgi scgi; do
     temp_paths+="  ${t}_temp_path $WORK/nginx-$t;"$'\n'
   done
@@ -212,13 +257,20 @@ error_log $WORK/nginx-error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  # Held in memory, as the node holds them: the 1 MiB uploads and the 276 KB replies
+  # (by default nginx spills bodies over 16 KB and replies over 32 KB to temp files).
+  client_max_body_size 32m;
+  client_body_buffer_size 2m;
+  proxy_buffer_size 64k;
+  proxy_buffers 8 64k;
+  proxy_busy_buffers_size 128k;
 $1
   upstream sova_backend {
     server 127.0.0.1:$BACKEND_PORT;
     keepalive 32;
   }
   server {
-    listen 127.0.0.1:$NGINX_PORT;
+    listen 127.0.0.1:$port;
     location / {
       proxy_pass http://sova_backend;
       proxy_http_version 1.1;
@@ -234,48 +286,41 @@ EOF
     write_nginx_conf "  client_body_temp_path $WORK/nginx-client_body;
   proxy_temp_path $WORK/nginx-proxy;"
   fi
-  log "(c) nginx on 127.0.0.1:$NGINX_PORT (worker_processes 1, upstream keepalive 32)"
+  log "[$SET] (c) nginx on 127.0.0.1:$port (worker_processes 1, upstream keepalive 32)"
   "$NGINX" -p "$WORK/" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" -g 'daemon off;' \
     >"$WORK/nginx.out" 2>&1 &
-  NGINX_PID=$!
-  PIDS+=("$NGINX_PID")
-  if wait_serving "http://127.0.0.1:$NGINX_PORT/synthesize/" 10 "$NGINX_PID"; then
-    NGINX_IDLE=$(nginx_mem "$NGINX_PID" VmRSS)
+  pid=$!
+  PIDS+=("$pid")
+  if wait_serving "http://127.0.0.1:$port$BACKEND_PATH" 10 "$pid"; then
+    IDLE[nginx]=$(nginx_mem "$pid" VmRSS)
     # shellcheck disable=SC2046
-    record nginx $(measure "http://127.0.0.1:$NGINX_PORT/synthesize/" nginx || true)
-    NGINX_PEAK=$(nginx_mem "$NGINX_PID" VmHWM)
+    record nginx $(measure "http://127.0.0.1:$port$BACKEND_PATH" nginx || true)
+    PEAK[nginx]=$(nginx_mem "$pid" VmHWM)
   else
     WHY[nginx]="nginx did not serve: $(tail -n 2 "$WORK/nginx-error.log" "$WORK/nginx.out" 2>/dev/null | grep -v '^==>' | grep . | tail -n 1)"
   fi
-  stop_pid "$NGINX_PID"
-else
-  WHY[nginx]="nginx is not installed and could not be installed (apt-get failed)"
-fi
-[ "${AVAIL[nginx]}" = 1 ] || log "(c) nginx skipped: ${WHY[nginx]}"
+  stop_pid "$pid"
+}
 
-# --- (d) our HTTP layers alone ---------------------------------------------------------------
-
-AVAIL[floor]=0
-FLOOR_BIN=$BUILD_DIR/bench_http_proxy_floor
-if [ -x "$FLOOR_BIN" ]; then
-  FLOOR_PORT=$(free_port tcp)
-  log "(d) http layers only on 127.0.0.1:$FLOOR_PORT"
-  "$FLOOR_BIN" "$FLOOR_PORT" "$BACKEND_PORT" >"$WORK/floor.out" 2>&1 &
-  FLOOR_PID=$!
-  PIDS+=("$FLOOR_PID")
-  if wait_serving "http://127.0.0.1:$FLOOR_PORT/synthesize" 10 "$FLOOR_PID"; then
+run_floor() {
+  AVAIL[floor]=0
+  if [ ! -x "$FLOOR_BIN" ]; then WHY[floor]="$FLOOR_BIN is not built"; return; fi
+  local port pid
+  port=$(free_port tcp)
+  log "[$SET] (d) http layers only on 127.0.0.1:$port"
+  "$FLOOR_BIN" "$port" "$BACKEND_PORT" >"$WORK/floor-$SET.out" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if wait_serving "http://127.0.0.1:$port$NODE_PATH" 10 "$pid"; then
     # shellcheck disable=SC2046
-    record floor $(measure "http://127.0.0.1:$FLOOR_PORT/synthesize" floor || true)
+    record floor $(measure "http://127.0.0.1:$port$NODE_PATH" floor || true)
   else
-    WHY[floor]="it did not serve: $(tail -n 1 "$WORK/floor.out")"
+    WHY[floor]="it did not serve: $(tail -n 1 "$WORK/floor-$SET.out")"
   fi
-  stop_pid "$FLOOR_PID"
-else
-  WHY[floor]="$FLOOR_BIN is not built"
-fi
-[ "${AVAIL[floor]}" = 1 ] || log "(d) http layers only skipped: ${WHY[floor]}"
+  stop_pid "$pid"
+}
 
-# --- the table --------------------------------------------------------------------------------
+# --- the tables --------------------------------------------------------------------------------
 
 added() {  # setup, P50|P99
   local -n arr=$2
@@ -286,50 +331,70 @@ added() {  # setup, P50|P99
   fi
 }
 
-echo
-echo "Proxy benchmark: POST $BODY"
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after ${WARMUP} warm-up), all on 127.0.0.1;" \
-  "$(nproc) cores, shared by wrk, the proxy and the backend ($BACKEND_THREADS io thread(s))"
-echo "nginx: worker_processes 1, upstream keepalive 32; sova-dc: default HTTP io threads (1)."
-echo
 row() { printf "%-22s %10s %9s %9s %10s %10s %10s %10s %8s\n" "$@"; }
-row setup "req/s" "p50 ms" "p99 ms" "+p50 ms" "+p99 ms" "RSS idle" "RSS peak" "errors"
-for name in direct node nginx floor; do
-  case $name in
-    direct) label="(a) backend directly" idle=- peak=- ;;
-    node) label="(b) sova-dc node" idle=$NODE_IDLE peak=$NODE_PEAK ;;
-    nginx) label="(c) nginx" idle=$NGINX_IDLE peak=$NGINX_PEAK ;;
-    floor) label="(d) http layers only" idle=- peak=- ;;
-  esac
-  if [ "${AVAIL[$name]}" = 1 ]; then
-    [ "$idle" = - ] || idle="$idle MB"
-    [ "$peak" = - ] || peak="$peak MB"
-    plus50=- plus99=-
-    if [ $name != direct ]; then plus50=$(added $name P50) plus99=$(added $name P99); fi
-    row "$label" "${RPS[$name]}" "$(ms "${P50[$name]}")" "$(ms "${P99[$name]}")" \
-      "$plus50" "$plus99" "$idle" "$peak" "$((NON2XX[$name] + SOCKERR[$name]))"
+
+print_set() {
+  local name label idle peak plus50 plus99
+  echo
+  echo "[$SET] $ABOUT"
+  row setup "req/s" "p50 ms" "p99 ms" "+p50 ms" "+p99 ms" "RSS idle" "RSS peak" "errors"
+  for name in direct node nginx floor; do
+    case $name in
+      direct) label="(a) backend directly" ;;
+      node) label="(b) sova-dc node" ;;
+      nginx) label="(c) nginx" ;;
+      floor) label="(d) http layers only" ;;
+    esac
+    idle=${IDLE[$name]:--} peak=${PEAK[$name]:--}
+    if [ "${AVAIL[$name]}" = 1 ]; then
+      [ "$idle" = - ] || idle="$idle MB"
+      [ "$peak" = - ] || peak="$peak MB"
+      plus50=- plus99=-
+      if [ $name != direct ]; then plus50=$(added $name P50) plus99=$(added $name P99); fi
+      row "$label" "${RPS[$name]}" "$(ms "${P50[$name]}")" "$(ms "${P99[$name]}")" \
+        "$plus50" "$plus99" "$idle" "$peak" "$((NON2XX[$name] + SOCKERR[$name]))"
+    else
+      printf "%-22s unavailable: %s\n" "$label" "${WHY[$name]}"
+    fi
+  done
+  if [ "${AVAIL[node]}" = 1 ] && [ "${AVAIL[nginx]}" = 1 ]; then
+    RATIO[$SET]=$(awk -v n="${RPS[node]}" -v x="${RPS[nginx]}" 'BEGIN { printf "%.2f", (x > 0 ? n / x : 0) }')
   else
-    printf "%-22s unavailable: %s\n" "$label" "${WHY[$name]}"
+    RATIO[$SET]="-"
   fi
+  echo "throughput node/nginx: ${RATIO[$SET]}"
+  if [ "${AVAIL[floor]}" = 1 ] && [ "${AVAIL[nginx]}" = 1 ]; then
+    awk -v f="${RPS[floor]}" -v x="${RPS[nginx]}" -v n="${RPS[node]:-0}" -v ok="${AVAIL[node]}" 'BEGIN {
+      printf "throughput http layers only/nginx: %.2f", (x > 0 ? f / x : 0)
+      if (ok == 1 && f > 0) printf "; node/http layers only: %.2f", n / f
+      printf "\n" }'
+  fi
+}
+
+# --- the run ------------------------------------------------------------------------------------
+
+log "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+declare -A RATIO
+OUT=$WORK/tables.txt
+for set in $SETS; do
+  choose_set "$set"
+  AVAIL=() WHY=() IDLE=() PEAK=()
+  run_direct
+  run_node
+  run_nginx
+  run_floor
+  stop_pid "$BACKEND_PID"
+  print_set >>"$OUT"
 done
+
 echo
-if [ "${AVAIL[node]}" = 1 ] && [ "${AVAIL[nginx]}" = 1 ]; then
-  awk -v n="${RPS[node]}" -v x="${RPS[nginx]}" \
-    'BEGIN { printf "throughput node/nginx: %.2f\n", (x > 0 ? n / x : 0) }'
-else
-  echo "throughput node/nginx: - (needs both rows)"
-fi
-if [ "${AVAIL[floor]}" = 1 ] && [ "${AVAIL[nginx]}" = 1 ]; then
-  awk -v f="${RPS[floor]}" -v x="${RPS[nginx]}" -v n="${RPS[node]:-0}" 'BEGIN {
-    printf "throughput http layers only/nginx: %.2f", (x > 0 ? f / x : 0)
-    if (n > 0) printf "; node/http layers only: %.2f", n / f
-    printf "\n" }'
-fi
+echo "Proxy benchmark: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after ${WARMUP} warm-up), all on" \
+  "127.0.0.1; $(nproc) cores, shared by wrk, the proxy and the backend ($BACKEND_THREADS io thread(s))."
+echo "nginx: worker_processes 1, upstream keepalive 32; sova-dc: default HTTP io threads (1)."
+cat "$OUT"
+echo
+summary="node/nginx throughput:"
+for set in $SETS; do summary+=" $set ${RATIO[$set]},"; done
+echo "${summary%,}"
 echo "RSS: VmRSS after startup (idle) and VmHWM after the load (peak), from /proc; for nginx, master + worker."
-if [ "${AVAIL[node]}" = 1 ]; then
-  awk -v a="$NODE_AFTER" -v p="$NODE_PEAK" -v i="$NODE_IDLE" 'BEGIN {
-    printf "node VmRSS 1 s after the load: %s MB", a
-    if (a + 0 > 2 * i && a + 0 >= 0.9 * p) printf " (still near the peak: kept after the requests ended)"
-    printf "\n" }'
-fi
 echo "errors: non-2xx/3xx replies plus socket errors (connect/read/write/timeout) during the measurement."

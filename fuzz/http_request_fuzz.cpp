@@ -18,12 +18,11 @@
 #include <string_view>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "fuzz/byte_reader.hpp"
 #include "fuzz/check.hpp"
+#include "http/appended_body.hpp"
 #include "http/body_budget.hpp"
 #include "http/parse_feed.hpp"
 #include "http/request_bounds.hpp"
@@ -38,9 +37,6 @@ namespace bhttp = boost::beast::http;
 using namespace sova::http;
 using error_code = boost::system::error_code;
 
-// A copy of http/server.cpp's read size between requests (its anonymous namespace); the
-// bounds themselves come from request_bounds.hpp.
-constexpr std::size_t idle_read = 4096;
 /// More requests on one connection add little once a few were parsed.
 constexpr int max_requests = 8;
 
@@ -79,7 +75,7 @@ void check_forward(std::string_view content_type, const std::string& body) {
   std::string head;
   write_request_head(head, "POST", "/asr", "127.0.0.1:5601", {{"Via", "1.1 sova-dc"}},
                      content_type, body.size());
-  bhttp::request_parser<bhttp::string_body> p;
+  bhttp::request_parser<appended_body> p;
   p.body_limit(body.size() + 1);
   FUZZ_CHECK(parses_back(p, head + body));
   FUZZ_CHECK(sv(p.get()[bhttp::field::content_type]) == content_type);
@@ -91,7 +87,7 @@ void check_forward(std::string_view content_type, const std::string& body) {
 void check_reply(const response& r, const header_list& extra, unsigned version) {
   std::string head;
   write_response_head(head, version, r.status, r.content_type, extra, false, r.body.size());
-  bhttp::response_parser<bhttp::string_body> p;
+  bhttp::response_parser<appended_body> p;
   FUZZ_CHECK(parses_back(p, head + r.body));
   FUZZ_CHECK(p.get().result_int() == r.status);
   FUZZ_CHECK(p.get().body() == r.body);
@@ -99,7 +95,7 @@ void check_reply(const response& r, const header_list& extra, unsigned version) 
 }
 
 /// The node's handler up to the point where it would forward the request.
-void handle(bhttp::request<bhttp::string_body>& msg) {
+void handle(bhttp::request<appended_body>& msg) {
   header_list headers;
   for (const auto& f : msg) headers.emplace_back(sv(f.name_string()), sv(f.value()));
   response error;
@@ -124,7 +120,7 @@ void handle(bhttp::request<bhttp::string_body>& msg) {
 /// ends (an error answered, or the client sent no more).
 bool one_request(fake_socket& socket, beast::flat_buffer& buffer,
                  const std::shared_ptr<body_budget>& budget, std::size_t max_body) {
-  bhttp::request_parser<bhttp::string_body> parser;
+  bhttp::request_parser<appended_body> parser;
   parser.header_limit(head_limit);
   parser.body_limit(max_body);
   std::size_t extension_bytes = 0;
@@ -152,7 +148,7 @@ bool one_request(fake_socket& socket, beast::flat_buffer& buffer,
         return msg.keep_alive();  // else the server closes after its reply
       }
       case feed_result::need_more:
-        if (!socket.read_into(buffer, beast::read_size(buffer, header_seen ? max_read : idle_read)))
+        if (!socket.read_into(buffer, next_read_size(buffer, header_seen)))
           return false;
     }
   }

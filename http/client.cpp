@@ -1,4 +1,5 @@
 #include "http/client.hpp"
+#include "http/appended_body.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/parse_feed.hpp"
 #include "http/request_bounds.hpp"
@@ -26,12 +27,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/read_size.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/asio/write.hpp>
 
 namespace sova::http {
@@ -166,7 +165,7 @@ std::string host_header(const std::string& host, std::uint16_t port) {
   return port == 80 ? name : name + ":" + std::to_string(port);
 }
 
-using response_type = bhttp::response<bhttp::string_body>;
+using response_type = bhttp::response<appended_body>;
 
 client_response to_response(response_type& msg) {
   client_response out;
@@ -178,7 +177,7 @@ client_response to_response(response_type& msg) {
 }
 
 client_result failure(client_errc e, std::string message) {
-  return client_result{false, e, std::move(message), {}};
+  return client_result{false, e, std::move(message), {}, {}};
 }
 
 class exchange;
@@ -431,8 +430,7 @@ private:
   }
 
   void read_more() {
-    auto size = beast::read_size(conn_->buffer, header_seen_ ? max_read : 4096);
-    conn_->socket.async_read_some(conn_->buffer.prepare(size),
+    conn_->socket.async_read_some(conn_->buffer.prepare(next_read_size(conn_->buffer, header_seen_)),
                                   [self = shared_from_this()](error_code ec, std::size_t n) {
                                     self->on_read(ec, n);
                                   });
@@ -498,8 +496,11 @@ private:
     if (!keep) close(*conn_);
     if (auto target = redirect_target(msg)) return follow(*target, keep);
     auto response = to_response(msg);
-    if (keep) owner_->give_back(key_, std::move(conn_));
-    finish(client_result{true, client_errc::protocol, {}, std::move(response)});
+    if (keep) {
+      shrink_when_idle(conn_->buffer);
+      owner_->give_back(key_, std::move(conn_));
+    }
+    finish(client_result{true, client_errc::protocol, {}, std::move(response), {}});
   }
 
   std::optional<std::string> redirect_target(const response_type& msg) const {
@@ -530,6 +531,11 @@ private:
     finished_ = true;
     deadline_timer_.cancel();
     owner_->forget(id_);
+    // Moved out unless a write that was cut short by the deadline may still read it.
+    if (stage_ == stage::sending)
+      result.request_body = request_.body;
+    else
+      result.request_body = std::move(request_.body);
     auto done = std::move(done_);
     done_ = nullptr;
     done(std::move(result));
@@ -551,7 +557,7 @@ private:
   client_request request_;
   std::string host_header_;
   std::string request_head_;  // request_ as bytes, without the body
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response_parser<appended_body>> parser_;
   // Beast keeps a reference to the callback, which must outlive each parser.
   std::function<void(std::uint64_t, beast::string_view, error_code&)> chunk_header_;
   std::size_t chunk_extension_bytes_ = 0;  // of the current response
@@ -601,9 +607,14 @@ client::~client() { stop(); }
 
 void client::send(const std::string& host, std::uint16_t port, client_request req,
                   client_callback done) {
+  auto refuse = [&](client_errc e, std::string message) {
+    auto r = failure(e, std::move(message));
+    r.request_body = std::move(req.body);
+    done(std::move(r));
+  };
   if (!sendable_request_line(req.method, req.target))
-    return done(failure(client_errc::protocol, "cannot send the request line \"" + req.method +
-                                                   " " + req.target + "\": invalid characters"));
+    return refuse(client_errc::protocol, "cannot send the request line \"" + req.method + " " +
+                                             req.target + "\": invalid characters");
   auto& state = *impl_;
   {
     std::lock_guard<std::mutex> lock(state.mutex);
@@ -620,7 +631,7 @@ void client::send(const std::string& host, std::uint16_t port, client_request re
       return;
     }
   }
-  done(failure(client_errc::shut_down, "the client is stopped"));
+  refuse(client_errc::shut_down, "the client is stopped");
 }
 
 void client::stop() {

@@ -56,6 +56,9 @@ struct client_result {
   client_errc error;  // meaningful when !ok
   std::string message;
   client_response response;  // meaningful when ok, whatever the status
+  /// The request's body, given back: a caller that tries another server sends it again
+  /// without having kept a copy (an upload can be megabytes).
+  std::string request_body;
 };
 
 /// "timeout: <message>": why an exchange that is not ok failed, for logs and replies.

@@ -217,7 +217,7 @@ std::optional<header_list> parse_header_lines(std::string_view block, std::strin
 }
 
 /// Fills name, filename and content type of `part` from its headers.
-bool apply_headers(const header_list& headers, form_part& part, std::string* error) {
+bool apply_headers(const header_list& headers, form_part_view& part, std::string* error) {
   const std::string* disposition = nullptr;
   for (const auto& [name, value] : headers) {
     if (name == "content-disposition" && !disposition) disposition = &value;
@@ -238,7 +238,7 @@ bool apply_headers(const header_list& headers, form_part& part, std::string* err
 }
 
 /// Parses the part occupying `raw` (the bytes between two delimiter lines).
-bool parse_part(std::string_view raw, form_part& part, std::string* error) {
+bool parse_part(std::string_view raw, form_part_view& part, std::string* error) {
   std::size_t data_start = 0;
   std::string_view block;
   if (raw.substr(0, 2) == crlf) {
@@ -251,7 +251,7 @@ bool parse_part(std::string_view raw, form_part& part, std::string* error) {
   }
   auto headers = parse_header_lines(block, error);
   if (!headers || !apply_headers(*headers, part, error)) return false;
-  part.data = std::string(raw.substr(data_start));
+  part.data = raw.substr(data_start);
   return true;
 }
 
@@ -302,20 +302,20 @@ std::optional<std::string> multipart_boundary(std::string_view content_type) {
   return *boundary;
 }
 
-std::optional<std::vector<form_part>> parse_multipart(std::string_view body,
-                                                      std::string_view boundary,
-                                                      std::string* error) {
+std::optional<std::vector<form_part_view>> parse_multipart_view(std::string_view body,
+                                                                std::string_view boundary,
+                                                                std::string* error) {
   if (!valid_boundary(boundary)) return refuse(error, "invalid boundary");
   const std::string delim = "\r\n--" + std::string(boundary);
   // The first delimiter may open the body without the CRLF before it.
   auto d = delimiter_at(body, 0, std::string_view(delim).substr(2));
   if (!d) d = find_delimiter(body, 0, delim);
   if (!d) return refuse(error, "boundary not found in the body");
-  std::vector<form_part> parts;
+  std::vector<form_part_view> parts;
   while (!d->closing) {
     auto next = find_delimiter(body, d->next, delim);
     if (!next) return refuse(error, "no closing boundary");
-    form_part part;
+    form_part_view part;
     if (!parse_part(body.substr(d->next, next->at - d->next), part, error)) {
       if (error) *error = "part " + std::to_string(parts.size() + 1) + ": " + *error;
       return std::nullopt;
@@ -323,6 +323,19 @@ std::optional<std::vector<form_part>> parse_multipart(std::string_view body,
     parts.push_back(std::move(part));
     d = next;
   }
+  return parts;
+}
+
+std::optional<std::vector<form_part>> parse_multipart(std::string_view body,
+                                                      std::string_view boundary,
+                                                      std::string* error) {
+  auto views = parse_multipart_view(body, boundary, error);
+  if (!views) return std::nullopt;
+  std::vector<form_part> parts;
+  parts.reserve(views->size());
+  for (auto& v : *views)
+    parts.push_back({std::move(v.name), std::move(v.filename), std::move(v.content_type),
+                     std::string(v.data)});
   return parts;
 }
 

@@ -21,6 +21,8 @@ inline constexpr std::size_t head_limit = 64 * 1024;
 /// Fields of a message, header and trailer together, at most (Apache's default too): real
 /// peers send a dozen or two, and Beast's storage of each costs it some 80 bytes more.
 inline constexpr std::size_t field_limit = 100;
+/// Bytes read from a socket at once while a header comes, or while idle before one.
+inline constexpr std::size_t head_read = 4 * 1024;
 /// Bytes read from a socket at once while a body comes.
 inline constexpr std::size_t max_read = 64 * 1024;
 /// A connection's read buffer never needs more: at most head_limit bytes wait unparsed

@@ -329,7 +329,7 @@ std::optional<response> check_asr_body(std::string_view content_type, std::strin
   if (body.empty())
     return error_response(400, "no_audio", "the form is empty; it needs an audio_blob file field");
   std::string reason;
-  auto parts = parse_multipart(body, *boundary, &reason);
+  auto parts = parse_multipart_view(body, *boundary, &reason);
   if (!parts)
     return error_response(400, "bad_request", "malformed multipart/form-data body: " + reason);
   // SOVA ASR reads only file parts (with a filename) of the audio_blob* fields.

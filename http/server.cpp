@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 #include "http/address_counts.hpp"
+#include "http/appended_body.hpp"
 #include "http/body_budget.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/parse_feed.hpp"
@@ -27,10 +28,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 namespace sova::http {
 
@@ -49,8 +48,6 @@ constexpr const char* budget_retry_after = "1";
 /// After the last response on a connection, how long unread request bytes are drained
 /// so that closing does not reset the connection before the client read the response.
 constexpr std::chrono::milliseconds max_linger = 2s;
-/// How much a connection reads at once while idle, waiting for its next request.
-constexpr std::size_t idle_read = 4096;
 /// Pause after a failed accept (e.g. out of descriptors), so the loop does not spin.
 constexpr std::chrono::milliseconds accept_retry = 50ms;
 
@@ -201,7 +198,7 @@ private:
   clock::time_point timer_at_ = clock::time_point::max();  // max: the timer is not waiting
   std::uint64_t timer_wait_ = 0;  // numbers the timer's waits: only the latest counts
   beast::flat_buffer buffer_{read_buffer_limit};
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<appended_body>> parser_;
   // Beast keeps a reference to the callback, which must outlive each parser.
   std::function<void(std::uint64_t, beast::string_view, error_code&)> chunk_header_;
   std::size_t chunk_extension_bytes_ = 0;  // of the current request
@@ -262,7 +259,7 @@ struct reply_slot {
   }
 };
 
-request to_request(bhttp::request<bhttp::string_body>&& msg, const std::string& remote) {
+request to_request(bhttp::request<appended_body>&& msg, const std::string& remote) {
   request r;
   r.method = std::string(sv(msg.method_string()));
   r.target = std::string(sv(msg.target()));
@@ -412,9 +409,7 @@ bool session::header_read() {
 }
 
 void session::read_more() {
-  // Small reads for a header; up to 64 KiB at once for a body.
-  auto size = beast::read_size(buffer_, header_seen_ ? max_read : idle_read);
-  socket_.async_read_some(buffer_.prepare(size),
+  socket_.async_read_some(buffer_.prepare(next_read_size(buffer_, header_seen_)),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             self->on_read(ec, n);
                           });
@@ -516,7 +511,8 @@ void session::on_write(const error_code& ec, bool keep_alive) {
 
 void session::wait_idle() {
   expire_in(owner_->limits.idle_timeout);
-  socket_.async_read_some(buffer_.prepare(idle_read),
+  shrink_when_idle(buffer_);
+  socket_.async_read_some(buffer_.prepare(head_read),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             if (self->closed_) return;
                             if (ec) return self->close_now();

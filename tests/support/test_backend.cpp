@@ -4,6 +4,7 @@
 //
 //   sova_test_backend --listen 127.0.0.1:0 [--name b1] [--delay-ms N] [--fail-status S]
 //                     [--threads N] [--concurrent] [--only asr|tts] [--any-address]
+//                     [--audio-bytes N]
 //
 // By default it serves both APIs on one port; --only asr or --only tts serves one, as a
 // real SOVA server does (the other's paths are 404: a backend entered at the wrong port).
@@ -45,7 +46,10 @@
 //                      200 application/json {"response": [{"duration_s", "response_audio":
 //                      base64("<name>:<text>"), "response_audio_url", "sample_rate",
 //                      "synthesis_time", "voice"}], "response_code": 0}, keys sorted and
-//                      non-ASCII escaped as Python's json.dumps does.
+//                      non-ASCII escaped as Python's json.dumps does. With --audio-bytes N
+//                      the audio is "<name>:<text>" and filler up to N bytes, as long as a
+//                      real server's WAV (the proxy benchmark's realistic replies); such
+//                      replies are built once per text and voice.
 //   anything else      404 (/asr/ included); a known path with another method -> 405.
 // Test routes (never queued, delayed nor faulted; errors are JSON, API.md style):
 //   POST /control      JSON {"delay_ms", "fail_status" (0 = off), "hang", "garbage"}, each
@@ -93,6 +97,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <pthread.h>
@@ -220,10 +225,11 @@ struct job {
 class backend {
 public:
   backend(std::string name, std::chrono::milliseconds delay, unsigned fail_status,
-          bool concurrent, std::string only)
+          bool concurrent, std::string only, std::size_t audio_bytes)
       : name_(std::move(name)),
         concurrent_(concurrent),
         only_(std::move(only)),
+        audio_bytes_(audio_bytes),
         delay_ms_(delay.count()),
         fail_status_(fail_status) {}
 
@@ -399,15 +405,48 @@ private:
       return;
     }
     j.work = true;
+    if (audio_bytes_ > 0) {
+      j.normal.body = cached_synthesis(t, v, voices);
+      return;
+    }
+    j.normal.body = synthesis_reply(t, voices);
+  }
+
+  std::string synthesis_reply(const std::string& text, const std::vector<std::string>& voices) {
     sorted_json items = sorted_json::array();
     for (const auto& name : voices)
-      items.push_back({{"duration_s", static_cast<double>(t.size()) / 15.0},
-                       {"response_audio", sova::http::base64_encode(name_ + ":" + t)},
+      items.push_back({{"duration_s", static_cast<double>(text.size()) / 15.0},
+                       {"response_audio", sova::http::base64_encode(audio(text))},
                        {"response_audio_url", "/media/" + name_ + "-" + name + ".wav"},
                        {"sample_rate", 22050},
                        {"synthesis_time", 0.0},
                        {"voice", name}});
-    j.normal.body = python_dump(sorted_json{{"response", std::move(items)}, {"response_code", 0}});
+    return python_dump(sorted_json{{"response", std::move(items)}, {"response_code", 0}});
+  }
+
+  /// "<name>:<text>", then with --audio-bytes filler bytes (all 256 values, as in a WAV's
+  /// samples) up to that size.
+  std::string audio(const std::string& text) const {
+    std::string a = name_ + ":" + text;
+    for (std::size_t i = a.size(); i < audio_bytes_; ++i)
+      a.push_back(static_cast<char>((i * 2654435761u) >> 13));
+    return a;
+  }
+
+  /// Realistic replies are a few hundred KB: built once per text and voice (the proxy
+  /// benchmark repeats one request), so that the backend is not what is measured.
+  std::string cached_synthesis(const std::string& text, const std::string& voice,
+                               const std::vector<std::string>& voices) {
+    std::string key = voice + '\n' + text;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (auto it = synthesized_.find(key); it != synthesized_.end()) return it->second;
+    }
+    auto body = synthesis_reply(text, voices);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (synthesized_.size() >= 16) synthesized_.clear();
+    synthesized_.emplace(std::move(key), body);
+    return body;
   }
 
   // ---- test routes: answered at once ----
@@ -602,6 +641,7 @@ private:
   const std::string name_;
   const bool concurrent_;
   const std::string only_;  // "asr" or "tts": the other API's paths are 404; "": both
+  const std::size_t audio_bytes_;  // --audio-bytes; 0: the audio is "<name>:<text>"
   std::string listen_host_;             // for a redirect without Host: "127.0.0.1" or "[::1]"
   std::atomic<std::uint16_t> port_{0};  // the bound port, once known
   std::atomic<long long> delay_ms_;
@@ -622,6 +662,7 @@ private:
   std::deque<job> queue_;           // single mode: waiting for the worker
   std::vector<responder> hung_;     // hung, in service until hang is turned off
   std::vector<responder> abandoned_;  // hung, then let go of: never answered
+  std::map<std::string, std::string> synthesized_;  // --audio-bytes replies by voice and text
 
   std::shared_ptr<sova::http::server> server_;
 };
@@ -693,6 +734,12 @@ int main(int argc, char** argv) {
                  "Serve one API as a real server does (asr or tts); the other's paths are 404")
       ->check(CLI::IsMember({"asr", "tts"}));
   app.add_flag("--any-address", any_address, "Allow a non-loopback listen address");
+  std::size_t audio_bytes = 0;
+  app.add_option("--audio-bytes", audio_bytes,
+                 "Make each synthesized voice's audio this long, as a real server's WAV "
+                 "(207360: 4.7 s at 22,050 Hz, a 276 KB reply); 0: just \"<name>:<text>\"")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::string host;
@@ -719,7 +766,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   backend b(name, std::chrono::milliseconds(delay_ms), static_cast<unsigned>(fail_status),
-            concurrent, only);
+            concurrent, only, audio_bytes);
   try {
     b.start(host, port, threads);
   } catch (const std::exception& e) {

@@ -607,6 +607,39 @@ CAF_TEST(stop_fails_a_request_in_flight_exactly_once) {
   CAF_CHECK_EQUAL(calls.load(), 2);
 }
 
+// The node sends a request's body to one backend and, when that fails, to another,
+// without keeping a copy: every result, served or not, carries the body back.
+CAF_TEST(every_result_gives_the_request_body_back) {
+  const std::string body(300 * 1000, 'b');
+  auto c = client::create({});
+  test_server served(echo);
+  auto r = send_and_wait(*c, served.port(), post("/asr", body));
+  CAF_CHECK(r.ok);
+  CAF_CHECK(r.request_body == body);
+  r = send_and_wait(*c, closed_port(), post("/asr", body));
+  CAF_CHECK_EQUAL(error_of(r), "connect_failed");
+  CAF_CHECK(r.request_body == body);
+  test_server hanging([](const seen_request&, std::size_t) {
+    reply h;
+    h.hang = true;
+    return h;
+  });
+  auto slow = post("/asr", body);
+  slow.timeout = 300ms;
+  r = send_and_wait(*c, hanging.port(), slow);
+  CAF_CHECK_EQUAL(error_of(r), "timeout");
+  CAF_CHECK(r.request_body == body);
+  auto bad = post("/asr", body);
+  bad.target = "/a b";
+  r = send_and_wait(*c, served.port(), bad);
+  CAF_CHECK_EQUAL(error_of(r), "protocol");
+  CAF_CHECK(r.request_body == body);
+  c->stop();
+  r = send_and_wait(*c, served.port(), post("/asr", body));
+  CAF_CHECK_EQUAL(error_of(r), "shut_down");
+  CAF_CHECK(r.request_body == body);
+}
+
 CAF_TEST(stop_from_a_callback_does_not_deadlock) {
   test_server server(echo);
   auto c = client::create({});

@@ -183,6 +183,24 @@ CAF_TEST(deep_nesting_and_long_strings_need_no_stack) {
   CAF_CHECK(is_json(audio));
 }
 
+// Long strings are skimmed 16 bytes at a time: whatever must stop the skim (the closing
+// quote, an escape, a control character, UTF-8, a byte that is never UTF-8) is put at
+// every offset of the first blocks and in the bytewise tail, and each text is decided as
+// nlohmann decides it.
+CAF_TEST(long_strings_stop_at_what_needs_a_look_wherever_it_is) {
+  const std::vector<std::string> inserts = {"\"", "\\\"", "\\u00e9", "\\x", "\n", "\x1f",
+                                            "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x8e\xa4",
+                                            "\xc3", "\xff", "\x80", "\x7f"};
+  std::string base64 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9w+/=";
+  for (std::size_t at = 0; at <= base64.size(); ++at)
+    for (const auto& insert : inserts) {
+      auto text = "{\"a\": \"" + base64.substr(0, at) + insert + base64.substr(at) + "\"}";
+      bool ours = is_json(text), theirs = nlohmann_accepts(text);
+      if (ours != theirs) CAF_FAIL("differs at " << at << " for " << nlohmann::json(insert).dump());
+      CAF_CHECK(ours == theirs);
+    }
+}
+
 CAF_TEST(agrees_with_nlohmann_on_generated_values_and_their_mutations) {
   generator gen(20261124);
   int valid = 0, mutated = 0, disagreements = 0, mutated_json = 0, objects = 0;
