@@ -43,7 +43,7 @@ actors::backend_pool_actor::behavior_type recording_pool(actors::backend_pool_ac
 }
 
 http::client_result reply(unsigned status, std::string content_type, std::string body) {
-  http::client_result r{true, http::client_errc::protocol, "", {}};
+  http::client_result r{true, http::client_errc::protocol, "", {}, {}};
   r.response.status = status;
   r.response.headers = {{"Connection", "keep-alive"}, {"Content-Type", std::move(content_type)}};
   r.response.body = std::move(body);
@@ -56,7 +56,7 @@ http::client_result json_reply(std::string body = R"({"r":[]})") {
 }
 
 http::client_result transport_error(http::client_errc e, std::string message) {
-  return {false, e, std::move(message), {}};
+  return {false, e, std::move(message), {}, {}};
 }
 
 http::client_result refused_connection() {

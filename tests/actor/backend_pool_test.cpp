@@ -35,7 +35,7 @@ net::service_record record(const std::string& text) {
 }
 
 http::client_result refused_connection() {
-  return {false, http::client_errc::connect_failed, "connection refused", {}};
+  return {false, http::client_errc::connect_failed, "connection refused", {}, {}};
 }
 
 struct fixture : test_coordinator_fixture<> {
