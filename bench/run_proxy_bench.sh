@@ -190,6 +190,18 @@ record() {  # name, then measure's output
 
 # --- the setups -------------------------------------------------------------------------------
 
+# Waits up to $4 seconds until process $2 answers POST $3 with 200, then measures it as
+# setup $1, reading its memory with $5 (mem_mb, or nginx_mem for master and workers)
+# before and after. Fails when it did not serve.
+serve_and_measure() {
+  local name=$1 pid=$2 url=$3 wait=$4 mem=$5
+  wait_serving "$url" "$wait" "$pid" || return 1
+  IDLE[$name]=$($mem "$pid" VmRSS)
+  # shellcheck disable=SC2046
+  record "$name" $(measure "$url" "$name" || true)
+  PEAK[$name]=$($mem "$pid" VmHWM)
+}
+
 # (a): starts the set's backend (BACKEND_PID, BACKEND_PORT) and measures it directly.
 run_direct() {
   "$BACKEND_BIN" --listen 127.0.0.1:0 --name bench --concurrent --threads "$BACKEND_THREADS" \
@@ -223,11 +235,7 @@ run_node() {
     >"$WORK/node-$SET.out" 2>"$WORK/node-$SET.err" &
   pid=$!
   PIDS+=("$pid")
-  if wait_serving "$url" 30 "$pid"; then
-    IDLE[node]=$(mem_mb "$pid" VmRSS)
-    # shellcheck disable=SC2046
-    record node $(measure "$url" node || true)
-    PEAK[node]=$(mem_mb "$pid" VmHWM)
+  if serve_and_measure node "$pid" "$url" 30 mem_mb; then
     kill -0 "$pid" 2>/dev/null || { AVAIL[node]=0; WHY[node]="the node died under load"; }
   elif kill -0 "$pid" 2>/dev/null; then
     WHY[node]="the node did not answer 200 on $NODE_PATH within 30 s (last: $(post_status "$url"))"
@@ -291,19 +299,14 @@ EOF
     >"$WORK/nginx.out" 2>&1 &
   pid=$!
   PIDS+=("$pid")
-  if wait_serving "http://127.0.0.1:$port$BACKEND_PATH" 10 "$pid"; then
-    IDLE[nginx]=$(nginx_mem "$pid" VmRSS)
-    # shellcheck disable=SC2046
-    record nginx $(measure "http://127.0.0.1:$port$BACKEND_PATH" nginx || true)
-    PEAK[nginx]=$(nginx_mem "$pid" VmHWM)
-  else
+  if ! serve_and_measure nginx "$pid" "http://127.0.0.1:$port$BACKEND_PATH" 10 nginx_mem; then
     WHY[nginx]="nginx did not serve: $(tail -n 2 "$WORK/nginx-error.log" "$WORK/nginx.out" 2>/dev/null | grep -v '^==>' | grep . | tail -n 1)"
   fi
   stop_pid "$pid"
 }
 
 run_floor() {
-  AVAIL[floor]=0
+  AVAIL[floor]=0 IDLE[floor]=- PEAK[floor]=-
   if [ ! -x "$FLOOR_BIN" ]; then WHY[floor]="$FLOOR_BIN is not built"; return; fi
   local port pid
   port=$(free_port tcp)
@@ -311,10 +314,7 @@ run_floor() {
   "$FLOOR_BIN" "$port" "$BACKEND_PORT" >"$WORK/floor-$SET.out" 2>&1 &
   pid=$!
   PIDS+=("$pid")
-  if wait_serving "http://127.0.0.1:$port$NODE_PATH" 10 "$pid"; then
-    # shellcheck disable=SC2046
-    record floor $(measure "http://127.0.0.1:$port$NODE_PATH" floor || true)
-  else
+  if ! serve_and_measure floor "$pid" "http://127.0.0.1:$port$NODE_PATH" 10 mem_mb; then
     WHY[floor]="it did not serve: $(tail -n 1 "$WORK/floor-$SET.out")"
   fi
   stop_pid "$pid"
