@@ -19,6 +19,7 @@
 #include "http/request_id.hpp"
 #include "http/text.hpp"
 #include "http/routes.hpp"
+#include "http/static_files.hpp"
 
 namespace sova::actors {
 
@@ -44,6 +45,7 @@ const char* route_name(http::route_kind kind) {
     case http::route_kind::healthz: return "healthz";
     case http::route_kind::status: return "status";
     case http::route_kind::metrics: return "metrics";
+    case http::route_kind::page: return "page";
   }
   return "";
 }
@@ -218,6 +220,9 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
   switch (route->kind) {
     case http::route_kind::healthz:
       return ex->answer(health(*ctx->state));
+    // The web page's files: a lookup in the binary, answered here like /healthz.
+    case http::route_kind::page:
+      return ex->answer(http::static_file_reply(req.target, req.header("If-None-Match")));
     case http::route_kind::status: {
       auto sources = ctx->sources;
       sources.http_endpoint = ctx->http_host + ":" + std::to_string(ctx->http_port.load());

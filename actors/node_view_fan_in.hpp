@@ -61,7 +61,10 @@ void gather_node_view(Self* self, const status_sources& src,
   auto g = std::make_shared<node_view_gathering>(src, std::move(frontend), std::move(done));
   g->asked();  // held until every question is out, so that none can finish early
   ask_part<contacts>(self, g, node_part::routing_table, src.table, limit,
-                     [](node_view& v, const contacts& cs) { v.routing_table_size = cs.size(); },
+                     [](node_view& v, const contacts& cs) {
+                       v.routing_table_size = cs.size();
+                       v.known_nodes = cs;
+                     },
                      table_atom::value);
   ask_part<transport_stats>(self, g, node_part::transport, src.transport, limit,
                             [](node_view& v, const transport_stats& t) { v.transport = t; },

@@ -10,6 +10,7 @@
 #include "http/multipart.hpp"
 #include "http/numeric_text.hpp"
 #include "http/text.hpp"
+#include "web/assets.hpp"
 
 namespace sova::http {
 
@@ -35,11 +36,12 @@ constexpr std::array<served_path, 7> served_paths{{
 }};
 
 constexpr std::string_view served_list =
-    "POST /asr, POST /synthesize, GET /healthz, GET /status, GET /metrics";
+    "POST /asr, POST /synthesize, GET /healthz, GET /status, GET /metrics, GET / (the web page)";
 
 std::optional<route_kind> kind_of(std::string_view path) {
   for (const auto& p : served_paths)
     if (p.path == path) return p.kind;
+  if (web::find_asset(path)) return route_kind::page;
   return std::nullopt;
 }
 
@@ -291,6 +293,8 @@ response not_json(const std::string& where_and_why) {
 std::vector<served_route> route_table() {
   std::vector<served_route> out;
   for (const auto& p : served_paths) out.push_back({p.path, p.kind, allowed_methods(p.kind)});
+  for (const auto& a : web::assets())
+    out.push_back({a.path, route_kind::page, allowed_methods(route_kind::page)});
   return out;
 }
 

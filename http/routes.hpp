@@ -11,7 +11,8 @@
 
 namespace sova::http {
 
-enum class route_kind { asr, tts, healthz, status, metrics };
+// page: a file of the web page (web/assets.hpp), GET / and /ui/*.
+enum class route_kind { asr, tts, healthz, status, metrics, page };
 
 struct route {
   route_kind kind = route_kind::healthz;

@@ -60,7 +60,12 @@ void write_response_head(std::string& out, unsigned version, unsigned status,
       add_field(out, name, value);
   if (version == 10 && keep_alive) add_field(out, "Connection", "keep-alive");
   if (version != 10 && !keep_alive) add_field(out, "Connection", "close");
-  add_length(out, content_length);
+  // A 304 has no body, and its Content-Length would have to be the full reply's (RFC 9110
+  // 8.6): none is sent.
+  if (status == 304)
+    out.append("\r\n");
+  else
+    add_length(out, content_length);
 }
 
 void write_request_head(std::string& out, std::string_view method, std::string_view target,

@@ -24,7 +24,8 @@ bool sendable_request_line(std::string_view method, std::string_view target);
 
 /// `HTTP/1.x status reason`, Server, Content-Type (when given), `extra` (each sendable
 /// one, except the framing and identity headers the server owns), Connection as
-/// keep-alive needs it for `version` (10 or 11), Content-Length. Replaces `out`.
+/// keep-alive needs it for `version` (10 or 11), Content-Length (none on a 304, which has
+/// no body). Replaces `out`.
 void write_response_head(std::string& out, unsigned version, unsigned status,
                          std::string_view content_type, const header_list& extra,
                          bool keep_alive, std::size_t content_length);

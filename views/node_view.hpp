@@ -44,6 +44,7 @@ struct node_view {
   bool has_announcer = false;  // the node has own backends (--services)
   // What the parts answered; empty when they did not (see `unavailable`).
   std::optional<std::size_t> routing_table_size;
+  std::optional<actors::contacts> known_nodes;  // the routing table's contacts
   std::optional<actors::transport_stats> transport;
   std::optional<actors::directory_view> directory;
   std::optional<actors::backend_healths> healths;

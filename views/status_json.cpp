@@ -13,6 +13,12 @@ std::string status_document(const node_view& v) {
               {"udp", v.udp_endpoint},
               {"http", v.http_endpoint}};
   if (v.routing_table_size) doc["routing_table_size"] = *v.routing_table_size;
+  if (v.known_nodes) {
+    auto nodes = json::array();
+    for (const auto& c : *v.known_nodes)
+      nodes.push_back({{"id", c.id.to_hex()}, {"udp", c.ep.to_string()}});
+    doc["nodes"] = std::move(nodes);
+  }
   if (v.own)
     doc["own_services"] = own_services_json(*v.own);
   else if (!v.has_announcer)

@@ -7,7 +7,8 @@
 
 namespace sova::views {
 
-/// The body of a /status reply: node id, endpoints, routing-table size, own backends,
+/// The body of a /status reply: node id, endpoints, routing-table size and the nodes in
+/// the routing table (`nodes`: id and UDP address of each), own backends,
 /// the parts that did not answer (`unavailable`, only when some did not), the known
 /// backends of asr and tts with their health, and the front end's counters. Indented
 /// JSON ending in a newline.

@@ -18,6 +18,8 @@ inline views::node_view sample_node_view() {
   v.http_endpoint = "10.0.0.2:5600";
   v.has_announcer = true;
   v.routing_table_size = 7;
+  auto id = [](char c) { return *net::node_id::from_hex(std::string(40, c)); };
+  v.known_nodes = actors::contacts{{id('b'), {"10.0.0.3", 5678}}, {id('c'), {"10.0.0.4", 5679}}};
   actors::transport_stats t;
   t.datagrams_in = 11;
   t.calls_sent = 5;

@@ -20,6 +20,16 @@ CAF_TEST(a_full_view_renders_the_document_as_before) {
   "udp": "10.0.0.2:5678",
   "http": "10.0.0.2:5600",
   "routing_table_size": 7,
+  "nodes": [
+    {
+      "id": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+      "udp": "10.0.0.3:5678"
+    },
+    {
+      "id": "cccccccccccccccccccccccccccccccccccccccc",
+      "udp": "10.0.0.4:5679"
+    }
+  ],
   "own_services": [
     {
       "backend": "asr/cpu/10.0.0.7:8888",
@@ -68,6 +78,7 @@ CAF_TEST(a_full_view_renders_the_document_as_before) {
 CAF_TEST(parts_that_did_not_answer_are_listed_and_left_out) {
   auto v = test::sample_node_view();
   v.routing_table_size.reset();
+  v.known_nodes.reset();
   v.directory.reset();
   v.own.reset();
   v.transport.reset();
@@ -77,6 +88,7 @@ CAF_TEST(parts_that_did_not_answer_are_listed_and_left_out) {
                    {views::node_part::announcer, "timeout"}};
   auto doc = json::parse(views::status_document(v));
   CAF_CHECK(!doc.contains("routing_table_size"));
+  CAF_CHECK(!doc.contains("nodes"));  // unknown, which differs from an empty table
   CAF_CHECK(!doc.contains("own_services"));  // the announcer did not say
   auto unavailable = doc["unavailable"].get<actors::strings>();
   // /status does not show the transport: it is not named.
@@ -84,6 +96,15 @@ CAF_TEST(parts_that_did_not_answer_are_listed_and_left_out) {
   CAF_CHECK_EQUAL(unavailable, expected);
   CAF_CHECK(doc["services"]["tts"].empty());  // no directory, no known backends
   CAF_CHECK_EQUAL(doc["requests_total"].get<int>(), 20);
+}
+
+CAF_TEST(an_empty_routing_table_lists_no_nodes) {
+  auto v = test::sample_node_view();
+  v.routing_table_size = 0;
+  v.known_nodes = actors::contacts{};
+  auto doc = json::parse(views::status_document(v));
+  CAF_CHECK(doc["nodes"].is_array());
+  CAF_CHECK(doc["nodes"].empty());
 }
 
 CAF_TEST(a_node_without_own_backends_shows_an_empty_list) {

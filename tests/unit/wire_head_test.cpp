@@ -21,6 +21,12 @@ CAF_TEST(a_reply_head_has_status_server_type_extras_and_length) {
                   "Connection: close\r\nContent-Length: 0\r\n\r\n");
 }
 
+CAF_TEST(a_304_head_has_no_length) {
+  std::string out;
+  write_response_head(out, 11, 304, "", {{"ETag", "\"abc\""}}, true, 0);
+  CAF_CHECK_EQUAL(out, "HTTP/1.1 304 Not Modified\r\nServer: sova-dc\r\nETag: \"abc\"\r\n\r\n");
+}
+
 CAF_TEST(http_1_0_says_keep_alive_only_when_it_keeps_the_connection) {
   std::string out;
   write_response_head(out, 10, 404, "text/plain", {}, true, 3);
