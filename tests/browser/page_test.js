@@ -114,7 +114,12 @@ async function main() {
     const bytes = heard ? Number(heard[1]) : 0;
     expect(bytes > 44 + 16000, 'as a WAV of ' + bytes + ' bytes (over half a second)');
 
-    // 5. The network: every backend by service and kind, with its health.
+    // 5. The network: every backend by service and kind, with its health, seen after a
+    // last request and a refresh (the page as the README shows it).
+    expect((await recognise(page, 'cpu')).startsWith('Recognised'), 'the recording is recognised again');
+    const before = await text(page, '#network-updated');
+    await page.waitForFunction((t) => document.getElementById('network-updated').textContent !== t,
+                               WAIT, before);
     await page.waitForFunction((addresses) => {
       const t = document.getElementById('known-backends').textContent;
       return addresses.every((a) => t.includes(a)) && t.includes('healthy');
@@ -124,6 +129,8 @@ async function main() {
     const rows = await page.$$eval('#known-backends tbody tr', (rs) => rs.length);
     expect(rows === 3, 'with the three backends (' + rows + ')');
     await shot(page, '5-network.png');
+    await page.setViewport({ width: 1100, height: 900, deviceScaleFactor: 0.7 });
+    await shot(page, '6-readme.png');
 
     // 6. Markup in /status (a hostile node view) is shown as text too.
     await page.setRequestInterception(true);

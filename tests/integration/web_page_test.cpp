@@ -89,6 +89,7 @@ CAF_TEST(the_page_works_in_a_real_browser) {
   CAF_MESSAGE("browser log:\n" << browser.log());
   CAF_REQUIRE(status.has_value());
   CAF_CHECK_EQUAL(*status, 0);
-  for (const auto* shot : {"1-loaded.png", "2-tts.png", "3-asr.png", "4-markup.png", "5-network.png"})
+  for (const auto* shot : {"1-loaded.png", "2-tts.png", "3-asr.png", "4-markup.png", "5-network.png",
+                            "6-readme.png"})
     CAF_CHECK(std::filesystem::exists(out + "/" + shot));
 }

@@ -247,7 +247,8 @@ function renderNode(doc) {
     ['Version', doc.version],
     ['DHT (UDP)', doc.udp],
     ['HTTP API', doc.http],
-    ['Routing table', doc.routing_table_size === undefined ? 'did not answer' : doc.routing_table_size + ' nodes'],
+    ['Routing table', doc.routing_table_size === undefined ? 'did not answer'
+      : doc.routing_table_size + (doc.routing_table_size === 1 ? ' node' : ' nodes')],
     ['Requests in flight', doc.requests_in_flight],
     ['Requests so far', doc.requests_total],
     ['Draining', doc.draining ? 'yes: it takes no new requests' : 'no'],
