@@ -138,7 +138,8 @@ CAF_TEST(wrong_method_is_405_with_allow) {
     CAF_CHECK_EQUAL(allow_of(r), "POST");
   }
   for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/healthz"}, {"DELETE", "/status"}, {"get", "/status"}, {"POST", "/metrics"}}) {
+           {"POST", "/healthz"}, {"DELETE", "/status"}, {"get", "/status"}, {"POST", "/metrics"},
+           {"POST", "/"}, {"PUT", "/ui/app.js"}}) {
     auto r = refused(method, target);
     check_mentions(check_error(r, 405, "method_not_allowed"), "GET");
     CAF_CHECK_EQUAL(allow_of(r), "GET, HEAD");
@@ -146,7 +147,7 @@ CAF_TEST(wrong_method_is_405_with_allow) {
 }
 
 CAF_TEST(unknown_path_is_404_listing_the_served_ones) {
-  for (auto target : {"/", "", "/asrx", "/ASR", "/asr/x", "/asr//", "/synthesize//",
+  for (auto target : {"/index.html", "/ui/", "", "/asrx", "/ASR", "/asr/x", "/asr//", "/synthesize//",
                       "/healthz/", "/metric?x=1", "/metrics/", "*", "http://host/asr"}) {
     auto r = refused("POST", target);
     auto message = check_error(r, 404, "not_found");
