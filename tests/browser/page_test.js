@@ -67,9 +67,18 @@ async function main() {
     expect(true, 'they are shown as announced');
     await shot(page, '1-loaded.png');
 
-    // 2. TTS: the audio element gets a finite duration.
+    // 2. TTS, from the keyboard (Tab to the button, its focus visible, Enter): the audio
+    // element gets a finite duration.
     await page.select('#tts-voice', 'en-us');
-    await page.click('#tts-submit');
+    await page.focus('#tts-backend');
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const e = document.activeElement;
+      return { id: e.id, outline: getComputedStyle(e).outlineStyle, visible: e.matches(':focus-visible') };
+    });
+    expect(focused.id === 'tts-submit' && focused.visible && focused.outline === 'solid',
+           'Tab reaches the button with a visible focus ring: ' + JSON.stringify(focused));
+    await page.keyboard.press('Enter');
     await page.waitForFunction(() => {
       const a = document.getElementById('tts-audio');
       return !a.hidden && Number.isFinite(a.duration) && a.duration > 0;
