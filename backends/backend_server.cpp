@@ -75,7 +75,10 @@ void backend_service::handle(http::request req, http::responder done) {
       if (kind_ != "asr") break;
       return recognize(req, std::move(done));
     case http::route_kind::metrics:
-      break;  // a node's route; backends have none
+    case http::route_kind::openai_transcriptions:
+    case http::route_kind::openai_speech:
+    case http::route_kind::openai_models:
+      break;  // a node's routes; backends have none
   }
   done(http::error_response(404, "not_found",
                             kind_ == "tts" ? "this is a TTS backend: POST /synthesize/"

@@ -113,7 +113,8 @@ void add_segments(transcript& t, const json& element) {
 
 /// "HH:MM:SS,mmm" (srt) or "HH:MM:SS.mmm" (vtt).
 std::string timestamp(double seconds, char separator) {
-  auto ms = static_cast<long long>(std::llround(std::max(0.0, seconds) * 1000));
+  // Clamped: times come from a backend (99999 hours is beyond any recording).
+  auto ms = static_cast<long long>(std::llround(std::clamp(seconds, 0.0, 99999.0 * 3600) * 1000));
   char buf[32];
   std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld%c%03lld", ms / 3600000, ms / 60000 % 60,
                 ms / 1000 % 60, separator, ms % 1000);

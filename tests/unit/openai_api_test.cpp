@@ -4,6 +4,7 @@
 #define CAF_SUITE openai_api
 #include "caf/test/unit_test.hpp"
 
+#include <random>
 #include <string>
 #include <variant>
 
@@ -96,7 +97,8 @@ CAF_TEST(errors have OpenAI's shape and keep the node's status and code) {
   node.headers.emplace_back("Retry-After", "2");
   auto t = as_openai_error(node);
   CAF_CHECK_EQUAL(refusal(t), "503 busy ");
-  CAF_CHECK_EQUAL(json::parse(t.body)["error"]["message"], "every backend is busy");
+  auto body = json::parse(t.body);
+  CAF_CHECK_EQUAL(body["error"]["message"], "every backend is busy");
   CAF_REQUIRE_EQUAL(t.headers.size(), 1u);
   CAF_CHECK_EQUAL(t.headers[0].second, "2");
   // Already OpenAI's: kept with its param; a success untouched; a body of no known shape.
@@ -268,7 +270,11 @@ CAF_TEST(long segments split after twelve words and cues stay one line) {
   auto body = translate_transcription_reply(
                   o, sova_reply(200, asr_reply({{"<b>&-->\nx", 0, 1}}, "")))
                   .body;
-  CAF_CHECK_EQUAL(body, "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n&lt;b&gt;&amp;-&gt; x\n\n");
+  CAF_CHECK_EQUAL(body, "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n&lt;b&gt;&amp;--&gt; x\n\n");
+  o.format = transcript_format::srt;
+  body = translate_transcription_reply(o, sova_reply(200, asr_reply({{"<b>&-->\nx", 0, 1}}, "")))
+             .body;
+  CAF_CHECK_EQUAL(body, "1\n00:00:00,000 --> 00:00:01,000\n<b>&-> x\n\n");
   // A response without word times is one segment.
   auto no_words = json{{"r", {{{"response_code", 0}, {"response", {{{"text", "hi there"}}}}}}}};
   o.format = transcript_format::srt;
@@ -372,4 +378,54 @@ CAF_TEST(the WAV of a SOVA TTS reply or an OpenAI error) {
   CAF_CHECK_EQUAL(refusal(std::get<http::response>(no_audio)), "502 bad_backend_reply ");
   auto none = sova_speech_wav(http::error_response(503, "no_backend", "no tts backend"));
   CAF_CHECK_EQUAL(refusal(std::get<http::response>(none)), "503 no_backend ");
+}
+
+CAF_TEST(mutated requests and replies get an answer and never crash) {
+  // Under ASan/UBSan: every mutation of good bodies is either taken or refused 4xx with
+  // OpenAI's shape; every mutation of SOVA replies is rendered or is a 4xx/5xx error.
+  std::mt19937 rng(21);
+  auto mutate = [&](std::string s) {
+    auto n = 1 + rng() % 8;
+    for (unsigned i = 0; i < n && !s.empty(); ++i) {
+      auto at = rng() % s.size();
+      switch (rng() % 4) {
+        case 0: s[at] = static_cast<char>(rng()); break;
+        case 1: s.erase(at, 1 + rng() % 16); break;
+        case 2: s.insert(at, s.substr(rng() % s.size(), rng() % 32)); break;
+        default: s.insert(at, 1, "\"{}[]:,\\\r\n-"[rng() % 12]); break;
+      }
+    }
+    return s;
+  };
+  auto good_form = form({{"model", "sova-asr"}, audio_file, {"response_format", "srt"},
+                         {"timestamp_granularities[]", "word"}, {"temperature", "0.5"}});
+  auto good_speech = std::string(
+      R"({"model":"tts-1","input":"hello there","voice":"alloy","speed":1.25,"response_format":"opus"})");
+  auto good_reply = asr_reply({{"hello", 0.1, 0.5}, {"world", 1.9, 2.4}}, "hello world", 2.5);
+  auto good_tts = json{{"response_code", 0},
+                       {"response", {{{"response_audio", http::base64_encode("RIFF")}}}}}
+                      .dump();
+  int taken = 0, refused = 0;
+  for (int i = 0; i < 3000; ++i) {
+    http::response error;
+    auto t = parse_transcription_request(form_type, mutate(good_form), "any", &error);
+    (t ? taken : refused) += 1;
+    if (!t) CAF_CHECK(refusal(error).rfind("400 ", 0) == 0);
+    auto s = parse_speech_request(mutate(good_speech), "any", &error);
+    (s ? taken : refused) += 1;
+    if (!s) CAF_CHECK(refusal(error).rfind("4", 0) == 0);
+    for (auto f : {transcript_format::json, transcript_format::verbose_json, transcript_format::vtt}) {
+      transcript_options o;
+      o.format = f;
+      o.words = true;
+      auto r = translate_transcription_reply(o, sova_reply(200, mutate(good_reply)));
+      if (r.status != 200) CAF_CHECK(refusal(r).rfind("no message", 0) != 0);
+      if (r.content_type == "application/json") CAF_CHECK(json::accept(r.body));
+    }
+    auto w = sova_speech_wav(sova_reply(200, mutate(good_tts)));
+    if (auto* e = std::get_if<http::response>(&w)) CAF_CHECK(e->status >= 400);
+  }
+  CAF_MESSAGE(taken << " mutated requests taken, " << refused << " refused");
+  CAF_CHECK_GREATER(taken, 0);
+  CAF_CHECK_GREATER(refused, 0);
 }
