@@ -260,7 +260,7 @@ CAF_TEST(the_running_node_answers_what_the_openapi_document_says) {
       }
     }
   }
-  CAF_CHECK_EQUAL(operations, 13);
+  CAF_CHECK_EQUAL(operations, 14);
   // And nothing the document leaves out is served.
   CAF_CHECK_EQUAL(http_call(node.host, node.http_port, "GET", "/openapi").response.status, 404u);
   CAF_CHECK_EQUAL(http_call(node.host, node.http_port, "DELETE", "/status").response.status, 405u);

@@ -12,7 +12,8 @@ const { toFile } = mod;
 const out = process.env.OUT_DIR;
 const client = new OpenAI({ baseURL: process.env.BASE_URL, apiKey: 'not-needed', maxRetries: 0, timeout: 90000 });
 const sentence = process.env.SENTENCE;
-const results = { version: mod.VERSION ?? null, speech: {}, transcriptions: {}, synthesised: {}, errors: {}, models: [] };
+const version = JSON.parse(readFileSync(`${process.env.NPM_DIR}/node_modules/openai/package.json`, 'utf8')).version;
+const results = { version, speech: {}, transcriptions: {}, synthesised: {}, errors: {}, models: [] };
 
 async function speech(name, params) {
   const r = await client.audio.speech.create({ model: 'tts-1', voice: 'en-us', input: sentence, ...params });

@@ -62,9 +62,14 @@ CAF_TEST(the_official_openai_client_speaks_to_a_node) {
   // The package, installed by npm into the build directory (a second run finds it there
   // and npm only checks it).
   const std::string npm_dir = SOVA_NPM_DIR;
-  auto npm = run({"npm", "install", "--prefix", npm_dir, "--no-audit", "--no-fund",
-                  "--loglevel=error", "openai@6"},
-                 120s);
+  run_result npm;
+  try {  // through env, which finds npm on the PATH
+    npm = run({"/usr/bin/env", "npm", "install", "--prefix", npm_dir, "--no-audit", "--no-fund",
+               "--loglevel=error", "openai@6"},
+              120s);
+  } catch (const std::exception& e) {
+    CAF_FAIL("cannot start npm (Node.js and npm are needed): " << e.what());
+  }
   if (npm.status != 0)
     CAF_FAIL("npm could not install the openai package into " << npm_dir << " (status "
              << npm.status << "): " << npm.err << npm.out);
@@ -77,7 +82,7 @@ CAF_TEST(the_official_openai_client_speaks_to_a_node) {
                     {"--services", "tts/cpu/" + tts.address() + ",asr/cpu/" + asr.address()}};
   CAF_REQUIRE(knows_backends(node, 1, 30s));
 
-  auto client = run({"env", "NPM_DIR=" + npm_dir, "OUT_DIR=" + dir,
+  auto client = run({"/usr/bin/env", "NPM_DIR=" + npm_dir, "OUT_DIR=" + dir,
                      "BASE_URL=http://" + node.host + ":" + std::to_string(node.http_port) + "/v1",
                      "RECORDING=" + testdata + "/" + recording + ".wav", "SENTENCE=" + sentence,
                      "node", SOVA_SOURCE_DIR "/tests/integration/openai_client.mjs"},
