@@ -10,8 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/openai_requests.hpp"
+#include "backends/wav.hpp"
 #include "http/base64.hpp"
 #include "http/multipart.hpp"
+#include "http/routes.hpp"
 #include "openai/errors.hpp"
 #include "openai/models.hpp"
 #include "openai/speech.hpp"
@@ -408,12 +411,15 @@ CAF_TEST(mutated requests and replies get an answer and never crash) {
   int taken = 0, refused = 0;
   for (int i = 0; i < 1500; ++i) {
     http::response error;
+    // What is taken is what the node's own SOVA checks pass: nothing a backend refuses.
     auto t = parse_transcription_request(form_type, mutate(good_form), "any", &error);
     (t ? taken : refused) += 1;
     if (!t) CAF_CHECK(refusal(error).rfind("400 ", 0) == 0);
+    if (t) CAF_CHECK(!http::check_asr_body(t->sova_content_type, t->sova_body));
     auto s = parse_speech_request(mutate(good_speech), "any", &error);
     (s ? taken : refused) += 1;
     if (!s) CAF_CHECK(refusal(error).rfind("4", 0) == 0);
+    if (s) CAF_CHECK(!http::check_tts_body(s->sova_body));
     for (auto f : {transcript_format::json, transcript_format::verbose_json, transcript_format::vtt}) {
       transcript_options o;
       o.format = f;
@@ -428,4 +434,42 @@ CAF_TEST(mutated requests and replies get an answer and never crash) {
   CAF_MESSAGE(taken << " mutated requests taken, " << refused << " refused");
   CAF_CHECK_GREATER(taken, 0);
   CAF_CHECK_GREATER(refused, 0);
+}
+
+CAF_TEST(a job carries the SOVA request and its translator turns the outcome back) {
+  http::route speech_route{http::route_kind::openai_speech, "gpu"};
+  http::response error;
+  auto job = actors::openai_job_for(speech_route, "application/json",
+                                    R"({"input": "hi", "voice": "echo", "response_format": "flac"})",
+                                    &error);
+  CAF_REQUIRE(job.has_value());
+  CAF_CHECK_EQUAL(job->service, "tts");
+  CAF_CHECK_EQUAL(job->kind, "gpu");
+  CAF_CHECK_EQUAL(job->content_type, "application/json");
+  CAF_CHECK_EQUAL(job->body, R"({"text":"hi","voice":"Ruslan"})");
+  // A real WAV in the backend's reply comes out as FLAC.
+  std::vector<std::int16_t> samples(22050, 0);
+  for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = static_cast<std::int16_t>(i % 200 * 50);
+  auto wav = backends::encode_wav(samples, 22050);
+  auto reply = json{{"response_code", 0}, {"response", {{{"response_audio", http::base64_encode(wav)}}}}};
+  auto out = job->translate(sova_reply(200, reply.dump()));
+  CAF_CHECK_EQUAL(out.status, 200u);
+  CAF_CHECK_EQUAL(out.content_type, "audio/flac");
+  CAF_CHECK_EQUAL(out.body.substr(0, 4), "fLaC");
+  // Audio that is not audio: 502 in OpenAI's shape; the node's own errors translated.
+  auto bad = json{{"response_code", 0}, {"response", {{{"response_audio", http::base64_encode("junk")}}}}};
+  CAF_CHECK_EQUAL(refusal(job->translate(sova_reply(200, bad.dump()))), "502 encoding_failed ");
+  CAF_CHECK_EQUAL(refusal(job->translate(http::error_response(503, "no_backend", "none"))),
+                  "503 no_backend ");
+  // A transcription job: the form for /asr, json back.
+  http::route asr_route{http::route_kind::openai_transcriptions, "any"};
+  job = actors::openai_job_for(asr_route, form_type, form({audio_file}), &error);
+  CAF_REQUIRE(job.has_value());
+  CAF_CHECK_EQUAL(job->service, "asr");
+  CAF_CHECK(!http::check_asr_body(job->content_type, job->body));
+  out = job->translate(sova_reply(200, asr_reply({{"hi", 0, 0.4}}, "hi")));
+  CAF_CHECK_EQUAL(out.body, R"({"text":"hi"})");
+  // Refused requests give their OpenAI error.
+  CAF_CHECK(!actors::openai_job_for(speech_route, "application/json", "{}", &error));
+  CAF_CHECK_EQUAL(refusal(error), "400 missing_required_parameter input");
 }
