@@ -1,5 +1,6 @@
 #include "actors/http_frontend.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <caf/actor_system.hpp>
@@ -14,6 +15,8 @@
 #include "actors/fast_lane.hpp"
 #include "actors/logging.hpp"
 #include "actors/metrics_report.hpp"
+#include "actors/models_report.hpp"
+#include "actors/openai_requests.hpp"
 #include "actors/status_report.hpp"
 #include "http/hop_guard.hpp"
 #include "http/request_id.hpp"
@@ -46,6 +49,9 @@ const char* route_name(http::route_kind kind) {
     case http::route_kind::status: return "status";
     case http::route_kind::metrics: return "metrics";
     case http::route_kind::page: return "page";
+    case http::route_kind::openai_transcriptions: return "asr";
+    case http::route_kind::openai_speech: return "tts";
+    case http::route_kind::openai_models: return "models";
   }
   return "";
 }
@@ -60,8 +66,10 @@ struct exchange {
   std::vector<attempt_record> tried;
   std::string outcome;  // ASR/TTS only: served, rejected, draining, or our error code
   bool in_flight = false;  // counted in frontend_state::in_flight until answered
+  reply_translator translate;  // OpenAI routes: the reply in OpenAI's terms
 
   void answer(http::response r) {
+    if (translate) r = translate(std::move(r));
     log.seconds = std::chrono::duration<double>(steady::now() - started).count();
     log.status = r.status;
     log.bytes_out = r.body.size();
@@ -214,8 +222,25 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
 
   http::response error;
   auto route = http::match_route(req.method, req.target, &error);
-  if (!route) return refuse(std::move(error));
+  if (!route) {
+    if (http::is_openai_path(req.target)) error = openai_error_of(std::move(error));
+    return refuse(std::move(error));
+  }
   ex->log.service = route_name(route->kind);
+  // OpenAI's routes: every reply, refusals included, in OpenAI's shape; a request becomes
+  // the SOVA request it stands for, served below as any other.
+  std::optional<openai_job> openai;
+  if (http::is_openai_route(route->kind)) {
+    ex->translate = openai_error_of;
+    if (route->kind == http::route_kind::openai_models)
+      return report_models(*ctx->sys, ctx->sources,
+                           [ex](http::response r) { ex->answer(std::move(r)); });
+    openai = openai_job_for(*route, req.header("Content-Type"), req.body, &error);
+    if (!openai) {
+      ex->outcome = "rejected";
+      return refuse(std::move(error));
+    }
+  }
   std::optional<http::response> bad;
   switch (route->kind) {
     case http::route_kind::healthz:
@@ -232,8 +257,12 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
     case http::route_kind::metrics:
       return report_metrics(*ctx->sys, ctx->sources, ctx->state,
                             [ex](http::response r) { ex->answer(std::move(r)); });
+    case http::route_kind::openai_models:  // answered above
+      return;
     case http::route_kind::asr:
     case http::route_kind::tts:
+    case http::route_kind::openai_transcriptions:
+    case http::route_kind::openai_speech:
       if (ctx->state->draining) {
         ++ctx->state->refused_draining;
         ex->outcome = "draining";
@@ -243,6 +272,16 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
       if (auto loop = http::hop_refusal(req.header("Via"), ctx->via_entry)) {
         ex->outcome = "rejected";
         return refuse(http::error_response(508, "loop", *loop));
+      }
+      if (openai) {
+        req.body = std::move(openai->body);
+        auto& hs = req.headers;
+        hs.erase(std::remove_if(hs.begin(), hs.end(),
+                                [](const auto& h) { return http::iequals(h.first, "Content-Type"); }),
+                 hs.end());
+        req.headers.emplace_back("Content-Type", openai->content_type);
+        ex->translate = std::move(openai->translate);
+        return forward(std::move(ex), openai->kind, std::move(req));
       }
       bad = route->kind == http::route_kind::asr
                 ? http::check_asr_body(req.header("Content-Type"), req.body)
@@ -274,6 +313,7 @@ void on_refusal(const std::shared_ptr<frontend_context>& ctx, const http::refusa
   auto work = log.service == "asr" || log.service == "tts";
   record_request(ctx->state->metrics, log, work ? "rejected" : "", {});
   log_request(log);
+  if (http::is_openai_path(r.target)) reply = openai_error_of(std::move(reply));
   reply.headers.emplace_back(std::string(http::request_id_header), log.id);
 }
 

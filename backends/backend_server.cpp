@@ -76,6 +76,9 @@ void backend_service::handle(http::request req, http::responder done) {
       return recognize(req, std::move(done));
     case http::route_kind::metrics:
     case http::route_kind::page:
+    case http::route_kind::openai_transcriptions:
+    case http::route_kind::openai_speech:
+    case http::route_kind::openai_models:
       break;  // a node's routes; backends have none
   }
   done(http::error_response(404, "not_found",

@@ -29,6 +29,8 @@
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "http/wire_head.hpp"
+#include "openai/speech.hpp"
+#include "openai/transcription.hpp"
 
 namespace {
 
@@ -109,6 +111,18 @@ void handle(bhttp::request<appended_body>& msg) {
     if (!refused) check_forward(type, msg.body());
   } else if (route->kind == route_kind::tts) {
     refused = check_tts_body(msg.body());
+  } else if (route->kind == route_kind::openai_transcriptions) {
+    // Taken, it becomes a form the node's own ASR check passes (nothing a backend refuses).
+    auto type = sv(msg[bhttp::field::content_type]);
+    if (auto t = sova::openai::parse_transcription_request(type, msg.body(), route->backend, &error))
+      FUZZ_CHECK(!check_asr_body(t->sova_content_type, t->sova_body));
+    else
+      refused = std::move(error);
+  } else if (route->kind == route_kind::openai_speech) {
+    if (auto t = sova::openai::parse_speech_request(msg.body(), route->backend, &error))
+      FUZZ_CHECK(!check_tts_body(t->sova_body));
+    else
+      refused = std::move(error);
   }
   if (refused) {
     FUZZ_CHECK(refused->status >= 400 && refused->status < 500);

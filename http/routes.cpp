@@ -35,17 +35,31 @@ constexpr std::array<served_path, 7> served_paths{{
     {"/metrics", route_kind::metrics},
 }};
 
+// OpenAI's audio API, in a block of its own.
+constexpr std::string_view openai_prefix = "/v1/";
+constexpr std::array<served_path, 3> openai_paths{{
+    {"/v1/audio/transcriptions", route_kind::openai_transcriptions},
+    {"/v1/audio/speech", route_kind::openai_speech},
+    {"/v1/models", route_kind::openai_models},
+}};
+
 constexpr std::string_view served_list =
-    "POST /asr, POST /synthesize, GET /healthz, GET /status, GET /metrics, GET / (the web page)";
+    "POST /asr, POST /synthesize, GET /healthz, GET /status, GET /metrics, GET / (the web page), "
+    "POST /v1/audio/transcriptions, POST /v1/audio/speech, GET /v1/models";
 
 std::optional<route_kind> kind_of(std::string_view path) {
   for (const auto& p : served_paths)
     if (p.path == path) return p.kind;
   if (web::find_asset(path)) return route_kind::page;
+  for (const auto& p : openai_paths)
+    if (p.path == path) return p.kind;
   return std::nullopt;
 }
 
-bool takes_body(route_kind kind) { return kind == route_kind::asr || kind == route_kind::tts; }
+bool takes_body(route_kind kind) {
+  return kind == route_kind::asr || kind == route_kind::tts ||
+         kind == route_kind::openai_transcriptions || kind == route_kind::openai_speech;
+}
 
 /// The value of the Allow header of `kind`'s paths.
 std::string_view allowed_methods(route_kind kind) {
@@ -290,11 +304,21 @@ response not_json(const std::string& where_and_why) {
 
 }  // namespace
 
+bool is_openai_route(route_kind kind) {
+  return kind == route_kind::openai_transcriptions || kind == route_kind::openai_speech ||
+         kind == route_kind::openai_models;
+}
+
+bool is_openai_path(std::string_view target) {
+  return target.substr(0, openai_prefix.size()) == openai_prefix;
+}
+
 std::vector<served_route> route_table() {
   std::vector<served_route> out;
   for (const auto& p : served_paths) out.push_back({p.path, p.kind, allowed_methods(p.kind)});
   for (const auto& a : web::assets())
     out.push_back({a.path, route_kind::page, allowed_methods(route_kind::page)});
+  for (const auto& p : openai_paths) out.push_back({p.path, p.kind, allowed_methods(p.kind)});
   return out;
 }
 

@@ -11,12 +11,27 @@
 
 namespace sova::http {
 
-// page: a file of the web page (web/assets.hpp), GET / and /ui/*.
-enum class route_kind { asr, tts, healthz, status, metrics, page };
+enum class route_kind {
+  asr,
+  tts,
+  healthz,
+  status,
+  metrics,
+  page,  // a file of the web page (web/assets.hpp), GET / and /ui/*
+  // OpenAI's audio API (openai/): translated to and from asr and tts requests
+  openai_transcriptions,
+  openai_speech,
+  openai_models,
+};
+
+/// The OpenAI routes answer in OpenAI's error shape (openai/errors.hpp).
+bool is_openai_route(route_kind kind);
+/// Whether a path is under /v1/, where the OpenAI routes live (a 404 there is OpenAI's).
+bool is_openai_path(std::string_view target);
 
 struct route {
   route_kind kind = route_kind::healthz;
-  std::string backend = "any";  // ?backend=cpu|gpu|any (asr and tts only)
+  std::string backend = "any";  // ?backend=cpu|gpu|any (the POST routes only)
 };
 
 /// One path the node serves and the methods it takes there (the OpenAPI document is

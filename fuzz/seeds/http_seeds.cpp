@@ -59,6 +59,18 @@ void http_seeds(const writer& out) {
   out.put("http_request", "pipelined",
           std::string{'\x07', '\0'} + get("/status") + post("/synthesize/", "application/json", tts_json) +
               get("/metrics", "Connection: close\r\n") + get("/healthz"));
+  const std::string openai_form =
+      "--9f3a\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"
+      "--9f3a\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\nverbose_json\r\n"
+      "--9f3a\r\nContent-Disposition: form-data; name=\"timestamp_granularities[]\"\r\n\r\nword\r\n"
+      "--9f3a\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.wav\"\r\n"
+      "Content-Type: audio/wav\r\n\r\nRIFF....WAVEfmt \r\n--9f3a--\r\n";
+  out.put("http_request", "openai-transcription",
+          whole + post("/v1/audio/transcriptions", multipart, openai_form));
+  out.put("http_request", "openai-speech",
+          whole + post("/v1/audio/speech", "application/json",
+                       R"({"model": "tts-1", "input": "hello", "voice": "alloy", "speed": 1.5, "response_format": "opus"})") +
+              get("/v1/models"));
   out.put("http_request", "refusals",
           whole + "PUT /asr HTTP/1.1\r\nHost: n\r\nContent-Length: 0\r\n\r\n" +
               post("/asr?backend=tpu", multipart, form) + get("/nope?a=b") +

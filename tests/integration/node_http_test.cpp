@@ -183,6 +183,82 @@ CAF_TEST(bad_requests_are_answered_at_once_without_reaching_a_backend) {
   }
 }
 
+CAF_TEST(bad_openai_requests_are_refused_in_openai_shape_without_reaching_a_backend) {
+  one_node n({"--max-body", "64KiB"});
+  auto before1 = backend_stats(n.b1), before2 = backend_stats(n.b2);
+  const std::string form_type = "multipart/form-data; boundary=" + boundary;
+  auto field = [](const std::string& name, const std::string& value, const std::string& file = "") {
+    return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"" +
+           (file.empty() ? "" : "; filename=\"" + file + "\"") + "\r\n\r\n" + value + "\r\n";
+  };
+  auto end = "--" + boundary + "--\r\n";
+  auto file = field("file", "RIFF....WAVE", "a.wav");
+  struct bad {
+    std::string method, target, content_type, body;
+    std::string expected;  // "status code param"
+  };
+  std::vector<bad> cases{
+      {"POST", "/v1/audio/speech", "application/json", "{\"input\": ", "400 invalid_json "},
+      {"POST", "/v1/audio/speech", "application/json", R"({"input": "hi"})",
+       "400 missing_required_parameter voice"},
+      {"POST", "/v1/audio/speech", "application/json", R"({"voice": "Natasha"})",
+       "400 missing_required_parameter input"},
+      {"POST", "/v1/audio/speech", "application/json",
+       R"({"input": "hi", "voice": "Natasha", "speed": 9})", "400 invalid_value speed"},
+      {"POST", "/v1/audio/speech", "application/json",
+       R"({"input": "hi", "voice": "Natasha", "response_format": "aac"})",
+       "400 unsupported_value response_format"},
+      {"POST", "/v1/audio/speech?backend=tpu", "application/json",
+       R"({"input": "hi", "voice": "Natasha"})", "400 bad_request "},
+      {"POST", "/v1/audio/speech", "application/json",
+       R"({"input": ")" + std::string(70000, 'a') + "\", \"voice\": \"Natasha\"}", "413 too_large "},
+      {"POST", "/v1/audio/transcriptions", "text/plain", "hello", "400 invalid_request file"},
+      {"POST", "/v1/audio/transcriptions", form_type, field("model", "whisper-1") + end,
+       "400 missing_file file"},
+      {"POST", "/v1/audio/transcriptions", form_type, field("file", "RIFF") + end,
+       "400 invalid_value file"},
+      {"POST", "/v1/audio/transcriptions", form_type,
+       file + field("response_format", "docx") + end, "400 invalid_value response_format"},
+      {"POST", "/v1/audio/transcriptions", form_type, file + field("model", "sova-tts") + end,
+       "400 model_not_found model"},
+      {"POST", "/v1/audio/transcriptions", form_type,
+       field("file", std::string(70000, 'x'), "big.wav") + end, "413 too_large "},
+      {"POST", "/v1/audio/nothing", "application/json", "{}", "404 not_found "},
+      {"GET", "/v1/audio/speech", "", "", "405 method_not_allowed "},
+      {"DELETE", "/v1/models", "", "", "405 method_not_allowed "},
+  };
+  for (const auto& c : cases) {
+    auto r = http_call(n.node.host, n.node.http_port, c.method, c.target, c.content_type, c.body);
+    CAF_REQUIRE(r.ok);
+    auto body = json::parse(r.response.body, nullptr, false);
+    std::string got = "not OpenAI's shape: " + r.response.body.substr(0, 200);
+    if (body.is_object() && !body.contains("response_code") && body.contains("error")) {
+      const auto& e = body["error"];
+      auto type = r.response.status == 429 ? "rate_limit_error" : "invalid_request_error";
+      if (e.value("type", "") == type && e["message"].is_string())
+        got = std::to_string(r.response.status) + " " + e.value("code", "") + " " +
+              (e["param"].is_null() ? "" : e.value("param", ""));
+    }
+    CAF_CHECK_EQUAL(got, c.expected);
+  }
+  auto wrong_method = http_call(n.node.host, n.node.http_port, "GET", "/v1/audio/speech");
+  CAF_CHECK_EQUAL(wrong_method.response.header("Allow"), "POST");
+  // Neither backend saw any of it (their probes aside).
+  auto after1 = backend_stats(n.b1), after2 = backend_stats(n.b2);
+  for (const auto* counter : {"asr", "tts", "refused", "faulted"}) {
+    CAF_CHECK_EQUAL(after1[counter], before1[counter]);
+    CAF_CHECK_EQUAL(after2[counter], before2[counter]);
+  }
+  // And good ones are served by them, translated.
+  auto speech = n.post("/v1/audio/speech", "application/json",
+                       R"({"input": "hi", "voice": "alloy", "response_format": "wav"})");
+  CAF_CHECK_EQUAL(speech.response.status, 200u);
+  CAF_CHECK(speech.response.body == "b1:hi" || speech.response.body == "b2:hi");
+  auto text = n.post("/v1/audio/transcriptions", form_type, file + field("response_format", "text") + end);
+  CAF_CHECK_EQUAL(text.response.status, 200u);
+  CAF_CHECK(contains(text.response.body, "heard 12 bytes"));
+}
+
 CAF_TEST(without_a_backend_of_that_kind_the_node_answers_503_naming_the_service) {
   auto dir = temp_dir();
   node_process lonely(node_host, static_cast<std::uint16_t>(free_udp_port({node_host})),

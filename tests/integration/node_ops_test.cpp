@@ -227,6 +227,8 @@ CAF_TEST(the_running_node_answers_what_the_openapi_document_says) {
   // A good and a bad request per operation: each answer's status is one the document
   // lists for it, and the good one is its 200.
   auto form = audio_form("b0undary", "RIFF....WAVE");
+  auto openai_form = form;  // OpenAI's field name for the same file
+  openai_form.replace(openai_form.find("audio_blob"), 10, "file");
   int operations = 0;
   for (const auto& [path, item] : doc["paths"].items()) {
     for (const auto& [method, op] : item.items()) {
@@ -239,6 +241,11 @@ CAF_TEST(the_running_node_answers_what_the_openapi_document_says) {
         bodies = {{"", ""}};
       else if (path.rfind("/asr", 0) == 0)
         bodies = {{"multipart/form-data; boundary=b0undary", form}, {"text/plain", "no form"}};
+      else if (path == "/v1/audio/transcriptions")
+        bodies = {{"multipart/form-data; boundary=b0undary", openai_form}, {"text/plain", "no form"}};
+      else if (path == "/v1/audio/speech")  // wav: the test backend's audio is not a real WAV
+        bodies = {{"application/json", R"({"input": "hello", "voice": "Natasha", "response_format": "wav"})"},
+                  {"application/json", "{\"voice\": 1}"}};
       else
         bodies = {{"application/json", tts_body("hello")}, {"application/json", "{\"voice\": 1}"}};
       for (std::size_t i = 0; i < bodies.size(); ++i) {
@@ -253,7 +260,7 @@ CAF_TEST(the_running_node_answers_what_the_openapi_document_says) {
       }
     }
   }
-  CAF_CHECK_EQUAL(operations, 18);  // 10 of the API, 8 of the web page (GET, HEAD of 4 files)
+  CAF_CHECK_EQUAL(operations, 22);  // 14 of the API, 8 of the web page (GET, HEAD of 4 files)
   // And nothing the document leaves out is served.
   CAF_CHECK_EQUAL(http_call(node.host, node.http_port, "GET", "/openapi").response.status, 404u);
   CAF_CHECK_EQUAL(http_call(node.host, node.http_port, "DELETE", "/status").response.status, 405u);

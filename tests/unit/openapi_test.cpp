@@ -16,6 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "http/routes.hpp"
+#include "openai/errors.hpp"
+#include "openai/speech.hpp"
+#include "openai/transcription.hpp"
 
 using namespace sova::http;
 using json = nlohmann::json;
@@ -63,6 +66,11 @@ const json& member(const json& j, const std::string& key) {
 }
 
 bool is_speech(route_kind k) { return k == route_kind::asr || k == route_kind::tts; }
+bool is_openai_post(route_kind k) {
+  return k == route_kind::openai_transcriptions || k == route_kind::openai_speech;
+}
+/// The routes that take ?backend=: SOVA's and OpenAI's POST routes.
+bool takes_backend(route_kind k) { return is_speech(k) || is_openai_post(k); }
 
 std::string header_of(const response& r, const std::string& name) {
   for (const auto& [n, v] : r.headers)
@@ -130,6 +138,7 @@ struct fixture {
                 std::vector<std::string>& errors) const {
     const auto& s = deref(schema_in);
     if (!s.is_object()) return errors.push_back(where + ": the schema is not an object");
+    if (value.is_null() && s.value("nullable", false)) return;
     if (s.contains("oneOf")) {
       int fits = 0;
       for (const auto& alt : s.at("oneOf")) {
@@ -294,7 +303,7 @@ CAF_TEST(the backend parameter is cpu gpu or any on ASR and TTS) {
     }
     auto served = route_of(o.path);
     if (!served) continue;
-    if (!is_speech(served->kind)) {
+    if (!takes_backend(served->kind)) {
       // GET routes ignore the query: nothing to document.
       CAF_CHECK(backend == nullptr);
       continue;
@@ -323,11 +332,13 @@ CAF_TEST(the backend parameter is cpu gpu or any on ASR and TTS) {
 }
 
 CAF_TEST(ASR and TTS document their error statuses with the error schema) {
-  const std::string error_ref = "#/components/schemas/Error";
   int checked = 0;
   for (const auto& o : operations()) {
     auto served = route_of(o.path);
-    if (!served || !is_speech(served->kind)) continue;
+    if (!served || !takes_backend(served->kind)) continue;
+    // OpenAI's routes answer every error in OpenAI's shape.
+    const std::string error_ref = is_openai_post(served->kind) ? "#/components/schemas/OpenAIError"
+                                                              : "#/components/schemas/Error";
     const auto& responses = o.op->at("responses");
     for (const auto* status : {"400", "413", "502", "503", "504"}) {
       auto where = o.method + " " + o.path + " " + status;
@@ -343,7 +354,7 @@ CAF_TEST(ASR and TTS document their error statuses with the error schema) {
       ++checked;
     }
   }
-  CAF_CHECK_EQUAL(checked, 4 * 5);  // /asr, /asr/, /synthesize, /synthesize/
+  CAF_CHECK_EQUAL(checked, 6 * 5);  // /asr, /asr/, /synthesize, /synthesize/, 2 OpenAI
 }
 
 CAF_TEST(the error schema is response_code and error code and message) {
@@ -378,6 +389,33 @@ CAF_TEST(the error schema is response_code and error code and message) {
   for (const auto* code : {"not_found", "method_not_allowed", "404", "405", "Allow"})
     if (description.find(code) == std::string::npos)
       CAF_ERROR("info.description does not mention " << code);
+}
+
+CAF_TEST(the OpenAI routes refusals fit the OpenAIError schema) {
+  const auto& schema = doc.at("components").at("schemas").at("OpenAIError");
+  response error;
+  CAF_CHECK(!sova::openai::parse_speech_request("{}", "any", &error));
+  check_fits(schema, json::parse(error.body), "speech without input");
+  CAF_CHECK(!sova::openai::parse_transcription_request("text/plain", "x", "any", &error));
+  check_fits(schema, json::parse(error.body), "transcription not a form");
+  // The node's own errors, translated (param null).
+  match_route("GET", "/v1/nope", &error);
+  check_fits(schema, json::parse(sova::openai::as_openai_error(error).body), "404");
+  // Every documented response format is one the parsers take.
+  const auto& speech = doc.at("components").at("schemas").at("SpeechRequest");
+  for (const auto& f : speech.at("properties").at("response_format").at("enum")) {
+    auto body = json{{"input", "a"}, {"voice", "Natasha"}, {"response_format", f}}.dump();
+    CAF_CHECK(sova::openai::parse_speech_request(body, "any", &error).has_value());
+  }
+  const auto& tr = doc.at("components").at("schemas").at("TranscriptionRequest");
+  for (const auto& f : tr.at("properties").at("response_format").at("enum")) {
+    auto body = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n"
+                "RIFF\r\n--b\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\n" +
+                f.get<std::string>() + "\r\n--b--\r\n";
+    CAF_CHECK(sova::openai::parse_transcription_request("multipart/form-data; boundary=b", body,
+                                                        "any", &error)
+                  .has_value());
+  }
 }
 
 CAF_TEST(every example fits its schema) {
