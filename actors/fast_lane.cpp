@@ -31,7 +31,7 @@ const std::vector<std::string>& keys_of(const std::string& service, const std::s
 /// What one pick works on; kept per thread so that a request allocates nothing here.
 struct pick_buffers {
   std::vector<const board_key*> keys;
-  std::vector<const board_backend*> candidates;
+  std::vector<const backend_link*> candidates;
   std::vector<http::backend_load> loads;
 
   void clear() {
@@ -43,7 +43,7 @@ struct pick_buffers {
 
 }  // namespace
 
-const board_backend* fast_lane_pick(const board_snapshot& board,
+const backend_link* fast_lane_pick(const board_snapshot& board,
                                             const std::string& service, const std::string& kind,
                                             std::mt19937_64& rng) {
   const auto& names = keys_of(service, kind);
@@ -51,23 +51,19 @@ const board_backend* fast_lane_pick(const board_snapshot& board,
   thread_local pick_buffers buf;
   buf.clear();
   bool any_closed = false;
-  auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::steady_clock::now().time_since_epoch())
-                    .count();
+  // The actor clock is the steady clock: busy-until times are on it.
+  auto now = std::chrono::duration_cast<caf::timespan>(
+      std::chrono::steady_clock::now().time_since_epoch());
   for (const auto& name : names) {
     auto k = board.keys.find(name);
     if (k == board.keys.end()) return nullptr;  // cold: the directory must look it up
     if (!k->second.complete) return nullptr;     // no forwarder yet: the pool makes it
     buf.keys.push_back(&k->second);
     for (const auto& b : k->second.ready) {
-      const auto& g = *b.gauge;
-      http::backend_load l;
-      // A backend that asked to be left alone is not chosen until then.
-      l.healthy = l.usable = g.breaker_closed.load(std::memory_order_relaxed) &&
-                             g.busy_until_ns.load(std::memory_order_relaxed) <= now_ns;
-      l.in_flight = g.in_flight.load(std::memory_order_relaxed);
-      l.latency_ms = g.latency_ms.load(std::memory_order_relaxed);
-      any_closed = any_closed || l.usable;
+      auto l = b.cell->load_at(now);
+      // Only a closed breaker is the fast lane's: a half-open one's probe goes through its
+      // forwarder. With one healthy candidate, the choice takes a healthy one.
+      any_closed = any_closed || l.healthy;
       buf.candidates.push_back(&b);
       buf.loads.push_back(l);
     }

@@ -17,7 +17,7 @@ namespace sova::actors {
 /// power of two choices among those whose breaker is closed; counts the use of the keys.
 /// Null when the fast lane does not apply (see above); else a backend of `board`, valid
 /// as long as the snapshot lives.
-const board_backend* fast_lane_pick(const board_snapshot& board,
+const backend_link* fast_lane_pick(const board_snapshot& board,
                                             const std::string& service, const std::string& kind,
                                             std::mt19937_64& rng);
 

@@ -115,32 +115,30 @@ void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
 /// forwarder hears why and a request actor goes on with the other backends. `to` lives
 /// in `board`, which the callback keeps.
 void forward_fast(std::shared_ptr<exchange> ex, client_job job,
-                  std::shared_ptr<const board_snapshot> board, const board_backend& to) {
+                  std::shared_ptr<const board_snapshot> board, const backend_link& to) {
   auto& ctx = *ex->ctx;
-  auto& gauge = *to.gauge;
-  ++gauge.in_flight;
-  ++gauge.fast_sends;
+  to.cell->direct_attempt_started();
   auto budget = std::min(ctx.request.attempt_timeout, ctx.request.deadline);
   // The body goes with the attempt and comes back with its result (for the retries).
   auto req = make_backend_request(job.service, job.content_type, std::move(job.body), budget,
                                   job.via);
   auto sent = steady::now();
   ctx.direct.client->send(
-      to.record.host, to.record.port, std::move(req),
+      to.cell->backend.host, to.cell->backend.port, std::move(req),
       [ex, job = std::move(job), board = std::move(board), &to, sent](http::client_result r) mutable {
         auto took = steady::now() - sent;
-        --to.gauge->in_flight;
+        to.cell->attempt_ended();
         job.body = std::move(r.request_body);
         auto o = to_outcome(job.service, std::move(r),
                             std::chrono::duration_cast<caf::timespan>(took));
-        const auto& name = to.name;
+        const auto& name = to.cell->name;
         auto secs = std::chrono::duration<double>(took).count();
         bool served = o.status == forward_status::served;
         ex->tried.push_back({name, served, secs, served ? std::string() : o.reason});
         ex->log.backends.push_back(name);
         ex->log.attempts = 1;
         if (served) {
-          to.gauge->record_served(secs * 1000);
+          to.cell->record_served(secs * 1000);
           ex->outcome = "served";
           http::response reply;
           reply.status = o.http_status;

@@ -46,7 +46,7 @@ struct node_view {
   std::optional<std::size_t> routing_table_size;
   std::optional<actors::transport_stats> transport;
   std::optional<actors::directory_view> directory;
-  std::optional<actors::backend_healths> healths;
+  std::optional<actors::backend_readings> readings;
   std::optional<actors::own_services> own;
   std::optional<frontend_counters> http;  // none when the node has no HTTP front end
   std::vector<missing_part> unavailable;  // in node_part order
