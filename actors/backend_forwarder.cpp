@@ -22,13 +22,13 @@ http_send http_send_over(std::shared_ptr<http::client> client) {
   };
 }
 
-http::client_request make_backend_request(const std::string& service,
+http::client_request make_backend_request(net::service service,
                                           const std::string& content_type, std::string body,
                                           caf::timespan timeout, const std::string& via) {
   http::client_request out;
   out.method = "POST";
   if (!via.empty()) out.headers.emplace_back("Via", via);
-  if (service == "asr") {
+  if (service == net::service::asr) {
     out.target = "/asr";
     out.content_type = content_type;  // multipart: the boundary must stay the client's
   } else {
@@ -46,7 +46,7 @@ http::client_request make_backend_request(const forward_request& req) {
   return make_backend_request(req.service, req.content_type, req.body, req.timeout, req.via);
 }
 
-forward_outcome to_outcome(std::string_view service, http::client_result r,
+forward_outcome to_outcome(net::service service, http::client_result r,
                            caf::timespan latency) {
   forward_outcome out;
   out.latency = latency;

@@ -11,21 +11,16 @@ namespace sova::actors {
 
 namespace {
 
-/// directory_keys without allocating on every request: the few valid answers, once.
-const std::vector<std::string>& keys_of(const std::string& service, const std::string& kind) {
-  static const std::vector<std::string> none;
-  static const char* const services[] = {"asr", "tts"};
-  static const char* const kinds[] = {"cpu", "gpu", "any"};
+/// directory_keys without allocating on every request: every answer, once.
+const std::vector<std::string>& keys_of(net::service service, net::wanted_kind wanted) {
   static const auto all = [] {
     std::array<std::array<std::vector<std::string>, 3>, 2> a;
-    for (std::size_t s = 0; s < 2; ++s)
-      for (std::size_t k = 0; k < 3; ++k) a[s][k] = directory_keys(services[s], kinds[k]);
+    for (auto s : {net::service::asr, net::service::tts})
+      for (auto w : {net::wanted_kind::cpu, net::wanted_kind::gpu, net::wanted_kind::any})
+        a[std::size_t(s)][std::size_t(w)] = directory_keys(s, w);
     return a;
   }();
-  for (std::size_t s = 0; s < 2; ++s)
-    for (std::size_t k = 0; k < 3; ++k)
-      if (service == services[s] && kind == kinds[k]) return all[s][k];
-  return none;
+  return all[std::size_t(service)][std::size_t(wanted)];
 }
 
 /// What one pick works on; kept per thread so that a request allocates nothing here.
@@ -44,10 +39,9 @@ struct pick_buffers {
 }  // namespace
 
 const backend_link* fast_lane_pick(const board_snapshot& board,
-                                            const std::string& service, const std::string& kind,
-                                            std::mt19937_64& rng) {
-  const auto& names = keys_of(service, kind);
-  if (names.empty()) return nullptr;
+                                   net::service service, net::wanted_kind wanted,
+                                   std::mt19937_64& rng) {
+  const auto& names = keys_of(service, wanted);
   thread_local pick_buffers buf;
   buf.clear();
   bool any_closed = false;
@@ -69,8 +63,8 @@ const backend_link* fast_lane_pick(const board_snapshot& board,
     }
   }
   if (!any_closed) return nullptr;
-  static const std::vector<bool> none_tried;  // a first attempt: nothing tried yet
-  auto pick = http::choose_backend(buf.loads, none_tried, rng);
+  static const std::vector<bool> none_excluded;  // a first attempt: nothing tried yet
+  auto pick = http::choose_backend(buf.loads, none_excluded, rng);
   if (!pick) return nullptr;
   for (const auto* key : buf.keys) key->uses->fetch_add(1, std::memory_order_relaxed);
   return buf.candidates[*pick];

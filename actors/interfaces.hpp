@@ -219,7 +219,7 @@ typename Inspector::result_type inspect(Inspector& f, directory_view& x) {
 
 /// One attempt of a client request, as a forwarder sends it to its backend.
 struct forward_request {
-  std::string service;       // "asr" (POST /asr) or "tts" (POST /synthesize/)
+  net::service service = net::service::asr;  // asr: POST /asr; tts: POST /synthesize/
   std::string content_type;  // as the client sent it (ASR: multipart with its boundary)
   std::string body;          // as the client sent it
   caf::timespan timeout = std::chrono::seconds(30);  // this attempt, connect included
@@ -348,11 +348,11 @@ using dht_actor = caf::typed_actor<
     caf::replies_to<dht_put_atom, node_id, strings>::with<put_result>,
     caf::reacts_to<tick_atom>>;
 
-/// For "asr" or "tts" and a backend kind ("cpu", "gpu" or "any"): the backends the
+/// For a service and the kind of backend wanted (cpu, gpu or any): the backends the
 /// network offers, from a cache that background lookups keep fresh.
 using service_directory_actor = caf::typed_actor<
     // a use of the keys: keeps them cached, looks up on a miss
-    caf::replies_to<backends_atom, std::string, std::string>::with<service_records>,
+    caf::replies_to<backends_atom, net::service, net::wanted_kind>::with<service_records>,
     caf::replies_to<stats_atom>::with<directory_stats>,
     // read-only, for /status, /metrics and the console: no use, no lookup
     caf::replies_to<known_backends_atom>::with<directory_view>,

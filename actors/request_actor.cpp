@@ -44,7 +44,7 @@ void finish(self_ptr self, request_outcome out) {
   if (st.finished) return;
   st.finished = true;
   out.attempts = st.out.attempts;
-  out.tried = std::move(st.out.tried);
+  out.attempt_log = std::move(st.out.attempt_log);
   st.done(std::move(out));
   self->quit();
 }
@@ -62,7 +62,9 @@ void fail(self_ptr self, unsigned status, const char* code, const std::string& m
 }
 
 std::string describe_job(const client_job& job) {
-  return job.kind == "any" ? job.service : job.kind + " " + job.service;
+  std::string service = net::to_string(job.service);
+  if (job.wanted == net::wanted_kind::any) return service;
+  return net::to_string(job.wanted) + (" " + service);
 }
 
 void note_busy(self_ptr self, caf::timespan wait) {
@@ -85,9 +87,9 @@ std::vector<http::backend_load> loads(self_ptr self, const backend_links& links)
 }
 
 /// What every failed attempt met, "backend: reason; ...", for the 502's message.
-std::string failures(const std::vector<attempt_record>& tried) {
+std::string failures(const std::vector<attempt_record>& attempt_log) {
   std::string out;
-  for (const auto& t : tried) {
+  for (const auto& t : attempt_log) {
     if (t.ok) continue;
     if (!out.empty()) out += "; ";
     out += t.backend + ": " + t.failure;
@@ -114,10 +116,10 @@ void give_up(self_ptr self) {
     return fail(self, 502, "all_failed",
                 "the " + describe_job(st.job) + " backends answered this request with an " +
                     "error, so it may be at fault (no backend was marked as failing): " +
-                    failures(st.out.tried));
+                    failures(st.out.attempt_log));
   fail(self, 502, "all_failed",
        std::to_string(st.out.attempts) + " attempt(s) on " + describe_job(st.job) +
-           " backends failed: " + failures(st.out.tried));
+           " backends failed: " + failures(st.out.attempt_log));
 }
 
 /// Served after unusable answers elsewhere: those were the backends' fault after all.
@@ -152,7 +154,7 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
   if (st.finished) return;
   const auto& name = st.candidates[i].cell->name;
   if (o.status != forward_status::refused) {
-    auto& record = st.out.tried.back();
+    auto& record = st.out.attempt_log.back();
     record.ok = o.status == forward_status::served;
     record.seconds = std::chrono::duration<double>(o.latency).count();
     if (!record.ok) record.failure = o.reason;
@@ -169,24 +171,24 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
     case forward_status::refused:
       spdlog::debug("{}: refused by its breaker, choosing another", name);
       --st.out.attempts;  // nothing reached the backend
-      st.out.tried.pop_back();
+      st.out.attempt_log.pop_back();
       break;
     case forward_status::unusable:
-      spdlog::warn("{} request: attempt {} on {}: {}", st.job.service, st.out.attempts,
-                   name, o.reason);
+      spdlog::warn("{} request: attempt {} on {}: {}",
+                   net::to_string(st.job.service), st.out.attempts, name, o.reason);
       st.suspects.push_back({st.candidates[i].forwarder, o.reason});
       ++st.failures;
       if (st.suspects.size() >= max_unusable_answers) return give_up(self);
       break;
     case forward_status::busy:
-      spdlog::info("{} request: attempt {} on {}: {}; trying another", st.job.service,
-                   st.out.attempts, name, o.reason);
+      spdlog::info("{} request: attempt {} on {}: {}; trying another",
+                   net::to_string(st.job.service), st.out.attempts, name, o.reason);
       note_busy(self, o.retry_after);
       break;
     case forward_status::failed:
       ++st.failures;
-      spdlog::warn("{} request: attempt {} on {} failed ({})", st.job.service, st.out.attempts,
-                   name, o.reason);
+      spdlog::warn("{} request: attempt {} on {} failed ({})",
+                   net::to_string(st.job.service), st.out.attempts, name, o.reason);
       break;
   }
   attempt(self);
@@ -200,7 +202,7 @@ void attempt(self_ptr self) {
   auto i = *pick;
   st.attempted[i] = true;
   ++st.out.attempts;
-  st.out.tried.push_back({st.candidates[i].cell->name, false, 0.0, {}});
+  st.out.attempt_log.push_back({st.candidates[i].cell->name, false, 0.0, {}});
   auto left = remaining(self);
   forward_request req{st.job.service, st.job.content_type, st.job.body,
                       std::min(st.cfg.attempt_timeout, left), st.job.via};
@@ -216,7 +218,7 @@ void attempt(self_ptr self) {
 
 void start(self_ptr self) {
   auto& st = self->state;
-  self->request(st.directory, remaining(self), backends_atom::value, st.job.service, st.job.kind)
+  self->request(st.directory, remaining(self), backends_atom::value, st.job.service, st.job.wanted)
       .then(
           [=](service_records& records) {
             if (records.empty())
@@ -253,7 +255,7 @@ void request_behavior(self_ptr self, request_config cfg, service_directory_actor
   st.done = std::move(done);
   st.rng.seed(cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
   st.started = self->clock().now() - st.job.spent;
-  st.out.tried = st.job.earlier;
+  st.out.attempt_log = st.job.earlier;
   st.out.attempts = static_cast<std::uint32_t>(st.job.earlier.size());
   st.suspects = std::move(st.job.suspects);
   st.failures = st.job.earlier.size() - (st.job.busy_for > caf::timespan{0} ? 1 : 0);

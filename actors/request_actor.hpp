@@ -43,8 +43,8 @@ struct suspect {
 };
 
 struct client_job {
-  std::string service;  // "asr" or "tts"
-  std::string kind;     // "cpu", "gpu" or "any"
+  net::service service = net::service::asr;
+  net::wanted_kind wanted = net::wanted_kind::any;
   std::string content_type;
   std::string body;
   std::string via;  // the Via header to forward with (http/hop_guard)
@@ -69,7 +69,7 @@ struct request_outcome {
   std::string body;        // the backend's body byte for byte, or our JSON error
   std::string error_code;  // "" when a backend served it; else no_backend, all_failed, deadline
   std::uint32_t attempts = 0;  // attempts that reached a backend
-  std::vector<attempt_record> tried;  // those attempts, in order
+  std::vector<attempt_record> attempt_log;  // those attempts, in order
   std::uint32_t retry_after_s = 0;    // 503 busy: the Retry-After to send (0: none)
 };
 

@@ -21,7 +21,7 @@ http::client_request probe_request(const service_record& backend,
                                    std::chrono::milliseconds timeout) {
   forward_request req;
   req.service = backend.service;
-  if (backend.service == "asr") {
+  if (backend.service == net::service::asr) {
     std::string boundary;  // empty: build_multipart picks a random one
     req.body = http::build_multipart({}, boundary);
     req.content_type = "multipart/form-data; boundary=" + boundary;
@@ -144,7 +144,8 @@ void log_probe(const own_backend& b, bool alive, const std::string& error,
                  seconds_text(b.backoff));
   else if (!alive && !b.probed)
     spdlog::warn("{} does not answer as a SOVA {} server ({}): not announced; probing again in {}",
-                 name, b.svc.backend.service == "asr" ? "ASR" : "TTS", error, seconds_text(b.backoff));
+                 name, b.svc.backend.service == net::service::asr ? "ASR" : "TTS", error,
+                 seconds_text(b.backoff));
   else
     spdlog::debug("{}: {}", name, alive ? "alive" : "still not answering (" + error + ")");
 }

@@ -8,14 +8,20 @@
 #include <vector>
 
 #include "http/server.hpp"
+#include "net/service_kind.hpp"
 
 namespace sova::http {
 
 enum class route_kind { asr, tts, healthz, status, metrics };
 
+/// The service of an ASR or TTS route.
+inline net::service service_of(route_kind k) {
+  return k == route_kind::asr ? net::service::asr : net::service::tts;
+}
+
 struct route {
   route_kind kind = route_kind::healthz;
-  std::string backend = "any";  // ?backend=cpu|gpu|any (asr and tts only)
+  net::wanted_kind wanted = net::wanted_kind::any;  // ?backend=cpu|gpu|any (asr and tts only)
 };
 
 /// One path the node serves and the methods it takes there (the OpenAPI document is

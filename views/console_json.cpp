@@ -62,14 +62,14 @@ const missing_part* first_missing(const node_view& v, std::initializer_list<node
 
 }  // namespace
 
-json services_json(const node_view& v, const actors::strings& wanted) {
-  auto is_wanted = [&](const std::string& service) {
+json services_json(const node_view& v, const std::vector<net::service>& wanted) {
+  auto is_wanted = [&](net::service service) {
     return std::find(wanted.begin(), wanted.end(), service) != wanted.end();
   };
   json j = json::object();
   auto readings = v.readings.value_or(actors::backend_readings{});
   for (const auto& service : wanted)
-    j[service] = backends_json(known_backends(v, service), readings);
+    j[net::to_string(service)] = backends_json(known_backends(v, service), readings);
   actors::own_services mine;
   for (const auto& o : v.own.value_or(actors::own_services{}))
     if (is_wanted(o.backend.service)) mine.push_back(o);

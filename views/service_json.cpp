@@ -10,7 +10,7 @@ namespace {
 
 nlohmann::ordered_json reading_json(const backend_reading& h) {
   return {{"backend", h.backend.to_string()},
-          {"kind", h.backend.backend},
+          {"kind", net::to_string(h.backend.kind)},
           {"address", h.backend.address()},
           {"breaker", to_string(h.breaker)},
           {"in_flight", h.in_flight},

@@ -63,7 +63,7 @@ http::client_result refused_connection() {
 
 forward_request asr_request() {
   forward_request req;
-  req.service = "asr";
+  req.service = net::service::asr;
   req.content_type = "multipart/form-data; boundary=xYz";
   req.body = "--xYz\r\nContent-Disposition: form-data; name=\"audio_blob\"\r\n\r\n"
              "RIFF\x01\x02\r\n--xYz--\r\n";
@@ -173,7 +173,7 @@ CAF_TEST(an_asr_request_keeps_the_clients_content_type_and_body) {
 CAF_TEST(a_tts_request_posts_json_to_synthesize) {
   start();
   forward_request req;
-  req.service = "tts";
+  req.service = net::service::tts;
   req.content_type = "text/plain";  // whatever the client said: the backend takes JSON
   req.body = R"({"voice":"Natasha","text":"Привет"})";
   req.timeout = 20s;
@@ -262,7 +262,7 @@ CAF_TEST(a_tts_reply_is_one_with_a_response_code_even_a_refusal_of_the_text) {
   backend = *net::parse_service_record("tts/cpu/192.0.2.7:8899");
   start();
   forward_request req;
-  req.service = "tts";
+  req.service = net::service::tts;
   req.body = R"({"text":"hi","voice":"Natasha"})";
   for (auto body : {R"({"response":[{"response_audio":"UklGRg=="}],"response_code":0})",
                     R"({"response":"unknown voice","response_code":1})"}) {

@@ -88,7 +88,7 @@ struct fixture : test_coordinator_fixture<> {
 
   sim::answer<forward_outcome> forward(const actors::backend_forwarder_actor& f) {
     actors::forward_request req;
-    req.service = "asr";
+    req.service = net::service::asr;
     req.content_type = "multipart/form-data; boundary=b";
     req.body = "--b--\r\n";
     auto x = sim::ask<forward_outcome>(sys, f, actors::forward_atom::value, req);

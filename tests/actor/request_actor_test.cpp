@@ -29,7 +29,7 @@ namespace {
 /// The backends a request tried, in order.
 actors::strings tried_names(const actors::request_outcome& o) {
   actors::strings out;
-  for (const auto& t : o.tried) out.push_back(t.backend);
+  for (const auto& t : o.attempt_log) out.push_back(t.backend);
   return out;
 }
 
@@ -75,9 +75,9 @@ using backends_ptr = std::shared_ptr<std::vector<fake_backend>>;
 actors::service_directory_actor::behavior_type
 fake_directory(actors::service_directory_actor::pointer, backends_ptr bs) {
   return {
-      [=](actors::backends_atom, const std::string& service, const std::string& kind) {
+      [=](actors::backends_atom, net::service service, net::wanted_kind wanted) {
         service_records out;
-        for (const auto& key : actors::directory_keys(service, kind))
+        for (const auto& key : actors::directory_keys(service, wanted))
           for (const auto& b : *bs)
             if (b.rec.key_text() == key) out.push_back(b.rec);
         return out;
@@ -179,8 +179,8 @@ struct fixture : test_coordinator_fixture<> {
     auto dir = sys.spawn(fake_directory, backends);
     auto pool = sys.spawn(fake_pool, backends);
     actors::client_job job;
-    job.service = service;
-    job.kind = kind;
+    job.service = *net::parse_service(service);
+    job.wanted = *net::parse_wanted_kind(kind);
     job.content_type = "application/json";
     job.body = R"({"text": "hi", "voice": "Natasha"})";
     for (auto& e : earlier)
@@ -218,7 +218,7 @@ CAF_TEST(a_served_reply_is_passed_on_byte_for_byte) {
   CAF_CHECK_EQUAL((*out)->error_code, "");
   CAF_CHECK_EQUAL((*out)->attempts, 1u);
   CAF_REQUIRE_EQUAL(b.s->seen.size(), 1u);
-  CAF_CHECK_EQUAL(b.s->seen[0].service, "tts");
+  CAF_CHECK_EQUAL(b.s->seen[0].service, net::service::tts);
   CAF_CHECK_EQUAL(b.s->seen[0].body, R"({"text": "hi", "voice": "Natasha"})");
   CAF_CHECK_EQUAL(b.s->seen[0].content_type, "application/json");
 }
@@ -232,8 +232,8 @@ CAF_TEST(an_unusable_answer_is_retried_and_blamed_once_another_backend_served) {
   CAF_CHECK_EQUAL((*out)->status, 200u);
   CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0})");
   CAF_CHECK_EQUAL((*out)->attempts, 2u);
-  CAF_REQUIRE_EQUAL((*out)->tried.size(), 2u);
-  CAF_CHECK_EQUAL((*out)->tried[0].failure, "answered 404 (text/html)");
+  CAF_REQUIRE_EQUAL((*out)->attempt_log.size(), 2u);
+  CAF_CHECK_EQUAL((*out)->attempt_log[0].failure, "answered 404 (text/html)");
   CAF_CHECK_EQUAL(a.s->blamed, strings{"answered 404 (text/html)"});
   CAF_CHECK(b.s->blamed.empty());
 }
@@ -258,7 +258,7 @@ CAF_TEST(two_unusable_answers_end_the_request_with_what_they_said_and_blame_nobo
   auto message = nlohmann::json::parse((*out)->body)["error"]["message"].get<std::string>();
   CAF_MESSAGE(message);
   CAF_CHECK_NOT_EQUAL(message.find("may be at fault"), std::string::npos);
-  for (const auto& t : (*out)->tried)
+  for (const auto& t : (*out)->attempt_log)
     CAF_CHECK_NOT_EQUAL(message.find(t.backend + ": " + t.failure), std::string::npos);
 }
 
@@ -305,11 +305,11 @@ CAF_TEST(a_failed_attempt_is_retried_on_another_backend) {
   CAF_CHECK_LESS_OR_EQUAL(b.s->seen.size(), 1u);
   CAF_CHECK_EQUAL(c.s->seen.size(), 1u);
   CAF_CHECK_EQUAL((*out)->attempts, 1u + a.s->seen.size() + b.s->seen.size());
-  CAF_CHECK_EQUAL((*out)->tried.size(), (*out)->attempts);
-  CAF_CHECK_EQUAL((*out)->tried.back().backend, "tts/cpu/192.0.2.3:8899");
+  CAF_CHECK_EQUAL((*out)->attempt_log.size(), (*out)->attempts);
+  CAF_CHECK_EQUAL((*out)->attempt_log.back().backend, "tts/cpu/192.0.2.3:8899");
   // Each attempt is recorded with its result (the metrics and the request log use it).
-  for (std::size_t i = 0; i < (*out)->tried.size(); ++i)
-    CAF_CHECK_EQUAL((*out)->tried[i].ok, i + 1 == (*out)->tried.size());
+  for (std::size_t i = 0; i < (*out)->attempt_log.size(); ++i)
+    CAF_CHECK_EQUAL((*out)->attempt_log[i].ok, i + 1 == (*out)->attempt_log.size());
 }
 
 CAF_TEST(attempts_are_bounded) {
@@ -324,7 +324,7 @@ CAF_TEST(attempts_are_bounded) {
   std::size_t calls = 0;
   for (const auto& b : *backends) calls += b.s->seen.size();
   CAF_CHECK_EQUAL(calls, 3u);
-  CAF_CHECK_EQUAL((*out)->tried.size(), 3u);
+  CAF_CHECK_EQUAL((*out)->attempt_log.size(), 3u);
   CAF_CHECK_NOT_EQUAL((*out)->body.find("status 500"), std::string::npos);  // last reason
 }
 
@@ -471,11 +471,11 @@ CAF_TEST(after_a_failed_fast_attempt_the_actor_goes_on_with_the_other_backends) 
   CAF_CHECK_EQUAL((*out)->body, R"({"from": "b"})");
   CAF_CHECK_EQUAL(a.s->seen.size(), 0u);  // not tried again
   CAF_CHECK_EQUAL((*out)->attempts, 2u);  // the fast attempt counts
-  CAF_REQUIRE_EQUAL((*out)->tried.size(), 2u);
-  CAF_CHECK_EQUAL((*out)->tried[0].backend, "tts/cpu/192.0.2.1:8899");
-  CAF_CHECK_EQUAL((*out)->tried[0].seconds, 0.25);
-  CAF_CHECK_EQUAL((*out)->tried[1].backend, "tts/cpu/192.0.2.2:8899");
-  CAF_CHECK((*out)->tried[1].ok);
+  CAF_REQUIRE_EQUAL((*out)->attempt_log.size(), 2u);
+  CAF_CHECK_EQUAL((*out)->attempt_log[0].backend, "tts/cpu/192.0.2.1:8899");
+  CAF_CHECK_EQUAL((*out)->attempt_log[0].seconds, 0.25);
+  CAF_CHECK_EQUAL((*out)->attempt_log[1].backend, "tts/cpu/192.0.2.2:8899");
+  CAF_CHECK((*out)->attempt_log[1].ok);
 }
 
 CAF_TEST(earlier_attempts_count_against_the_limit_and_name_the_last_failure) {

@@ -504,7 +504,7 @@ actors::probe_verdict run_probe(const std::string& service, std::uint16_t port,
                                 std::chrono::milliseconds timeout = 2000ms) {
   auto client = http::client::create({});
   auto probe = actors::http_probe_over(client, timeout);
-  net::service_record rec{service, "cpu", "127.0.0.1", port};
+  net::service_record rec{*net::parse_service(service), net::kind::cpu, "127.0.0.1", port};
   auto result = std::make_shared<std::promise<actors::probe_verdict>>();
   auto fut = result->get_future();
   probe(rec, [result](actors::probe_verdict v) { result->set_value(std::move(v)); });

@@ -39,7 +39,8 @@ struct board_fixture {
   }
 
   std::string pick(const std::string& service = "tts", const std::string& kind = "any") {
-    auto b = fast_lane_pick(*board.snapshot(), service, kind, rng);
+    auto b = fast_lane_pick(*board.snapshot(), *net::parse_service(service),
+                            *net::parse_wanted_kind(kind), rng);
     return b ? b->cell->name : "";
   }
 };
@@ -58,11 +59,9 @@ CAF_TEST(a_key_not_on_the_board_sends_the_request_to_the_actors) {
   CAF_CHECK_EQUAL(pick("tts", "any"), "tts/cpu/192.0.2.1:8899");
 }
 
-CAF_TEST(no_known_backend_and_unknown_services_are_left_to_the_actors) {
+CAF_TEST(no_known_backend_is_left_to_the_actors) {
   post("tts/cpu", {});
   CAF_CHECK_EQUAL(pick("tts", "cpu"), "");  // the actor answers 503 naming the service
-  CAF_CHECK_EQUAL(pick("nope", "cpu"), "");
-  CAF_CHECK_EQUAL(pick("tts", "tpu"), "");
 }
 
 CAF_TEST(a_backend_without_a_forwarder_yet_sends_the_request_to_the_actors) {
