@@ -1,12 +1,14 @@
 #pragma once
 // The request actor: one per client request. It asks the directory for the backends of
-// the service (a warm cache answers at once), gets their forwarders from the pool, picks
-// one by power of two choices, and on a failed attempt (connect error, timeout, an answer
-// that is not a reply of the service) retries on another backend, within a number of
-// attempts and an overall deadline. Unusable answers count against their backends only
-// when another backend then serves the request; after two of them the request is taken
-// to be at fault and answered 502 with what the backends said, no breaker moved. It
-// hands the outcome to `done` exactly once, then ends.
+// the service (a warm cache answers at once), gets their links (forwarder and cell) from
+// the pool, picks one by power of two choices on the cells as they are at each attempt
+// (usable_now: a half-open backend whose probe is out is not chosen), and on a failed
+// attempt (connect error, timeout, an answer that is not a reply of the service) retries
+// on another backend, within a number of attempts and an overall deadline. Unusable
+// answers count against their backends only when another backend then serves the
+// request; after two of them the request is taken to be at fault and answered 502 with
+// what the backends said, no breaker moved. It hands the outcome to `done` exactly once,
+// then ends.
 
 #include <cstdint>
 #include <functional>
