@@ -205,11 +205,11 @@ caf_result from_node_view(self_ptr self, Needed needed, Render render) {
 }
 
 caf_result services(self_ptr self, const strings& args) {
-  strings wanted{"asr", "tts"};
+  std::vector<net::service> wanted{net::service::asr, net::service::tts};
   if (!args.empty()) {
-    if (args[0] != "asr" && args[0] != "tts")
-      return bad_arguments("unknown service '" + args[0] + "': give asr or tts");
-    wanted = {args[0]};
+    auto service = net::parse_service(args[0]);
+    if (!service) return bad_arguments("unknown service '" + args[0] + "': give asr or tts");
+    wanted = {*service};
   }
   return from_node_view(self, views::services_part_missing, [wanted](const views::node_view& v) {
     return views::services_json(v, wanted);

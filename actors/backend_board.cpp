@@ -2,16 +2,6 @@
 
 namespace sova::actors {
 
-void backend_gauge::record_served(double ms) {
-  served.fetch_add(1, std::memory_order_relaxed);
-  consecutive_failures.store(0, std::memory_order_relaxed);
-  auto old = latency_ms.load(std::memory_order_relaxed);
-  double next;
-  do {
-    next = old == 0 ? ms : ewma_weight * ms + (1 - ewma_weight) * old;
-  } while (!latency_ms.compare_exchange_weak(old, next, std::memory_order_relaxed));
-}
-
 backend_board::backend_board() : current_(std::make_shared<const board_snapshot>()) {}
 
 template <class Change>
@@ -51,10 +41,8 @@ std::uint64_t backend_board::key_uses(const std::string& key) const {
   return it == s->keys.end() ? 0 : it->second.uses->load(std::memory_order_relaxed);
 }
 
-void backend_board::post_backend(const board_backend& b) {
-  auto posted = b;
-  posted.name = b.record.to_string();
-  change([&](board_snapshot& s) { s.backends[posted.name] = posted; });
+void backend_board::post_backend(const backend_link& b) {
+  change([&](board_snapshot& s) { s.backends[b.cell->name] = b; });
 }
 
 void backend_board::drop_backend(const service_record& record) {

@@ -22,13 +22,13 @@ http_send http_send_over(std::shared_ptr<http::client> client) {
   };
 }
 
-http::client_request make_backend_request(const std::string& service,
+http::client_request make_backend_request(net::service service,
                                           const std::string& content_type, std::string body,
                                           caf::timespan timeout, const std::string& via) {
   http::client_request out;
   out.method = "POST";
   if (!via.empty()) out.headers.emplace_back("Via", via);
-  if (service == "asr") {
+  if (service == net::service::asr) {
     out.target = "/asr";
     out.content_type = content_type;  // multipart: the boundary must stay the client's
   } else {
@@ -46,7 +46,7 @@ http::client_request make_backend_request(const forward_request& req) {
   return make_backend_request(req.service, req.content_type, req.body, req.timeout, req.via);
 }
 
-forward_outcome to_outcome(std::string_view service, http::client_result r,
+forward_outcome to_outcome(net::service service, http::client_result r,
                            caf::timespan latency) {
   forward_outcome out;
   out.latency = latency;
@@ -72,14 +72,6 @@ forward_outcome to_outcome(std::string_view service, http::client_result r,
   return out;
 }
 
-backend_health with_live_numbers(backend_health h, const backend_gauge& g) {
-  h.in_flight = g.in_flight.load(std::memory_order_relaxed);
-  h.latency_ms = g.latency_ms.load(std::memory_order_relaxed);
-  h.served = g.served.load(std::memory_order_relaxed);
-  h.consecutive_failures = g.consecutive_failures.load(std::memory_order_relaxed);
-  return h;
-}
-
 namespace {
 
 using clock_time = caf::actor_clock::time_point;
@@ -93,8 +85,7 @@ struct forwarder_state {
   forwarder_config cfg;
   http_send send;
   caf::actor_addr pool;  // weak: the pool holds us, a strong handle back would be a cycle
-  backend_health health;  // breaker, failed, refused; the rest is in the gauge
-  std::shared_ptr<backend_gauge> gauge;
+  std::shared_ptr<backend_cell> cell;  // written here only (and by direct attempts' counts)
   std::map<std::uint64_t, attempt> attempts;  // in flight, by call id
   std::uint64_t last_call = 0;
   std::optional<std::uint64_t> probe;  // the half-open breaker's one attempt
@@ -105,19 +96,7 @@ struct forwarder_state {
 using self_ptr = backend_forwarder_actor::stateful_pointer<forwarder_state>;
 using promise = caf::typed_response_promise<forward_outcome>;
 
-backend_health current_health(self_ptr self) {
-  return with_live_numbers(self->state.health, *self->state.gauge);
-}
-
-void report(self_ptr self) {
-  if (auto pool = caf::actor_cast<backend_pool_actor>(self->state.pool))
-    self->send(pool, health_atom::value, current_health(self));
-}
-
-void set_breaker(self_ptr self, breaker_state b) {
-  self->state.health.breaker = b;
-  self->state.gauge->breaker_closed.store(b == breaker_state::closed);
-}
+void set_breaker(self_ptr self, breaker_state b) { self->state.cell->set_breaker(b); }
 
 double to_ms(caf::timespan d) {
   return std::chrono::duration<double, std::milli>(d).count();
@@ -128,7 +107,7 @@ void open_breaker(self_ptr self) {
   set_breaker(self, breaker_state::open);
   spdlog::warn("backend {}: circuit breaker open after {} consecutive failure(s), last: {}; "
                "one probe in {} ms",
-               st.health.backend.to_string(), st.gauge->consecutive_failures.load(), st.last_reason,
+               st.cell->name, st.cell->read().consecutive_failures, st.last_reason,
                to_ms(st.cfg.breaker_pause));
   self->delayed_send(self, st.cfg.breaker_pause, half_open_atom::value);
 }
@@ -136,21 +115,18 @@ void open_breaker(self_ptr self) {
 void close_breaker(self_ptr self) {
   set_breaker(self, breaker_state::closed);
   spdlog::info("backend {}: circuit breaker closed, the probe was served",
-               self->state.health.backend.to_string());
+               self->state.cell->name);
 }
 
 void on_half_open(self_ptr self) {
-  auto& h = self->state.health;
-  if (h.breaker != breaker_state::open) return;  // the message is public: ignore strays
+  auto& cell = *self->state.cell;
+  if (cell.breaker() != breaker_state::open) return;  // the message is public: ignore strays
   set_breaker(self, breaker_state::half_open);
-  spdlog::debug("backend {}: circuit breaker half-open, next request is the probe",
-                h.backend.to_string());
-  report(self);
+  spdlog::debug("backend {}: circuit breaker half-open, next request is the probe", cell.name);
 }
 
 promise refuse(self_ptr self, std::string reason) {
-  ++self->state.health.refused;
-  report(self);
+  self->state.cell->record_refused();
   forward_outcome out;
   out.status = forward_status::refused;
   out.reason = std::move(reason);
@@ -162,14 +138,16 @@ promise refuse(self_ptr self, std::string reason) {
 promise start(self_ptr self, const forward_request& req) {
   auto& st = self->state;
   auto id = ++st.last_call;
-  if (st.health.breaker == breaker_state::half_open) st.probe = id;
+  if (st.cell->breaker() == breaker_state::half_open) {
+    st.probe = id;
+    st.cell->set_probe_in_flight(true);
+  }
   auto rp = self->make_response_promise<forward_outcome>();
   st.attempts.emplace(id, attempt{rp, self->clock().now()});
-  ++st.gauge->in_flight;
-  report(self);
+  st.cell->attempt_started();
   // Runs on an HTTP client thread: touch no state, only send a message home.
   auto me = caf::actor_cast<backend_forwarder_actor>(self);
-  st.send(st.health.backend, make_backend_request(req),
+  st.send(st.cell->backend, make_backend_request(req),
           [me, id, service = req.service](http::client_result r) {
             caf::anon_send(me, forwarded_atom::value, id,
                            to_outcome(service, std::move(r), caf::timespan{0}));
@@ -179,7 +157,7 @@ promise start(self_ptr self, const forward_request& req) {
 
 promise on_forward(self_ptr self, const forward_request& req) {
   const auto& st = self->state;
-  switch (st.health.breaker) {
+  switch (st.cell->breaker()) {
     case breaker_state::closed:
       break;
     case breaker_state::open:
@@ -192,40 +170,31 @@ promise on_forward(self_ptr self, const forward_request& req) {
 }
 
 void record_served(self_ptr self, caf::timespan latency, bool was_probe) {
-  self->state.gauge->record_served(to_ms(latency));
+  self->state.cell->record_served(to_ms(latency));
   if (was_probe) close_breaker(self);
 }
 
 void record_failed(self_ptr self, const std::string& reason, bool was_probe) {
   auto& st = self->state;
-  auto& h = st.health;
-  ++h.failed;
-  auto in_a_row = ++st.gauge->consecutive_failures;
+  auto in_a_row = st.cell->record_failed();
+  auto breaker = st.cell->breaker();
   st.last_reason = reason;
   // Late results of attempts sent before the breaker opened are counted, but only the
   // probe moves an open breaker; a half-open one whose probe ended unusable (below) has
   // no probe left, so a failure blamed on the backend later opens it again.
-  bool half_open_idle = h.breaker == breaker_state::half_open && !st.probe;
+  bool half_open_idle = breaker == breaker_state::half_open && !st.probe;
   if (was_probe || half_open_idle ||
-      (h.breaker == breaker_state::closed && in_a_row >= st.cfg.breaker_failures))
+      (breaker == breaker_state::closed && in_a_row >= st.cfg.breaker_failures))
     open_breaker(self);
 }
 
 /// The backend said it is busy: not a failure, but it is left alone for `wait`.
 void record_busy(self_ptr self, caf::timespan wait) {
-  auto& st = self->state;
-  ++st.health.busy;
-  auto until = self->clock().now().time_since_epoch() + wait;
-  if (until <= st.health.busy_until) return;
-  st.health.busy_until = until;
-  st.gauge->busy_until_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(until).count());
+  self->state.cell->record_busy(self->clock().now().time_since_epoch() + wait);
 }
 
 /// A failure that happened outside this actor (see the interface's failed_atom).
-void on_blamed(self_ptr self, const std::string& reason) {
-  record_failed(self, reason, false);
-  report(self);
-}
+void on_blamed(self_ptr self, const std::string& reason) { record_failed(self, reason, false); }
 
 void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
   auto& st = self->state;
@@ -233,10 +202,13 @@ void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
   if (it == st.attempts.end()) return;  // the message is public: ignore strays
   auto a = std::move(it->second);
   st.attempts.erase(it);
-  --st.gauge->in_flight;
+  st.cell->attempt_ended();
   out.latency = self->clock().now() - a.started;
   bool was_probe = st.probe == id;
-  if (was_probe) st.probe.reset();
+  if (was_probe) {
+    st.probe.reset();
+    st.cell->set_probe_in_flight(false);
+  }
   switch (out.status) {
     case forward_status::served:
       record_served(self, out.latency, was_probe);
@@ -252,7 +224,6 @@ void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
     default:
       record_failed(self, out.reason, was_probe);
   }
-  report(self);
   a.rp.deliver(std::move(out));
 }
 
@@ -266,19 +237,19 @@ void stop(self_ptr self, const caf::error& reason) {
     out.latency = now - a.started;
     a.rp.deliver(std::move(out));
   }
+  for (std::size_t i = 0; i < self->state.attempts.size(); ++i) self->state.cell->attempt_ended();
   self->state.attempts.clear();
+  if (self->state.probe) self->state.cell->set_probe_in_flight(false);
   self->quit(reason);
 }
 
 backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forwarder_config cfg,
-                                                          service_record backend, http_send send,
-                                                          caf::actor_addr pool,
-                                                          std::shared_ptr<backend_gauge> gauge) {
+                                                          std::shared_ptr<backend_cell> cell,
+                                                          http_send send, caf::actor_addr pool) {
   auto& st = self->state;
   st.cfg = cfg;
-  st.gauge = gauge ? std::move(gauge) : std::make_shared<backend_gauge>(cfg.ewma_weight);
+  st.cell = std::move(cell);
   st.send = std::move(send);
-  st.health.backend = std::move(backend);
   st.pool = std::move(pool);
   // The only actor we monitor is the pool: when it ends, so do we.
   if (auto p = caf::actor_cast<backend_pool_actor>(st.pool)) self->monitor(p);
@@ -286,12 +257,9 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
   self->set_exit_handler([=](caf::exit_msg& m) { stop(self, m.reason); });
   return {
       [=](forward_atom, const forward_request& req) { return on_forward(self, req); },
-      [=](health_atom) { return current_health(self); },
+      [=](health_atom) { return self->state.cell->read(); },
       [=](failed_atom, const std::string& reason) { on_blamed(self, reason); },
-      [=](busy_atom, caf::timespan wait) {
-        record_busy(self, wait);
-        report(self);
-      },
+      [=](busy_atom, caf::timespan wait) { record_busy(self, wait); },
       [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {
         on_forwarded(self, id, std::move(out));
       },
@@ -302,12 +270,10 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
 }  // namespace
 
 backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarder_config cfg,
-                                                service_record backend, http_send send,
-                                                backend_pool_actor report_to,
-                                                std::shared_ptr<backend_gauge> gauge) {
+                                                std::shared_ptr<backend_cell> cell,
+                                                http_send send, backend_pool_actor pool) {
   // Only the address goes in: the spawn arguments must not keep the pool alive.
-  return sys.spawn(forwarder_behavior, cfg, std::move(backend), std::move(send),
-                   report_to.address(), std::move(gauge));
+  return sys.spawn(forwarder_behavior, cfg, std::move(cell), std::move(send), pool.address());
 }
 
 }  // namespace sova::actors

@@ -5,10 +5,9 @@
 // request through (half-open), whose result closes or reopens the breaker. An answer that
 // is not a reply of the service moves nothing by itself: the request may be at fault, and
 // whoever sent it blames the backend (failed_atom) only once another backend served it.
-// Every change of its health is reported to the backend pool. Its live numbers (in
-// flight, latency, served, failures in a row, breaker closed) are kept in a
-// backend_gauge it shares with the HTTP threads' fast lane, which sends attempts to
-// closed-breaker backends by itself and tells the forwarder of each failure.
+// It is the writer of its backend's cell (actors/backend_cell.hpp), which everyone else
+// reads: the HTTP threads' fast lane sends attempts to closed-breaker backends by itself
+// and tells the forwarder of each failure.
 
 #include <functional>
 #include <memory>
@@ -17,7 +16,7 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
-#include "actors/backend_board.hpp"
+#include "actors/backend_cell.hpp"
 #include "actors/interfaces.hpp"
 #include "http/client.hpp"
 
@@ -35,27 +34,23 @@ using http_send = std::function<void(const net::service_record& backend,
                                      http::client_request req, http::client_callback done)>;
 http_send http_send_over(std::shared_ptr<http::client> client);
 
-/// `gauge`: shared with the fast lane (none: one of its own).
+/// The forwarder of `cell`'s backend; it ends with `pool`. `cfg.ewma_weight` is the cell's.
 backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarder_config cfg,
-                                                service_record backend, http_send send,
-                                                backend_pool_actor report_to,
-                                                std::shared_ptr<backend_gauge> gauge = {});
-
-/// The health of a backend as reported, with the gauge's live numbers in it.
-backend_health with_live_numbers(backend_health h, const backend_gauge& g);
+                                                std::shared_ptr<backend_cell> cell,
+                                                http_send send, backend_pool_actor pool);
 
 /// The HTTP request of one attempt: POST /asr (the client's multipart body and its
 /// Content-Type, untouched) or POST /synthesize/ (the client's JSON), one redirect followed;
 /// `via` (when not empty) as its Via header (http/hop_guard.hpp).
 http::client_request make_backend_request(const forward_request& req);
-http::client_request make_backend_request(const std::string& service,
+http::client_request make_backend_request(net::service service,
                                           const std::string& content_type, std::string body,
                                           caf::timespan timeout, const std::string& via = {});
 
-/// A finished exchange as an attempt's outcome for `service` ("asr", "tts"): served when
+/// A finished exchange as an attempt's outcome for `service`: served when
 /// the backend answered 200 with a reply of its service (http/backend_reply.hpp),
 /// unusable when it answered anything else, failed on a transport error.
-forward_outcome to_outcome(std::string_view service, http::client_result r,
+forward_outcome to_outcome(net::service service, http::client_result r,
                            caf::timespan latency);
 
 }  // namespace sova::actors

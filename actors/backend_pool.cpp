@@ -16,17 +16,15 @@ namespace {
 using clock_time = caf::actor_clock::time_point;
 
 struct entry {
-  backend_forwarder_actor forwarder;
-  std::shared_ptr<backend_gauge> gauge;  // shared with the forwarder and the fast lane
-  backend_health health;  // the forwarder's latest report (live numbers: the gauge's)
-  clock_time last_used;   // the latest use: a forwarders request, or a fast-lane send
-  std::uint64_t fast_sends_seen = 0;  // the gauge's count at the last tick
+  backend_link link;
+  clock_time last_used;  // the latest use: a forwarders request, or a direct send
+  std::uint64_t direct_sends_seen = 0;  // the cell's count at the last tick
 };
 
 struct pool_state {
   pool_config cfg;
   http_send send;
-  std::map<std::string, entry> entries;  // by record text, "asr/cpu/10.0.0.5:8888"
+  std::map<std::string, entry> entries;  // by cell name, "asr/cpu/10.0.0.5:8888"
   static inline const char* name = "backend_pool";
 };
 
@@ -37,52 +35,41 @@ entry& entry_for(self_ptr self, const service_record& rec) {
   auto key = rec.to_string();
   if (auto it = st.entries.find(key); it != st.entries.end()) return it->second;
   entry e;
-  e.gauge = std::make_shared<backend_gauge>(st.cfg.forwarder.ewma_weight);
+  e.link.cell = std::make_shared<backend_cell>(rec, st.cfg.forwarder.ewma_weight);
   // Forwarders monitor the pool and end with it; the pool monitors them to drop the dead.
-  e.forwarder = spawn_backend_forwarder(self->system(), st.cfg.forwarder, rec, st.send,
-                                        caf::actor_cast<backend_pool_actor>(self), e.gauge);
-  self->monitor(e.forwarder);
-  e.health.backend = rec;
-  if (st.cfg.board) st.cfg.board->post_backend({rec, e.forwarder, e.gauge, key});
+  e.link.forwarder = spawn_backend_forwarder(self->system(), st.cfg.forwarder, e.link.cell,
+                                             st.send, caf::actor_cast<backend_pool_actor>(self));
+  self->monitor(e.link.forwarder);
+  if (st.cfg.board) st.cfg.board->post_backend(e.link);
   spdlog::debug("forwarder for {} started", key);
   return st.entries.emplace(key, std::move(e)).first->second;
 }
 
-backend_views views_of(self_ptr self, const service_records& records) {
-  backend_views out;
+backend_links links_of(self_ptr self, const service_records& records) {
+  backend_links out;
   out.reserve(records.size());
   auto now = self->clock().now();
   for (const auto& rec : records) {
     auto& e = entry_for(self, rec);
     e.last_used = now;
-    out.push_back(backend_view{rec, e.forwarder, with_live_numbers(e.health, *e.gauge)});
+    out.push_back(e.link);
   }
   return out;
 }
 
-backend_healths all_health(self_ptr self) {
-  backend_healths out;
+backend_readings read_all(self_ptr self) {
+  backend_readings out;
   out.reserve(self->state.entries.size());
-  for (const auto& [key, e] : self->state.entries)
-    out.push_back(with_live_numbers(e.health, *e.gauge));
+  for (const auto& [name, e] : self->state.entries) out.push_back(e.link.cell->read());
   return out;
-}
-
-void on_report(self_ptr self, const backend_health& h) {
-  auto it = self->state.entries.find(h.backend.to_string());
-  if (it == self->state.entries.end()) return;  // forgotten meanwhile
-  // A report still queued from a forgotten forwarder must not overwrite its successor's.
-  auto from = self->current_sender();
-  if (from && from != caf::actor_cast<caf::strong_actor_ptr>(it->second.forwarder)) return;
-  it->second.health = h;
 }
 
 void on_down(self_ptr self, const caf::down_msg& m) {
   auto& entries = self->state.entries;
   for (auto it = entries.begin(); it != entries.end(); ++it) {
-    if (it->second.forwarder.address() == m.source) {
+    if (it->second.link.forwarder.address() == m.source) {
       spdlog::debug("forwarder for {} ended", it->first);
-      if (self->state.cfg.board) self->state.cfg.board->drop_backend(it->second.health.backend);
+      if (self->state.cfg.board) self->state.cfg.board->drop_backend(it->second.link.cell->backend);
       entries.erase(it);
       return;
     }
@@ -95,15 +82,15 @@ void on_tick(self_ptr self) {
   auto now = self->clock().now();
   for (auto it = st.entries.begin(); it != st.entries.end();) {
     auto& e = it->second;
-    auto fast_sends = e.gauge->fast_sends.load(std::memory_order_relaxed);
-    if (fast_sends != e.fast_sends_seen) {  // the fast lane used it since the last tick
-      e.fast_sends_seen = fast_sends;
+    auto direct_sends = e.link.cell->direct_sends();
+    if (direct_sends != e.direct_sends_seen) {  // the fast lane used it since the last tick
+      e.direct_sends_seen = direct_sends;
       e.last_used = now;
     }
-    if (e.gauge->in_flight.load() == 0 && now - e.last_used >= st.cfg.forget_after) {
+    if (e.link.cell->in_flight() == 0 && now - e.last_used >= st.cfg.forget_after) {
       spdlog::debug("forgetting the idle forwarder for {}", it->first);
-      if (st.cfg.board) st.cfg.board->drop_backend(e.health.backend);
-      self->send_exit(e.forwarder, caf::exit_reason::user_shutdown);
+      if (st.cfg.board) st.cfg.board->drop_backend(e.link.cell->backend);
+      self->send_exit(e.link.forwarder, caf::exit_reason::user_shutdown);
       it = st.entries.erase(it);
       continue;
     }
@@ -116,9 +103,8 @@ backend_pool_actor::behavior_type pool_behavior(self_ptr self, pool_config cfg, 
   self->state.send = std::move(send);
   self->set_down_handler([=](caf::down_msg& m) { on_down(self, m); });
   return {
-      [=](forwarders_atom, const service_records& records) { return views_of(self, records); },
-      [=](health_atom) { return all_health(self); },
-      [=](health_atom, const backend_health& h) { on_report(self, h); },
+      [=](forwarders_atom, const service_records& records) { return links_of(self, records); },
+      [=](health_atom) { return read_all(self); },
       [=](tick_atom) { on_tick(self); },
   };
 }

@@ -1,12 +1,13 @@
 #pragma once
-// The backend pool: the forwarder of each backend address, created on first use, and a
-// health snapshot of each (kept current by the forwarders' reports and their gauges), so
-// that a request actor gets candidates and their health in one message. With a board, it
-// posts each forwarder and gauge there for the HTTP threads' fast lane.
+// The backend pool: the forwarder and cell of each backend address, created together on
+// first use. A request actor gets the links (forwarder and cell) of its candidates in
+// one message and reads the cells; views get every cell read now. With a board, it posts
+// each link there for the HTTP threads' fast lane.
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/backend_board.hpp"
 #include "actors/backend_forwarder.hpp"
 #include "actors/interfaces.hpp"
 

@@ -63,7 +63,7 @@ struct exchange {
   http::responder reply;
   steady::time_point started = steady::now();
   request_log_entry log;
-  std::vector<attempt_record> tried;
+  std::vector<attempt_record> attempt_log;  // every attempt that reached a backend, in order
   std::string outcome;  // ASR/TTS only: served, rejected, draining, or our error code
   bool in_flight = false;  // counted in frontend_state::in_flight until answered
   reply_translator translate;  // OpenAI routes: the reply in OpenAI's terms
@@ -73,7 +73,7 @@ struct exchange {
     log.seconds = std::chrono::duration<double>(steady::now() - started).count();
     log.status = r.status;
     log.bytes_out = r.body.size();
-    record_request(ctx->state->metrics, log, outcome, tried);
+    record_request(ctx->state->metrics, log, outcome, attempt_log);
     log_request(log);
     r.headers.emplace_back(std::string(http::request_id_header), log.id);
     reply(std::move(r));
@@ -109,8 +109,8 @@ void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
                   ex->log.error_code = o.error_code;
                   ex->log.attempts = o.attempts;
                   ex->log.backends.clear();
-                  for (const auto& t : o.tried) ex->log.backends.push_back(t.backend);
-                  ex->tried = std::move(o.tried);
+                  for (const auto& t : o.attempt_log) ex->log.backends.push_back(t.backend);
+                  ex->attempt_log = std::move(o.attempt_log);
                   http::response r;
                   r.status = o.status;
                   if (!o.content_type.empty()) r.content_type = std::move(o.content_type);
@@ -125,32 +125,30 @@ void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
 /// forwarder hears why and a request actor goes on with the other backends. `to` lives
 /// in `board`, which the callback keeps.
 void forward_fast(std::shared_ptr<exchange> ex, client_job job,
-                  std::shared_ptr<const board_snapshot> board, const board_backend& to) {
+                  std::shared_ptr<const board_snapshot> board, const backend_link& to) {
   auto& ctx = *ex->ctx;
-  auto& gauge = *to.gauge;
-  ++gauge.in_flight;
-  ++gauge.fast_sends;
+  to.cell->direct_attempt_started();
   auto budget = std::min(ctx.request.attempt_timeout, ctx.request.deadline);
   // The body goes with the attempt and comes back with its result (for the retries).
   auto req = make_backend_request(job.service, job.content_type, std::move(job.body), budget,
                                   job.via);
   auto sent = steady::now();
   ctx.direct.client->send(
-      to.record.host, to.record.port, std::move(req),
+      to.cell->backend.host, to.cell->backend.port, std::move(req),
       [ex, job = std::move(job), board = std::move(board), &to, sent](http::client_result r) mutable {
         auto took = steady::now() - sent;
-        --to.gauge->in_flight;
+        to.cell->attempt_ended();
         job.body = std::move(r.request_body);
         auto o = to_outcome(job.service, std::move(r),
                             std::chrono::duration_cast<caf::timespan>(took));
-        const auto& name = to.name;
+        const auto& name = to.cell->name;
         auto secs = std::chrono::duration<double>(took).count();
         bool served = o.status == forward_status::served;
-        ex->tried.push_back({name, served, secs, served ? std::string() : o.reason});
+        ex->attempt_log.push_back({name, served, secs, served ? std::string() : o.reason});
         ex->log.backends.push_back(name);
         ex->log.attempts = 1;
         if (served) {
-          to.gauge->record_served(secs * 1000);
+          to.cell->record_served(secs * 1000);
           ex->outcome = "served";
           http::response reply;
           reply.status = o.http_status;
@@ -160,37 +158,40 @@ void forward_fast(std::shared_ptr<exchange> ex, client_job job,
         }
         if (o.status == forward_status::unusable) {
           // Blamed on the backend only if another one serves the request (request_actor).
-          spdlog::warn("{} request: attempt 1 on {}: {}", job.service, name, o.reason);
+          spdlog::warn("{} request: attempt 1 on {}: {}",
+                       net::to_string(job.service), name, o.reason);
           job.suspects.push_back({to.forwarder, o.reason});
         } else if (o.status == forward_status::busy) {
-          spdlog::info("{} request: attempt 1 on {}: {}; trying another", job.service, name,
-                       o.reason);
+          spdlog::info("{} request: attempt 1 on {}: {}; trying another",
+                       net::to_string(job.service), name, o.reason);
           caf::anon_send(to.forwarder, busy_atom::value, o.retry_after);
           job.busy_for = o.retry_after;
         } else {
-          spdlog::warn("{} request: attempt 1 on {} failed ({})", job.service, name, o.reason);
+          spdlog::warn("{} request: attempt 1 on {} failed ({})",
+                       net::to_string(job.service), name, o.reason);
           caf::anon_send(to.forwarder, failed_atom::value, o.reason);
         }
-        job.earlier = ex->tried;
+        job.earlier = ex->attempt_log;
         job.spent = std::chrono::duration_cast<caf::timespan>(steady::now() - ex->started);
         forward_by_actor(std::move(ex), std::move(job));
       });
 }
 
-void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::request req) {
+void forward(std::shared_ptr<exchange> ex, net::service service, net::wanted_kind wanted,
+             http::request req) {
   auto& ctx = *ex->ctx;
   ++ctx.state->in_flight;
   ex->in_flight = true;
   client_job job;
-  job.service = ex->log.service;
-  job.kind = kind;
+  job.service = service;
+  job.wanted = wanted;
   job.via = http::next_via(req.header("Via"), ctx.via_entry);
   job.content_type = req.header("Content-Type");
   job.body = std::move(req.body);
   if (ctx.direct.board && ctx.direct.client) {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     auto board = ctx.direct.board->snapshot();
-    if (auto* to = fast_lane_pick(*board, job.service, kind, rng))
+    if (auto* to = fast_lane_pick(*board, job.service, job.wanted, rng))
       return forward_fast(std::move(ex), std::move(job), std::move(board), *to);
   }
   forward_by_actor(std::move(ex), std::move(job));
@@ -281,12 +282,12 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
                  hs.end());
         req.headers.emplace_back("Content-Type", openai->content_type);
         ex->translate = std::move(openai->translate);
-        return forward(std::move(ex), openai->kind, std::move(req));
+        return forward(std::move(ex), openai->service, openai->wanted, std::move(req));
       }
       bad = route->kind == http::route_kind::asr
                 ? http::check_asr_body(req.header("Content-Type"), req.body)
                 : http::check_tts_body(req.body);
-      if (!bad) return forward(std::move(ex), route->backend, std::move(req));
+      if (!bad) return forward(std::move(ex), http::service_of(route->kind), route->wanted, std::move(req));
       ex->outcome = "rejected";
       return refuse(std::move(*bad));
   }

@@ -4,15 +4,18 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/backend_cell.hpp"
 #include "net/contact.hpp"
 #include "net/node_id.hpp"
 #include "net/service_record.hpp"
@@ -216,7 +219,7 @@ typename Inspector::result_type inspect(Inspector& f, directory_view& x) {
 
 /// One attempt of a client request, as a forwarder sends it to its backend.
 struct forward_request {
-  std::string service;       // "asr" (POST /asr) or "tts" (POST /synthesize/)
+  net::service service = net::service::asr;  // asr: POST /asr; tts: POST /synthesize/
   std::string content_type;  // as the client sent it (ASR: multipart with its boundary)
   std::string body;          // as the client sent it
   caf::timespan timeout = std::chrono::seconds(30);  // this attempt, connect included
@@ -285,44 +288,6 @@ typename Inspector::result_type inspect(Inspector& f, stored_value& x) {
 }
 using stored_values = std::vector<stored_value>;
 
-/// A backend's circuit breaker.
-enum class breaker_state : std::uint8_t {
-  closed,     // healthy: requests flow
-  open,       // failing: requests are refused until the pause ends
-  half_open,  // the pause ended: one probe request may go through
-};
-// Inline, so that the pure renderers of views/ need no actor library.
-inline const char* to_string(breaker_state x) {
-  switch (x) {
-    case breaker_state::closed: return "closed";
-    case breaker_state::open: return "open";
-    case breaker_state::half_open: return "half_open";
-  }
-  return "unknown";
-}
-
-/// What a forwarder knows of its backend (for choosing, /status and the console).
-struct backend_health {
-  service_record backend;
-  breaker_state breaker = breaker_state::closed;
-  std::uint32_t in_flight = 0;
-  double latency_ms = 0;  // EWMA of served attempts; 0 until the first one
-  std::uint32_t consecutive_failures = 0;
-  std::uint64_t served = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t refused = 0;
-  std::uint64_t busy = 0;  // answers that it was busy
-  // Until when it asked to be left alone: the forwarder's clock, since its epoch (0: never).
-  caf::timespan busy_until{0};
-};
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, backend_health& x) {
-  return f(caf::meta::type_name("backend_health"), x.backend, x.breaker, x.in_flight,
-           x.latency_ms, x.consecutive_failures, x.served, x.failed, x.refused, x.busy,
-           x.busy_until);
-}
-using backend_healths = std::vector<backend_health>;
-
 /// The state of one of this node's own backends (`--services`), as the announcer sees it.
 struct own_service {
   service_record backend;
@@ -383,21 +348,22 @@ using dht_actor = caf::typed_actor<
     caf::replies_to<dht_put_atom, node_id, strings>::with<put_result>,
     caf::reacts_to<tick_atom>>;
 
-/// For "asr" or "tts" and a backend kind ("cpu", "gpu" or "any"): the backends the
+/// For a service and the kind of backend wanted (cpu, gpu or any): the backends the
 /// network offers, from a cache that background lookups keep fresh.
 using service_directory_actor = caf::typed_actor<
     // a use of the keys: keeps them cached, looks up on a miss
-    caf::replies_to<backends_atom, std::string, std::string>::with<service_records>,
+    caf::replies_to<backends_atom, net::service, net::wanted_kind>::with<service_records>,
     caf::replies_to<stats_atom>::with<directory_stats>,
     // read-only, for /status, /metrics and the console: no use, no lookup
     caf::replies_to<known_backends_atom>::with<directory_view>,
     caf::reacts_to<tick_atom>>;
 
-/// One per backend address: sends attempts to it over a keep-alive pool, counts what is
-/// in flight, keeps a latency EWMA and a circuit breaker; reports its health to the pool.
+/// One per backend address: sends attempts to it over a keep-alive pool, and writes its
+/// backend's cell (in flight, latency EWMA, circuit breaker, counts).
 using backend_forwarder_actor = caf::typed_actor<
     caf::replies_to<forward_atom, forward_request>::with<forward_outcome>,
-    caf::replies_to<health_atom>::with<backend_health>,
+    // its cell, read now
+    caf::replies_to<health_atom>::with<backend_reading>,
     // count a failure of this backend that happened outside this actor: an attempt the
     // HTTP threads sent by themselves (the fast lane) failed, or an unusable answer of an
     // earlier attempt turned out to be the backend's fault (another backend served it)
@@ -408,24 +374,18 @@ using backend_forwarder_actor = caf::typed_actor<
     caf::reacts_to<forwarded_atom, std::uint64_t, forward_outcome>,
     caf::reacts_to<half_open_atom>>;
 
-/// The backend forwarder of each address, created on first use, with a recent health
-/// snapshot of each so that a request chooses without asking every forwarder.
-struct backend_view {
-  service_record backend;
+/// A backend as its users reach it: the forwarder that sends to it and its cell.
+struct backend_link {
   backend_forwarder_actor forwarder;
-  backend_health health;
+  std::shared_ptr<backend_cell> cell;
 };
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, backend_view& x) {
-  return f(caf::meta::type_name("backend_view"), x.backend, x.forwarder, x.health);
-}
-using backend_views = std::vector<backend_view>;
+using backend_links = std::vector<backend_link>;
 
+/// The backend forwarder and cell of each address, created on first use.
 using backend_pool_actor = caf::typed_actor<
-    caf::replies_to<forwarders_atom, service_records>::with<backend_views>,
-    caf::replies_to<health_atom>::with<backend_healths>,
-    // a forwarder's health changed
-    caf::reacts_to<health_atom, backend_health>,
+    caf::replies_to<forwarders_atom, service_records>::with<backend_links>,
+    // every cell, read now (/status, /metrics, the console, the announcer)
+    caf::replies_to<health_atom>::with<backend_readings>,
     // forget forwarders unused for a long time
     caf::reacts_to<tick_atom>>;
 
@@ -465,3 +425,6 @@ using refresh_timer_actor = caf::typed_actor<
     caf::reacts_to<tick_atom>>;
 
 }  // namespace sova::actors
+
+// Within one process only: a cell is shared, never sent over a network.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sova::actors::backend_links)

@@ -40,15 +40,16 @@ void declare_request_metrics(http::metrics_registry& m) {
 }
 
 void record_request(http::metrics_registry& m, const request_log_entry& request,
-                    const std::string& outcome, const std::vector<attempt_record>& tried) {
+                    const std::string& outcome, const std::vector<attempt_record>& attempt_log) {
   m.add(http_requests, {{"route", request.service.empty() ? "none" : request.service},
                         {"code", std::to_string(request.status)}});
   if (outcome.empty()) return;
   m.add(requests, {{"service", request.service}, {"outcome", outcome}});
   if (outcome == "rejected" || outcome == "draining") return;  // never reached the network
   m.observe(request_seconds, {{"service", request.service}}, request.seconds);
-  if (tried.size() > 1) m.add(retries, {{"service", request.service}}, double(tried.size() - 1));
-  for (const auto& t : tried) {
+  if (attempt_log.size() > 1)
+    m.add(retries, {{"service", request.service}}, double(attempt_log.size() - 1));
+  for (const auto& t : attempt_log) {
     std::string_view backend = t.backend;
     auto service = service_of(backend);
     m.observe(attempt_seconds, {{"service", service}, {"backend", backend}}, t.seconds);

@@ -25,7 +25,7 @@ void declare_request_metrics(http::metrics_registry& m);
 /// also requests by service and outcome, the latency histogram, retries, and each
 /// attempt on a backend (count by result and latency histogram, by backend).
 void record_request(http::metrics_registry& m, const request_log_entry& request,
-                    const std::string& outcome, const std::vector<attempt_record>& tried);
+                    const std::string& outcome, const std::vector<attempt_record>& attempt_log);
 
 void report_metrics(caf::actor_system& sys, const status_sources& sources,
                     std::shared_ptr<const frontend_state> state, http::responder reply);

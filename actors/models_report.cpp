@@ -38,9 +38,8 @@ void report_models(caf::actor_system& sys, const status_sources& sources, http::
         auto g = std::make_shared<models_gathering>();
         g->reply = std::move(reply);
         g->pending = 3;
-        for (const char* service : {"asr", "tts"})
-          self->request(directory, limit, backends_atom::value, std::string(service),
-                        std::string("any"))
+        for (auto service : {net::service::asr, net::service::tts})
+          self->request(directory, limit, backends_atom::value, service, net::wanted_kind::any)
               .then(
                   [g](const service_records& found) {
                     g->backends.insert(g->backends.end(), found.begin(), found.end());
@@ -49,7 +48,7 @@ void report_models(caf::actor_system& sys, const status_sources& sources, http::
                   [g](const caf::error&) { g->answered(); });
         self->request(pool, limit, health_atom::value)
             .then(
-                [g](const backend_healths& hs) {
+                [g](const backend_readings& hs) {
                   for (const auto& h : hs)
                     if (h.breaker == breaker_state::open) g->unusable.push_back(h.backend.to_string());
                   g->answered();

@@ -43,10 +43,10 @@ std::optional<openai_job> openai_job_for(const http::route& route, std::string_v
                                          std::string_view body, http::response* error) {
   openai_job job;
   if (route.kind == http::route_kind::openai_transcriptions) {
-    auto req = openai::parse_transcription_request(content_type, body, route.backend, error);
+    auto req = openai::parse_transcription_request(content_type, body, route.wanted, error);
     if (!req) return std::nullopt;
-    job.service = "asr";
-    job.kind = std::move(req->kind);
+    job.service = net::service::asr;
+    job.wanted = req->kind;
     job.content_type = std::move(req->sova_content_type);
     job.body = std::move(req->sova_body);
     job.translate = [options = std::move(req->options)](http::response r) {
@@ -55,10 +55,10 @@ std::optional<openai_job> openai_job_for(const http::route& route, std::string_v
     return job;
   }
   if (route.kind == http::route_kind::openai_speech) {
-    auto req = openai::parse_speech_request(body, route.backend, error);
+    auto req = openai::parse_speech_request(body, route.wanted, error);
     if (!req) return std::nullopt;
-    job.service = "tts";
-    job.kind = std::move(req->kind);
+    job.service = net::service::tts;
+    job.wanted = req->kind;
     job.content_type = "application/json";
     job.body = std::move(req->sova_body);
     job.translate = [format = req->format](http::response r) {

@@ -11,6 +11,7 @@
 
 #include "http/routes.hpp"
 #include "http/server.hpp"
+#include "net/service_kind.hpp"
 
 namespace sova::actors {
 
@@ -18,8 +19,8 @@ namespace sova::actors {
 using reply_translator = std::function<http::response(http::response)>;
 
 struct openai_job {
-  std::string service;  // "asr" or "tts"
-  std::string kind;     // backend kind: cpu, gpu or any
+  net::service service = net::service::asr;
+  net::wanted_kind wanted = net::wanted_kind::any;
   std::string content_type;
   std::string body;  // the SOVA request
   reply_translator translate;

@@ -24,8 +24,8 @@ struct request_state {
   request_done done;
   std::mt19937_64 rng;
   caf::actor_clock::time_point started;
-  backend_views candidates;
-  std::vector<bool> tried;
+  backend_links candidates;
+  std::vector<bool> attempted;  // per candidate: an attempt went to it (or before the actor)
   request_outcome out;
   std::vector<suspect> suspects;
   std::size_t failures = 0;   // attempts that failed or answered unusably (not busy)
@@ -44,7 +44,7 @@ void finish(self_ptr self, request_outcome out) {
   if (st.finished) return;
   st.finished = true;
   out.attempts = st.out.attempts;
-  out.tried = std::move(st.out.tried);
+  out.attempt_log = std::move(st.out.attempt_log);
   st.done(std::move(out));
   self->quit();
 }
@@ -62,7 +62,9 @@ void fail(self_ptr self, unsigned status, const char* code, const std::string& m
 }
 
 std::string describe_job(const client_job& job) {
-  return job.kind == "any" ? job.service : job.kind + " " + job.service;
+  std::string service = net::to_string(job.service);
+  if (job.wanted == net::wanted_kind::any) return service;
+  return net::to_string(job.wanted) + (" " + service);
 }
 
 void note_busy(self_ptr self, caf::timespan wait) {
@@ -70,28 +72,24 @@ void note_busy(self_ptr self, caf::timespan wait) {
   if (wait > caf::timespan{0} && (b == caf::timespan{0} || wait < b)) b = wait;
 }
 
-/// The choice's inputs; a backend that asked to be left alone is not usable until then.
-std::vector<http::backend_load> loads(self_ptr self, const backend_views& views) {
+/// The choice's inputs, read from the cells now; a backend that asked to be left alone is
+/// not usable until then.
+std::vector<http::backend_load> loads(self_ptr self, const backend_links& links) {
   auto now = self->clock().now().time_since_epoch();
   std::vector<http::backend_load> out;
-  out.reserve(views.size());
-  for (const auto& v : views) {
-    http::backend_load l;
-    bool busy = v.health.busy_until > now;
-    if (busy) note_busy(self, v.health.busy_until - now);
-    l.healthy = v.health.breaker == breaker_state::closed && !busy;
-    l.usable = v.health.breaker != breaker_state::open && !busy;
-    l.in_flight = v.health.in_flight;
-    l.latency_ms = v.health.latency_ms;
-    out.push_back(l);
+  out.reserve(links.size());
+  for (const auto& link : links) {
+    auto busy_until = link.cell->busy_until();
+    if (busy_until > now) note_busy(self, busy_until - now);
+    out.push_back(link.cell->load_at(now));
   }
   return out;
 }
 
 /// What every failed attempt met, "backend: reason; ...", for the 502's message.
-std::string failures(const std::vector<attempt_record>& tried) {
+std::string failures(const std::vector<attempt_record>& attempt_log) {
   std::string out;
-  for (const auto& t : tried) {
+  for (const auto& t : attempt_log) {
     if (t.ok) continue;
     if (!out.empty()) out += "; ";
     out += t.backend + ": " + t.failure;
@@ -118,10 +116,10 @@ void give_up(self_ptr self) {
     return fail(self, 502, "all_failed",
                 "the " + describe_job(st.job) + " backends answered this request with an " +
                     "error, so it may be at fault (no backend was marked as failing): " +
-                    failures(st.out.tried));
+                    failures(st.out.attempt_log));
   fail(self, 502, "all_failed",
        std::to_string(st.out.attempts) + " attempt(s) on " + describe_job(st.job) +
-           " backends failed: " + failures(st.out.tried));
+           " backends failed: " + failures(st.out.attempt_log));
 }
 
 /// Served after unusable answers elsewhere: those were the backends' fault after all.
@@ -154,9 +152,9 @@ void on_error(self_ptr self, const caf::error& e, const std::string& what) {
 void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
   auto& st = self->state;
   if (st.finished) return;
-  const auto& name = st.candidates[i].backend;
+  const auto& name = st.candidates[i].cell->name;
   if (o.status != forward_status::refused) {
-    auto& record = st.out.tried.back();
+    auto& record = st.out.attempt_log.back();
     record.ok = o.status == forward_status::served;
     record.seconds = std::chrono::duration<double>(o.latency).count();
     if (!record.ok) record.failure = o.reason;
@@ -171,26 +169,26 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
       return finish(self, std::move(out));
     }
     case forward_status::refused:
-      spdlog::debug("{}: refused by its breaker, choosing another", name.to_string());
+      spdlog::debug("{}: refused by its breaker, choosing another", name);
       --st.out.attempts;  // nothing reached the backend
-      st.out.tried.pop_back();
+      st.out.attempt_log.pop_back();
       break;
     case forward_status::unusable:
-      spdlog::warn("{} request: attempt {} on {}: {}", st.job.service, st.out.attempts,
-                   name.to_string(), o.reason);
+      spdlog::warn("{} request: attempt {} on {}: {}",
+                   net::to_string(st.job.service), st.out.attempts, name, o.reason);
       st.suspects.push_back({st.candidates[i].forwarder, o.reason});
       ++st.failures;
       if (st.suspects.size() >= max_unusable_answers) return give_up(self);
       break;
     case forward_status::busy:
-      spdlog::info("{} request: attempt {} on {}: {}; trying another", st.job.service,
-                   st.out.attempts, name.to_string(), o.reason);
+      spdlog::info("{} request: attempt {} on {}: {}; trying another",
+                   net::to_string(st.job.service), st.out.attempts, name, o.reason);
       note_busy(self, o.retry_after);
       break;
     case forward_status::failed:
       ++st.failures;
-      spdlog::warn("{} request: attempt {} on {} failed ({})", st.job.service, st.out.attempts,
-                   name.to_string(), o.reason);
+      spdlog::warn("{} request: attempt {} on {} failed ({})",
+                   net::to_string(st.job.service), st.out.attempts, name, o.reason);
       break;
   }
   attempt(self);
@@ -199,12 +197,12 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
 void attempt(self_ptr self) {
   auto& st = self->state;
   if (st.out.attempts >= st.cfg.max_attempts) return give_up(self);
-  auto pick = http::choose_backend(loads(self, st.candidates), st.tried, st.rng);
+  auto pick = http::choose_backend(loads(self, st.candidates), st.attempted, st.rng);
   if (!pick) return give_up(self);
   auto i = *pick;
-  st.tried[i] = true;
+  st.attempted[i] = true;
   ++st.out.attempts;
-  st.out.tried.push_back({st.candidates[i].backend.to_string(), false, 0.0, {}});
+  st.out.attempt_log.push_back({st.candidates[i].cell->name, false, 0.0, {}});
   auto left = remaining(self);
   forward_request req{st.job.service, st.job.content_type, st.job.body,
                       std::min(st.cfg.attempt_timeout, left), st.job.via};
@@ -220,7 +218,7 @@ void attempt(self_ptr self) {
 
 void start(self_ptr self) {
   auto& st = self->state;
-  self->request(st.directory, remaining(self), backends_atom::value, st.job.service, st.job.kind)
+  self->request(st.directory, remaining(self), backends_atom::value, st.job.service, st.job.wanted)
       .then(
           [=](service_records& records) {
             if (records.empty())
@@ -230,13 +228,13 @@ void start(self_ptr self) {
             self->request(self->state.pool, remaining(self), forwarders_atom::value,
                           std::move(records))
                 .then(
-                    [=](backend_views& views) {
+                    [=](backend_links& links) {
                       auto& st = self->state;
-                      st.tried.assign(views.size(), false);
-                      for (std::size_t i = 0; i < views.size(); ++i)
+                      st.attempted.assign(links.size(), false);
+                      for (std::size_t i = 0; i < links.size(); ++i)
                         for (const auto& e : st.job.earlier)
-                          if (e.backend == views[i].backend.to_string()) st.tried[i] = true;
-                      st.candidates = std::move(views);
+                          if (e.backend == links[i].cell->name) st.attempted[i] = true;
+                      st.candidates = std::move(links);
                       attempt(self);
                     },
                     [=](const caf::error& e) { on_error(self, e, "asking the backend pool"); });
@@ -257,7 +255,7 @@ void request_behavior(self_ptr self, request_config cfg, service_directory_actor
   st.done = std::move(done);
   st.rng.seed(cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
   st.started = self->clock().now() - st.job.spent;
-  st.out.tried = st.job.earlier;
+  st.out.attempt_log = st.job.earlier;
   st.out.attempts = static_cast<std::uint32_t>(st.job.earlier.size());
   st.suspects = std::move(st.job.suspects);
   st.failures = st.job.earlier.size() - (st.job.busy_for > caf::timespan{0} ? 1 : 0);

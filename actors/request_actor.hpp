@@ -1,12 +1,14 @@
 #pragma once
 // The request actor: one per client request. It asks the directory for the backends of
-// the service (a warm cache answers at once), gets their forwarders from the pool, picks
-// one by power of two choices, and on a failed attempt (connect error, timeout, an answer
-// that is not a reply of the service) retries on another backend, within a number of
-// attempts and an overall deadline. Unusable answers count against their backends only
-// when another backend then serves the request; after two of them the request is taken
-// to be at fault and answered 502 with what the backends said, no breaker moved. It
-// hands the outcome to `done` exactly once, then ends.
+// the service (a warm cache answers at once), gets their links (forwarder and cell) from
+// the pool, picks one by power of two choices on the cells as they are at each attempt
+// (usable_now: a half-open backend whose probe is out is not chosen), and on a failed
+// attempt (connect error, timeout, an answer that is not a reply of the service) retries
+// on another backend, within a number of attempts and an overall deadline. Unusable
+// answers count against their backends only when another backend then serves the
+// request; after two of them the request is taken to be at fault and answered 502 with
+// what the backends said, no breaker moved. It hands the outcome to `done` exactly once,
+// then ends.
 
 #include <cstdint>
 #include <functional>
@@ -43,8 +45,8 @@ struct suspect {
 };
 
 struct client_job {
-  std::string service;  // "asr" or "tts"
-  std::string kind;     // "cpu", "gpu" or "any"
+  net::service service = net::service::asr;
+  net::wanted_kind wanted = net::wanted_kind::any;
   std::string content_type;
   std::string body;
   std::string via;  // the Via header to forward with (http/hop_guard)
@@ -69,7 +71,7 @@ struct request_outcome {
   std::string body;        // the backend's body byte for byte, or our JSON error
   std::string error_code;  // "" when a backend served it; else no_backend, all_failed, deadline
   std::uint32_t attempts = 0;  // attempts that reached a backend
-  std::vector<attempt_record> tried;  // those attempts, in order
+  std::vector<attempt_record> attempt_log;  // those attempts, in order
   std::uint32_t retry_after_s = 0;    // 503 busy: the Retry-After to send (0: none)
 };
 

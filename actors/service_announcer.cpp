@@ -21,7 +21,7 @@ http::client_request probe_request(const service_record& backend,
                                    std::chrono::milliseconds timeout) {
   forward_request req;
   req.service = backend.service;
-  if (backend.service == "asr") {
+  if (backend.service == net::service::asr) {
     std::string boundary;  // empty: build_multipart picks a random one
     req.body = http::build_multipart({}, boundary);
     req.content_type = "multipart/form-data; boundary=" + boundary;
@@ -144,7 +144,8 @@ void log_probe(const own_backend& b, bool alive, const std::string& error,
                  seconds_text(b.backoff));
   else if (!alive && !b.probed)
     spdlog::warn("{} does not answer as a SOVA {} server ({}): not announced; probing again in {}",
-                 name, b.svc.backend.service == "asr" ? "ASR" : "TTS", error, seconds_text(b.backoff));
+                 name, b.svc.backend.service == net::service::asr ? "ASR" : "TTS", error,
+                 seconds_text(b.backoff));
   else
     spdlog::debug("{}: {}", name, alive ? "alive" : "still not answering (" + error + ")");
 }
@@ -190,17 +191,17 @@ void settle(self_ptr self, std::uint32_t index, bool alive, const std::string& e
   if (alive && !self->state.draining) announce(self, index);
 }
 
-/// Whether the pool's `h` shows the backend at work for this node since the last probe
+/// Whether the reading `h` of its cell shows the backend at work for this node since the last probe
 /// (`served_before` served then) without failing: a one-worker server busy with long jobs
 /// answers its probe late, and is not dead.
-bool busy_serving(const backend_health& h, std::uint64_t served_before) {
+bool busy_serving(const backend_reading& h, std::uint64_t served_before) {
   return h.breaker != breaker_state::open && (h.in_flight > 0 || h.served > served_before);
 }
 
 /// With the pool's view of the backend: a timed-out probe of a backend busy serving this
 /// node keeps it alive; the served count is kept for the next probe's comparison.
 void settle_with(self_ptr self, std::uint32_t index, const probe_verdict& v,
-                 const backend_healths& all) {
+                 const backend_readings& all) {
   auto& b = self->state.backends[index];
   for (const auto& h : all) {
     if (h.backend != b.svc.backend) continue;
@@ -224,7 +225,7 @@ void on_probed(self_ptr self, std::uint32_t index, probe_verdict v) {
   st.backends[index].probing = false;
   if (!st.pool) return settle(self, index, v.alive, v.error);
   self->request(st.pool, std::chrono::seconds(2), health_atom::value)
-      .then([=](const backend_healths& all) { settle_with(self, index, v, all); },
+      .then([=](const backend_readings& all) { settle_with(self, index, v, all); },
             [=](const caf::error&) { settle_with(self, index, v, {}); });
 }
 

@@ -11,11 +11,13 @@
 
 namespace sova::actors {
 
-std::vector<std::string> directory_keys(const std::string& service, const std::string& kind) {
-  if (!net::is_service(service)) return {};
-  if (kind == "any") return {service + "/cpu", service + "/gpu"};
-  if (!net::is_backend(kind)) return {};
-  return {service + "/" + kind};
+std::vector<std::string> directory_keys(net::service service, net::wanted_kind wanted) {
+  switch (wanted) {
+    case net::wanted_kind::cpu: return {net::key_text(service, net::kind::cpu)};
+    case net::wanted_kind::gpu: return {net::key_text(service, net::kind::gpu)};
+    case net::wanted_kind::any: break;
+  }
+  return {net::key_text(service, net::kind::cpu), net::key_text(service, net::kind::gpu)};
 }
 
 namespace {
@@ -98,10 +100,10 @@ service_records collect(self_ptr self, const std::vector<std::string>& keys) {
   return out;
 }
 
-caf::typed_response_promise<service_records> answer(self_ptr self, const std::string& service,
-                                                     const std::string& kind) {
+caf::typed_response_promise<service_records> answer(self_ptr self, net::service service,
+                                                     net::wanted_kind wanted) {
   auto rp = self->make_response_promise<service_records>();
-  auto keys = directory_keys(service, kind);
+  auto keys = directory_keys(service, wanted);
   auto& st = self->state;
   ++st.stats.requests;
   auto now = self->clock().now();
@@ -175,8 +177,8 @@ service_directory_actor::behavior_type directory_behavior(self_ptr self, directo
   self->state.cfg = cfg;
   self->state.dht = std::move(dht);
   return {
-      [=](backends_atom, const std::string& service, const std::string& kind) {
-        return answer(self, service, kind);
+      [=](backends_atom, net::service service, net::wanted_kind wanted) {
+        return answer(self, service, wanted);
       },
       [=](stats_atom) { return current_stats(self); },
       [=](known_backends_atom) { return known_backends(self); },

@@ -27,7 +27,8 @@ struct directory_config {
 service_directory_actor spawn_service_directory(caf::actor_system& sys, directory_config cfg,
                                                 dht_actor dht);
 
-/// The DHT keys ("asr/cpu", ...) that serve a service and backend kind ("any": both).
-std::vector<std::string> directory_keys(const std::string& service, const std::string& kind);
+/// The DHT keys ("asr/cpu", ...) that serve a service and the kind wanted (any: both,
+/// cpu first).
+std::vector<std::string> directory_keys(net::service service, net::wanted_kind wanted);
 
 }  // namespace sova::actors

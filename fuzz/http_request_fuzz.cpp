@@ -114,12 +114,12 @@ void handle(bhttp::request<appended_body>& msg) {
   } else if (route->kind == route_kind::openai_transcriptions) {
     // Taken, it becomes a form the node's own ASR check passes (nothing a backend refuses).
     auto type = sv(msg[bhttp::field::content_type]);
-    if (auto t = sova::openai::parse_transcription_request(type, msg.body(), route->backend, &error))
+    if (auto t = sova::openai::parse_transcription_request(type, msg.body(), route->wanted, &error))
       FUZZ_CHECK(!check_asr_body(t->sova_content_type, t->sova_body));
     else
       refused = std::move(error);
   } else if (route->kind == route_kind::openai_speech) {
-    if (auto t = sova::openai::parse_speech_request(msg.body(), route->backend, &error))
+    if (auto t = sova::openai::parse_speech_request(msg.body(), route->wanted, &error))
       FUZZ_CHECK(!check_tts_body(t->sova_body));
     else
       refused = std::move(error);

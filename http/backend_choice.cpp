@@ -20,18 +20,18 @@ double mean_latency(const std::vector<backend_load>& loads) {
   return n == 0 ? 1.0 : sum / static_cast<double>(n);
 }
 
-/// Whether candidate `i` may be drawn: untried and usable, and healthy when any untried
+/// Whether candidate `i` may be drawn: not excluded and usable, and healthy when any such
 /// one is (a candidate whose breaker is not closed only gets requests nobody else can take).
 struct eligibility {
   const std::vector<backend_load>& loads;
-  const std::vector<bool>& tried;
+  const std::vector<bool>& excluded;
   bool healthy_only = false;
 
-  bool untried_usable(std::size_t i) const {
-    return !(i < tried.size() && tried[i]) && loads[i].usable;
+  bool allowed_and_usable(std::size_t i) const {
+    return !(i < excluded.size() && excluded[i]) && loads[i].usable;
   }
   bool operator()(std::size_t i) const {
-    return untried_usable(i) && (!healthy_only || loads[i].healthy);
+    return allowed_and_usable(i) && (!healthy_only || loads[i].healthy);
   }
 };
 
@@ -46,11 +46,12 @@ std::size_t nth_eligible(const eligibility& ok, std::size_t k) {
 // Counts instead of collecting the eligible indices: this runs on every request, and
 // two vectors per call were most of its cost.
 std::optional<std::size_t> choose_backend(const std::vector<backend_load>& loads,
-                                          const std::vector<bool>& tried, std::mt19937_64& rng) {
-  eligibility ok{loads, tried};
+                                          const std::vector<bool>& excluded,
+                                          std::mt19937_64& rng) {
+  eligibility ok{loads, excluded};
   std::size_t usable = 0, healthy = 0;
   for (std::size_t i = 0; i < loads.size(); ++i) {
-    if (!ok.untried_usable(i)) continue;
+    if (!ok.allowed_and_usable(i)) continue;
     ++usable;
     if (loads[i].healthy) ++healthy;
   }

@@ -12,16 +12,18 @@
 namespace sova::http {
 
 struct backend_load {
-  bool healthy = true;  // breaker closed: preferred
-  bool usable = true;   // false: breaker open, the forwarder would refuse
+  bool healthy = true;  // usable and its breaker closed: preferred
+  bool usable = true;   // false: breaker open, its probe out, or busy (the forwarder would refuse)
   std::uint32_t in_flight = 0;
   double latency_ms = 0;  // EWMA; 0 until measured
 };
 
-/// The index of the backend for the next attempt, among usable ones not yet `tried`
-/// (healthy ones first), or nothing when none is left.
+/// The index of the backend for the next attempt, among usable ones not `excluded` (the
+/// request's earlier attempts went there; shorter than `loads`: the rest are not), healthy
+/// ones first, or nothing when none is left.
 std::optional<std::size_t> choose_backend(const std::vector<backend_load>& loads,
-                                          const std::vector<bool>& tried, std::mt19937_64& rng);
+                                          const std::vector<bool>& excluded,
+                                          std::mt19937_64& rng);
 
 /// The cost P2C compares: (in_flight + 1) × latency, where an unmeasured latency counts
 /// as `prior_ms` (the mean of the measured ones) so that a new backend is tried soon but

@@ -25,24 +25,24 @@ shape shape_of(std::string_view body) {
   return shape::other_json;
 }
 
-std::string_view display_name(std::string_view service) {
-  return service == "asr" ? "SOVA ASR" : "SOVA TTS";
+std::string_view display_name(net::service service) {
+  return service == net::service::asr ? "SOVA ASR" : "SOVA TTS";
 }
 
-std::string_view served_path(std::string_view service) {
-  return service == "asr" ? "POST /asr" : "POST /synthesize/";
+std::string_view served_path(net::service service) {
+  return service == net::service::asr ? "POST /asr" : "POST /synthesize/";
 }
 
-std::string_view other_service(std::string_view service) {
-  return service == "asr" ? "TTS" : "ASR";
+std::string_view other_service(net::service service) {
+  return service == net::service::asr ? "TTS" : "ASR";
 }
 
 }  // namespace
 
-std::optional<std::string> unusable_reply(std::string_view service, unsigned status,
+std::optional<std::string> unusable_reply(net::service service, unsigned status,
                                           std::string_view content_type, std::string_view body) {
   auto got = shape_of(body);
-  auto wanted = service == "asr" ? shape::asr : shape::tts;
+  auto wanted = service == net::service::asr ? shape::asr : shape::tts;
   if (status == 200 && got == wanted) return std::nullopt;
   std::string out = "answered " + std::to_string(status);
   if (!content_type.empty()) out += " (" + shown(content_type) + ")";

@@ -11,13 +11,15 @@
 #include <string>
 #include <string_view>
 
+#include "net/service_kind.hpp"
+
 namespace sova::http {
 
-/// Nothing when `body` answered with `status` is a reply of `service` ("asr" or "tts");
+/// Nothing when `body` answered with `status` is a reply of `service`;
 /// else what came back, for logs and messages, with a hint when it looks like the other
 /// service's server: `answered 404 (text/html) "<!doctype html>..."; SOVA TTS serves
 /// POST /synthesize/: is that the ASR port?`.
-std::optional<std::string> unusable_reply(std::string_view service, unsigned status,
+std::optional<std::string> unusable_reply(net::service service, unsigned status,
                                           std::string_view content_type, std::string_view body);
 
 /// How long a backend asked to be left alone when its answer says it is busy rather than

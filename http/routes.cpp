@@ -96,8 +96,6 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-bool valid_backend(std::string_view b) { return b == "cpu" || b == "gpu" || b == "any"; }
-
 /// Reads `backend=` from the query into `r`; other parameters are ignored, and when
 /// backend is given more than once every value must be valid and the last one counts.
 std::optional<response> read_query(std::string_view query, route& r) {
@@ -108,10 +106,11 @@ std::optional<response> read_query(std::string_view query, route& r) {
     auto eq = param.find('=');
     if (percent_decode(param.substr(0, eq)) != "backend") continue;
     auto value = eq == std::string_view::npos ? "" : percent_decode(param.substr(eq + 1));
-    if (!valid_backend(value))
+    auto wanted = net::parse_wanted_kind(value);
+    if (!wanted)
       return error_response(400, "bad_request",
                             "backend '" + shown(value) + "' is not one of cpu, gpu, any");
-    r.backend = std::move(value);
+    r.wanted = *wanted;
   }
   return std::nullopt;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "http/server.hpp"
+#include "net/service_kind.hpp"
 
 namespace sova::http {
 
@@ -29,9 +30,15 @@ bool is_openai_route(route_kind kind);
 /// Whether a path is under /v1/, where the OpenAI routes live (a 404 there is OpenAI's).
 bool is_openai_path(std::string_view target);
 
+/// The service of an ASR or TTS route.
+inline net::service service_of(route_kind k) {
+  return k == route_kind::asr || k == route_kind::openai_transcriptions ? net::service::asr
+                                                                       : net::service::tts;
+}
+
 struct route {
   route_kind kind = route_kind::healthz;
-  std::string backend = "any";  // ?backend=cpu|gpu|any (the POST routes only)
+  net::wanted_kind wanted = net::wanted_kind::any;  // ?backend=cpu|gpu|any (the POST routes only)
 };
 
 /// One path the node serves and the methods it takes there (the OpenAPI document is

@@ -4,9 +4,6 @@
 
 namespace sova::net {
 
-bool is_service(std::string_view s) { return s == "asr" || s == "tts"; }
-bool is_backend(std::string_view s) { return s == "cpu" || s == "gpu"; }
-
 std::string service_record::address() const { return endpoint{host, port}.to_string(); }
 
 std::string service_record::to_string() const { return key_text() + "/" + address(); }
@@ -24,16 +21,16 @@ std::optional<service_record> parse_service_record(std::string_view text, std::s
   auto second = first == std::string_view::npos ? first : text.find('/', first + 1);
   if (second == std::string_view::npos)
     return fail("expected <asr|tts>/<cpu|gpu>/<host>:<port>");
-  auto service = text.substr(0, first);
-  auto backend = text.substr(first + 1, second - first - 1);
-  if (!is_service(service)) return fail("service must be asr or tts");
-  if (!is_backend(backend)) return fail("backend must be cpu or gpu");
+  auto svc = parse_service(text.substr(0, first));
+  auto knd = parse_kind(text.substr(first + 1, second - first - 1));
+  if (!svc) return fail("service must be asr or tts");
+  if (!knd) return fail("backend must be cpu or gpu");
   auto ep = parse_host_port(text.substr(second + 1));
   if (!ep) return fail("expected <host>:<port> with a port 1-65535 after the backend");
   for (char c : ep->host)
     if (c == '/' || c == ',' || c == ' ' || static_cast<unsigned char>(c) < 0x21)
       return fail("the host has a character a host name cannot have");
-  return service_record{std::string(service), std::string(backend), ep->host, ep->port};
+  return service_record{*svc, *knd, ep->host, ep->port};
 }
 
 std::optional<std::vector<service_record>> parse_service_list(std::string_view text,

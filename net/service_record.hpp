@@ -10,17 +10,18 @@
 #include <vector>
 
 #include "net/node_id.hpp"
+#include "net/service_kind.hpp"
 
 namespace sova::net {
 
 struct service_record {
-  std::string service;  // "asr" or "tts"
-  std::string backend;  // "cpu" or "gpu"
-  std::string host;     // name or IP, as announced
+  net::service service = net::service::asr;
+  net::kind kind = net::kind::cpu;
+  std::string host;  // name or IP, as announced
   std::uint16_t port = 0;
 
   /// "asr/cpu": the text whose sha1 is the DHT key.
-  std::string key_text() const { return service + "/" + backend; }
+  std::string key_text() const { return net::key_text(service, kind); }
   node_id key() const { return node_id::digest(key_text()); }
   /// "asr/cpu/host:port": the DHT value.
   std::string to_string() const;
@@ -30,13 +31,12 @@ struct service_record {
   bool is_loopback() const;
 
   friend bool operator==(const service_record& a, const service_record& b) {
-    return a.port == b.port && a.host == b.host && a.backend == b.backend &&
-           a.service == b.service;
+    return a.port == b.port && a.host == b.host && a.kind == b.kind && a.service == b.service;
   }
   friend bool operator!=(const service_record& a, const service_record& b) { return !(a == b); }
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, service_record& x) {
-    return f(x.service, x.backend, x.host, x.port);
+    return f(x.service, x.kind, x.host, x.port);
   }
 };
 
@@ -48,8 +48,5 @@ std::optional<service_record> parse_service_record(std::string_view text,
 /// Parses a comma-separated `--services` list; nothing when an entry is bad (error names it).
 std::optional<std::vector<service_record>> parse_service_list(std::string_view text,
                                                               std::string* error = nullptr);
-
-bool is_service(std::string_view s);  // "asr" or "tts"
-bool is_backend(std::string_view s);  // "cpu" or "gpu"
 
 }  // namespace sova::net

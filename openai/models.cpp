@@ -10,14 +10,14 @@
 
 namespace sova::openai {
 
-std::optional<std::string> kind_for_model(std::string_view service, std::string_view model,
-                                          const std::string& fallback, http::response* error) {
+std::optional<net::wanted_kind> kind_for_model(net::service service, std::string_view model,
+                                               net::wanted_kind fallback, http::response* error) {
   constexpr std::string_view ours = "sova-";
   if (model.substr(0, ours.size()) != ours) return fallback;  // OpenAI's names, or none
-  auto base = std::string(ours) + std::string(service);
+  auto base = std::string(ours) + net::to_string(service);
   if (model == base) return fallback;
-  if (model == base + "-cpu") return std::string("cpu");
-  if (model == base + "-gpu") return std::string("gpu");
+  if (model == base + "-cpu") return net::wanted_kind::cpu;
+  if (model == base + "-gpu") return net::wanted_kind::gpu;
   if (error)
     *error = error_reply(400, "model_not_found",
                          "model '" + http::shown(model) + "' is not one of " + base + ", " + base +
@@ -31,10 +31,8 @@ std::string models_document(const std::vector<net::service_record>& backends,
   std::set<std::string> ids;
   for (const auto& b : backends) {
     if (std::find(unusable.begin(), unusable.end(), b.to_string()) != unusable.end()) continue;
-    if (b.service != "asr" && b.service != "tts") continue;
-    if (b.backend != "cpu" && b.backend != "gpu") continue;
-    ids.insert("sova-" + b.service);
-    ids.insert("sova-" + b.service + "-" + b.backend);
+    ids.insert(std::string("sova-") + net::to_string(b.service));
+    ids.insert(std::string("sova-") + net::to_string(b.service) + "-" + net::to_string(b.kind));
   }
   auto data = nlohmann::json::array();
   for (const auto& id : ids)

@@ -16,11 +16,11 @@
 
 namespace sova::openai {
 
-/// The backend kind ("cpu", "gpu" or `fallback`, the route's ?backend=) that `model`
-/// asks for in a request of `service` ("asr" or "tts"); nothing, with a 400
-/// model_not_found reply in `error`, for a sova- model of another service or kind.
-std::optional<std::string> kind_for_model(std::string_view service, std::string_view model,
-                                          const std::string& fallback, http::response* error);
+/// The backend kind (cpu, gpu or `fallback`, the route's ?backend=) that `model` asks
+/// for in a request of `service`; nothing, with a 400 model_not_found reply in `error`,
+/// for a sova- model of another service or kind.
+std::optional<net::wanted_kind> kind_for_model(net::service service, std::string_view model,
+                                               net::wanted_kind fallback, http::response* error);
 
 /// GET /v1/models' body: OpenAI's list ({"object": "list", "data": [{"id", "object":
 /// "model", "created": 0, "owned_by": "sova-dc"}]}) with one model per service and kind

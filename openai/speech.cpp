@@ -70,7 +70,7 @@ std::optional<std::string_view> openai_voice_to_sova(std::string_view voice) {
 }
 
 std::optional<speech_request> parse_speech_request(std::string_view body,
-                                                   const std::string& fallback_kind,
+                                                   net::wanted_kind fallback_kind,
                                                    http::response* error) {
   if (body.size() > max_speech_body)
     return refuse(error, "too_large",
@@ -129,7 +129,7 @@ std::optional<speech_request> parse_speech_request(std::string_view body,
       return refuse(error, "invalid_value", "\"speed\" must be from 0.25 to 4.0", "speed");
     sova["rate"] = speed;
   }
-  auto kind = kind_for_model("tts", model, fallback_kind, error);
+  auto kind = kind_for_model(net::service::tts, model, fallback_kind, error);
   if (!kind) return std::nullopt;
   speech_request out;
   out.kind = *kind;

@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "http/server.hpp"
+#include "net/service_kind.hpp"
 
 namespace sova::openai {
 
@@ -28,7 +29,7 @@ inline constexpr std::size_t max_input_chars = 4096;
 inline constexpr std::size_t max_speech_body = 64 * 1024;
 
 struct speech_request {
-  std::string kind;  // backend kind: cpu, gpu or any
+  net::wanted_kind kind = net::wanted_kind::any;  // backend kind
   speech_format format = speech_format::mp3;
   std::string sova_body;  // {"text", "voice"[, "rate"]}
 };
@@ -41,7 +42,7 @@ std::optional<std::string_view> openai_voice_to_sova(std::string_view voice);
 /// The SOVA request for an OpenAI speech request; nothing, with an OpenAI error reply
 /// (400 naming the field in `param`, or 413) in `error`, when it is malformed.
 std::optional<speech_request> parse_speech_request(std::string_view body,
-                                                   const std::string& fallback_kind,
+                                                   net::wanted_kind fallback_kind,
                                                    http::response* error);
 
 /// The Content-Type of a reply in `f`.

@@ -153,7 +153,7 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 std::optional<transcription_request> parse_transcription_request(std::string_view content_type,
                                                                  std::string_view body,
-                                                                 const std::string& fallback_kind,
+                                                                 net::wanted_kind fallback_kind,
                                                                  http::response* error) {
   auto boundary = http::multipart_boundary(content_type);
   if (!boundary)
@@ -211,7 +211,7 @@ std::optional<transcription_request> parse_transcription_request(std::string_vie
   }
   if (!file) return refuse(error, "missing_file", "the form has no file field", "file");
   if (file->data.empty()) return refuse(error, "invalid_value", "the file is empty", "file");
-  auto kind = kind_for_model("asr", model, fallback_kind, error);
+  auto kind = kind_for_model(net::service::asr, model, fallback_kind, error);
   if (!kind) return std::nullopt;
   out.kind = *kind;
   if (granularity_given) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "http/server.hpp"
+#include "net/service_kind.hpp"
 
 namespace sova::openai {
 
@@ -47,7 +48,7 @@ struct transcript_options {
 };
 
 struct transcription_request {
-  std::string kind;  // backend kind: cpu, gpu or any
+  net::wanted_kind kind = net::wanted_kind::any;  // backend kind
   transcript_options options;
   std::string sova_content_type;  // multipart/form-data; boundary=...
   std::string sova_body;          // one file part, audio_blob
@@ -58,7 +59,7 @@ struct transcription_request {
 /// `fallback_kind` is the route's ?backend= (used when `model` names no kind).
 std::optional<transcription_request> parse_transcription_request(std::string_view content_type,
                                                                  std::string_view body,
-                                                                 const std::string& fallback_kind,
+                                                                 net::wanted_kind fallback_kind,
                                                                  http::response* error);
 
 /// SOVA ASR's reply (`r[0]`) as a transcript; nothing, with the reason in `why`, when it

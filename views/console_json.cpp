@@ -40,7 +40,7 @@ json directory_json(const actors::directory_stats& d) {
           {"keys_cached", d.keys_cached}};
 }
 
-json backends_summary(const actors::backend_healths& hs) {
+json backends_summary(const actors::backend_readings& hs) {
   std::uint64_t served = 0, failed = 0, refused = 0, in_flight = 0, open = 0;
   for (const auto& h : hs) {
     served += h.served;
@@ -62,14 +62,14 @@ const missing_part* first_missing(const node_view& v, std::initializer_list<node
 
 }  // namespace
 
-json services_json(const node_view& v, const actors::strings& wanted) {
-  auto is_wanted = [&](const std::string& service) {
+json services_json(const node_view& v, const std::vector<net::service>& wanted) {
+  auto is_wanted = [&](net::service service) {
     return std::find(wanted.begin(), wanted.end(), service) != wanted.end();
   };
   json j = json::object();
-  auto healths = v.healths.value_or(actors::backend_healths{});
+  auto readings = v.readings.value_or(actors::backend_readings{});
   for (const auto& service : wanted)
-    j[service] = backends_json(known_backends(v, service), healths);
+    j[net::to_string(service)] = backends_json(known_backends(v, service), readings);
   actors::own_services mine;
   for (const auto& o : v.own.value_or(actors::own_services{}))
     if (is_wanted(o.backend.service)) mine.push_back(o);
@@ -88,7 +88,7 @@ json stats_json(const node_view& v, double uptime_s) {
   return json{{"uptime_s", uptime_s},
               {"dht", transport_json(v.transport.value_or(actors::transport_stats{}))},
               {"directory", directory_json(directory)},
-              {"backends", backends_summary(v.healths.value_or(actors::backend_healths{}))},
+              {"backends", backends_summary(v.readings.value_or(actors::backend_readings{}))},
               {"http", std::move(http)}};
 }
 

@@ -11,12 +11,12 @@
 
 namespace sova::views {
 
-/// `services [asr|tts]`: for each of `wanted` ("asr", "tts"), the known backends with
-/// their health; `own`, this node's own backends of those services.
-nlohmann::ordered_json services_json(const node_view& v, const actors::strings& wanted);
+/// `services [asr|tts]`: for each of `wanted`, the known backends with their cells'
+/// readings; `own`, this node's own backends of those services.
+nlohmann::ordered_json services_json(const node_view& v, const std::vector<net::service>& wanted);
 
 /// `stats`: uptime, DHT transport and directory counters, a summary of the backends'
-/// health, and the HTTP front end's counters ({} without a front end).
+/// readings, and the HTTP front end's counters ({} without a front end).
 nlohmann::ordered_json stats_json(const node_view& v, double uptime_s);
 
 /// The first part `services` (or `stats`) needs that did not answer, if any.

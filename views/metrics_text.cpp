@@ -91,16 +91,16 @@ void per_backend(http::exposition_writer& w, const char* name, metric_type type,
   for (const auto& x : items) w.sample(name, {{"backend", x.backend.to_string()}}, value(x));
 }
 
-void write_backends(http::exposition_writer& w, const actors::backend_healths& hs) {
+void write_backends(http::exposition_writer& w, const actors::backend_readings& hs) {
   per_backend(w, "sova_dc_backend_in_flight", metric_type::gauge,
               "Requests this node has in flight on each backend", hs,
-              [](const actors::backend_health& h) { return double(h.in_flight); });
+              [](const actors::backend_reading& h) { return double(h.in_flight); });
   per_backend(w, "sova_dc_backend_latency_ewma_seconds", metric_type::gauge,
               "Moving average of each backend's served attempts (0 before the first)", hs,
-              [](const actors::backend_health& h) { return h.latency_ms / 1000; });
+              [](const actors::backend_reading& h) { return h.latency_ms / 1000; });
   per_backend(w, "sova_dc_backend_breaker_open", metric_type::gauge,
               "1 while a backend's circuit breaker keeps requests away from it", hs,
-              [](const actors::backend_health& h) {
+              [](const actors::backend_reading& h) {
                 return h.breaker == actors::breaker_state::open ? 1.0 : 0.0;
               });
 }
@@ -132,7 +132,7 @@ std::string metrics_text(const node_view& v, std::string_view recorded) {
           double(*v.routing_table_size));
   if (v.transport) write_transport(w, *v.transport);
   if (v.directory) write_directory(w, v.directory->stats);
-  if (v.healths) write_backends(w, *v.healths);
+  if (v.readings) write_backends(w, *v.readings);
   if (v.own) write_own(w, *v.own);
   w.family("sova_dc_scrape_part_up", metric_type::gauge,
            "1 when that part of the node answered this scrape in time");

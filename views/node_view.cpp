@@ -13,12 +13,14 @@ const char* to_string(node_part part) {
   return "unknown";
 }
 
-actors::service_records known_backends(const node_view& v, const std::string& service) {
+actors::service_records known_backends(const node_view& v, net::service service) {
   actors::service_records out;
   if (!v.directory) return out;
-  for (const auto& kind : {"/cpu", "/gpu"})
+  for (auto kind : {net::kind::cpu, net::kind::gpu}) {
+    auto key = net::key_text(service, kind);
     for (const auto& k : v.directory->keys)
-      if (k.key == service + kind) out.insert(out.end(), k.backends.begin(), k.backends.end());
+      if (k.key == key) out.insert(out.end(), k.backends.begin(), k.backends.end());
+  }
   return out;
 }
 

@@ -47,15 +47,15 @@ struct node_view {
   std::optional<actors::contacts> known_nodes;  // the routing table's contacts
   std::optional<actors::transport_stats> transport;
   std::optional<actors::directory_view> directory;
-  std::optional<actors::backend_healths> healths;
+  std::optional<actors::backend_readings> readings;
   std::optional<actors::own_services> own;
   std::optional<frontend_counters> http;  // none when the node has no HTTP front end
   std::vector<missing_part> unavailable;  // in node_part order
 };
 
-/// The backends the directory holds for "asr" or "tts": its cpu key's, then its gpu key's
+/// The backends the directory holds for `service`: its cpu key's, then its gpu key's
 /// (the order of a request for kind "any"). Empty when the directory did not answer.
-actors::service_records known_backends(const node_view& v, const std::string& service);
+actors::service_records known_backends(const node_view& v, net::service service);
 
 /// Why `part` did not answer, or nullptr when it did (or was not asked).
 const missing_part* missing(const node_view& v, node_part part);

@@ -4,13 +4,13 @@
 
 namespace sova::views {
 
-using actors::backend_health;
+using actors::backend_reading;
 
 namespace {
 
-nlohmann::ordered_json health_json(const backend_health& h) {
+nlohmann::ordered_json reading_json(const backend_reading& h) {
   return {{"backend", h.backend.to_string()},
-          {"kind", h.backend.backend},
+          {"kind", net::to_string(h.backend.kind)},
           {"address", h.backend.address()},
           {"breaker", to_string(h.breaker)},
           {"in_flight", h.in_flight},
@@ -24,19 +24,19 @@ nlohmann::ordered_json health_json(const backend_health& h) {
 }  // namespace
 
 nlohmann::ordered_json backends_json(const actors::service_records& known,
-                                     const actors::backend_healths& healths) {
-  std::map<std::string, const backend_health*> by_name;
-  for (const auto& h : healths) by_name[h.backend.to_string()] = &h;
+                                     const actors::backend_readings& readings) {
+  std::map<std::string, const backend_reading*> by_name;
+  for (const auto& h : readings) by_name[h.backend.to_string()] = &h;
   auto list = nlohmann::ordered_json::array();
   for (const auto& rec : known) {
     auto it = by_name.find(rec.to_string());
     if (it != by_name.end()) {
-      list.push_back(health_json(*it->second));
+      list.push_back(reading_json(*it->second));
       continue;
     }
-    backend_health untried;
+    backend_reading untried;
     untried.backend = rec;
-    auto j = health_json(untried);
+    auto j = reading_json(untried);
     j["breaker"] = "untried";
     list.push_back(std::move(j));
   }

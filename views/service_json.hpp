@@ -8,10 +8,10 @@
 
 namespace sova::views {
 
-/// One entry per known backend, with its forwarder's health ("untried" when no request
+/// One entry per known backend, with its cell as read ("untried" when no request
 /// has gone to it yet).
 nlohmann::ordered_json backends_json(const actors::service_records& known,
-                                     const actors::backend_healths& healths);
+                                     const actors::backend_readings& readings);
 /// This node's own backends (`--services`) as the announcer sees them.
 nlohmann::ordered_json own_services_json(const actors::own_services& own);
 

@@ -27,9 +27,9 @@ std::string status_document(const node_view& v) {
   for (const auto& m : v.unavailable)
     if (m.part != node_part::transport) doc["unavailable"].push_back(to_string(m.part));
   json services = json::object();
-  auto healths = v.healths.value_or(actors::backend_healths{});
-  for (const auto& service : {"asr", "tts"})
-    services[service] = backends_json(known_backends(v, service), healths);
+  auto readings = v.readings.value_or(actors::backend_readings{});
+  for (auto service : {net::service::asr, net::service::tts})
+    services[net::to_string(service)] = backends_json(known_backends(v, service), readings);
   doc["services"] = std::move(services);
   auto counters = v.http.value_or(frontend_counters{});
   doc["requests_in_flight"] = counters.in_flight;

@@ -228,7 +228,7 @@ CAF_TEST(services_show_the_network_and_own_backends) {
   CAF_CHECK_EQUAL(lookups(), 0u);
   // A request for asr makes the directory look it up; `services` shows what it found.
   wait_for(sim::ask<actors::service_records>(sys, dir, actors::backends_atom::value,
-                                             std::string{"asr"}, std::string{"any"}));
+                                             net::service::asr, net::wanted_kind::any));
   auto s = ok("services", {"asr"});
   CAF_CHECK(!s.contains("tts"));
   CAF_REQUIRE_EQUAL(s["asr"].size(), 1u);

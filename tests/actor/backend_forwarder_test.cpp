@@ -27,17 +27,15 @@ struct exchange {
   http::client_callback done;
 };
 using exchanges = std::shared_ptr<std::vector<exchange>>;
-using reports = std::shared_ptr<std::vector<actors::backend_health>>;
-
-/// Stands in for the pool: records the health reports, answers nothing else.
-actors::backend_pool_actor::behavior_type recording_pool(actors::backend_pool_actor::pointer,
-                                                         reports log) {
+/// Stands in for the pool (the forwarder ends with it); answers `readings` when asked.
+/// (A spawn argument it needs: CAF 0.17 binds a null tuple to an actor spawned without.)
+actors::backend_pool_actor::behavior_type idle_pool(actors::backend_pool_actor::pointer,
+                                                    actors::backend_readings readings) {
   return {
       [](actors::forwarders_atom, const actors::service_records&) {
-        return actors::backend_views{};
+        return actors::backend_links{};
       },
-      [](actors::health_atom) { return actors::backend_healths{}; },
-      [log](actors::health_atom, const actors::backend_health& h) { log->push_back(h); },
+      [readings](actors::health_atom) { return readings; },
       [](actors::tick_atom) {},
   };
 }
@@ -65,7 +63,7 @@ http::client_result refused_connection() {
 
 forward_request asr_request() {
   forward_request req;
-  req.service = "asr";
+  req.service = net::service::asr;
   req.content_type = "multipart/form-data; boundary=xYz";
   req.body = "--xYz\r\nContent-Disposition: form-data; name=\"audio_blob\"\r\n\r\n"
              "RIFF\x01\x02\r\n--xYz--\r\n";
@@ -75,10 +73,9 @@ forward_request asr_request() {
 struct fixture : test_coordinator_fixture<> {
   net::service_record backend = *net::parse_service_record("asr/cpu/192.0.2.7:8888");
   exchanges sent = std::make_shared<std::vector<exchange>>();
-  reports reported = std::make_shared<std::vector<actors::backend_health>>();
-  actors::backend_pool_actor pool = sys.spawn(recording_pool, reported);
+  actors::backend_pool_actor pool = sys.spawn(idle_pool, actors::backend_readings{});
   actors::backend_forwarder_actor fwd;
-  std::shared_ptr<actors::backend_gauge> gauge;  // what the fast lane sees of it
+  std::shared_ptr<actors::backend_cell> cell;  // what everyone else reads of it
 
   void start(actors::forwarder_config cfg = {}) {
     auto log = sent;
@@ -86,8 +83,8 @@ struct fixture : test_coordinator_fixture<> {
                                    http::client_callback done) {
       log->push_back(exchange{b, std::move(req), std::move(done)});
     };
-    gauge = std::make_shared<actors::backend_gauge>(cfg.ewma_weight);
-    fwd = actors::spawn_backend_forwarder(sys, cfg, backend, fake, pool, gauge);
+    cell = std::make_shared<actors::backend_cell>(backend, cfg.ewma_weight);
+    fwd = actors::spawn_backend_forwarder(sys, cfg, cell, fake, pool);
   }
 
   sim::answer<forward_outcome> forward(forward_request req = asr_request()) {
@@ -117,8 +114,8 @@ struct fixture : test_coordinator_fixture<> {
     return value(a);
   }
 
-  actors::backend_health health() {
-    auto a = sim::ask<actors::backend_health>(sys, fwd, actors::health_atom::value);
+  actors::backend_reading health() {
+    auto a = sim::ask<actors::backend_reading>(sys, fwd, actors::health_atom::value);
     sched.run();
     return value(a);
   }
@@ -176,7 +173,7 @@ CAF_TEST(an_asr_request_keeps_the_clients_content_type_and_body) {
 CAF_TEST(a_tts_request_posts_json_to_synthesize) {
   start();
   forward_request req;
-  req.service = "tts";
+  req.service = net::service::tts;
   req.content_type = "text/plain";  // whatever the client said: the backend takes JSON
   req.body = R"({"voice":"Natasha","text":"Привет"})";
   req.timeout = 20s;
@@ -265,7 +262,7 @@ CAF_TEST(a_tts_reply_is_one_with_a_response_code_even_a_refusal_of_the_text) {
   backend = *net::parse_service_record("tts/cpu/192.0.2.7:8899");
   start();
   forward_request req;
-  req.service = "tts";
+  req.service = net::service::tts;
   req.body = R"({"text":"hi","voice":"Natasha"})";
   for (auto body : {R"({"response":[{"response_audio":"UklGRg=="}],"response_code":0})",
                     R"({"response":"unknown voice","response_code":1})"}) {
@@ -464,31 +461,33 @@ CAF_TEST(latency_comes_from_the_actor_clock_and_feeds_the_average) {
   CAF_CHECK_EQUAL(h.in_flight, 0u);
 }
 
-CAF_TEST(every_health_change_is_reported_to_the_pool) {
+CAF_TEST(every_change_is_in_the_cell_at_once) {
   start(breaker(1, 5s));
   sched.run();
-  CAF_CHECK(reported->empty());  // nothing happened yet
+  auto r = cell->read();
+  CAF_CHECK_EQUAL(r.backend, backend);
+  CAF_CHECK_EQUAL(r.in_flight, 0u);
   auto a = forward();
-  CAF_REQUIRE_EQUAL(reported->size(), 1u);
-  CAF_CHECK_EQUAL(reported->back().backend, backend);
-  CAF_CHECK_EQUAL(reported->back().in_flight, 1u);
-  complete(0, refused_connection());  // completion and breaker change in one report
-  CAF_REQUIRE_EQUAL(reported->size(), 2u);
-  CAF_CHECK_EQUAL(reported->back().in_flight, 0u);
-  CAF_CHECK_EQUAL(reported->back().failed, 1u);
-  CAF_CHECK_EQUAL(reported->back().breaker, breaker_state::open);
+  CAF_CHECK_EQUAL(cell->read().in_flight, 1u);
+  complete(0, refused_connection());  // completion and breaker change
+  r = cell->read();
+  CAF_CHECK_EQUAL(r.in_flight, 0u);
+  CAF_CHECK_EQUAL(r.failed, 1u);
+  CAF_CHECK_EQUAL(r.breaker, breaker_state::open);
   forward();  // refused
-  CAF_REQUIRE_EQUAL(reported->size(), 3u);
-  CAF_CHECK_EQUAL(reported->back().refused, 1u);
+  CAF_CHECK_EQUAL(cell->read().refused, 1u);
   sched.advance_time(5s);
   sched.run();
-  CAF_REQUIRE_EQUAL(reported->size(), 4u);
-  CAF_CHECK_EQUAL(reported->back().breaker, breaker_state::half_open);
-  forward();
+  CAF_CHECK_EQUAL(cell->read().breaker, breaker_state::half_open);
+  CAF_CHECK(!cell->read().probe_in_flight);
+  forward();  // the probe
+  CAF_CHECK(cell->read().probe_in_flight);
   complete(1, json_reply());
-  CAF_REQUIRE_EQUAL(reported->size(), 6u);
-  CAF_CHECK_EQUAL(reported->back().breaker, breaker_state::closed);
-  CAF_CHECK_EQUAL(reported->back().served, 1u);
+  r = cell->read();
+  CAF_CHECK_EQUAL(r.breaker, breaker_state::closed);
+  CAF_CHECK(!r.probe_in_flight);
+  CAF_CHECK_EQUAL(r.served, 1u);
+  CAF_CHECK_EQUAL(health().served, 1u);  // the forwarder answers from the same cell
 }
 
 CAF_TEST(the_forwarder_ends_with_its_pool_and_fails_what_is_in_flight) {
@@ -500,31 +499,40 @@ CAF_TEST(the_forwarder_ends_with_its_pool_and_fails_what_is_in_flight) {
   auto out = value(a);
   CAF_CHECK_EQUAL(out.status, forward_status::failed);
   CAF_CHECK_EQUAL(out.reason, "forwarder stopped");
-  auto h = sim::ask<actors::backend_health>(sys, fwd, actors::health_atom::value);
+  auto h = sim::ask<actors::backend_reading>(sys, fwd, actors::health_atom::value);
   sched.run();
   CAF_REQUIRE(sim::ready(h));
   CAF_CHECK(!h->value());  // the forwarder is gone
   complete(0, json_reply());  // the late callback is harmless
 }
 
-CAF_TEST(the_gauge_shows_the_forwarders_live_numbers_to_the_fast_lane) {
+CAF_TEST(the_cell_shows_the_forwarders_live_numbers_to_the_fast_lane) {
   start(breaker(2));
   auto a = forward();
-  CAF_CHECK_EQUAL(gauge->in_flight.load(), 1u);
+  CAF_CHECK_EQUAL(cell->in_flight(), 1u);
   sched.advance_time(40ms);
   complete(0, json_reply());
   CAF_CHECK(sim::ready(a));
-  CAF_CHECK_EQUAL(gauge->in_flight.load(), 0u);
-  CAF_CHECK_EQUAL(gauge->served.load(), 1u);
-  CAF_CHECK_EQUAL(gauge->latency_ms.load(), 40.0);
+  auto now = sched.clock().now().time_since_epoch();
+  auto l = cell->load_at(now);
+  CAF_CHECK_EQUAL(l.in_flight, 0u);
+  CAF_CHECK_EQUAL(l.latency_ms, 40.0);
+  CAF_CHECK_EQUAL(cell->read().served, 1u);
+  CAF_CHECK(l.healthy && l.usable);
   fail(2);
-  CAF_CHECK(!gauge->breaker_closed.load());  // the fast lane stops choosing it
-  sched.advance_time(5s);  // the pause ends: half-open is not closed either
+  now = sched.clock().now().time_since_epoch();
+  CAF_CHECK(!cell->load_at(now).usable);  // open: nobody chooses it
+  sched.advance_time(5s);  // the pause ends: half-open is usable (the probe), not healthy
   sched.run();
+  now = sched.clock().now().time_since_epoch();
   CAF_CHECK_EQUAL(health().breaker, breaker_state::half_open);
-  CAF_CHECK(!gauge->breaker_closed.load());
-  attempt(json_reply());  // the probe is served
-  CAF_CHECK(gauge->breaker_closed.load());
+  CAF_CHECK(cell->load_at(now).usable);
+  CAF_CHECK(!cell->load_at(now).healthy);
+  auto probe = forward();
+  CAF_CHECK(!cell->load_at(now).usable);  // its probe is out: nobody else goes there
+  complete(sent->size() - 1, json_reply());  // the probe is served
+  CAF_CHECK(sim::ready(probe));
+  CAF_CHECK(cell->load_at(now).healthy);
 }
 
 CAF_TEST(fast_lane_failures_count_and_open_the_breaker_and_its_successes_end_the_run) {
@@ -535,18 +543,15 @@ CAF_TEST(fast_lane_failures_count_and_open_the_breaker_and_its_successes_end_the
   CAF_CHECK_EQUAL(health().consecutive_failures, 2u);
   CAF_CHECK_EQUAL(health().failed, 2u);
   CAF_CHECK_EQUAL(health().breaker, breaker_state::closed);
-  gauge->record_served(12);  // what the fast lane does with a served attempt
+  cell->record_served(12);  // what the fast lane does with a served attempt
   CAF_CHECK_EQUAL(health().consecutive_failures, 0u);
   CAF_CHECK_EQUAL(health().served, 1u);
   CAF_CHECK_EQUAL(health().latency_ms, 12.0);
-  auto before = reported->size();
   for (int i = 0; i < 3; ++i)
     self->send(fwd, actors::failed_atom::value, std::string("connect_failed: refused"));
   sched.run();
   CAF_CHECK_EQUAL(health().breaker, breaker_state::open);
-  CAF_CHECK(!gauge->breaker_closed.load());
-  CAF_CHECK_EQUAL(reported->size(), before + 3);  // each one reported to the pool
-  CAF_CHECK_EQUAL(reported->back().breaker, breaker_state::open);
+  CAF_CHECK_EQUAL(cell->breaker(), breaker_state::open);  // the fast lane stops choosing it
   CAF_CHECK_EQUAL(sent->size(), 0u);  // nothing of this went through the forwarder's client
 }
 
@@ -565,11 +570,11 @@ CAF_TEST(a_busy_answer_is_backpressure_not_failure) {
   CAF_CHECK_EQUAL(h.failed, 0u);
   CAF_CHECK_EQUAL(h.consecutive_failures, 0u);
   CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);  // 5 busy answers open nothing
-  // Left alone for the longest wait asked, on the forwarder's clock and in the gauge.
+  // Left alone for the longest wait asked, on the forwarder's clock.
   auto now = sched.clock().now().time_since_epoch();
   CAF_CHECK_EQUAL(h.busy_until, now + caf::timespan{3s});
-  CAF_CHECK_EQUAL(gauge->busy_until_ns.load(),
-                  std::chrono::duration_cast<std::chrono::nanoseconds>(now + 3s).count());
+  CAF_CHECK(!cell->usable_at(now));
+  CAF_CHECK(cell->usable_at(now + caf::timespan{3s}));
   // The fast lane reports a busy answer of its own.
   caf::anon_send(fwd, actors::busy_atom::value, caf::timespan{10s});
   sched.run();

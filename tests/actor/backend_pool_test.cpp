@@ -1,6 +1,6 @@
-// Deterministic tests of the backend pool: one forwarder per record, views in the order
-// asked, snapshots kept current by the forwarders' reports, idle forwarders forgotten on
-// tick, and forwarders ending with the pool. HTTP is a fake that records exchanges.
+// Deterministic tests of the backend pool: one forwarder and cell per record, links in
+// the order asked, readings of the cells the forwarders write, idle forwarders forgotten
+// on tick, and forwarders ending with the pool. HTTP is a fake that records exchanges.
 #define CAF_SUITE backend_pool
 #include "caf/test/dsl.hpp"
 
@@ -13,9 +13,9 @@
 
 using namespace sova;
 using namespace std::chrono_literals;
-using actors::backend_health;
-using actors::backend_healths;
-using actors::backend_views;
+using actors::backend_links;
+using actors::backend_reading;
+using actors::backend_readings;
 using actors::forward_outcome;
 using actors::forward_status;
 using actors::service_records;
@@ -61,20 +61,20 @@ struct fixture : test_coordinator_fixture<> {
     return ***x;
   }
 
-  backend_views views(const service_records& rs) {
-    auto x = sim::ask<backend_views>(sys, pool, actors::forwarders_atom::value, rs);
+  backend_links views(const service_records& rs) {
+    auto x = sim::ask<backend_links>(sys, pool, actors::forwarders_atom::value, rs);
     sched.run();
     return value(x);
   }
 
-  backend_healths health() {
-    auto x = sim::ask<backend_healths>(sys, pool, actors::health_atom::value);
+  backend_readings health() {
+    auto x = sim::ask<backend_readings>(sys, pool, actors::health_atom::value);
     sched.run();
     return value(x);
   }
 
-  /// The pool's snapshot of `r`; fails the test when the pool has none.
-  backend_health snapshot(const net::service_record& r) {
+  /// The pool's reading of `r`'s cell; fails the test when the pool has none.
+  backend_reading snapshot(const net::service_record& r) {
     for (auto& h : health())
       if (h.backend == r) return h;
     CAF_FAIL("no snapshot of " << r.to_string());
@@ -88,7 +88,7 @@ struct fixture : test_coordinator_fixture<> {
 
   sim::answer<forward_outcome> forward(const actors::backend_forwarder_actor& f) {
     actors::forward_request req;
-    req.service = "asr";
+    req.service = net::service::asr;
     req.content_type = "multipart/form-data; boundary=b";
     req.body = "--b--\r\n";
     auto x = sim::ask<forward_outcome>(sys, f, actors::forward_atom::value, req);
@@ -98,7 +98,7 @@ struct fixture : test_coordinator_fixture<> {
 
   /// Whether `f` still answers (a dead actor's request fails).
   bool alive(const actors::backend_forwarder_actor& f) {
-    auto x = sim::ask<backend_health>(sys, f, actors::health_atom::value);
+    auto x = sim::ask<backend_reading>(sys, f, actors::health_atom::value);
     sched.run();
     CAF_REQUIRE(sim::ready(x));
     return static_cast<bool>(**x);
@@ -116,9 +116,10 @@ CAF_TEST(one_forwarder_per_record_and_views_in_the_order_asked) {
   CAF_CHECK(first[0].forwarder != first[1].forwarder);
   auto second = views({c, b, a, b});
   CAF_REQUIRE_EQUAL(second.size(), 4u);
-  CAF_CHECK_EQUAL(second[0].backend, c);
-  CAF_CHECK_EQUAL(second[1].backend, b);
-  CAF_CHECK_EQUAL(second[2].backend, a);
+  CAF_CHECK_EQUAL(second[0].cell->backend, c);
+  CAF_CHECK_EQUAL(second[1].cell->backend, b);
+  CAF_CHECK_EQUAL(second[2].cell->backend, a);
+  CAF_CHECK(second[1].cell == first[1].cell);  // one cell per backend, as its forwarder
   CAF_CHECK(second[1].forwarder == first[1].forwarder);
   CAF_CHECK(second[2].forwarder == first[0].forwarder);
   CAF_CHECK(second[3].forwarder == first[1].forwarder);
@@ -144,7 +145,7 @@ CAF_TEST(a_new_forwarder_starts_with_a_fresh_snapshot) {
   start();
   auto v = views({a});
   CAF_REQUIRE_EQUAL(v.size(), 1u);
-  const auto& h = v[0].health;
+  auto h = v[0].cell->read();
   CAF_CHECK_EQUAL(h.backend, a);
   CAF_CHECK_EQUAL(h.breaker, actors::breaker_state::closed);
   CAF_CHECK_EQUAL(h.in_flight, 0u);
@@ -152,7 +153,7 @@ CAF_TEST(a_new_forwarder_starts_with_a_fresh_snapshot) {
   CAF_CHECK_EQUAL(h.latency_ms, 0.0);
 }
 
-CAF_TEST(forwarder_reports_update_the_snapshots) {
+CAF_TEST(what_the_forwarders_write_is_what_the_pool_reads) {
   actors::pool_config cfg;
   cfg.forwarder.breaker_failures = 1;
   start(cfg);
@@ -160,7 +161,7 @@ CAF_TEST(forwarder_reports_update_the_snapshots) {
   auto x = forward(v[0].forwarder);
   CAF_CHECK_EQUAL(snapshot(a).in_flight, 1u);
   auto again = views({a});
-  CAF_CHECK_EQUAL(again[0].health.in_flight, 1u);  // views carry the snapshot too
+  CAF_CHECK_EQUAL(again[0].cell->in_flight(), 1u);  // links carry the same cell
   CAF_REQUIRE_EQUAL(sent->size(), 1u);
   (*sent)[0].done(refused_connection());
   sched.run();
@@ -172,17 +173,6 @@ CAF_TEST(forwarder_reports_update_the_snapshots) {
   auto untouched = snapshot(b);
   CAF_CHECK_EQUAL(untouched.failed, 0u);
   CAF_CHECK_EQUAL(untouched.breaker, actors::breaker_state::closed);
-}
-
-CAF_TEST(a_report_from_another_actor_does_not_overwrite_a_snapshot) {
-  start();
-  views({a});
-  backend_health fake;
-  fake.backend = a;
-  fake.in_flight = 7;
-  self->send(pool, actors::health_atom::value, fake);  // not a's forwarder
-  sched.run();
-  CAF_CHECK_EQUAL(snapshot(a).in_flight, 0u);
 }
 
 CAF_TEST(tick_forgets_idle_forwarders_but_not_busy_or_recently_used_ones) {
@@ -213,7 +203,7 @@ CAF_TEST(tick_forgets_idle_forwarders_but_not_busy_or_recently_used_ones) {
   CAF_CHECK(health().empty());
 }
 
-CAF_TEST(forwarders_and_their_gauges_are_posted_on_the_board_and_dropped_with_them) {
+CAF_TEST(forwarders_and_their_cells_are_posted_on_the_board_and_dropped_with_them) {
   actors::pool_config cfg;
   cfg.forget_after = 60s;
   cfg.board = std::make_shared<actors::backend_board>();
@@ -223,11 +213,12 @@ CAF_TEST(forwarders_and_their_gauges_are_posted_on_the_board_and_dropped_with_th
   CAF_REQUIRE_EQUAL(s->backends.size(), 2u);
   const auto& posted = s->backends.at(a.to_string());
   CAF_CHECK(posted.forwarder == v[0].forwarder);
-  // The gauge is the forwarder's: what it sends shows there, and what the fast lane
-  // records there shows in the pool's snapshots.
+  CAF_CHECK(posted.cell == v[0].cell);
+  // The cell is the forwarder's: what it sends shows there, and what the fast lane
+  // records there shows in the pool's readings.
   auto x = forward(v[0].forwarder);
-  CAF_CHECK_EQUAL(posted.gauge->in_flight.load(), 1u);
-  posted.gauge->record_served(7);
+  CAF_CHECK_EQUAL(posted.cell->in_flight(), 1u);
+  posted.cell->record_served(7);
   CAF_CHECK_EQUAL(snapshot(a).served, 1u);
   CAF_CHECK_EQUAL(snapshot(a).latency_ms, 7.0);
   CAF_CHECK_EQUAL(snapshot(a).in_flight, 1u);
@@ -237,7 +228,8 @@ CAF_TEST(forwarders_and_their_gauges_are_posted_on_the_board_and_dropped_with_th
   // Sends of the fast lane count as uses: a stays, b (unused) is forgotten.
   for (int i = 0; i < 3; ++i) {
     sched.advance_time(30s);
-    ++posted.gauge->fast_sends;
+    posted.cell->direct_attempt_started();
+    posted.cell->attempt_ended();
     caf::anon_send(pool, actors::tick_atom::value);
     sched.run();
   }

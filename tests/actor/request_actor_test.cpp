@@ -15,8 +15,8 @@
 
 using namespace sova;
 using namespace std::chrono_literals;
-using actors::backend_view;
-using actors::backend_views;
+using actors::backend_link;
+using actors::backend_links;
 using actors::forward_outcome;
 using actors::forward_request;
 using actors::forward_status;
@@ -29,7 +29,7 @@ namespace {
 /// The backends a request tried, in order.
 actors::strings tried_names(const actors::request_outcome& o) {
   actors::strings out;
-  for (const auto& t : o.tried) out.push_back(t.backend);
+  for (const auto& t : o.attempt_log) out.push_back(t.backend);
   return out;
 }
 
@@ -56,7 +56,7 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
         auto i = std::min(s->seen.size(), s->replies.size()) - 1;
         return s->replies[i];
       },
-      [=](actors::health_atom) { return actors::backend_health{}; },
+      [=](actors::health_atom) { return actors::backend_reading{}; },
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string& reason) { s->blamed.push_back(reason); },
@@ -67,7 +67,7 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
 struct fake_backend {
   net::service_record rec;
   script_ptr s = std::make_shared<script>();
-  actors::backend_health health;
+  std::shared_ptr<actors::backend_cell> cell;
   actors::backend_forwarder_actor fwd;
 };
 using backends_ptr = std::shared_ptr<std::vector<fake_backend>>;
@@ -75,9 +75,9 @@ using backends_ptr = std::shared_ptr<std::vector<fake_backend>>;
 actors::service_directory_actor::behavior_type
 fake_directory(actors::service_directory_actor::pointer, backends_ptr bs) {
   return {
-      [=](actors::backends_atom, const std::string& service, const std::string& kind) {
+      [=](actors::backends_atom, net::service service, net::wanted_kind wanted) {
         service_records out;
-        for (const auto& key : actors::directory_keys(service, kind))
+        for (const auto& key : actors::directory_keys(service, wanted))
           for (const auto& b : *bs)
             if (b.rec.key_text() == key) out.push_back(b.rec);
         return out;
@@ -92,14 +92,13 @@ actors::backend_pool_actor::behavior_type fake_pool(actors::backend_pool_actor::
                                                     backends_ptr bs) {
   return {
       [=](actors::forwarders_atom, const service_records& records) {
-        backend_views out;
+        backend_links out;
         for (const auto& r : records)
           for (const auto& b : *bs)
-            if (b.rec == r) out.push_back(backend_view{b.rec, b.fwd, b.health});
+            if (b.rec == r) out.push_back(backend_link{b.fwd, b.cell});
         return out;
       },
-      [=](actors::health_atom) { return actors::backend_healths{}; },
-      [=](actors::health_atom, const actors::backend_health&) {},
+      [=](actors::health_atom) { return actors::backend_readings{}; },
       [=](actors::tick_atom) {},
   };
 }
@@ -145,6 +144,11 @@ forward_outcome refused() {
   return o;
 }
 
+/// A cell showing `n` attempts in flight (as its forwarder would count them).
+void in_flight(const std::shared_ptr<actors::backend_cell>& cell, int n) {
+  for (int i = 0; i < n; ++i) cell->attempt_started();
+}
+
 struct fixture : test_coordinator_fixture<> {
   backends_ptr backends = std::make_shared<std::vector<fake_backend>>();
   actors::request_config cfg;
@@ -159,7 +163,7 @@ struct fixture : test_coordinator_fixture<> {
   fake_backend add(const std::string& text, std::vector<forward_outcome> replies) {
     fake_backend b;
     b.rec = *net::parse_service_record(text);
-    b.health.backend = b.rec;
+    b.cell = std::make_shared<actors::backend_cell>(b.rec, 0.3);
     b.s->replies = std::move(replies);
     b.fwd = sys.spawn(fake_forwarder, b.s);
     backends->push_back(b);
@@ -175,8 +179,8 @@ struct fixture : test_coordinator_fixture<> {
     auto dir = sys.spawn(fake_directory, backends);
     auto pool = sys.spawn(fake_pool, backends);
     actors::client_job job;
-    job.service = service;
-    job.kind = kind;
+    job.service = *net::parse_service(service);
+    job.wanted = *net::parse_wanted_kind(kind);
     job.content_type = "application/json";
     job.body = R"({"text": "hi", "voice": "Natasha"})";
     for (auto& e : earlier)
@@ -214,7 +218,7 @@ CAF_TEST(a_served_reply_is_passed_on_byte_for_byte) {
   CAF_CHECK_EQUAL((*out)->error_code, "");
   CAF_CHECK_EQUAL((*out)->attempts, 1u);
   CAF_REQUIRE_EQUAL(b.s->seen.size(), 1u);
-  CAF_CHECK_EQUAL(b.s->seen[0].service, "tts");
+  CAF_CHECK_EQUAL(b.s->seen[0].service, net::service::tts);
   CAF_CHECK_EQUAL(b.s->seen[0].body, R"({"text": "hi", "voice": "Natasha"})");
   CAF_CHECK_EQUAL(b.s->seen[0].content_type, "application/json");
 }
@@ -222,14 +226,14 @@ CAF_TEST(a_served_reply_is_passed_on_byte_for_byte) {
 CAF_TEST(an_unusable_answer_is_retried_and_blamed_once_another_backend_served) {
   auto a = add("tts/cpu/192.0.2.1:8899", {unusable("answered 404 (text/html)", 404)});
   auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"response_code": 0})")});
-  (*backends)[1].health.in_flight = 5;  // a is cheaper: it is asked first
+  in_flight((*backends)[1].cell, 5);  // a is cheaper: it is asked first
   auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
   CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0})");
   CAF_CHECK_EQUAL((*out)->attempts, 2u);
-  CAF_REQUIRE_EQUAL((*out)->tried.size(), 2u);
-  CAF_CHECK_EQUAL((*out)->tried[0].failure, "answered 404 (text/html)");
+  CAF_REQUIRE_EQUAL((*out)->attempt_log.size(), 2u);
+  CAF_CHECK_EQUAL((*out)->attempt_log[0].failure, "answered 404 (text/html)");
   CAF_CHECK_EQUAL(a.s->blamed, strings{"answered 404 (text/html)"});
   CAF_CHECK(b.s->blamed.empty());
 }
@@ -254,7 +258,7 @@ CAF_TEST(two_unusable_answers_end_the_request_with_what_they_said_and_blame_nobo
   auto message = nlohmann::json::parse((*out)->body)["error"]["message"].get<std::string>();
   CAF_MESSAGE(message);
   CAF_CHECK_NOT_EQUAL(message.find("may be at fault"), std::string::npos);
-  for (const auto& t : (*out)->tried)
+  for (const auto& t : (*out)->attempt_log)
     CAF_CHECK_NOT_EQUAL(message.find(t.backend + ": " + t.failure), std::string::npos);
 }
 
@@ -301,11 +305,11 @@ CAF_TEST(a_failed_attempt_is_retried_on_another_backend) {
   CAF_CHECK_LESS_OR_EQUAL(b.s->seen.size(), 1u);
   CAF_CHECK_EQUAL(c.s->seen.size(), 1u);
   CAF_CHECK_EQUAL((*out)->attempts, 1u + a.s->seen.size() + b.s->seen.size());
-  CAF_CHECK_EQUAL((*out)->tried.size(), (*out)->attempts);
-  CAF_CHECK_EQUAL((*out)->tried.back().backend, "tts/cpu/192.0.2.3:8899");
+  CAF_CHECK_EQUAL((*out)->attempt_log.size(), (*out)->attempts);
+  CAF_CHECK_EQUAL((*out)->attempt_log.back().backend, "tts/cpu/192.0.2.3:8899");
   // Each attempt is recorded with its result (the metrics and the request log use it).
-  for (std::size_t i = 0; i < (*out)->tried.size(); ++i)
-    CAF_CHECK_EQUAL((*out)->tried[i].ok, i + 1 == (*out)->tried.size());
+  for (std::size_t i = 0; i < (*out)->attempt_log.size(); ++i)
+    CAF_CHECK_EQUAL((*out)->attempt_log[i].ok, i + 1 == (*out)->attempt_log.size());
 }
 
 CAF_TEST(attempts_are_bounded) {
@@ -320,7 +324,7 @@ CAF_TEST(attempts_are_bounded) {
   std::size_t calls = 0;
   for (const auto& b : *backends) calls += b.s->seen.size();
   CAF_CHECK_EQUAL(calls, 3u);
-  CAF_CHECK_EQUAL((*out)->tried.size(), 3u);
+  CAF_CHECK_EQUAL((*out)->attempt_log.size(), 3u);
   CAF_CHECK_NOT_EQUAL((*out)->body.find("status 500"), std::string::npos);  // last reason
 }
 
@@ -392,10 +396,8 @@ CAF_TEST(a_refusal_by_an_open_breaker_is_not_an_attempt) {
   // The pool's snapshot still says closed, but the forwarder's breaker has just opened.
   auto a = add("tts/cpu/192.0.2.1:8899", {refused()});
   auto b = add("tts/cpu/192.0.2.2:8899", {served("{}")});
-  a.health.in_flight = 0;
-  b.health.in_flight = 3;  // a looks cheaper: it is asked first
-  (*backends)[0].health = a.health;
-  (*backends)[1].health = b.health;
+  in_flight(a.cell, 0);
+  in_flight(b.cell, 3);  // a looks cheaper: it is asked first
   auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
@@ -406,7 +408,7 @@ CAF_TEST(a_refusal_by_an_open_breaker_is_not_an_attempt) {
 
 CAF_TEST(open_breakers_everywhere_mean_503_without_calling_anyone) {
   auto a = add("asr/cpu/192.0.2.1:8888", {served("{}")});
-  (*backends)[0].health.breaker = actors::breaker_state::open;
+  (*backends)[0].cell->set_breaker(actors::breaker_state::open);
   auto out = send("asr");
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 503u);
@@ -417,10 +419,10 @@ CAF_TEST(open_breakers_everywhere_mean_503_without_calling_anyone) {
 CAF_TEST(the_less_loaded_of_two_backends_is_chosen) {
   auto busy = add("tts/cpu/192.0.2.1:8899", {served("{}")});
   auto idle = add("tts/cpu/192.0.2.2:8899", {served("{}")});
-  (*backends)[0].health.in_flight = 4;
-  (*backends)[0].health.latency_ms = 50;
-  (*backends)[1].health.in_flight = 0;
-  (*backends)[1].health.latency_ms = 50;
+  in_flight((*backends)[0].cell, 4);
+  (*backends)[0].cell->record_served(50);
+  in_flight((*backends)[1].cell, 0);
+  (*backends)[1].cell->record_served(50);
   for (int i = 0; i < 20; ++i) CAF_CHECK(send()->has_value());
   CAF_CHECK_EQUAL(busy.s->seen.size(), 0u);
   CAF_CHECK_EQUAL(idle.s->seen.size(), 20u);
@@ -429,8 +431,8 @@ CAF_TEST(the_less_loaded_of_two_backends_is_chosen) {
 CAF_TEST(the_faster_of_two_equally_loaded_backends_is_chosen) {
   auto slow = add("tts/cpu/192.0.2.1:8899", {served("{}")});
   auto fast = add("tts/cpu/192.0.2.2:8899", {served("{}")});
-  (*backends)[0].health.latency_ms = 400;
-  (*backends)[1].health.latency_ms = 40;
+  (*backends)[0].cell->record_served(400);
+  (*backends)[1].cell->record_served(40);
   for (int i = 0; i < 10; ++i) CAF_CHECK(send()->has_value());
   CAF_CHECK_EQUAL(slow.s->seen.size(), 0u);
   CAF_CHECK_EQUAL(fast.s->seen.size(), 10u);
@@ -439,8 +441,8 @@ CAF_TEST(the_faster_of_two_equally_loaded_backends_is_chosen) {
 CAF_TEST(healthy_backends_go_before_half_open_ones) {
   auto probing = add("tts/cpu/192.0.2.1:8899", {served("{}")});
   auto healthy = add("tts/cpu/192.0.2.2:8899", {served("{}")});
-  (*backends)[0].health.breaker = actors::breaker_state::half_open;
-  (*backends)[1].health.in_flight = 10;  // busier, but healthy
+  (*backends)[0].cell->set_breaker(actors::breaker_state::half_open);
+  in_flight((*backends)[1].cell, 10);  // busier, but healthy
   for (int i = 0; i < 10; ++i) CAF_CHECK(send()->has_value());
   CAF_CHECK_EQUAL(probing.s->seen.size(), 0u);
   CAF_CHECK_EQUAL(healthy.s->seen.size(), 10u);
@@ -449,7 +451,7 @@ CAF_TEST(healthy_backends_go_before_half_open_ones) {
 CAF_TEST(a_half_open_backend_is_tried_when_the_healthy_ones_failed) {
   auto healthy = add("tts/cpu/192.0.2.1:8899", {failed("status 500")});
   auto probing = add("tts/cpu/192.0.2.2:8899", {served(R"({"ok": 1})")});
-  (*backends)[1].health.breaker = actors::breaker_state::half_open;
+  (*backends)[1].cell->set_breaker(actors::breaker_state::half_open);
   auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
@@ -462,18 +464,18 @@ CAF_TEST(a_half_open_backend_is_tried_when_the_healthy_ones_failed) {
 CAF_TEST(after_a_failed_fast_attempt_the_actor_goes_on_with_the_other_backends) {
   auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
   auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"from": "b"})")});
-  (*backends)[1].health.in_flight = 9;  // b looks worse: only the earlier failure rules a out
+  in_flight((*backends)[1].cell, 9);  // b looks worse: only the earlier failure rules a out
   auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.25, {}}});
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
   CAF_CHECK_EQUAL((*out)->body, R"({"from": "b"})");
   CAF_CHECK_EQUAL(a.s->seen.size(), 0u);  // not tried again
   CAF_CHECK_EQUAL((*out)->attempts, 2u);  // the fast attempt counts
-  CAF_REQUIRE_EQUAL((*out)->tried.size(), 2u);
-  CAF_CHECK_EQUAL((*out)->tried[0].backend, "tts/cpu/192.0.2.1:8899");
-  CAF_CHECK_EQUAL((*out)->tried[0].seconds, 0.25);
-  CAF_CHECK_EQUAL((*out)->tried[1].backend, "tts/cpu/192.0.2.2:8899");
-  CAF_CHECK((*out)->tried[1].ok);
+  CAF_REQUIRE_EQUAL((*out)->attempt_log.size(), 2u);
+  CAF_CHECK_EQUAL((*out)->attempt_log[0].backend, "tts/cpu/192.0.2.1:8899");
+  CAF_CHECK_EQUAL((*out)->attempt_log[0].seconds, 0.25);
+  CAF_CHECK_EQUAL((*out)->attempt_log[1].backend, "tts/cpu/192.0.2.2:8899");
+  CAF_CHECK((*out)->attempt_log[1].ok);
 }
 
 CAF_TEST(earlier_attempts_count_against_the_limit_and_name_the_last_failure) {
@@ -501,7 +503,7 @@ CAF_TEST(earlier_attempts_count_against_the_limit_and_name_the_last_failure) {
 CAF_TEST(a_busy_backend_is_retried_elsewhere_and_never_blamed) {
   auto a = add("tts/cpu/192.0.2.1:8899", {busy(2s)});
   auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"response_code": 0})")});
-  (*backends)[1].health.in_flight = 5;  // a is cheaper: it is asked first
+  in_flight((*backends)[1].cell, 5);  // a is cheaper: it is asked first
   auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
@@ -526,8 +528,8 @@ CAF_TEST(a_backend_that_asked_to_be_left_alone_is_not_chosen_until_then) {
   auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
   auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"from": "b"})")});
   auto now = sched.clock().now().time_since_epoch();
-  (*backends)[0].health.busy_until = now + caf::timespan{5s};
-  (*backends)[1].health.in_flight = 50;  // a would be cheaper by far
+  (*backends)[0].cell->record_busy(now + caf::timespan{5s});
+  in_flight((*backends)[1].cell, 50);  // a would be cheaper by far
   for (int i = 0; i < 5; ++i) {
     auto out = send();
     CAF_REQUIRE(out->has_value());
@@ -535,7 +537,7 @@ CAF_TEST(a_backend_that_asked_to_be_left_alone_is_not_chosen_until_then) {
   }
   CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
   // Alone and busy: nothing is sent, the client learns when to come back.
-  (*backends)[1].health.busy_until = now + caf::timespan{1s};
+  (*backends)[1].cell->record_busy(now + caf::timespan{1s});
   auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 503u);
@@ -543,7 +545,7 @@ CAF_TEST(a_backend_that_asked_to_be_left_alone_is_not_chosen_until_then) {
   CAF_CHECK_EQUAL((*out)->retry_after_s, 1u);
   CAF_CHECK_EQUAL((*out)->attempts, 0u);
   // A fast attempt that found one busy and a failure elsewhere is not "busy": 502.
-  (*backends)[0].health.busy_until = (*backends)[1].health.busy_until = caf::timespan{0};
+  sched.advance_time(5s);  // both waits are over
   (*backends)[1].s->replies = {failed("connect_failed: refused")};
   auto mixed = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, "busy: answered 503"}});
   CAF_REQUIRE(mixed->has_value());

@@ -84,23 +84,22 @@ const std::string asr_a = "asr/cpu/192.0.2.10:8888";
 const std::string asr_b = "asr/cpu/192.0.2.20:8888";
 const std::string tts_a = "tts/gpu/192.0.2.11:8899";
 
-/// Stands in for the backend pool: answers `health` with what the test sets.
-using healths_ptr = std::shared_ptr<actors::backend_healths>;
+/// Stands in for the backend pool: answers `health` with readings the test sets.
+using healths_ptr = std::shared_ptr<actors::backend_readings>;
 actors::backend_pool_actor::behavior_type scripted_pool(actors::backend_pool_actor::pointer,
                                                        healths_ptr healths) {
   return {
       [](actors::forwarders_atom, const actors::service_records&) {
-        return actors::backend_views{};
+        return actors::backend_links{};
       },
       [healths](actors::health_atom) { return *healths; },
-      [](actors::health_atom, const actors::backend_health&) {},
       [](actors::tick_atom) {},
   };
 }
 
 struct fixture : test_coordinator_fixture<> {
   sim::sim_network net{sys, 11};
-  healths_ptr healths = std::make_shared<actors::backend_healths>();
+  healths_ptr healths = std::make_shared<actors::backend_readings>();
   actors::backend_pool_actor pool;  // none unless a test sets it up: no busy rule
   std::shared_ptr<fake_backends> fake = std::make_shared<fake_backends>();
   actors::announcer_config cfg;
@@ -146,7 +145,7 @@ struct fixture : test_coordinator_fixture<> {
         h.breaker = breaker;
         return;
       }
-    actors::backend_health h;
+    actors::backend_reading h;
     h.backend = record(name);
     h.in_flight = in_flight;
     h.served = served;
@@ -505,7 +504,7 @@ actors::probe_verdict run_probe(const std::string& service, std::uint16_t port,
                                 std::chrono::milliseconds timeout = 2000ms) {
   auto client = http::client::create({});
   auto probe = actors::http_probe_over(client, timeout);
-  net::service_record rec{service, "cpu", "127.0.0.1", port};
+  net::service_record rec{*net::parse_service(service), net::kind::cpu, "127.0.0.1", port};
   auto result = std::make_shared<std::promise<actors::probe_verdict>>();
   auto fut = result->get_future();
   probe(rec, [result](actors::probe_verdict v) { result->set_value(std::move(v)); });

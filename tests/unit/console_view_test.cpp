@@ -10,7 +10,7 @@ using namespace sova;
 
 CAF_TEST(services_shows_known_and_own_backends_of_the_wanted_services) {
   auto v = test::sample_node_view();
-  auto all = views::services_json(v, {"asr", "tts"}).dump();
+  auto all = views::services_json(v, {net::service::asr, net::service::tts}).dump();
   const std::string expected =
       R"({"asr":[],"tts":[{"backend":"tts/cpu/10.0.0.5:8899","kind":"cpu","address":"10.0.0.5:8899",)"
       R"("breaker":"open","in_flight":1,"latency_ms":250.0,"served":9,"failed":3,"refused":0,"busy":1},)"
@@ -18,7 +18,7 @@ CAF_TEST(services_shows_known_and_own_backends_of_the_wanted_services) {
       R"("in_flight":0,"latency_ms":0.0,"served":0,"failed":0,"refused":0,"busy":0}],)"
       R"("own":[{"backend":"asr/cpu/10.0.0.7:8888","alive":true,"last_error":"","announcements":6}]})";
   CAF_CHECK_EQUAL(all, expected);
-  auto tts = views::services_json(v, {"tts"});
+  auto tts = views::services_json(v, {net::service::tts});
   CAF_CHECK(!tts.contains("asr"));
   CAF_CHECK_EQUAL(tts["tts"].size(), 2u);
   CAF_CHECK(tts["own"].empty());  // the own backend serves asr

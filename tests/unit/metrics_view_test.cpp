@@ -53,7 +53,7 @@ CAF_TEST(a_full_view_gives_every_family) {
 CAF_TEST(a_part_that_did_not_answer_is_left_out_and_reported) {
   auto v = test::sample_node_view();
   v.transport.reset();
-  v.healths.reset();
+  v.readings.reset();
   v.unavailable = {{views::node_part::transport, "timeout"},
                    {views::node_part::backend_pool, "timeout"}};
   auto doc = parse_prometheus(views::metrics_text(v, recorded()));

@@ -60,13 +60,13 @@ std::string refusal(const http::response& r) {
 
 std::string transcription_refusal(const std::string& content_type, const std::string& body) {
   http::response error;
-  auto r = parse_transcription_request(content_type, body, "any", &error);
+  auto r = parse_transcription_request(content_type, body, net::wanted_kind::any, &error);
   return r ? "accepted" : refusal(error);
 }
 
 std::string speech_refusal(const std::string& body) {
   http::response error;
-  auto r = parse_speech_request(body, "any", &error);
+  auto r = parse_speech_request(body, net::wanted_kind::any, &error);
   return r ? "accepted" : refusal(error);
 }
 
@@ -113,21 +113,21 @@ CAF_TEST(errors have OpenAI's shape and keep the node's status and code) {
 
 CAF_TEST(models map to backend kinds) {
   http::response error;
-  CAF_CHECK_EQUAL(kind_for_model("asr", "", "any", &error).value_or("-"), "any");
-  CAF_CHECK_EQUAL(kind_for_model("asr", "whisper-1", "cpu", &error).value_or("-"), "cpu");
-  CAF_CHECK_EQUAL(kind_for_model("asr", "sova-asr", "gpu", &error).value_or("-"), "gpu");
-  CAF_CHECK_EQUAL(kind_for_model("asr", "sova-asr-gpu", "cpu", &error).value_or("-"), "gpu");
-  CAF_CHECK_EQUAL(kind_for_model("tts", "sova-tts-cpu", "any", &error).value_or("-"), "cpu");
-  CAF_CHECK(!kind_for_model("tts", "sova-asr-cpu", "any", &error));
+  CAF_CHECK(kind_for_model(net::service::asr, "", net::wanted_kind::any, &error) == net::wanted_kind::any);
+  CAF_CHECK(kind_for_model(net::service::asr, "whisper-1", net::wanted_kind::cpu, &error) == net::wanted_kind::cpu);
+  CAF_CHECK(kind_for_model(net::service::asr, "sova-asr", net::wanted_kind::gpu, &error) == net::wanted_kind::gpu);
+  CAF_CHECK(kind_for_model(net::service::asr, "sova-asr-gpu", net::wanted_kind::cpu, &error) == net::wanted_kind::gpu);
+  CAF_CHECK(kind_for_model(net::service::tts, "sova-tts-cpu", net::wanted_kind::any, &error) == net::wanted_kind::cpu);
+  CAF_CHECK(!kind_for_model(net::service::tts, "sova-asr-cpu", net::wanted_kind::any, &error));
   CAF_CHECK_EQUAL(refusal(error), "400 model_not_found model");
-  CAF_CHECK(!kind_for_model("asr", "sova-asr-tpu", "any", &error));
+  CAF_CHECK(!kind_for_model(net::service::asr, "sova-asr-tpu", net::wanted_kind::any, &error));
 }
 
 CAF_TEST(the models list names each live service and kind) {
-  std::vector<net::service_record> backends{{"tts", "cpu", "10.0.0.1", 8899},
-                                            {"asr", "gpu", "10.0.0.2", 8888},
-                                            {"asr", "gpu", "10.0.0.3", 8888},
-                                            {"asr", "cpu", "10.0.0.4", 8888}};
+  std::vector<net::service_record> backends{{net::service::tts, net::kind::cpu, "10.0.0.1", 8899},
+                                            {net::service::asr, net::kind::gpu, "10.0.0.2", 8888},
+                                            {net::service::asr, net::kind::gpu, "10.0.0.3", 8888},
+                                            {net::service::asr, net::kind::cpu, "10.0.0.4", 8888}};
   auto doc = json::parse(models_document(backends, {"asr/cpu/10.0.0.4:8888"}));
   CAF_CHECK_EQUAL(doc["object"], "list");
   std::vector<std::string> ids;
@@ -147,9 +147,9 @@ CAF_TEST(a transcription request becomes a SOVA form with the file as audio_blob
                     {"timestamp_granularities[]", "word"}, {"language", "en"},
                     {"prompt", "ignored"}, {"temperature", "0.2"}, {"stream", "false"},
                     {"unknown_field", "ignored"}});
-  auto r = parse_transcription_request(form_type, body, "any", &error);
+  auto r = parse_transcription_request(form_type, body, net::wanted_kind::any, &error);
   CAF_REQUIRE(r.has_value());
-  CAF_CHECK_EQUAL(r->kind, "cpu");
+  CAF_CHECK(r->kind == net::wanted_kind::cpu);
   CAF_CHECK(r->options.format == transcript_format::verbose_json);
   CAF_CHECK(r->options.words);
   CAF_CHECK(!r->options.segments);  // only word was asked for
@@ -163,15 +163,15 @@ CAF_TEST(a transcription request becomes a SOVA form with the file as audio_blob
   CAF_CHECK_EQUAL((*parts)[0].filename, "audio.wav");
   CAF_CHECK_EQUAL((*parts)[0].data, audio_file.value);
   // Defaults: json, segments, the route's kind.
-  r = parse_transcription_request(form_type, form({audio_file}), "gpu", &error);
+  r = parse_transcription_request(form_type, form({audio_file}), net::wanted_kind::gpu, &error);
   CAF_REQUIRE(r.has_value());
-  CAF_CHECK_EQUAL(r->kind, "gpu");
+  CAF_CHECK(r->kind == net::wanted_kind::gpu);
   CAF_CHECK(r->options.format == transcript_format::json);
   CAF_CHECK(r->options.segments && !r->options.words);
   CAF_CHECK_EQUAL(r->options.language, "");
   // A hostile filename does not reach the backend's form.
   r = parse_transcription_request(
-      form_type, form({{"file", "x", "../../etc/passwd"}}), "any", &error);
+      form_type, form({{"file", "x", "../../etc/passwd"}}), net::wanted_kind::any, &error);
   CAF_REQUIRE(r.has_value());
   parts = http::parse_multipart(r->sova_body, *http::multipart_boundary(r->sova_content_type));
   CAF_REQUIRE(parts.has_value());
@@ -204,7 +204,7 @@ CAF_TEST(transcription refusals name their field) {
   // A language that is not a plain code is not echoed.
   http::response error;
   auto r = parse_transcription_request(form_type, form({audio_file, {"language", "<b>x</b>"}}),
-                                       "any", &error);
+                                       net::wanted_kind::any, &error);
   CAF_REQUIRE(r.has_value());
   CAF_CHECK_EQUAL(r->options.language, "");
 }
@@ -304,15 +304,15 @@ CAF_TEST(a speech request becomes a SOVA TTS request) {
   auto r = parse_speech_request(
       R"({"model": "sova-tts-gpu", "input": "hello", "voice": "alloy", "speed": 1.5,
           "response_format": "flac", "instructions": "calm", "stream_format": "audio"})",
-      "any", &error);
+      net::wanted_kind::any, &error);
   CAF_REQUIRE(r.has_value());
-  CAF_CHECK_EQUAL(r->kind, "gpu");
+  CAF_CHECK(r->kind == net::wanted_kind::gpu);
   CAF_CHECK(r->format == speech_format::flac);
   CAF_CHECK_EQUAL(json::parse(r->sova_body).dump(),
                   R"({"rate":1.5,"text":"hello","voice":"Natasha"})");
-  r = parse_speech_request(R"({"input": "hi", "voice": "en-us"})", "cpu", &error);
+  r = parse_speech_request(R"({"input": "hi", "voice": "en-us"})", net::wanted_kind::cpu, &error);
   CAF_REQUIRE(r.has_value());
-  CAF_CHECK_EQUAL(r->kind, "cpu");
+  CAF_CHECK(r->kind == net::wanted_kind::cpu);
   CAF_CHECK(r->format == speech_format::mp3);  // OpenAI's default
   CAF_CHECK_EQUAL(json::parse(r->sova_body).dump(), R"({"text":"hi","voice":"en-us"})");
   CAF_CHECK_EQUAL(openai_voice_to_sova("onyx").value_or(""), "Ruslan");
@@ -412,11 +412,11 @@ CAF_TEST(mutated requests and replies get an answer and never crash) {
   for (int i = 0; i < 1500; ++i) {
     http::response error;
     // What is taken is what the node's own SOVA checks pass: nothing a backend refuses.
-    auto t = parse_transcription_request(form_type, mutate(good_form), "any", &error);
+    auto t = parse_transcription_request(form_type, mutate(good_form), net::wanted_kind::any, &error);
     (t ? taken : refused) += 1;
     if (!t) CAF_CHECK(refusal(error).rfind("400 ", 0) == 0);
     if (t) CAF_CHECK(!http::check_asr_body(t->sova_content_type, t->sova_body));
-    auto s = parse_speech_request(mutate(good_speech), "any", &error);
+    auto s = parse_speech_request(mutate(good_speech), net::wanted_kind::any, &error);
     (s ? taken : refused) += 1;
     if (!s) CAF_CHECK(refusal(error).rfind("4", 0) == 0);
     if (s) CAF_CHECK(!http::check_tts_body(s->sova_body));
@@ -437,14 +437,14 @@ CAF_TEST(mutated requests and replies get an answer and never crash) {
 }
 
 CAF_TEST(a job carries the SOVA request and its translator turns the outcome back) {
-  http::route speech_route{http::route_kind::openai_speech, "gpu"};
+  http::route speech_route{http::route_kind::openai_speech, net::wanted_kind::gpu};
   http::response error;
   auto job = actors::openai_job_for(speech_route, "application/json",
                                     R"({"input": "hi", "voice": "echo", "response_format": "flac"})",
                                     &error);
   CAF_REQUIRE(job.has_value());
-  CAF_CHECK_EQUAL(job->service, "tts");
-  CAF_CHECK_EQUAL(job->kind, "gpu");
+  CAF_CHECK(job->service == net::service::tts);
+  CAF_CHECK(job->wanted == net::wanted_kind::gpu);
   CAF_CHECK_EQUAL(job->content_type, "application/json");
   CAF_CHECK_EQUAL(job->body, R"({"text":"hi","voice":"Ruslan"})");
   // A real WAV in the backend's reply comes out as FLAC.
@@ -462,10 +462,10 @@ CAF_TEST(a job carries the SOVA request and its translator turns the outcome bac
   CAF_CHECK_EQUAL(refusal(job->translate(http::error_response(503, "no_backend", "none"))),
                   "503 no_backend ");
   // A transcription job: the form for /asr, json back.
-  http::route asr_route{http::route_kind::openai_transcriptions, "any"};
+  http::route asr_route{http::route_kind::openai_transcriptions, net::wanted_kind::any};
   job = actors::openai_job_for(asr_route, form_type, form({audio_file}), &error);
   CAF_REQUIRE(job.has_value());
-  CAF_CHECK_EQUAL(job->service, "asr");
+  CAF_CHECK(job->service == net::service::asr);
   CAF_CHECK(!http::check_asr_body(job->content_type, job->body));
   out = job->translate(sova_reply(200, asr_reply({{"hi", 0, 0.4}}, "hi")));
   CAF_CHECK_EQUAL(out.body, R"({"text":"hi"})");

@@ -318,11 +318,11 @@ CAF_TEST(the backend parameter is cpu gpu or any on ASR and TTS) {
     CAF_CHECK_EQUAL(joined(values), "any,cpu,gpu");
     auto plain = match_route(upper(o.method), o.path, nullptr);
     CAF_REQUIRE(plain.has_value());
-    CAF_CHECK_EQUAL(schema.is_object() ? schema.value("default", "") : "", plain->backend);
+    CAF_CHECK_EQUAL(schema.is_object() ? schema.value("default", "") : "", sova::net::to_string(plain->wanted));
     for (const auto& v : values) {
       auto r = match_route(upper(o.method), o.path + "?backend=" + v, nullptr);
       CAF_CHECK(r.has_value());
-      if (r) CAF_CHECK_EQUAL(r->backend, v);
+      if (r) CAF_CHECK_EQUAL(sova::net::to_string(r->wanted), v);
     }
     response error;
     CAF_CHECK(!match_route(upper(o.method), o.path + "?backend=tpu", &error));
@@ -394,9 +394,9 @@ CAF_TEST(the error schema is response_code and error code and message) {
 CAF_TEST(the OpenAI routes refusals fit the OpenAIError schema) {
   const auto& schema = doc.at("components").at("schemas").at("OpenAIError");
   response error;
-  CAF_CHECK(!sova::openai::parse_speech_request("{}", "any", &error));
+  CAF_CHECK(!sova::openai::parse_speech_request("{}", sova::net::wanted_kind::any, &error));
   check_fits(schema, json::parse(error.body), "speech without input");
-  CAF_CHECK(!sova::openai::parse_transcription_request("text/plain", "x", "any", &error));
+  CAF_CHECK(!sova::openai::parse_transcription_request("text/plain", "x", sova::net::wanted_kind::any, &error));
   check_fits(schema, json::parse(error.body), "transcription not a form");
   // The node's own errors, translated (param null).
   match_route("GET", "/v1/nope", &error);
@@ -405,7 +405,7 @@ CAF_TEST(the OpenAI routes refusals fit the OpenAIError schema) {
   const auto& speech = doc.at("components").at("schemas").at("SpeechRequest");
   for (const auto& f : speech.at("properties").at("response_format").at("enum")) {
     auto body = json{{"input", "a"}, {"voice", "Natasha"}, {"response_format", f}}.dump();
-    CAF_CHECK(sova::openai::parse_speech_request(body, "any", &error).has_value());
+    CAF_CHECK(sova::openai::parse_speech_request(body, sova::net::wanted_kind::any, &error).has_value());
   }
   const auto& tr = doc.at("components").at("schemas").at("TranscriptionRequest");
   for (const auto& f : tr.at("properties").at("response_format").at("enum")) {
@@ -413,7 +413,7 @@ CAF_TEST(the OpenAI routes refusals fit the OpenAIError schema) {
                 "RIFF\r\n--b\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\n" +
                 f.get<std::string>() + "\r\n--b--\r\n";
     CAF_CHECK(sova::openai::parse_transcription_request("multipart/form-data; boundary=b", body,
-                                                        "any", &error)
+                                                        sova::net::wanted_kind::any, &error)
                   .has_value());
   }
 }

@@ -111,12 +111,12 @@ CAF_TEST(asr_and_tts_with_and_without_trailing_slash) {
   for (auto target : {"/asr", "/asr/"}) {
     auto r = matched("POST", target);
     CAF_CHECK(r.kind == route_kind::asr);
-    CAF_CHECK_EQUAL(r.backend, "any");
+    CAF_CHECK_EQUAL(r.wanted, sova::net::wanted_kind::any);
   }
   for (auto target : {"/synthesize", "/synthesize/"}) {
     auto r = matched("POST", target);
     CAF_CHECK(r.kind == route_kind::tts);
-    CAF_CHECK_EQUAL(r.backend, "any");
+    CAF_CHECK_EQUAL(r.wanted, sova::net::wanted_kind::any);
   }
 }
 
@@ -164,15 +164,15 @@ CAF_TEST(unknown_path_is_404_listing_the_served_ones) {
 }
 
 CAF_TEST(backend_query) {
-  CAF_CHECK_EQUAL(matched("POST", "/asr?backend=gpu").backend, "gpu");
-  CAF_CHECK_EQUAL(matched("POST", "/synthesize/?backend=cpu").backend, "cpu");
-  CAF_CHECK_EQUAL(matched("POST", "/synthesize?backend=any").backend, "any");
-  CAF_CHECK_EQUAL(matched("POST", "/asr?").backend, "any");
-  CAF_CHECK_EQUAL(matched("POST", "/asr/?lang=ru&x&=&&").backend, "any");
-  CAF_CHECK_EQUAL(matched("POST", "/asr?lang=ru&backend=gpu&x=1").backend, "gpu");
-  CAF_CHECK_EQUAL(matched("POST", "/asr?backend=cpu&backend=gpu").backend, "gpu");
-  CAF_CHECK_EQUAL(matched("POST", "/asr?%62ackend=%67pu").backend, "gpu");
-  CAF_CHECK_EQUAL(matched("POST", "/asr?backends=bogus&xbackend=bogus").backend, "any");
+  CAF_CHECK_EQUAL(matched("POST", "/asr?backend=gpu").wanted, sova::net::wanted_kind::gpu);
+  CAF_CHECK_EQUAL(matched("POST", "/synthesize/?backend=cpu").wanted, sova::net::wanted_kind::cpu);
+  CAF_CHECK_EQUAL(matched("POST", "/synthesize?backend=any").wanted, sova::net::wanted_kind::any);
+  CAF_CHECK_EQUAL(matched("POST", "/asr?").wanted, sova::net::wanted_kind::any);
+  CAF_CHECK_EQUAL(matched("POST", "/asr/?lang=ru&x&=&&").wanted, sova::net::wanted_kind::any);
+  CAF_CHECK_EQUAL(matched("POST", "/asr?lang=ru&backend=gpu&x=1").wanted, sova::net::wanted_kind::gpu);
+  CAF_CHECK_EQUAL(matched("POST", "/asr?backend=cpu&backend=gpu").wanted, sova::net::wanted_kind::gpu);
+  CAF_CHECK_EQUAL(matched("POST", "/asr?%62ackend=%67pu").wanted, sova::net::wanted_kind::gpu);
+  CAF_CHECK_EQUAL(matched("POST", "/asr?backends=bogus&xbackend=bogus").wanted, sova::net::wanted_kind::any);
 }
 
 CAF_TEST(bad_backend_is_400_naming_value_and_allowed_ones) {
@@ -401,7 +401,7 @@ CAF_TEST(hostile_inputs_take_linear_time) {
   auto start = steady_clock::now();
   std::string query;
   for (int i = 0; i < 100000; ++i) query += "backend=cpu&%%%&x=";
-  CAF_CHECK_EQUAL(matched("POST", "/asr?" + query).backend, "cpu");
+  CAF_CHECK_EQUAL(matched("POST", "/asr?" + query).wanted, sova::net::wanted_kind::cpu);
   auto long_path = refused("POST", "/" + std::string(1000000, '/'));
   CAF_CHECK_LESS(check_error(long_path, 404, "not_found").size(), 300u);
   std::string keys = "{";

@@ -9,8 +9,8 @@ using namespace sova::net;
 CAF_TEST(the_original_syntax_parses_and_prints_back) {
   auto r = parse_service_record("asr/cpu/192.0.2.1:8888");
   CAF_REQUIRE(r);
-  CAF_CHECK_EQUAL(r->service, "asr");
-  CAF_CHECK_EQUAL(r->backend, "cpu");
+  CAF_CHECK_EQUAL(r->service, sova::net::service::asr);
+  CAF_CHECK_EQUAL(r->kind, sova::net::kind::cpu);
   CAF_CHECK_EQUAL(r->host, "192.0.2.1");
   CAF_CHECK_EQUAL(r->port, 8888);
   CAF_CHECK_EQUAL(r->to_string(), "asr/cpu/192.0.2.1:8888");
