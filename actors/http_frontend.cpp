@@ -5,13 +5,9 @@
 #include <caf/actor_system.hpp>
 #include <nlohmann/json.hpp>
 
-#include <random>
-
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/backend_forwarder.hpp"
-#include "actors/fast_lane.hpp"
 #include "actors/logging.hpp"
 #include "actors/metrics_report.hpp"
 #include "actors/status_report.hpp"
@@ -90,9 +86,17 @@ http::response draining_reply() {
                               "another node of the network");
 }
 
-/// A request actor takes the job (from the start, or after a failed fast attempt).
-void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
+/// A request actor on this thread takes the job and makes every attempt.
+void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::request req) {
   auto& ctx = *ex->ctx;
+  ++ctx.state->in_flight;
+  ex->in_flight = true;
+  client_job job;
+  job.service = ex->log.service;
+  job.kind = kind;
+  job.via = http::next_via(req.header("Via"), ctx.via_entry);
+  job.content_type = req.header("Content-Type");
+  job.body = std::move(req.body);
   spawn_request(*ctx.sys, ctx.request, ctx.sources.directory, ctx.sources.pool, std::move(job),
                 [ex](request_outcome o) {
                   ex->outcome = o.error_code.empty() ? "served" : o.error_code;
@@ -108,82 +112,8 @@ void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
                   if (o.retry_after_s > 0)
                     r.headers.emplace_back("Retry-After", std::to_string(o.retry_after_s));
                   ex->answer(std::move(r));
-                });
-}
-
-/// The fast lane's attempt, on this thread: served, it is answered from here; failed, the
-/// forwarder hears why and a request actor goes on with the other backends. `to` lives
-/// in `board`, which the callback keeps.
-void forward_fast(std::shared_ptr<exchange> ex, client_job job,
-                  std::shared_ptr<const board_snapshot> board, const board_backend& to) {
-  auto& ctx = *ex->ctx;
-  auto& gauge = *to.gauge;
-  ++gauge.in_flight;
-  ++gauge.fast_sends;
-  auto budget = std::min(ctx.request.attempt_timeout, ctx.request.deadline);
-  // The body goes with the attempt and comes back with its result (for the retries).
-  auto req = make_backend_request(job.service, job.content_type, std::move(job.body), budget,
-                                  job.via);
-  auto sent = steady::now();
-  ctx.direct.client->send(
-      to.record.host, to.record.port, std::move(req),
-      [ex, job = std::move(job), board = std::move(board), &to, sent](http::client_result r) mutable {
-        auto took = steady::now() - sent;
-        --to.gauge->in_flight;
-        job.body = std::move(r.request_body);
-        auto o = to_outcome(job.service, std::move(r),
-                            std::chrono::duration_cast<caf::timespan>(took));
-        const auto& name = to.name;
-        auto secs = std::chrono::duration<double>(took).count();
-        bool served = o.status == forward_status::served;
-        ex->tried.push_back({name, served, secs, served ? std::string() : o.reason});
-        ex->log.backends.push_back(name);
-        ex->log.attempts = 1;
-        if (served) {
-          to.gauge->record_served(secs * 1000);
-          ex->outcome = "served";
-          http::response reply;
-          reply.status = o.http_status;
-          reply.content_type = relayed_content_type;
-          reply.body = std::move(o.body);
-          return ex->answer(std::move(reply));
-        }
-        if (o.status == forward_status::unusable) {
-          // Blamed on the backend only if another one serves the request (request_actor).
-          spdlog::warn("{} request: attempt 1 on {}: {}", job.service, name, o.reason);
-          job.suspects.push_back({to.forwarder, o.reason});
-        } else if (o.status == forward_status::busy) {
-          spdlog::info("{} request: attempt 1 on {}: {}; trying another", job.service, name,
-                       o.reason);
-          caf::anon_send(to.forwarder, busy_atom::value, o.retry_after);
-          job.busy_for = o.retry_after;
-        } else {
-          spdlog::warn("{} request: attempt 1 on {} failed ({})", job.service, name, o.reason);
-          caf::anon_send(to.forwarder, failed_atom::value, o.reason);
-        }
-        job.earlier = ex->tried;
-        job.spent = std::chrono::duration_cast<caf::timespan>(steady::now() - ex->started);
-        forward_by_actor(std::move(ex), std::move(job));
-      });
-}
-
-void forward(std::shared_ptr<exchange> ex, const std::string& kind, http::request req) {
-  auto& ctx = *ex->ctx;
-  ++ctx.state->in_flight;
-  ex->in_flight = true;
-  client_job job;
-  job.service = ex->log.service;
-  job.kind = kind;
-  job.via = http::next_via(req.header("Via"), ctx.via_entry);
-  job.content_type = req.header("Content-Type");
-  job.body = std::move(req.body);
-  if (ctx.direct.board && ctx.direct.client) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    auto board = ctx.direct.board->snapshot();
-    if (auto* to = fast_lane_pick(*board, job.service, kind, rng))
-      return forward_fast(std::move(ex), std::move(job), std::move(board), *to);
-  }
-  forward_by_actor(std::move(ex), std::move(job));
+                },
+                ctx.direct.board);
 }
 
 /// The code of one of our JSON error replies (http::error_response), for the log line.

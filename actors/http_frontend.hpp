@@ -1,8 +1,8 @@
 #pragma once
 // The node's HTTP API on :5600 (shared/API.md): routes and body checks answer bad
-// requests at once; a good ASR/TTS request takes the fast lane (fast_lane.hpp) when it
-// can, else, or after a failed fast attempt, a request actor, whose outcome is written
-// back; /healthz, /status and /metrics are answered here. No routing logic of its own.
+// requests at once; every good ASR/TTS request becomes a request actor (request_actor.hpp)
+// spawned on the io thread that read it, whose outcome is written back; /healthz, /status
+// and /metrics are answered here. No routing logic of its own.
 
 #include <atomic>
 #include <cstdint>
@@ -33,13 +33,12 @@ struct status_sources {
   rpc_transport_actor transport;      // DHT statistics (/metrics, the admin's stats)
 };
 
-/// The gateway's parts the HTTP threads use directly: its io threads (the server runs on
-/// them, so a request and its backend call share a thread), its board and client (the
-/// fast lane). Empty: threads of its own, every request through a request actor.
+/// The gateway's parts the front end uses: its io threads (the server runs on them, so a
+/// request, its actor and its backend call share a thread) and its board (a request
+/// actor's warm first pick). Empty: threads of its own, no board.
 struct direct_path {
   std::shared_ptr<http::io_runtime> io;
   std::shared_ptr<backend_board> board;
-  std::shared_ptr<http::client> client;
 };
 
 /// Shared by the HTTP threads, /status and the admin actor.

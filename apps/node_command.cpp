@@ -17,6 +17,8 @@
 #include "actors/admin_port.hpp"
 #include "actors/gateway.hpp"
 #include "actors/http_frontend.hpp"
+#include "actors/io_coordinator.hpp"
+#include "http/io_runtime.hpp"
 #include "apps/config_layers.hpp"
 #include "apps/late_neighbours.hpp"
 #include "apps/node_state_keeper.hpp"
@@ -87,8 +89,9 @@ using policy_slot = std::shared_ptr<std::shared_ptr<const net::address_policy>>;
 
 actors::gateway_config gateway_settings(const node_options& opts,
                                         std::vector<net::service_record> own,
-                                        policy_slot policy) {
+                                        policy_slot policy, std::shared_ptr<http::io_runtime> io) {
   actors::gateway_config g;
+  g.io = std::move(io);
   g.client.refuse = [policy](const std::string& ip, std::uint16_t port) {
     return std::atomic_load(policy.get())->refusal(ip, port);
   };
@@ -240,7 +243,8 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
       ->capture_default_str()
       ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--http-threads", opts.http_threads,
-                  "Threads serving HTTP connections and the calls to backends")
+                  "Threads serving HTTP connections, the calls to backends and the actors (with "
+                  "1, a request's actor runs on the thread that read it; with more, on any of them)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--attempts", opts.attempts,
@@ -324,8 +328,12 @@ int run_node(const node_options& opts) {
 
   stop_signals stop;  // before any thread starts
 
+  // The io threads of the HTTP server and the backend client run the actors too (see
+  // actors/io_coordinator.hpp); the actor system's destructor joins them.
+  auto io = http::io_runtime::start(opts.http_threads);
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);
+  actors::run_actors_on(caf_cfg, io);
   caf::actor_system sys{caf_cfg};
   auto cfg = opts.dht.to_config();
   if (saved) cfg.self = saved->id;  // the same node as before the restart
@@ -338,7 +346,7 @@ int run_node(const node_options& opts) {
   std::optional<node_state_keeper> keeper;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
-    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own, policy), node.node);
+    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own, policy, io), node.node);
     http::server_limits limits;
     limits.max_body = opts.max_body;
     limits.max_connections = opts.max_connections;
@@ -353,7 +361,7 @@ int run_node(const node_options& opts) {
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
                                gw.announcer,     node.node.transport};
     frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src,
-                                            {gw.io, gw.board, gw.client});
+                                            {gw.io, gw.board});
     if (opts.http_port == 0)
       std::atomic_store(policy.get(), std::make_shared<const net::address_policy>(
                                           backend_address_policy(opts, frontend->port())));
