@@ -10,6 +10,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -167,32 +168,48 @@ const char* wait_saving_state(stop_signals& stop, caf::actor_system& sys,
   }
 }
 
+/// The front end's counters, asked from this (main) thread; none when it does not answer.
+std::optional<actors::http_counters> frontend_counters(caf::scoped_actor& self,
+                                                       const actors::http_frontend_actor& fe) {
+  std::optional<actors::http_counters> out;
+  self->request(fe, std::chrono::seconds(5), actors::stats_atom::value)
+      .receive([&](const actors::http_counters& c) { out = c; }, [](const caf::error&) {});
+  return out;
+}
+
 /// After the first stop signal: drain as the admin's `drain` does and give the requests in
-/// flight up to --grace-period to finish; a second signal cuts the wait short.
+/// flight up to --grace-period to finish; a second signal cuts the wait short. Runs on the
+/// main thread, which may block on the actors (they run on the io thread).
 void drain_before_stop(stop_signals& stop, const char* signal, const node_options& opts,
-                       const std::shared_ptr<actors::frontend_state>& frontend,
+                       caf::actor_system& sys, const actors::http_frontend_actor& frontend,
                        const actors::gateway& gw) {
-  actors::set_draining(frontend, gw.announcer, true);
-  auto& state = *frontend;
-  auto in_flight = state.in_flight.load();
-  if (in_flight == 0 || opts.grace_period_s <= 0) {
+  caf::scoped_actor self{sys};
+  actors::ask_drain(self.ptr(), frontend, gw.announcer, true, std::chrono::seconds(5))
+      .receive([](bool) {}, [](const caf::error&) {});
+  auto in_flight = [&] {
+    auto c = frontend_counters(self, frontend);
+    return c ? c->in_flight : 0;
+  };
+  auto left = in_flight();
+  if (left == 0 || opts.grace_period_s <= 0) {
     spdlog::info("{} received: stopping", signal);
     return;
   }
   spdlog::info("{} received: draining; {} request(s) in flight get up to {} s to finish "
                "(--grace-period), a second signal stops at once",
-               signal, in_flight, opts.grace_period_s);
+               signal, left, opts.grace_period_s);
   using clock = std::chrono::steady_clock;
   auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(
                                      std::chrono::duration<double>(opts.grace_period_s));
-  while (state.in_flight > 0 && clock::now() < deadline) {
+  while (left > 0 && clock::now() < deadline) {
     if (const char* again = stop.wait_for(std::chrono::milliseconds(50))) {
       spdlog::warn("{} received again: stopping now", again);
       break;
     }
+    left = in_flight();
   }
-  if (state.in_flight > 0)
-    spdlog::warn("stopping with {} request(s) still in flight", state.in_flight.load());
+  if (left > 0)
+    spdlog::warn("stopping with {} request(s) still in flight", left);
   else
     spdlog::info("every request in flight finished: stopping");
 }
@@ -370,7 +387,7 @@ int run_node(const node_options& opts) {
       as.node = src;
       as.node.http_endpoint = opts.dht.bind + ":" + std::to_string(frontend->port());
       as.dht = node.node.dht;
-      as.frontend = frontend->state();
+      as.frontend = frontend->actor();
       as.k = static_cast<std::uint32_t>(cfg.k);
       admin = start_admin(sys, opts, std::move(as));
     }
@@ -419,7 +436,7 @@ int run_node(const node_options& opts) {
 
   drain_before_stop(stop, wait_saving_state(stop, sys, opts, keeper ? &*keeper : nullptr,
                                             node.node.table),
-                    opts, frontend->state(), gw);
+                    opts, sys, frontend->actor(), gw);
   if (late) late->stop();
   admin.stop();
   frontend->stop(reply_write_grace);
