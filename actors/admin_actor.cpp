@@ -102,19 +102,33 @@ std::string prefix_bits(const node_id& prefix, std::uint32_t len) {
 
 // -- the commands ---------------------------------------------------------------
 
-caf_result info(self_ptr self, const strings&) {
+/// Runs `then` with the HTTP front end's counters (none: no front end, or no answer).
+template <class F>
+void with_counters(self_ptr self, F then) {
   const auto& s = self->state.src;
-  auto admin_port = s.admin_port ? s.admin_port->load() : 0;
-  json j = {{"id", s.node.node_id},
-            {"version", s.node.version},
-            {"udp", s.node.udp_endpoint},
-            {"http", s.node.http_endpoint},
-            {"admin", s.admin_host + ":" + std::to_string(admin_port)},
-            {"pid", static_cast<long>(::getpid())},
-            {"uptime_s", seconds_since(self, self->state.started)},
-            {"draining", s.frontend && s.frontend->draining.load()},
-            {"k", s.k}};
-  return j.dump();
+  if (!s.frontend) return then(std::optional<http_counters>{});
+  self->request(s.frontend, s.ask_timeout, stats_atom::value)
+      .then([then](const http_counters& c) mutable { then(std::optional<http_counters>{c}); },
+            [then](const caf::error&) mutable { then(std::optional<http_counters>{}); });
+}
+
+caf_result info(self_ptr self, const strings&) {
+  auto rp = self->make_response_promise<std::string>();
+  with_counters(self, [self, rp](std::optional<http_counters> c) mutable {
+    const auto& s = self->state.src;
+    auto admin_port = s.admin_port ? s.admin_port->load() : 0;
+    json j = {{"id", s.node.node_id},
+              {"version", s.node.version},
+              {"udp", s.node.udp_endpoint},
+              {"http", s.node.http_endpoint},
+              {"admin", s.admin_host + ":" + std::to_string(admin_port)},
+              {"pid", static_cast<long>(::getpid())},
+              {"uptime_s", seconds_since(self, self->state.started)},
+              {"draining", c && c->draining},
+              {"k", s.k}};
+    rp.deliver(j.dump());
+  });
+  return rp;
 }
 
 caf_result peers(self_ptr self, const strings&) {
@@ -193,14 +207,16 @@ caf_result records(self_ptr self, const strings& args) {
 template <class Needed, class Render>
 caf_result from_node_view(self_ptr self, Needed needed, Render render) {
   auto rp = self->make_response_promise<std::string>();
-  const auto& s = self->state.src;
-  gather_node_view(self, s.node, s.frontend, s.ask_timeout,
-                   [rp, needed, render](views::node_view v) mutable {
-                     if (const auto* m = needed(v))
-                       rp.deliver(part_unavailable(part_name(m->part), m->reason));
-                     else
-                       rp.deliver(render(v).dump());
-                   });
+  with_counters(self, [self, rp, needed, render](std::optional<http_counters> c) mutable {
+    const auto& s = self->state.src;
+    gather_node_view(self, s.node, c, s.ask_timeout,
+                     [rp, needed, render](views::node_view v) mutable {
+                       if (const auto* m = needed(v))
+                         rp.deliver(part_unavailable(part_name(m->part), m->reason));
+                       else
+                         rp.deliver(render(v).dump());
+                     });
+  });
   return rp;
 }
 
@@ -349,16 +365,31 @@ caf_result log_level(self_ptr, const strings& args) {
 
 caf_result drain_command(self_ptr self, bool on) {
   const auto& s = self->state.src;
-  bool was = set_draining(s.frontend, s.node.announcer, on);
-  if (was != on)
-    spdlog::warn(on ? "draining (admin console): new requests are refused, {} in flight finish"
-                    : "undrained (admin console): taking requests again ({} in flight)",
-                 s.frontend ? s.frontend->in_flight.load() : 0);
-  json j = {{"draining", on},
-            {"was_draining", was},
-            {"in_flight", s.frontend ? s.frontend->in_flight.load() : 0},
-            {"announcing", !on && static_cast<bool>(s.node.announcer)}};
-  return j.dump();
+  auto rp = self->make_response_promise<std::string>();
+  auto told = [self, rp, on](bool was) mutable {
+    with_counters(self, [self, rp, on, was](std::optional<http_counters> c) mutable {
+      auto in_flight = c ? c->in_flight : 0;
+      if (was != on)
+        spdlog::warn(on ? "draining (admin console): new requests are refused, {} in flight "
+                          "finish"
+                        : "undrained (admin console): taking requests again ({} in flight)",
+                     in_flight);
+      json j = {{"draining", on},
+                {"was_draining", was},
+                {"in_flight", in_flight},
+                {"announcing", !on && static_cast<bool>(self->state.src.node.announcer)}};
+      rp.deliver(j.dump());
+    });
+  };
+  if (!s.frontend) {
+    if (s.node.announcer) self->send(s.node.announcer, drain_atom::value, on);
+    told(false);
+    return rp;
+  }
+  ask_drain(self, s.frontend, s.node.announcer, on, s.ask_timeout)
+      .then([told](bool was) mutable { told(was); },
+            [rp](const caf::error& e) mutable { rp.deliver(part_failed("HTTP front end", e)); });
+  return rp;
 }
 
 caf_result drain(self_ptr self, const strings&) { return drain_command(self, true); }
@@ -404,13 +435,6 @@ admin_actor::behavior_type admin_behavior(self_ptr self, admin_sources src) {
 
 admin_actor spawn_admin(caf::actor_system& sys, admin_sources sources) {
   return sys.spawn(admin_behavior, std::move(sources));
-}
-
-bool set_draining(const std::shared_ptr<frontend_state>& frontend,
-                  const service_announcer_actor& announcer, bool on) {
-  bool was = frontend && frontend->draining.exchange(on);
-  if (announcer) caf::anon_send(announcer, drain_atom::value, on);
-  return was;
 }
 
 }  // namespace sova::actors

@@ -21,7 +21,7 @@ namespace sova::actors {
 struct admin_sources {
   status_sources node;  // id, endpoints, version; table, directory, pool, announcer, transport
   dht_actor dht;
-  std::shared_ptr<frontend_state> frontend;  // counters; `drain` sets its flag
+  http_frontend_actor frontend;  // counters; `drain`; invalid: no HTTP side
   std::string admin_host;
   std::shared_ptr<const std::atomic<std::uint16_t>> admin_port;  // known once published
   std::uint32_t k = 20;
@@ -32,9 +32,14 @@ struct admin_sources {
 admin_actor spawn_admin(caf::actor_system& sys, admin_sources sources);
 
 /// What draining means, for the console's `drain`/`undrain` and for a stop signal: the
-/// frontend answers new ASR/TTS requests 503 (those in flight finish) and the announcer
-/// stops putting this node's backends. Returns whether the node was draining before.
-bool set_draining(const std::shared_ptr<frontend_state>& frontend,
-                  const service_announcer_actor& announcer, bool on);
+/// front end answers new ASR/TTS requests 503 (those in flight finish) and the announcer
+/// stops putting this node's backends. Asks the front end (answering whether it was
+/// draining) with `self`'s request, blocking or not as `self` is; tells the announcer.
+template <class Self>
+auto ask_drain(Self* self, const http_frontend_actor& frontend,
+               const service_announcer_actor& announcer, bool on, caf::timespan limit) {
+  if (announcer) self->send(announcer, drain_atom::value, on);
+  return self->request(frontend, limit, drain_atom::value, on);
+}
 
 }  // namespace sova::actors

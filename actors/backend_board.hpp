@@ -1,11 +1,11 @@
 #pragma once
-// The backend board: what the HTTP threads need to send a request's first attempt by
-// themselves, without a message to any actor (each message is a hand-over to another
-// thread, which costs more than the proxying). The directory posts the backends it knows
-// per key, the pool posts each backend's link (forwarder and cell). Readers take an
-// immutable snapshot (replaced whole on each post; posts are rare) and read the cells.
-// Decisions stay with the actors: the board mirrors them, and the fast lane that reads
-// it hands everything unusual (a cold key, an open breaker, a failure) to a request actor.
+// The backend board: what a request actor needs to pick its first backend at once,
+// without asking the directory and the pool (two messages and their replies on every
+// request). The directory posts the backends it knows per key, the pool posts each
+// backend's link (forwarder and cell). Readers take an immutable snapshot (replaced whole
+// on each post; posts are rare) and read the cells. Decisions stay with the actors: the
+// board mirrors them, and anything unusual (a cold key, no closed breaker, a failed first
+// attempt) makes the request actor ask the directory and the pool.
 
 #include <atomic>
 #include <cstdint>
@@ -20,7 +20,7 @@
 
 namespace sova::actors {
 
-/// What the directory knows under one key ("tts/cpu"), and how often the fast lane
+/// What the directory knows under one key ("tts/cpu"), and how often a board pick
 /// used it (the directory forgets keys nobody uses).
 struct board_key {
   service_records records;
@@ -43,7 +43,7 @@ public:
   /// The directory: the backends known under `key` now.
   void post_records(const std::string& key, const service_records& records);
   void drop_records(const std::string& key);
-  /// How often the fast lane used `key` so far (0 when not on the board).
+  /// How often a board pick used `key` so far (0 when not on the board).
   std::uint64_t key_uses(const std::string& key) const;
 
   /// The pool: a backend's forwarder and cell (replacing an earlier one).

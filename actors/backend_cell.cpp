@@ -34,11 +34,6 @@ http::backend_load backend_cell::load_at(caf::timespan now) const {
   return l;
 }
 
-void backend_cell::direct_attempt_started() {
-  attempt_started();
-  direct_sends_.fetch_add(1, std::memory_order_relaxed);
-}
-
 void backend_cell::record_served(double ms) {
   served_.fetch_add(1, std::memory_order_relaxed);
   consecutive_failures_.store(0, std::memory_order_relaxed);

@@ -1,11 +1,9 @@
 #pragma once
 // The backend cell: the one home of a backend's state. The pool creates it with the
 // backend's forwarder; the forwarder writes it (breaker, probe, busy-until, counts); every
-// other part reads it: the fast lane and the request actor to choose, the pool to answer,
-// /status, /metrics and the console through a reading. Atomics, so that the HTTP threads
-// read it without a message. The one other writer is an attempt sent without the
-// forwarder (the fast lane's first attempt): it counts itself in flight and served here;
-// its failures go to the forwarder, which alone decides the breaker.
+// other part reads it: the request actor to choose (on the board for its first pick), the
+// pool to answer, /status, /metrics and the console through a reading. Atomics, so that a
+// reader on any thread needs no message.
 
 #include <atomic>
 #include <cstdint>
@@ -92,18 +90,18 @@ public:
   caf::timespan busy_until() const {
     return caf::timespan{busy_until_ns_.load(std::memory_order_relaxed)};
   }
-  /// Attempts sent without the forwarder so far (the pool counts them as uses).
-  std::uint64_t direct_sends() const { return direct_sends_.load(std::memory_order_relaxed); }
+  /// Attempts started so far (the pool's measure of use: a request that picked the
+  /// backend from the board never asked the pool).
+  std::uint64_t attempts() const { return attempts_.load(std::memory_order_relaxed); }
 
-  // -- attempts: the forwarder's, and one sent without it ----------------------------
-  void attempt_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
-  /// An attempt sent without the forwarder: also counted as a use of the backend.
-  void direct_attempt_started();
+  // -- the forwarder only ------------------------------------------------------------
+  void attempt_started() {
+    attempts_.fetch_add(1, std::memory_order_relaxed);
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+  }
   void attempt_ended() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
   /// A served attempt: counts it, ends a run of failures, moves the latency EWMA.
   void record_served(double ms);
-
-  // -- the forwarder only ------------------------------------------------------------
   void set_breaker(breaker_state b) { breaker_.store(b, std::memory_order_release); }
   void set_probe_in_flight(bool p) { probe_in_flight_.store(p, std::memory_order_release); }
   /// A failure: counted; answers the failures in a row, this one included.
@@ -124,7 +122,7 @@ private:
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> busy_{0};
   std::atomic<std::int64_t> busy_until_ns_{0};
-  std::atomic<std::uint64_t> direct_sends_{0};
+  std::atomic<std::uint64_t> attempts_{0};
 };
 
 }  // namespace sova::actors

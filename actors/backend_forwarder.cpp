@@ -85,7 +85,7 @@ struct forwarder_state {
   forwarder_config cfg;
   http_send send;
   caf::actor_addr pool;  // weak: the pool holds us, a strong handle back would be a cycle
-  std::shared_ptr<backend_cell> cell;  // written here only (and by direct attempts' counts)
+  std::shared_ptr<backend_cell> cell;  // written here only
   std::map<std::uint64_t, attempt> attempts;  // in flight, by call id
   std::uint64_t last_call = 0;
   std::optional<std::uint64_t> probe;  // the half-open breaker's one attempt
@@ -259,7 +259,6 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
       [=](forward_atom, const forward_request& req) { return on_forward(self, req); },
       [=](health_atom) { return self->state.cell->read(); },
       [=](failed_atom, const std::string& reason) { on_blamed(self, reason); },
-      [=](busy_atom, caf::timespan wait) { record_busy(self, wait); },
       [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {
         on_forwarded(self, id, std::move(out));
       },

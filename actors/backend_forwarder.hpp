@@ -5,9 +5,8 @@
 // request through (half-open), whose result closes or reopens the breaker. An answer that
 // is not a reply of the service moves nothing by itself: the request may be at fault, and
 // whoever sent it blames the backend (failed_atom) only once another backend served it.
-// It is the writer of its backend's cell (actors/backend_cell.hpp), which everyone else
-// reads: the HTTP threads' fast lane sends attempts to closed-breaker backends by itself
-// and tells the forwarder of each failure.
+// It is the one writer of its backend's cell (actors/backend_cell.hpp), which everyone
+// else reads.
 
 #include <functional>
 #include <memory>

@@ -17,8 +17,8 @@ using clock_time = caf::actor_clock::time_point;
 
 struct entry {
   backend_link link;
-  clock_time last_used;  // the latest use: a forwarders request, or a direct send
-  std::uint64_t direct_sends_seen = 0;  // the cell's count at the last tick
+  clock_time last_used;  // the latest use: a forwarders request, or an attempt
+  std::uint64_t attempts_seen = 0;  // the cell's count at the last tick
 };
 
 struct pool_state {
@@ -82,9 +82,9 @@ void on_tick(self_ptr self) {
   auto now = self->clock().now();
   for (auto it = st.entries.begin(); it != st.entries.end();) {
     auto& e = it->second;
-    auto direct_sends = e.link.cell->direct_sends();
-    if (direct_sends != e.direct_sends_seen) {  // the fast lane used it since the last tick
-      e.direct_sends_seen = direct_sends;
+    auto attempts = e.link.cell->attempts();
+    if (attempts != e.attempts_seen) {  // a request picked it from the board since the last tick
+      e.attempts_seen = attempts;
       e.last_used = now;
     }
     if (e.link.cell->in_flight() == 0 && now - e.last_used >= st.cfg.forget_after) {

@@ -1,10 +1,9 @@
 #pragma once
-// The fast lane: the first attempt of an ASR/TTS request, chosen and sent by the HTTP
-// thread that read the request, from the backend board, with no actor in between. It is
-// taken only when every key of the request is on the board, each of their backends has a
-// forwarder, and one has a closed breaker; otherwise (a cold key, a new backend, every
-// breaker open or half-open) the request goes to a request actor. A failed fast attempt
-// is told to the backend's forwarder (breaker) and the request actor carries on from it.
+// The fast lane, now only a pick: a request actor's first backend, chosen from the backend
+// board with no message to any actor. It applies only when every key of the request is on
+// the board, each of their backends has a forwarder, and one has a closed breaker;
+// otherwise (a cold key, a new backend, every breaker open or half-open) the request
+// actor asks the directory and the pool, as it does before a retry.
 
 #include <random>
 #include <string>

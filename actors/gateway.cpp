@@ -9,7 +9,8 @@ namespace sova::actors {
 
 gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const dht_node& node) {
   gateway g;
-  g.io = http::io_runtime::start(cfg.io_threads);
+  g.owns_io = !cfg.io;
+  g.io = cfg.io ? cfg.io : http::io_runtime::start(cfg.io_threads);
   g.client = http::client::create(cfg.client, g.io);
   g.board = std::make_shared<backend_board>();
   auto directory = cfg.directory;
@@ -31,7 +32,7 @@ void gateway::stop() {
                  caf::actor_cast<caf::actor>(directory)})
     if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   if (client) client->stop();
-  if (io) io->stop();
+  if (io && owns_io) io->stop();
 }
 
 }  // namespace sova::actors

@@ -25,6 +25,9 @@ struct gateway_config {
   std::chrono::milliseconds probe_timeout{5000};
   http::client::options client;
   std::size_t io_threads = 1;  // of the runtime shared by the client and the HTTP server
+  // That runtime when someone else owns it (the node's actors run on it); none: one of
+  // io_threads threads, stopped by gateway::stop.
+  std::shared_ptr<http::io_runtime> io;
 };
 
 struct gateway {
@@ -34,9 +37,10 @@ struct gateway {
   service_directory_actor directory;
   backend_pool_actor pool;
   service_announcer_actor announcer;  // invalid without own services
+  bool owns_io = false;
 
-  /// Ends the actors and the client (in-flight backend calls fail with shut_down), then
-  /// joins the io threads: stop the HTTP server on them first.
+  /// Ends the actors and the client (in-flight backend calls fail with shut_down), then,
+  /// when the runtime is its own, joins the io threads: stop the HTTP server on them first.
   void stop();
 };
 

@@ -1,45 +1,68 @@
 #include "actors/http_frontend.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 
 #include <caf/actor_system.hpp>
-#include <nlohmann/json.hpp>
-
-#include <random>
-
+#include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/backend_forwarder.hpp"
-#include "actors/fast_lane.hpp"
 #include "actors/logging.hpp"
 #include "actors/metrics_report.hpp"
 #include "actors/models_report.hpp"
 #include "actors/openai_requests.hpp"
 #include "actors/status_report.hpp"
 #include "http/hop_guard.hpp"
+#include "http/metrics.hpp"
 #include "http/request_id.hpp"
-#include "http/text.hpp"
 #include "http/routes.hpp"
 #include "http/static_files.hpp"
+#include "http/text.hpp"
 
 namespace sova::actors {
 
-namespace {
-
 using steady = std::chrono::steady_clock;
 
+/// One request from its read to its reply. Whoever answers it sets `answer` and hands it
+/// back to the front end (answer_atom), which sends it, once.
+struct frontend_exchange {
+  http::request req;
+  http::responder reply;
+  steady::time_point started = steady::now();
+  request_log_entry log;
+  std::vector<attempt_record> attempt_log;  // every attempt that reached a backend, in order
+  std::string outcome;  // ASR/TTS only: served, rejected, draining, or our error code
+  bool in_flight = false;  // counted in http_counters::in_flight until answered
+  reply_translator translate;  // OpenAI routes: the reply in OpenAI's terms
+  http::response answer;
+};
+
+namespace {
+
+/// What the front end was started with; read-only, shared with the server's callbacks.
 struct frontend_context {
   caf::actor_system* sys;
   request_config request;
   status_sources sources;
-  direct_path direct;
-  std::shared_ptr<frontend_state> state;
+  std::shared_ptr<backend_board> board;
   std::string http_host;
   std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
   std::string via_entry;  // this node in Via headers (http/hop_guard)
+  // Thread-safe: the server's own refusals are recorded where they happen.
+  std::shared_ptr<http::metrics_registry> metrics = std::make_shared<http::metrics_registry>();
 };
+
+struct frontend_state {
+  std::shared_ptr<const frontend_context> ctx;
+  http_counters counters;
+  static inline const char* name = "http_frontend";
+};
+
+using self_ptr = http_frontend_actor::stateful_pointer<frontend_state>;
 
 const char* route_name(http::route_kind kind) {
   switch (kind) {
@@ -56,36 +79,41 @@ const char* route_name(http::route_kind kind) {
   return "";
 }
 
-/// One request from arrival to reply. Every reply passes through `answer`, once: the
-/// request id goes back to the client, the request is counted and logged.
-struct exchange {
-  std::shared_ptr<frontend_context> ctx;
-  http::responder reply;
-  steady::time_point started = steady::now();
-  request_log_entry log;
-  std::vector<attempt_record> attempt_log;  // every attempt that reached a backend, in order
-  std::string outcome;  // ASR/TTS only: served, rejected, draining, or our error code
-  bool in_flight = false;  // counted in frontend_state::in_flight until answered
-  reply_translator translate;  // OpenAI routes: the reply in OpenAI's terms
+/// Every reply passes through here, once: the request id goes back to the client, the
+/// request is counted and logged.
+void answer(self_ptr self, frontend_exchange& ex) {
+  auto& log = ex.log;
+  auto& r = ex.answer;
+  if (ex.translate) r = ex.translate(std::move(r));
+  log.seconds = std::chrono::duration<double>(steady::now() - ex.started).count();
+  log.status = r.status;
+  log.bytes_out = r.body.size();
+  record_request(*self->state.ctx->metrics, log, ex.outcome, ex.attempt_log);
+  log_request(log);
+  r.headers.emplace_back(std::string(http::request_id_header), log.id);
+  ex.reply(std::move(r));
+  // Only now: a stopping node waits for in_flight == 0, then stops the server, which
+  // writes the replies handed to it before; a reply not yet handed over would be lost.
+  if (ex.in_flight) --self->state.counters.in_flight;
+}
 
-  void answer(http::response r) {
-    if (translate) r = translate(std::move(r));
-    log.seconds = std::chrono::duration<double>(steady::now() - started).count();
-    log.status = r.status;
-    log.bytes_out = r.body.size();
-    record_request(ctx->state->metrics, log, outcome, attempt_log);
-    log_request(log);
-    r.headers.emplace_back(std::string(http::request_id_header), log.id);
-    reply(std::move(r));
-    // Only now: a stopping node waits for in_flight == 0, then stops the server, which
-    // writes the replies handed to it before; a reply not yet handed over would be lost.
-    if (in_flight) --ctx->state->in_flight;
-  }
-};
+void answer_now(self_ptr self, frontend_exchange& ex, http::response r) {
+  ex.answer = std::move(r);
+  answer(self, ex);
+}
 
-http::response health(const frontend_state& state) {
+/// A callback that answers `ex` later, from another actor: it hands the reply back here.
+std::function<void(http::response)> answer_later(self_ptr self, frontend_exchange_ptr ex) {
+  auto me = caf::actor_cast<http_frontend_actor>(self);
+  return [me, ex](http::response r) {
+    ex->answer = std::move(r);
+    caf::anon_send(me, answer_atom::value, ex);
+  };
+}
+
+http::response health(bool draining) {
   http::response r;
-  if (state.draining) {
+  if (draining) {
     r.status = 503;  // load balancers and checks move away from a draining node
     r.body = R"({"status": "draining"})";
   } else {
@@ -100,101 +128,37 @@ http::response draining_reply() {
                               "another node of the network");
 }
 
-/// A request actor takes the job (from the start, or after a failed fast attempt).
-void forward_by_actor(std::shared_ptr<exchange> ex, client_job job) {
-  auto& ctx = *ex->ctx;
-  spawn_request(*ctx.sys, ctx.request, ctx.sources.directory, ctx.sources.pool, std::move(job),
-                [ex](request_outcome o) {
-                  ex->outcome = o.error_code.empty() ? "served" : o.error_code;
-                  ex->log.error_code = o.error_code;
-                  ex->log.attempts = o.attempts;
-                  ex->log.backends.clear();
-                  for (const auto& t : o.attempt_log) ex->log.backends.push_back(t.backend);
-                  ex->attempt_log = std::move(o.attempt_log);
-                  http::response r;
-                  r.status = o.status;
-                  if (!o.content_type.empty()) r.content_type = std::move(o.content_type);
-                  r.body = std::move(o.body);
-                  if (o.retry_after_s > 0)
-                    r.headers.emplace_back("Retry-After", std::to_string(o.retry_after_s));
-                  ex->answer(std::move(r));
-                });
-}
-
-/// The fast lane's attempt, on this thread: served, it is answered from here; failed, the
-/// forwarder hears why and a request actor goes on with the other backends. `to` lives
-/// in `board`, which the callback keeps.
-void forward_fast(std::shared_ptr<exchange> ex, client_job job,
-                  std::shared_ptr<const board_snapshot> board, const backend_link& to) {
-  auto& ctx = *ex->ctx;
-  to.cell->direct_attempt_started();
-  auto budget = std::min(ctx.request.attempt_timeout, ctx.request.deadline);
-  // The body goes with the attempt and comes back with its result (for the retries).
-  auto req = make_backend_request(job.service, job.content_type, std::move(job.body), budget,
-                                  job.via);
-  auto sent = steady::now();
-  ctx.direct.client->send(
-      to.cell->backend.host, to.cell->backend.port, std::move(req),
-      [ex, job = std::move(job), board = std::move(board), &to, sent](http::client_result r) mutable {
-        auto took = steady::now() - sent;
-        to.cell->attempt_ended();
-        job.body = std::move(r.request_body);
-        auto o = to_outcome(job.service, std::move(r),
-                            std::chrono::duration_cast<caf::timespan>(took));
-        const auto& name = to.cell->name;
-        auto secs = std::chrono::duration<double>(took).count();
-        bool served = o.status == forward_status::served;
-        ex->attempt_log.push_back({name, served, secs, served ? std::string() : o.reason});
-        ex->log.backends.push_back(name);
-        ex->log.attempts = 1;
-        if (served) {
-          to.cell->record_served(secs * 1000);
-          ex->outcome = "served";
-          http::response reply;
-          reply.status = o.http_status;
-          reply.content_type = relayed_content_type;
-          reply.body = std::move(o.body);
-          return ex->answer(std::move(reply));
-        }
-        if (o.status == forward_status::unusable) {
-          // Blamed on the backend only if another one serves the request (request_actor).
-          spdlog::warn("{} request: attempt 1 on {}: {}",
-                       net::to_string(job.service), name, o.reason);
-          job.suspects.push_back({to.forwarder, o.reason});
-        } else if (o.status == forward_status::busy) {
-          spdlog::info("{} request: attempt 1 on {}: {}; trying another",
-                       net::to_string(job.service), name, o.reason);
-          caf::anon_send(to.forwarder, busy_atom::value, o.retry_after);
-          job.busy_for = o.retry_after;
-        } else {
-          spdlog::warn("{} request: attempt 1 on {} failed ({})",
-                       net::to_string(job.service), name, o.reason);
-          caf::anon_send(to.forwarder, failed_atom::value, o.reason);
-        }
-        job.earlier = ex->attempt_log;
-        job.spent = std::chrono::duration_cast<caf::timespan>(steady::now() - ex->started);
-        forward_by_actor(std::move(ex), std::move(job));
-      });
-}
-
-void forward(std::shared_ptr<exchange> ex, net::service service, net::wanted_kind wanted,
-             http::request req) {
-  auto& ctx = *ex->ctx;
-  ++ctx.state->in_flight;
+/// A request actor on this thread takes the job and makes every attempt.
+void forward(self_ptr self, frontend_exchange_ptr ex, net::service service,
+             net::wanted_kind wanted) {
+  const auto& ctx = *self->state.ctx;
+  ++self->state.counters.in_flight;
   ex->in_flight = true;
+  auto& req = ex->req;
   client_job job;
   job.service = service;
   job.wanted = wanted;
   job.via = http::next_via(req.header("Via"), ctx.via_entry);
   job.content_type = req.header("Content-Type");
   job.body = std::move(req.body);
-  if (ctx.direct.board && ctx.direct.client) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    auto board = ctx.direct.board->snapshot();
-    if (auto* to = fast_lane_pick(*board, job.service, job.wanted, rng))
-      return forward_fast(std::move(ex), std::move(job), std::move(board), *to);
-  }
-  forward_by_actor(std::move(ex), std::move(job));
+  auto me = caf::actor_cast<http_frontend_actor>(self);
+  spawn_request(*ctx.sys, ctx.request, ctx.sources.directory, ctx.sources.pool, std::move(job),
+                [me, ex](request_outcome o) {
+                  ex->outcome = o.error_code.empty() ? "served" : o.error_code;
+                  ex->log.error_code = o.error_code;
+                  ex->log.attempts = o.attempts;
+                  ex->log.backends.clear();
+                  for (const auto& t : o.attempt_log) ex->log.backends.push_back(t.backend);
+                  ex->attempt_log = std::move(o.attempt_log);
+                  auto& r = ex->answer;
+                  r.status = o.status;
+                  if (!o.content_type.empty()) r.content_type = std::move(o.content_type);
+                  r.body = std::move(o.body);
+                  if (o.retry_after_s > 0)
+                    r.headers.emplace_back("Retry-After", std::to_string(o.retry_after_s));
+                  caf::anon_send(me, answer_atom::value, ex);
+                },
+                ctx.board);
 }
 
 /// The code of one of our JSON error replies (http::error_response), for the log line.
@@ -204,21 +168,20 @@ std::string error_code_of(const http::response& r) {
   return body["error"].value("code", "");
 }
 
-void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
-            http::responder reply) {
-  ++ctx->state->requests;
-  auto ex = std::make_shared<exchange>();
-  ex->ctx = ctx;
-  ex->reply = std::move(reply);
+void handle(self_ptr self, frontend_exchange_ptr ex) {
+  const auto& ctx = *self->state.ctx;
+  auto& counters = self->state.counters;
+  ++counters.requests;
+  const auto& req = ex->req;
   ex->log.id = http::accept_or_make_request_id(req.header(http::request_id_header));
   ex->log.method = req.method;
   ex->log.target = req.target;
   ex->log.remote = req.remote;
   ex->log.bytes_in = req.body.size();
   auto refuse = [&](http::response r) {
-    ++ctx->state->rejected;
+    ++counters.rejected;
     ex->log.error_code = error_code_of(r);
-    ex->answer(std::move(r));
+    answer_now(self, *ex, std::move(r));
   };
 
   http::response error;
@@ -234,8 +197,7 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
   if (http::is_openai_route(route->kind)) {
     ex->translate = openai_error_of;
     if (route->kind == http::route_kind::openai_models)
-      return report_models(*ctx->sys, ctx->sources,
-                           [ex](http::response r) { ex->answer(std::move(r)); });
+      return report_models(*ctx.sys, ctx.sources, answer_later(self, ex));
     openai = openai_job_for(*route, req.header("Content-Type"), req.body, &error);
     if (!openai) {
       ex->outcome = "rejected";
@@ -245,60 +207,57 @@ void handle(const std::shared_ptr<frontend_context>& ctx, http::request req,
   std::optional<http::response> bad;
   switch (route->kind) {
     case http::route_kind::healthz:
-      return ex->answer(health(*ctx->state));
+      return answer_now(self, *ex, health(counters.draining));
     // The web page's files: a lookup in the binary, answered here like /healthz.
     case http::route_kind::page:
-      return ex->answer(http::static_file_reply(req.target, req.header("If-None-Match")));
+      return answer_now(self, *ex, http::static_file_reply(req.target, req.header("If-None-Match")));
     case http::route_kind::status: {
-      auto sources = ctx->sources;
-      sources.http_endpoint = ctx->http_host + ":" + std::to_string(ctx->http_port.load());
-      return report_status(*ctx->sys, sources, ctx->state,
-                           [ex](http::response r) { ex->answer(std::move(r)); });
+      auto sources = ctx.sources;
+      sources.http_endpoint = ctx.http_host + ":" + std::to_string(ctx.http_port.load());
+      return report_status(*ctx.sys, sources, counters, answer_later(self, ex));
     }
     case http::route_kind::metrics:
-      return report_metrics(*ctx->sys, ctx->sources, ctx->state,
-                            [ex](http::response r) { ex->answer(std::move(r)); });
+      return report_metrics(*ctx.sys, ctx.sources, ctx.metrics, counters, answer_later(self, ex));
     case http::route_kind::openai_models:  // answered above
       return;
     case http::route_kind::asr:
     case http::route_kind::tts:
     case http::route_kind::openai_transcriptions:
     case http::route_kind::openai_speech:
-      if (ctx->state->draining) {
-        ++ctx->state->refused_draining;
+      if (counters.draining) {
+        ++counters.refused_draining;
         ex->outcome = "draining";
         ex->log.error_code = "draining";
-        return ex->answer(draining_reply());
+        return answer_now(self, *ex, draining_reply());
       }
-      if (auto loop = http::hop_refusal(req.header("Via"), ctx->via_entry)) {
+      if (auto loop = http::hop_refusal(req.header("Via"), ctx.via_entry)) {
         ex->outcome = "rejected";
         return refuse(http::error_response(508, "loop", *loop));
       }
       if (openai) {
-        req.body = std::move(openai->body);
-        auto& hs = req.headers;
+        auto& r = ex->req;
+        r.body = std::move(openai->body);
+        auto& hs = r.headers;
         hs.erase(std::remove_if(hs.begin(), hs.end(),
                                 [](const auto& h) { return http::iequals(h.first, "Content-Type"); }),
                  hs.end());
-        req.headers.emplace_back("Content-Type", openai->content_type);
+        hs.emplace_back("Content-Type", openai->content_type);
         ex->translate = std::move(openai->translate);
-        return forward(std::move(ex), openai->service, openai->wanted, std::move(req));
+        return forward(self, std::move(ex), openai->service, openai->wanted);
       }
       bad = route->kind == http::route_kind::asr
                 ? http::check_asr_body(req.header("Content-Type"), req.body)
                 : http::check_tts_body(req.body);
-      if (!bad) return forward(std::move(ex), http::service_of(route->kind), route->wanted, std::move(req));
+      if (!bad) return forward(self, std::move(ex), http::service_of(route->kind), route->wanted);
       ex->outcome = "rejected";
       return refuse(std::move(*bad));
   }
 }
 
-/// The server's own refusals (413, 431, malformed, overloaded) are counted, logged and
-/// given their request id like the handler's.
-void on_refusal(const std::shared_ptr<frontend_context>& ctx, const http::refusal& r,
-                http::response& reply) {
-  ++ctx->state->requests;
-  ++ctx->state->rejected;
+/// The server's own refusals (413, 431, malformed, overloaded) are logged and given their
+/// request id like the handler's, where they happen (the reply is written at once); the
+/// actor counts them.
+void on_refusal(const frontend_context& ctx, const http::refusal& r, http::response& reply) {
   request_log_entry log;
   std::string given;
   for (const auto& [name, value] : r.headers)
@@ -312,10 +271,29 @@ void on_refusal(const std::shared_ptr<frontend_context>& ctx, const http::refusa
   http::response error;
   if (auto route = http::match_route(r.method, r.target, &error)) log.service = route_name(route->kind);
   auto work = log.service == "asr" || log.service == "tts";
-  record_request(ctx->state->metrics, log, work ? "rejected" : "", {});
+  record_request(*ctx.metrics, log, work ? "rejected" : "", {});
   log_request(log);
   if (http::is_openai_path(r.target)) reply = openai_error_of(std::move(reply));
   reply.headers.emplace_back(std::string(http::request_id_header), log.id);
+}
+
+http_frontend_actor::behavior_type frontend_behavior(self_ptr self,
+                                                     std::shared_ptr<const frontend_context> ctx) {
+  self->state.ctx = std::move(ctx);
+  return {
+      [=](drain_atom, bool on) {
+        auto was = self->state.counters.draining;
+        self->state.counters.draining = on;
+        return was;
+      },
+      [=](stats_atom) { return self->state.counters; },
+      [=](read_atom, frontend_exchange_ptr& ex) { handle(self, std::move(ex)); },
+      [=](answer_atom, frontend_exchange_ptr& ex) { answer(self, *ex); },
+      [=](refused_atom) {
+        ++self->state.counters.requests;
+        ++self->state.counters.rejected;
+      },
+  };
 }
 
 }  // namespace
@@ -328,23 +306,34 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
                                                     direct_path direct) {
   auto ctx = std::make_shared<frontend_context>();
   ctx->sys = &sys;
-  ctx->request = request;
+  ctx->request = std::move(request);
   ctx->sources = std::move(sources);
   ctx->via_entry = http::via_entry(ctx->sources.node_id);
-  ctx->direct = direct;
-  ctx->state = std::make_shared<frontend_state>();
-  declare_request_metrics(ctx->state->metrics);
+  ctx->board = direct.board;
+  declare_request_metrics(*ctx->metrics);
   ctx->http_host = host;
   ctx->http_port = port;
   std::unique_ptr<http_frontend> fe{new http_frontend};
-  fe->state_ = ctx->state;
-  fe->server_ = http::server::start(
-      host, port, limits,
-      [ctx](http::request req, http::responder reply) {
-        handle(ctx, std::move(req), std::move(reply));
-      },
-      [ctx](const http::refusal& r, http::response& reply) { on_refusal(ctx, r, reply); },
-      direct.io);
+  auto actor = sys.spawn(frontend_behavior, std::shared_ptr<const frontend_context>(ctx));
+  fe->actor_ = actor;
+  try {
+    fe->server_ = http::server::start(
+        host, port, limits,
+        [actor](http::request req, http::responder reply) {
+          auto ex = std::make_shared<frontend_exchange>();
+          ex->req = std::move(req);
+          ex->reply = std::move(reply);
+          caf::anon_send(actor, read_atom::value, std::move(ex));
+        },
+        [ctx, actor](const http::refusal& r, http::response& reply) {
+          on_refusal(*ctx, r, reply);
+          caf::anon_send(actor, refused_atom::value);
+        },
+        direct.io);
+  } catch (...) {
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    throw;
+  }
   ctx->http_port = fe->server_->port();
   return fe;
 }
@@ -353,6 +342,7 @@ http_frontend::~http_frontend() { stop(); }
 
 void http_frontend::stop(std::chrono::milliseconds finish_replies) {
   if (server_) server_->stop(finish_replies);
+  if (actor_) caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
 }
 
 std::uint16_t http_frontend::port() const { return server_->port(); }

@@ -70,8 +70,10 @@ using records_atom = caf::atom_constant<caf::atom("records")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using admin_atom = caf::atom_constant<caf::atom("admin")>;
 using failed_atom = caf::atom_constant<caf::atom("failed")>;
-using busy_atom = caf::atom_constant<caf::atom("busy")>;
 using known_backends_atom = caf::atom_constant<caf::atom("known_bknd")>;
+using read_atom = caf::atom_constant<caf::atom("read")>;
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
+using refused_atom = caf::atom_constant<caf::atom("refused")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -364,12 +366,10 @@ using backend_forwarder_actor = caf::typed_actor<
     caf::replies_to<forward_atom, forward_request>::with<forward_outcome>,
     // its cell, read now
     caf::replies_to<health_atom>::with<backend_reading>,
-    // count a failure of this backend that happened outside this actor: an attempt the
-    // HTTP threads sent by themselves (the fast lane) failed, or an unusable answer of an
-    // earlier attempt turned out to be the backend's fault (another backend served it)
+    // count a failure of this backend that happened outside this actor: an unusable
+    // answer of an earlier attempt turned out to be the backend's fault (another backend
+    // served the request)
     caf::reacts_to<failed_atom, std::string>,
-    // the fast lane's attempt found the backend busy: leave it alone this long
-    caf::reacts_to<busy_atom, caf::timespan>,
     // internal: an HTTP exchange completed (call id); the breaker's pause ended
     caf::reacts_to<forwarded_atom, std::uint64_t, forward_outcome>,
     caf::reacts_to<half_open_atom>>;
@@ -412,6 +412,36 @@ using service_announcer_actor = caf::typed_actor<
     caf::reacts_to<probed_atom, std::uint32_t, probe_verdict>,
     caf::reacts_to<reprobe_atom, std::uint32_t>>;
 
+/// What the HTTP front end counts, for /status, /metrics and the console's `stats`.
+struct http_counters {
+  std::uint64_t requests = 0;
+  std::uint64_t in_flight = 0;  // ASR/TTS requests not answered yet
+  std::uint64_t rejected = 0;   // answered 4xx by the node itself
+  std::uint64_t refused_draining = 0;
+  bool draining = false;  // new ASR/TTS requests get 503, those in flight finish
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_counters& x) {
+  return f(caf::meta::type_name("http_counters"), x.requests, x.in_flight, x.rejected,
+           x.refused_draining, x.draining);
+}
+
+/// One HTTP request inside the front end (actors/http_frontend.cpp), handed from the
+/// server's read to the front end and back from whoever answers it. Local only.
+struct frontend_exchange;
+using frontend_exchange_ptr = std::shared_ptr<frontend_exchange>;
+
+/// The node's HTTP API (actors/http_frontend.hpp): the server hands it every request it
+/// reads; it answers the cheap ones, and spawns a request actor for each ASR/TTS one.
+using http_frontend_actor = caf::typed_actor<
+    // drain (true) or undrain (false); answers whether it was draining
+    caf::replies_to<drain_atom, bool>::with<bool>,
+    caf::replies_to<stats_atom>::with<http_counters>,
+    // internal: a request the server read; its reply, ready; the server refused one itself
+    caf::reacts_to<read_atom, frontend_exchange_ptr>,
+    caf::reacts_to<answer_atom, frontend_exchange_ptr>,
+    caf::reacts_to<refused_atom>>;
+
 /// The node's control surface for `sova-dc admin`, served on the admin port by
 /// actors/admin_port.hpp. One message carries every command (name, arguments) and answers
 /// one JSON object as text, or an admin_errc error, so that a console and a node of
@@ -428,3 +458,4 @@ using refresh_timer_actor = caf::typed_actor<
 
 // Within one process only: a cell is shared, never sent over a network.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sova::actors::backend_links)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sova::actors::frontend_exchange_ptr)

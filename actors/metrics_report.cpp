@@ -58,13 +58,14 @@ void record_request(http::metrics_registry& m, const request_log_entry& request,
 }
 
 void report_metrics(caf::actor_system& sys, const status_sources& sources,
-                    std::shared_ptr<const frontend_state> state, http::responder reply) {
-  gather_node_view(sys, sources, state, std::chrono::seconds(2),
-                   [state, reply = std::move(reply)](views::node_view v) {
+                    std::shared_ptr<const http::metrics_registry> recorded,
+                    http_counters counters, http::responder reply) {
+  gather_node_view(sys, sources, counters, std::chrono::seconds(2),
+                   [recorded, reply = std::move(reply)](views::node_view v) {
                      http::response r;
                      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                      // The recorded families as they are when the last part answered.
-                     r.body = views::metrics_text(v, state->metrics.render());
+                     r.body = views::metrics_text(v, recorded->render());
                      reply(std::move(r));
                    });
 }

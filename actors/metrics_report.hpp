@@ -27,7 +27,10 @@ void declare_request_metrics(http::metrics_registry& m);
 void record_request(http::metrics_registry& m, const request_log_entry& request,
                     const std::string& outcome, const std::vector<attempt_record>& attempt_log);
 
+/// `recorded`: the families record_request fills (read at scrape time); `counters`: the
+/// front end's when the scrape came.
 void report_metrics(caf::actor_system& sys, const status_sources& sources,
-                    std::shared_ptr<const frontend_state> state, http::responder reply);
+                    std::shared_ptr<const http::metrics_registry> recorded,
+                    http_counters counters, http::responder reply);
 
 }  // namespace sova::actors

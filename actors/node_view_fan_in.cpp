@@ -8,7 +8,7 @@
 namespace sova::actors {
 
 node_view_gathering::node_view_gathering(const status_sources& src,
-                                         std::shared_ptr<const frontend_state> frontend,
+                                         std::optional<http_counters> frontend,
                                          node_view_done done)
     : frontend_(std::move(frontend)), done_(std::move(done)) {
   view_.node_id = src.node_id;
@@ -20,12 +20,7 @@ node_view_gathering::node_view_gathering(const status_sources& src,
 
 void node_view_gathering::answered() {
   if (--pending_ > 0) return;
-  // The counters as they are now, when the last part answered (as the reply goes out).
-  if (frontend_)
-    view_.http = views::frontend_counters{frontend_->requests.load(), frontend_->in_flight.load(),
-                                          frontend_->rejected.load(),
-                                          frontend_->refused_draining.load(),
-                                          frontend_->draining.load()};
+  view_.http = frontend_;
   std::sort(view_.unavailable.begin(), view_.unavailable.end(),
             [](const auto& a, const auto& b) { return a.part < b.part; });
   done_(std::move(view_));
@@ -37,13 +32,13 @@ void node_view_gathering::failed(views::node_part part, const caf::error& e) {
 }
 
 void gather_node_view(caf::actor_system& sys, const status_sources& src,
-                      std::shared_ptr<const frontend_state> frontend, caf::timespan limit,
+                      std::optional<http_counters> frontend, caf::timespan limit,
                       node_view_done done) {
   // The work goes in as spawn arguments: CAF 0.17 binds a reference to a null tuple when
   // a function actor is spawned without any (UBSan reports it).
   sys.spawn(
       [limit](caf::event_based_actor* self, status_sources src,
-              std::shared_ptr<const frontend_state> frontend, node_view_done done) {
+              std::optional<http_counters> frontend, node_view_done done) {
         gather_node_view(self, src, std::move(frontend), limit, std::move(done));
       },
       src, std::move(frontend), std::move(done));

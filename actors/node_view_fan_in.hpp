@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include <caf/timespan.hpp>
 
@@ -20,7 +21,7 @@ using node_view_done = std::function<void(views::node_view)>;
 /// The answers so far; `done` runs once, when `pending` reaches 0.
 class node_view_gathering {
 public:
-  node_view_gathering(const status_sources& src, std::shared_ptr<const frontend_state> frontend,
+  node_view_gathering(const status_sources& src, std::optional<http_counters> frontend,
                       node_view_done done);
   /// One more question is out.
   void asked() { ++pending_; }
@@ -31,7 +32,7 @@ public:
 
 private:
   views::node_view view_;
-  std::shared_ptr<const frontend_state> frontend_;
+  std::optional<http_counters> frontend_;
   node_view_done done_;
   int pending_ = 0;
 };
@@ -51,10 +52,11 @@ void ask_part(Self* self, const std::shared_ptr<node_view_gathering>& g, views::
 }
 
 /// Gathers a node view with `self`'s requests, so that `done` runs in `self`'s context
-/// (an admin command delivers its promise there). `frontend` may be null (no HTTP side).
+/// (an admin command delivers its promise there). `frontend`: the HTTP front end's
+/// counters as it gave them (none: no HTTP side, or it did not answer).
 template <class Self>
 void gather_node_view(Self* self, const status_sources& src,
-                      std::shared_ptr<const frontend_state> frontend, caf::timespan limit,
+                      std::optional<http_counters> frontend, caf::timespan limit,
                       node_view_done done) {
   using views::node_part;
   using views::node_view;
@@ -82,9 +84,10 @@ void gather_node_view(Self* self, const status_sources& src,
   g->answered();
 }
 
-/// The same from an actor of its own, for callers outside any actor (the HTTP threads).
+/// The same from an actor of its own, for callers that are not actors or that must not
+/// wait (the HTTP front end).
 void gather_node_view(caf::actor_system& sys, const status_sources& src,
-                      std::shared_ptr<const frontend_state> frontend, caf::timespan limit,
+                      std::optional<http_counters> frontend, caf::timespan limit,
                       node_view_done done);
 
 }  // namespace sova::actors

@@ -9,6 +9,8 @@
 #include <caf/sec.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/backend_board.hpp"
+#include "actors/fast_lane.hpp"
 #include "http/backend_choice.hpp"
 #include "http/server.hpp"
 
@@ -22,6 +24,8 @@ struct request_state {
   backend_pool_actor pool;
   client_job job;
   request_done done;
+  std::shared_ptr<backend_board> board;
+  bool board_pick = false;  // candidates holds the board's pick only: look up before a retry
   std::mt19937_64 rng;
   caf::actor_clock::time_point started;
   backend_links candidates;
@@ -194,9 +198,12 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
   attempt(self);
 }
 
+void look_up(self_ptr self);
+
 void attempt(self_ptr self) {
   auto& st = self->state;
   if (st.out.attempts >= st.cfg.max_attempts) return give_up(self);
+  if (st.board_pick && st.attempted[0]) return look_up(self);  // the pick failed
   auto pick = http::choose_backend(loads(self, st.candidates), st.attempted, st.rng);
   if (!pick) return give_up(self);
   auto i = *pick;
@@ -216,11 +223,14 @@ void attempt(self_ptr self) {
             });
 }
 
-void start(self_ptr self) {
+/// Asks the directory and the pool for every candidate; those tried already stay tried.
+void look_up(self_ptr self) {
   auto& st = self->state;
+  st.board_pick = false;
   self->request(st.directory, remaining(self), backends_atom::value, st.job.service, st.job.wanted)
       .then(
           [=](service_records& records) {
+            if (records.empty() && !self->state.out.attempt_log.empty()) return give_up(self);
             if (records.empty())
               return fail(self, 503, "no_backend",
                           "no " + describe_job(self->state.job) +
@@ -232,7 +242,7 @@ void start(self_ptr self) {
                       auto& st = self->state;
                       st.attempted.assign(links.size(), false);
                       for (std::size_t i = 0; i < links.size(); ++i)
-                        for (const auto& e : st.job.earlier)
+                        for (const auto& e : st.out.attempt_log)
                           if (e.backend == links[i].cell->name) st.attempted[i] = true;
                       st.candidates = std::move(links);
                       attempt(self);
@@ -244,32 +254,45 @@ void start(self_ptr self) {
           });
 }
 
+/// The first backend, from the board when the request's keys are warm there (see
+/// fast_lane.hpp): no message before the first attempt.
+bool pick_from_board(self_ptr self) {
+  auto& st = self->state;
+  if (!st.board) return false;
+  auto board = st.board->snapshot();
+  const auto* to = fast_lane_pick(*board, st.job.service, st.job.wanted, st.rng);
+  if (!to) return false;
+  st.candidates.assign(1, *to);
+  st.attempted.assign(1, false);
+  st.board_pick = true;
+  return true;
+}
+
 void request_behavior(self_ptr self, request_config cfg, service_directory_actor directory,
-                      backend_pool_actor pool, client_job job, request_done done) {
+                      backend_pool_actor pool, client_job job, request_done done,
+                      std::shared_ptr<backend_board> board) {
   static std::atomic<std::uint64_t> counter{0};
   auto& st = self->state;
-  st.cfg = cfg;
+  if (cfg.on_start) cfg.on_start();
+  st.cfg = std::move(cfg);
   st.directory = std::move(directory);
   st.pool = std::move(pool);
   st.job = std::move(job);
   st.done = std::move(done);
-  st.rng.seed(cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
-  st.started = self->clock().now() - st.job.spent;
-  st.out.attempt_log = st.job.earlier;
-  st.out.attempts = static_cast<std::uint32_t>(st.job.earlier.size());
-  st.suspects = std::move(st.job.suspects);
-  st.failures = st.job.earlier.size() - (st.job.busy_for > caf::timespan{0} ? 1 : 0);
-  note_busy(self, st.job.busy_for);
-  start(self);
+  st.board = std::move(board);
+  st.rng.seed(st.cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
+  st.started = self->clock().now();
+  if (pick_from_board(self)) return attempt(self);
+  look_up(self);
 }
 
 }  // namespace
 
 void spawn_request(caf::actor_system& sys, const request_config& cfg,
                    service_directory_actor directory, backend_pool_actor pool, client_job job,
-                   request_done done) {
+                   request_done done, std::shared_ptr<backend_board> board) {
   sys.spawn(request_behavior, cfg, std::move(directory), std::move(pool), std::move(job),
-            std::move(done));
+            std::move(done), std::move(board));
 }
 
 }  // namespace sova::actors

@@ -1,17 +1,21 @@
 #pragma once
-// The request actor: one per client request. It asks the directory for the backends of
-// the service (a warm cache answers at once), gets their links (forwarder and cell) from
-// the pool, picks one by power of two choices on the cells as they are at each attempt
-// (usable_now: a half-open backend whose probe is out is not chosen), and on a failed
-// attempt (connect error, timeout, an answer that is not a reply of the service) retries
-// on another backend, within a number of attempts and an overall deadline. Unusable
-// answers count against their backends only when another backend then serves the
-// request; after two of them the request is taken to be at fault and answered 502 with
-// what the backends said, no breaker moved. It hands the outcome to `done` exactly once,
-// then ends.
+// The request actor: one per client ASR/TTS request, spawned by the HTTP front end on the
+// io thread that read the request, and making every attempt of it. When the request's
+// keys are warm on the backend board it takes its first backend from there at once (the
+// fast lane's pick, no message); otherwise, and after a failed first attempt, it asks the
+// directory for the backends of the service and the pool for their links (forwarder and
+// cell), and picks one by power of two choices on the cells as they are at each attempt
+// (usable_now: a half-open backend whose probe is out is not chosen). Every attempt goes
+// through the backend's forwarder; a failed one (connect error, timeout, an answer that is
+// not a reply of the service) is retried on another backend, within a number of attempts
+// and an overall deadline. Unusable answers count against their backends only when
+// another backend then serves the request; after two of them the request is taken to be at
+// fault and answered 502 with what the backends said, no breaker moved. It hands the
+// outcome to `done` exactly once, then ends.
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +31,8 @@ struct request_config {
   caf::timespan deadline = std::chrono::seconds(120);      // the whole request
   caf::timespan attempt_timeout = std::chrono::seconds(60);  // one attempt, connect included
   std::uint64_t seed = 0;  // mixed into each request's generator (tests fix it)
+  // Called first thing in each request actor (tests: where and when it runs).
+  std::function<void()> on_start;
 };
 
 /// One attempt that reached a backend.
@@ -50,12 +56,6 @@ struct client_job {
   std::string content_type;
   std::string body;
   std::string via;  // the Via header to forward with (http/hop_guard)
-  // Attempts made before the actor (the fast lane's first one): they count against the
-  // attempts and their backends are not tried again.
-  std::vector<attempt_record> earlier;
-  std::vector<suspect> suspects;  // of those attempts
-  caf::timespan spent{0};         // of the deadline, before the actor started
-  caf::timespan busy_for{0};      // the shortest wait a busy backend asked for (0: none)
 };
 
 /// The Content-Type of every relayed reply: the backend's bytes are JSON whatever it said
@@ -77,8 +77,11 @@ struct request_outcome {
 
 using request_done = std::function<void(request_outcome)>;
 
+class backend_board;
+
+/// `board`: where a warm first attempt is picked (none: always ask directory and pool).
 void spawn_request(caf::actor_system& sys, const request_config& cfg,
                    service_directory_actor directory, backend_pool_actor pool, client_job job,
-                   request_done done);
+                   request_done done, std::shared_ptr<backend_board> board = nullptr);
 
 }  // namespace sova::actors

@@ -6,8 +6,8 @@
 namespace sova::actors {
 
 void report_status(caf::actor_system& sys, const status_sources& sources,
-                   std::shared_ptr<const frontend_state> counters, http::responder reply) {
-  gather_node_view(sys, sources, std::move(counters), std::chrono::seconds(2),
+                   http_counters counters, http::responder reply) {
+  gather_node_view(sys, sources, counters, std::chrono::seconds(2),
                    [reply = std::move(reply)](views::node_view v) {
                      http::response r;
                      r.body = views::status_document(v);

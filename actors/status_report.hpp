@@ -11,6 +11,6 @@
 namespace sova::actors {
 
 void report_status(caf::actor_system& sys, const status_sources& sources,
-                   std::shared_ptr<const frontend_state> counters, http::responder reply);
+                   http_counters counters, http::responder reply);
 
 }  // namespace sova::actors

@@ -10,6 +10,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +18,8 @@
 #include "actors/admin_port.hpp"
 #include "actors/gateway.hpp"
 #include "actors/http_frontend.hpp"
+#include "actors/io_coordinator.hpp"
+#include "http/io_runtime.hpp"
 #include "apps/config_layers.hpp"
 #include "apps/late_neighbours.hpp"
 #include "apps/node_state_keeper.hpp"
@@ -87,8 +90,9 @@ using policy_slot = std::shared_ptr<std::shared_ptr<const net::address_policy>>;
 
 actors::gateway_config gateway_settings(const node_options& opts,
                                         std::vector<net::service_record> own,
-                                        policy_slot policy) {
+                                        policy_slot policy, std::shared_ptr<http::io_runtime> io) {
   actors::gateway_config g;
+  g.io = std::move(io);
   g.client.refuse = [policy](const std::string& ip, std::uint16_t port) {
     return std::atomic_load(policy.get())->refusal(ip, port);
   };
@@ -164,32 +168,48 @@ const char* wait_saving_state(stop_signals& stop, caf::actor_system& sys,
   }
 }
 
+/// The front end's counters, asked from this (main) thread; none when it does not answer.
+std::optional<actors::http_counters> frontend_counters(caf::scoped_actor& self,
+                                                       const actors::http_frontend_actor& fe) {
+  std::optional<actors::http_counters> out;
+  self->request(fe, std::chrono::seconds(5), actors::stats_atom::value)
+      .receive([&](const actors::http_counters& c) { out = c; }, [](const caf::error&) {});
+  return out;
+}
+
 /// After the first stop signal: drain as the admin's `drain` does and give the requests in
-/// flight up to --grace-period to finish; a second signal cuts the wait short.
+/// flight up to --grace-period to finish; a second signal cuts the wait short. Runs on the
+/// main thread, which may block on the actors (they run on the io thread).
 void drain_before_stop(stop_signals& stop, const char* signal, const node_options& opts,
-                       const std::shared_ptr<actors::frontend_state>& frontend,
+                       caf::actor_system& sys, const actors::http_frontend_actor& frontend,
                        const actors::gateway& gw) {
-  actors::set_draining(frontend, gw.announcer, true);
-  auto& state = *frontend;
-  auto in_flight = state.in_flight.load();
-  if (in_flight == 0 || opts.grace_period_s <= 0) {
+  caf::scoped_actor self{sys};
+  actors::ask_drain(self.ptr(), frontend, gw.announcer, true, std::chrono::seconds(5))
+      .receive([](bool) {}, [](const caf::error&) {});
+  auto in_flight = [&] {
+    auto c = frontend_counters(self, frontend);
+    return c ? c->in_flight : 0;
+  };
+  auto left = in_flight();
+  if (left == 0 || opts.grace_period_s <= 0) {
     spdlog::info("{} received: stopping", signal);
     return;
   }
   spdlog::info("{} received: draining; {} request(s) in flight get up to {} s to finish "
                "(--grace-period), a second signal stops at once",
-               signal, in_flight, opts.grace_period_s);
+               signal, left, opts.grace_period_s);
   using clock = std::chrono::steady_clock;
   auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(
                                      std::chrono::duration<double>(opts.grace_period_s));
-  while (state.in_flight > 0 && clock::now() < deadline) {
+  while (left > 0 && clock::now() < deadline) {
     if (const char* again = stop.wait_for(std::chrono::milliseconds(50))) {
       spdlog::warn("{} received again: stopping now", again);
       break;
     }
+    left = in_flight();
   }
-  if (state.in_flight > 0)
-    spdlog::warn("stopping with {} request(s) still in flight", state.in_flight.load());
+  if (left > 0)
+    spdlog::warn("stopping with {} request(s) still in flight", left);
   else
     spdlog::info("every request in flight finished: stopping");
 }
@@ -240,7 +260,8 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
       ->capture_default_str()
       ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--http-threads", opts.http_threads,
-                  "Threads serving HTTP connections and the calls to backends")
+                  "Threads serving HTTP connections, the calls to backends and the actors (with "
+                  "1, a request's actor runs on the thread that read it; with more, on any of them)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--attempts", opts.attempts,
@@ -324,8 +345,12 @@ int run_node(const node_options& opts) {
 
   stop_signals stop;  // before any thread starts
 
+  // The io threads of the HTTP server and the backend client run the actors too (see
+  // actors/io_coordinator.hpp); the actor system's destructor joins them.
+  auto io = http::io_runtime::start(opts.http_threads);
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);
+  actors::run_actors_on(caf_cfg, io);
   caf::actor_system sys{caf_cfg};
   auto cfg = opts.dht.to_config();
   if (saved) cfg.self = saved->id;  // the same node as before the restart
@@ -338,7 +363,7 @@ int run_node(const node_options& opts) {
   std::optional<node_state_keeper> keeper;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
-    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own, policy), node.node);
+    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own, policy, io), node.node);
     http::server_limits limits;
     limits.max_body = opts.max_body;
     limits.max_connections = opts.max_connections;
@@ -353,7 +378,7 @@ int run_node(const node_options& opts) {
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
                                gw.announcer,     node.node.transport};
     frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src,
-                                            {gw.io, gw.board, gw.client});
+                                            {gw.io, gw.board});
     if (opts.http_port == 0)
       std::atomic_store(policy.get(), std::make_shared<const net::address_policy>(
                                           backend_address_policy(opts, frontend->port())));
@@ -362,7 +387,7 @@ int run_node(const node_options& opts) {
       as.node = src;
       as.node.http_endpoint = opts.dht.bind + ":" + std::to_string(frontend->port());
       as.dht = node.node.dht;
-      as.frontend = frontend->state();
+      as.frontend = frontend->actor();
       as.k = static_cast<std::uint32_t>(cfg.k);
       admin = start_admin(sys, opts, std::move(as));
     }
@@ -411,7 +436,7 @@ int run_node(const node_options& opts) {
 
   drain_before_stop(stop, wait_saving_state(stop, sys, opts, keeper ? &*keeper : nullptr,
                                             node.node.table),
-                    opts, frontend->state(), gw);
+                    opts, sys, frontend->actor(), gw);
   if (late) late->stop();
   admin.stop();
   frontend->stop(reply_write_grace);

@@ -26,14 +26,8 @@ struct missing_part {
   std::string reason;
 };
 
-/// The HTTP front end's counters when the view was completed.
-struct frontend_counters {
-  std::uint64_t requests = 0;
-  std::uint64_t in_flight = 0;
-  std::uint64_t rejected = 0;
-  std::uint64_t refused_draining = 0;
-  bool draining = false;
-};
+/// The HTTP front end's counters as it gave them for the view.
+using frontend_counters = actors::http_counters;
 
 struct node_view {
   // Who the node is (given, never asked).

@@ -575,10 +575,6 @@ CAF_TEST(a_busy_answer_is_backpressure_not_failure) {
   CAF_CHECK_EQUAL(h.busy_until, now + caf::timespan{3s});
   CAF_CHECK(!cell->usable_at(now));
   CAF_CHECK(cell->usable_at(now + caf::timespan{3s}));
-  // The fast lane reports a busy answer of its own.
-  caf::anon_send(fwd, actors::busy_atom::value, caf::timespan{10s});
-  sched.run();
-  CAF_CHECK_EQUAL(health().busy_until, now + caf::timespan{10s});
   // A 503 without Retry-After is not a busy signal: unusable, as before.
   CAF_CHECK_EQUAL(attempt(reply(503, "text/html", "<h1>Service Unavailable</h1>")).status,
                   forward_status::unusable);

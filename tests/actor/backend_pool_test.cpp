@@ -225,10 +225,11 @@ CAF_TEST(forwarders_and_their_cells_are_posted_on_the_board_and_dropped_with_the
   (*sent)[0].done(refused_connection());
   sched.run();
   CAF_CHECK_EQUAL(value(x).status, forward_status::failed);
-  // Sends of the fast lane count as uses: a stays, b (unused) is forgotten.
+  // Attempts count as uses (a request that picked a from the board never asked the
+  // pool): a stays, b (unused) is forgotten.
   for (int i = 0; i < 3; ++i) {
     sched.advance_time(30s);
-    posted.cell->direct_attempt_started();
+    posted.cell->attempt_started();
     posted.cell->attempt_ended();
     caf::anon_send(pool, actors::tick_atom::value);
     sched.run();

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/backend_board.hpp"
 #include "actors/request_actor.hpp"
 #include "actors/service_directory.hpp"
 
@@ -60,7 +61,6 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string& reason) { s->blamed.push_back(reason); },
-      [=](actors::busy_atom, caf::timespan) {},
   };
 }
 
@@ -170,10 +170,22 @@ struct fixture : test_coordinator_fixture<> {
     return b;  // a copy: the vector may grow; the script is shared
   }
 
+  std::shared_ptr<actors::backend_board> board;  // none: every request asks directory and pool
+
+  /// Every backend on the board, as the directory and the pool post them once a key is
+  /// warm: both kinds of TTS keyed, each backend with its forwarder and cell.
+  void warm_board() {
+    board = std::make_shared<actors::backend_board>();
+    std::map<std::string, service_records> keys{{"tts/cpu", {}}, {"tts/gpu", {}}};
+    for (const auto& b : *backends) {
+      keys[b.rec.key_text()].push_back(b.rec);
+      board->post_backend(backend_link{b.fwd, b.cell});
+    }
+    for (const auto& [key, records] : keys) board->post_records(key, records);
+  }
+
   std::shared_ptr<std::optional<request_outcome>> send(const std::string& service = "tts",
-                                                       const std::string& kind = "any",
-                                                       std::vector<actors::attempt_record> earlier = {},
-                                                       std::vector<actors::suspect> suspects = {}) {
+                                                       const std::string& kind = "any") {
     auto slot = std::make_shared<std::optional<request_outcome>>();
     auto calls = std::make_shared<int>(0);
     auto dir = sys.spawn(fake_directory, backends);
@@ -183,15 +195,13 @@ struct fixture : test_coordinator_fixture<> {
     job.wanted = *net::parse_wanted_kind(kind);
     job.content_type = "application/json";
     job.body = R"({"text": "hi", "voice": "Natasha"})";
-    for (auto& e : earlier)
-      if (e.failure.empty()) e.failure = "status 503";
-    job.earlier = std::move(earlier);
-    job.suspects = std::move(suspects);
-    actors::spawn_request(sys, cfg, dir, pool, std::move(job),
-                          [slot, calls](request_outcome o) {
-                            CAF_CHECK_EQUAL(++*calls, 1);  // done runs exactly once
-                            *slot = std::move(o);
-                          });
+    actors::spawn_request(
+        sys, cfg, dir, pool, std::move(job),
+        [slot, calls](request_outcome o) {
+          CAF_CHECK_EQUAL(++*calls, 1);  // done runs exactly once
+          *slot = std::move(o);
+        },
+        board);
     sched.run();  // not the fixture's run(): that would also fire the deadline timer
     return slot;
   }
@@ -272,19 +282,19 @@ CAF_TEST(a_single_backend_answering_unusable_is_not_blamed) {
   CAF_CHECK_NOT_EQUAL((*out)->body.find("192.0.2.1:8899: answered 500"), std::string::npos);
 }
 
-CAF_TEST(a_fast_attempts_unusable_answer_is_blamed_when_the_actor_serves_the_request) {
-  auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
+CAF_TEST(a_first_attempt_picked_from_the_board_is_blamed_when_another_backend_serves) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {unusable("answered 500")});
   auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"response_code": 0})")});
-  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, "answered 500"}},
-                  {{a.fwd, "answered 500"}});
+  warm_board();
+  in_flight((*backends)[1].cell, 9);  // the board's pick is a
+  auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
-  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
+  CAF_CHECK_EQUAL(a.s->seen.size(), 1u);
   CAF_CHECK_EQUAL(a.s->blamed, strings{"answered 500"});
   // And when the second backend answers unusable too, the request is at fault: nobody blamed.
   (*backends)[1].s->replies = {unusable("answered 500 again")};
-  auto bad = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, "answered 500"}},
-                  {{a.fwd, "answered 500"}});
+  auto bad = send();
   CAF_REQUIRE(bad->has_value());
   CAF_CHECK_EQUAL((*bad)->status, 502u);
   CAF_CHECK_EQUAL(a.s->blamed.size(), 1u);
@@ -461,43 +471,49 @@ CAF_TEST(a_half_open_backend_is_tried_when_the_healthy_ones_failed) {
   CAF_CHECK_EQUAL(probing.s->seen.size(), 1u);
 }
 
-CAF_TEST(after_a_failed_fast_attempt_the_actor_goes_on_with_the_other_backends) {
-  auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
+CAF_TEST(after_a_failed_first_attempt_from_the_board_the_actor_goes_on_with_the_others) {
+  auto first = failed("status 503");
+  first.latency = 250ms;
+  auto a = add("tts/cpu/192.0.2.1:8899", {first, served(R"({"from": "a"})")});
   auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"from": "b"})")});
-  in_flight((*backends)[1].cell, 9);  // b looks worse: only the earlier failure rules a out
-  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.25, {}}});
+  warm_board();
+  in_flight((*backends)[1].cell, 9);  // the board's pick is a; only its failure rules a out
+  auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
   CAF_CHECK_EQUAL((*out)->body, R"({"from": "b"})");
-  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);  // not tried again
-  CAF_CHECK_EQUAL((*out)->attempts, 2u);  // the fast attempt counts
+  CAF_CHECK_EQUAL(a.s->seen.size(), 1u);  // not tried again
+  CAF_CHECK_EQUAL((*out)->attempts, 2u);  // the first attempt counts
   CAF_REQUIRE_EQUAL((*out)->attempt_log.size(), 2u);
   CAF_CHECK_EQUAL((*out)->attempt_log[0].backend, "tts/cpu/192.0.2.1:8899");
   CAF_CHECK_EQUAL((*out)->attempt_log[0].seconds, 0.25);
+  CAF_CHECK_EQUAL((*out)->attempt_log[0].failure, "status 503");
   CAF_CHECK_EQUAL((*out)->attempt_log[1].backend, "tts/cpu/192.0.2.2:8899");
   CAF_CHECK((*out)->attempt_log[1].ok);
 }
 
-CAF_TEST(earlier_attempts_count_against_the_limit_and_name_the_last_failure) {
-  auto a = add("tts/cpu/192.0.2.1:8899", {served("{}")});
+CAF_TEST(the_boards_pick_counts_against_the_limit_and_names_its_failure) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {failed("status 503")});
   auto b = add("tts/cpu/192.0.2.2:8899", {failed("timeout: 60 s")});
+  warm_board();
+  in_flight((*backends)[1].cell, 9);  // the board's pick is a
   cfg.max_attempts = 2;
-  auto out = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, {}}});
+  auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 502u);
   CAF_CHECK_EQUAL(error_code(**out), "all_failed");
   CAF_CHECK_EQUAL((*out)->attempts, 2u);
-  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
+  CAF_CHECK_EQUAL(a.s->seen.size(), 1u);
   CAF_CHECK_EQUAL(b.s->seen.size(), 1u);
   CAF_CHECK_NOT_EQUAL((*out)->body.find("192.0.2.2:8899: timeout"), std::string::npos);
 
-  // With no attempt left, the earlier failure is the reason given.
+  // With no attempt left after the board's pick, its failure is the reason given.
   cfg.max_attempts = 1;
-  auto none_left = send("tts", "any", {{"tts/cpu/192.0.2.2:8899", false, 0.1, {}}});
+  auto none_left = send();
   CAF_REQUIRE(none_left->has_value());
   CAF_CHECK_EQUAL((*none_left)->status, 502u);
-  CAF_CHECK_EQUAL(a.s->seen.size(), 0u);
-  CAF_CHECK_NOT_EQUAL((*none_left)->body.find("192.0.2.2:8899: status 503"), std::string::npos);
+  CAF_CHECK_EQUAL(b.s->seen.size(), 1u);
+  CAF_CHECK_NOT_EQUAL((*none_left)->body.find("192.0.2.1:8899: status 503"), std::string::npos);
 }
 
 CAF_TEST(a_busy_backend_is_retried_elsewhere_and_never_blamed) {
@@ -544,10 +560,11 @@ CAF_TEST(a_backend_that_asked_to_be_left_alone_is_not_chosen_until_then) {
   CAF_CHECK_EQUAL(error_code(**out), "busy");
   CAF_CHECK_EQUAL((*out)->retry_after_s, 1u);
   CAF_CHECK_EQUAL((*out)->attempts, 0u);
-  // A fast attempt that found one busy and a failure elsewhere is not "busy": 502.
+  // An attempt that found one busy and a failure elsewhere is not "busy": 502.
   sched.advance_time(5s);  // both waits are over
+  (*backends)[0].s->replies = {busy(2s)};  // a, the cheaper, is asked first
   (*backends)[1].s->replies = {failed("connect_failed: refused")};
-  auto mixed = send("tts", "any", {{"tts/cpu/192.0.2.1:8899", false, 0.1, "busy: answered 503"}});
+  auto mixed = send();
   CAF_REQUIRE(mixed->has_value());
   CAF_CHECK_EQUAL((*mixed)->status, 502u);
 }

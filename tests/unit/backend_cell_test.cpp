@@ -44,14 +44,15 @@ CAF_TEST(served_attempts_move_an_ewma_and_end_a_run_of_failures) {
   CAF_CHECK_EQUAL(cell.record_failed(), 1u);  // a new run
 }
 
-CAF_TEST(attempts_in_flight_and_direct_sends_are_counted) {
+CAF_TEST(attempts_and_attempts_in_flight_are_counted) {
   auto cell = make_cell();
   cell.attempt_started();
-  cell.direct_attempt_started();
+  cell.attempt_started();
   CAF_CHECK_EQUAL(cell.in_flight(), 2u);
-  CAF_CHECK_EQUAL(cell.direct_sends(), 1u);  // only the one sent without the forwarder
+  CAF_CHECK_EQUAL(cell.attempts(), 2u);
   cell.attempt_ended();
   cell.attempt_ended();
+  CAF_CHECK_EQUAL(cell.attempts(), 2u);  // what was started, not what is in flight
   CAF_CHECK_EQUAL(cell.read().in_flight, 0u);
   CAF_CHECK_EQUAL(cell.load_at(now).in_flight, 0u);
   cell.record_refused();
