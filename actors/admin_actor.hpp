@@ -13,13 +13,13 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
-#include "actors/http_frontend.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/node_handles.hpp"
 
 namespace sova::actors {
 
 struct admin_sources {
-  status_sources node;  // id, endpoints, version; table, directory, pool, announcer, transport
+  node_handles node;  // id, endpoints, version; table, directory, pool, announcer, transport
   dht_actor dht;
   http_frontend_actor frontend;  // counters; `drain`; invalid: no HTTP side
   std::string admin_host;

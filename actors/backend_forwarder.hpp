@@ -5,7 +5,7 @@
 // request through (half-open), whose result closes or reopens the breaker. An answer that
 // is not a reply of the service moves nothing by itself: the request may be at fault, and
 // whoever sent it blames the backend (failed_atom) only once another backend served it.
-// It is the one writer of its backend's cell (actors/backend_cell.hpp), which everyone
+// It is the one writer of its backend's cell (serving/backend_cell.hpp), which everyone
 // else reads.
 
 #include <functional>
@@ -15,9 +15,9 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
-#include "actors/backend_cell.hpp"
 #include "actors/interfaces.hpp"
 #include "http/client.hpp"
+#include "serving/backend_cell.hpp"
 
 namespace sova::actors {
 

@@ -7,9 +7,9 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
-#include "actors/backend_board.hpp"
 #include "actors/backend_forwarder.hpp"
 #include "actors/interfaces.hpp"
+#include "serving/backend_board.hpp"
 
 namespace sova::actors {
 

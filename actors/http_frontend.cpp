@@ -11,17 +11,17 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/logging.hpp"
-#include "actors/metrics_report.hpp"
-#include "actors/models_report.hpp"
-#include "actors/openai_requests.hpp"
-#include "actors/status_report.hpp"
 #include "http/hop_guard.hpp"
 #include "http/metrics.hpp"
 #include "http/request_id.hpp"
 #include "http/routes.hpp"
 #include "http/static_files.hpp"
 #include "http/text.hpp"
+#include "serving/logging.hpp"
+#include "serving/metrics_report.hpp"
+#include "serving/models_report.hpp"
+#include "serving/openai_requests.hpp"
+#include "serving/status_report.hpp"
 
 namespace sova::actors {
 
@@ -47,7 +47,7 @@ namespace {
 struct frontend_context {
   caf::actor_system* sys;
   request_config request;
-  status_sources sources;
+  node_handles sources;
   std::shared_ptr<backend_board> board;
   std::string http_host;
   std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
@@ -302,7 +302,7 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
                                                     const std::string& host, std::uint16_t port,
                                                     http::server_limits limits,
                                                     request_config request,
-                                                    status_sources sources,
+                                                    node_handles sources,
                                                     direct_path direct) {
   auto ctx = std::make_shared<frontend_context>();
   ctx->sys = &sys;

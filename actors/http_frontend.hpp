@@ -13,26 +13,14 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/backend_board.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/node_handles.hpp"
 #include "actors/request_actor.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
+#include "serving/backend_board.hpp"
 
 namespace sova::actors {
-
-/// What /status reports and where it asks.
-struct status_sources {
-  std::string node_id;       // hex
-  std::string udp_endpoint;  // "127.0.0.2:5678"
-  std::string http_endpoint;
-  std::string version;
-  routing_table_actor table;
-  service_directory_actor directory;
-  backend_pool_actor pool;
-  service_announcer_actor announcer;  // invalid when the node has no --services
-  rpc_transport_actor transport;      // DHT statistics (/metrics, the admin's stats)
-};
 
 /// The gateway's parts the front end uses: its io threads (the server runs on them, so a
 /// request, its actor and its backend call share a thread) and its board (a request
@@ -50,7 +38,7 @@ public:
   /// std::runtime_error naming the address when it cannot bind.
   static std::unique_ptr<http_frontend> start(caf::actor_system& sys, const std::string& host,
                                               std::uint16_t port, http::server_limits limits,
-                                              request_config request, status_sources sources,
+                                              request_config request, node_handles sources,
                                               direct_path direct = {});
   ~http_frontend();  // stops
   /// Stops the server (see http::server::stop: with `finish_replies`, replies already

@@ -15,10 +15,10 @@
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/backend_cell.hpp"
 #include "net/contact.hpp"
 #include "net/node_id.hpp"
 #include "net/service_record.hpp"
+#include "serving/backend_cell.hpp"
 
 namespace sova::actors {
 

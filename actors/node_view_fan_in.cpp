@@ -7,7 +7,7 @@
 
 namespace sova::actors {
 
-node_view_gathering::node_view_gathering(const status_sources& src,
+node_view_gathering::node_view_gathering(const node_handles& src,
                                          std::optional<http_counters> frontend,
                                          node_view_done done)
     : frontend_(std::move(frontend)), done_(std::move(done)) {
@@ -31,13 +31,13 @@ void node_view_gathering::failed(views::node_part part, const caf::error& e) {
   answered();
 }
 
-void gather_node_view(caf::actor_system& sys, const status_sources& src,
+void gather_node_view(caf::actor_system& sys, const node_handles& src,
                       std::optional<http_counters> frontend, caf::timespan limit,
                       node_view_done done) {
   // The work goes in as spawn arguments: CAF 0.17 binds a reference to a null tuple when
   // a function actor is spawned without any (UBSan reports it).
   sys.spawn(
-      [limit](caf::event_based_actor* self, status_sources src,
+      [limit](caf::event_based_actor* self, node_handles src,
               std::optional<http_counters> frontend, node_view_done done) {
         gather_node_view(self, src, std::move(frontend), limit, std::move(done));
       },

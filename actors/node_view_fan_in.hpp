@@ -11,7 +11,7 @@
 
 #include <caf/timespan.hpp>
 
-#include "actors/http_frontend.hpp"
+#include "actors/node_handles.hpp"
 #include "views/node_view.hpp"
 
 namespace sova::actors {
@@ -21,7 +21,7 @@ using node_view_done = std::function<void(views::node_view)>;
 /// The answers so far; `done` runs once, when `pending` reaches 0.
 class node_view_gathering {
 public:
-  node_view_gathering(const status_sources& src, std::optional<http_counters> frontend,
+  node_view_gathering(const node_handles& src, std::optional<http_counters> frontend,
                       node_view_done done);
   /// One more question is out.
   void asked() { ++pending_; }
@@ -55,7 +55,7 @@ void ask_part(Self* self, const std::shared_ptr<node_view_gathering>& g, views::
 /// (an admin command delivers its promise there). `frontend`: the HTTP front end's
 /// counters as it gave them (none: no HTTP side, or it did not answer).
 template <class Self>
-void gather_node_view(Self* self, const status_sources& src,
+void gather_node_view(Self* self, const node_handles& src,
                       std::optional<http_counters> frontend, caf::timespan limit,
                       node_view_done done) {
   using views::node_part;
@@ -86,7 +86,7 @@ void gather_node_view(Self* self, const status_sources& src,
 
 /// The same from an actor of its own, for callers that are not actors or that must not
 /// wait (the HTTP front end).
-void gather_node_view(caf::actor_system& sys, const status_sources& src,
+void gather_node_view(caf::actor_system& sys, const node_handles& src,
                       std::optional<http_counters> frontend, caf::timespan limit,
                       node_view_done done);
 

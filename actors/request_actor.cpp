@@ -9,10 +9,10 @@
 #include <caf/sec.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/backend_board.hpp"
-#include "actors/fast_lane.hpp"
 #include "http/backend_choice.hpp"
 #include "http/server.hpp"
+#include "serving/backend_board.hpp"
+#include "serving/fast_lane.hpp"
 
 namespace sova::actors {
 

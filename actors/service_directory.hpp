@@ -9,8 +9,8 @@
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 
-#include "actors/backend_board.hpp"
 #include "actors/interfaces.hpp"
+#include "serving/backend_board.hpp"
 
 namespace sova::actors {
 

@@ -10,7 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/interfaces.hpp"
-#include "actors/logging.hpp"
+#include "serving/logging.hpp"
 
 namespace sova::apps {
 

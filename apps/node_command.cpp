@@ -18,12 +18,12 @@
 #include "actors/admin_port.hpp"
 #include "actors/gateway.hpp"
 #include "actors/http_frontend.hpp"
-#include "actors/io_coordinator.hpp"
-#include "http/io_runtime.hpp"
 #include "apps/config_layers.hpp"
 #include "apps/late_neighbours.hpp"
 #include "apps/node_state_keeper.hpp"
+#include "http/io_runtime.hpp"
 #include "net/address_policy.hpp"
+#include "scheduler/io_coordinator.hpp"
 
 namespace sova::apps {
 
@@ -346,7 +346,7 @@ int run_node(const node_options& opts) {
   stop_signals stop;  // before any thread starts
 
   // The io threads of the HTTP server and the backend client run the actors too (see
-  // actors/io_coordinator.hpp); the actor system's destructor joins them.
+  // scheduler/io_coordinator.hpp); the actor system's destructor joins them.
   auto io = http::io_runtime::start(opts.http_threads);
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);
@@ -374,7 +374,7 @@ int run_node(const node_options& opts) {
     req.max_attempts = opts.attempts;
     req.deadline = seconds(opts.request_timeout_s);
     req.attempt_timeout = seconds(opts.attempt_timeout_s);
-    actors::status_sources src{cfg.self.to_hex(), node.port->local_endpoint().to_string(), "",
+    actors::node_handles src{cfg.self.to_hex(), node.port->local_endpoint().to_string(), "",
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
                                gw.announcer,     node.node.transport};
     frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src,

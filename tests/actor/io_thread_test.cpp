@@ -1,4 +1,4 @@
-// The node's actors on its HTTP io thread (actors/io_coordinator.hpp): an HTTP front end on
+// The node's actors on its HTTP io thread (scheduler/io_coordinator.hpp): an HTTP front end on
 // an io runtime of one thread, the actor system's scheduler on that same runtime, a real
 // TTS request over loopback. The request's actor starts, and the directory, pool and
 // forwarder it asks answer, on the one thread that read the request.
@@ -16,13 +16,13 @@
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/backend_cell.hpp"
 #include "actors/http_frontend.hpp"
-#include "actors/io_coordinator.hpp"
 #include "actors/service_directory.hpp"
 #include "http/client.hpp"
 #include "http/io_runtime.hpp"
 #include "http/io_runtime_impl.hpp"
+#include "scheduler/io_coordinator.hpp"
+#include "serving/backend_cell.hpp"
 
 using namespace sova;
 using namespace std::chrono_literals;
@@ -113,7 +113,7 @@ CAF_TEST(a_requests_actor_and_the_actors_it_asks_run_on_the_thread_that_read_it)
     auto pl = sys.spawn(pool, seen, fwd);
     actors::request_config req;
     req.on_start = [seen] { seen->note(seen->request_actors); };
-    actors::status_sources src;
+    actors::node_handles src;
     src.node_id = std::string(40, 'a');
     src.directory = dir;
     src.pool = pl;

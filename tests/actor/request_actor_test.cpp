@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/backend_board.hpp"
 #include "actors/request_actor.hpp"
 #include "actors/service_directory.hpp"
+#include "serving/backend_board.hpp"
 
 using namespace sova;
 using namespace std::chrono_literals;

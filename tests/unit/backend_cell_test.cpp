@@ -3,7 +3,7 @@
 #define CAF_SUITE backend_cell
 #include "caf/test/unit_test.hpp"
 
-#include "actors/backend_cell.hpp"
+#include "serving/backend_cell.hpp"
 
 using namespace sova;
 using namespace std::chrono_literals;

@@ -6,7 +6,7 @@
 
 #include <set>
 
-#include "actors/fast_lane.hpp"
+#include "serving/fast_lane.hpp"
 
 using namespace sova;
 using actors::backend_board;

@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/openai_requests.hpp"
 #include "backends/wav.hpp"
 #include "http/base64.hpp"
 #include "http/multipart.hpp"
@@ -19,6 +18,7 @@
 #include "openai/models.hpp"
 #include "openai/speech.hpp"
 #include "openai/transcription.hpp"
+#include "serving/openai_requests.hpp"
 
 using namespace sova;
 using namespace sova::openai;

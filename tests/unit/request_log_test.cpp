@@ -1,4 +1,4 @@
-// The node's log lines (actors/logging) and request ids (http/request_id): the JSON
+// The node's log lines (serving/logging) and request ids (http/request_id): the JSON
 // formatter writes one parseable object per line whatever the message holds, the
 // request logger's fields become members, the text line says what happened; a client's
 // X-Request-Id is kept only when it is safe to log and echo.
@@ -12,8 +12,8 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "actors/logging.hpp"
 #include "http/request_id.hpp"
+#include "serving/logging.hpp"
 
 using namespace sova;
 using json = nlohmann::json;

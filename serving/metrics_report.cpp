@@ -1,4 +1,4 @@
-#include "actors/metrics_report.hpp"
+#include "serving/metrics_report.hpp"
 
 #include "actors/node_view_fan_in.hpp"
 #include "views/metrics_text.hpp"
@@ -57,7 +57,7 @@ void record_request(http::metrics_registry& m, const request_log_entry& request,
   }
 }
 
-void report_metrics(caf::actor_system& sys, const status_sources& sources,
+void report_metrics(caf::actor_system& sys, const node_handles& sources,
                     std::shared_ptr<const http::metrics_registry> recorded,
                     http_counters counters, http::responder reply) {
   gather_node_view(sys, sources, counters, std::chrono::seconds(2),

@@ -1,4 +1,4 @@
-#include "actors/io_actor_clock.hpp"
+#include "scheduler/io_actor_clock.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 

@@ -7,11 +7,11 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/http_frontend.hpp"
+#include "actors/node_handles.hpp"
 #include "http/server.hpp"
 
 namespace sova::actors {
 
-void report_models(caf::actor_system& sys, const status_sources& sources, http::responder reply);
+void report_models(caf::actor_system& sys, const node_handles& sources, http::responder reply);
 
 }  // namespace sova::actors

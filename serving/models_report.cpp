@@ -1,4 +1,4 @@
-#include "actors/models_report.hpp"
+#include "serving/models_report.hpp"
 
 #include <memory>
 
@@ -30,7 +30,7 @@ struct models_gathering {
 
 }  // namespace
 
-void report_models(caf::actor_system& sys, const status_sources& sources, http::responder reply) {
+void report_models(caf::actor_system& sys, const node_handles& sources, http::responder reply) {
   // The work goes in as spawn arguments (see gather_node_view on CAF 0.17's null tuple).
   sys.spawn(
       [](caf::event_based_actor* self, service_directory_actor directory, backend_pool_actor pool,

@@ -1,4 +1,4 @@
-#include "actors/openai_requests.hpp"
+#include "serving/openai_requests.hpp"
 
 #include <variant>
 

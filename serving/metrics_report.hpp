@@ -10,10 +10,11 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/http_frontend.hpp"
-#include "actors/logging.hpp"
+#include "actors/node_handles.hpp"
 #include "actors/request_actor.hpp"
 #include "http/metrics.hpp"
+#include "http/server.hpp"
+#include "serving/logging.hpp"
 
 namespace sova::actors {
 
@@ -29,7 +30,7 @@ void record_request(http::metrics_registry& m, const request_log_entry& request,
 
 /// `recorded`: the families record_request fills (read at scrape time); `counters`: the
 /// front end's when the scrape came.
-void report_metrics(caf::actor_system& sys, const status_sources& sources,
+void report_metrics(caf::actor_system& sys, const node_handles& sources,
                     std::shared_ptr<const http::metrics_registry> recorded,
                     http_counters counters, http::responder reply);
 

@@ -1,4 +1,4 @@
-#include "actors/backend_cell.hpp"
+#include "serving/backend_cell.hpp"
 
 namespace sova::actors {
 

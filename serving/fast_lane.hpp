@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "actors/backend_board.hpp"
+#include "serving/backend_board.hpp"
 
 namespace sova::actors {
 

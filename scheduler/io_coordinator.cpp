@@ -1,4 +1,4 @@
-#include "actors/io_coordinator.hpp"
+#include "scheduler/io_coordinator.hpp"
 
 #include <utility>
 
@@ -7,9 +7,9 @@
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
-#include "actors/io_actor_clock.hpp"
 #include "http/io_runtime.hpp"
 #include "http/io_runtime_impl.hpp"
+#include "scheduler/io_actor_clock.hpp"
 
 namespace sova::actors {
 

@@ -5,12 +5,12 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/http_frontend.hpp"
+#include "actors/node_handles.hpp"
 #include "http/server.hpp"
 
 namespace sova::actors {
 
-void report_status(caf::actor_system& sys, const status_sources& sources,
+void report_status(caf::actor_system& sys, const node_handles& sources,
                    http_counters counters, http::responder reply);
 
 }  // namespace sova::actors

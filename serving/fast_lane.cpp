@@ -1,4 +1,4 @@
-#include "actors/fast_lane.hpp"
+#include "serving/fast_lane.hpp"
 
 #include <array>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "actors/logging.hpp"
+#include "serving/logging.hpp"
 
 #include <atomic>
 #include <cmath>

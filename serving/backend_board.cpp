@@ -1,4 +1,4 @@
-#include "actors/backend_board.hpp"
+#include "serving/backend_board.hpp"
 
 namespace sova::actors {
 
