@@ -42,14 +42,16 @@ http::client_request make_backend_request(net::service service,
   return out;
 }
 
-http::client_request make_backend_request(const forward_request& req) {
-  return make_backend_request(req.service, req.content_type, req.body, req.timeout, req.via);
+http::client_request make_backend_request(forward_request req) {
+  return make_backend_request(req.service, req.content_type, std::move(req.body), req.timeout,
+                              req.via);
 }
 
 forward_outcome to_outcome(net::service service, http::client_result r,
                            caf::timespan latency) {
   forward_outcome out;
   out.latency = latency;
+  out.request_body = std::move(r.request_body);
   if (!r.ok) {
     out.status = forward_status::failed;
     out.reason = http::describe_failure(r);
@@ -125,17 +127,18 @@ void on_half_open(self_ptr self) {
   spdlog::debug("backend {}: circuit breaker half-open, next request is the probe", cell.name);
 }
 
-promise refuse(self_ptr self, std::string reason) {
+promise refuse(self_ptr self, forward_request& req, std::string reason) {
   self->state.cell->record_refused();
   forward_outcome out;
   out.status = forward_status::refused;
   out.reason = std::move(reason);
+  out.request_body = std::move(req.body);  // nothing sent: the sender tries another
   auto rp = self->make_response_promise<forward_outcome>();
   rp.deliver(std::move(out));
   return rp;
 }
 
-promise start(self_ptr self, const forward_request& req) {
+promise start(self_ptr self, forward_request& req) {
   auto& st = self->state;
   auto id = ++st.last_call;
   if (st.cell->breaker() == breaker_state::half_open) {
@@ -147,23 +150,26 @@ promise start(self_ptr self, const forward_request& req) {
   st.cell->attempt_started();
   // Runs on an HTTP client thread: touch no state, only send a message home.
   auto me = caf::actor_cast<backend_forwarder_actor>(self);
-  st.send(st.cell->backend, make_backend_request(req),
-          [me, id, service = req.service](http::client_result r) {
+  auto service = req.service;
+  // The body moves on into the client, which gives it back in its result.
+  st.send(st.cell->backend, make_backend_request(std::move(req)),
+          [me, id, service](http::client_result r) {
             caf::anon_send(me, forwarded_atom::value, id,
                            to_outcome(service, std::move(r), caf::timespan{0}));
           });
   return rp;
 }
 
-promise on_forward(self_ptr self, const forward_request& req) {
+promise on_forward(self_ptr self, forward_request& req) {
   const auto& st = self->state;
   switch (st.cell->breaker()) {
     case breaker_state::closed:
       break;
     case breaker_state::open:
-      return refuse(self, "circuit breaker open");
+      return refuse(self, req, "circuit breaker open");
     case breaker_state::half_open:
-      if (st.probe) return refuse(self, "circuit breaker half-open, its probe is in flight");
+      if (st.probe)
+        return refuse(self, req, "circuit breaker half-open, its probe is in flight");
       break;
   }
   return start(self, req);
@@ -256,7 +262,8 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
   self->set_down_handler([=](caf::down_msg& m) { stop(self, m.reason); });
   self->set_exit_handler([=](caf::exit_msg& m) { stop(self, m.reason); });
   return {
-      [=](forward_atom, const forward_request& req) { return on_forward(self, req); },
+      // Non-const: the body is moved out of the message (one receiver, no copy-on-write).
+      [=](forward_atom, forward_request& req) { return on_forward(self, req); },
       [=](health_atom) { return self->state.cell->read(); },
       [=](failed_atom, const std::string& reason) { on_blamed(self, reason); },
       [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {

@@ -40,15 +40,17 @@ backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarde
 
 /// The HTTP request of one attempt: POST /asr (the client's multipart body and its
 /// Content-Type, untouched) or POST /synthesize/ (the client's JSON), one redirect followed;
-/// `via` (when not empty) as its Via header (http/hop_guard.hpp).
-http::client_request make_backend_request(const forward_request& req);
+/// `via` (when not empty) as its Via header (http/hop_guard.hpp). Takes `req` by value:
+/// pass it moved and the body is moved, not copied.
+http::client_request make_backend_request(forward_request req);
 http::client_request make_backend_request(net::service service,
                                           const std::string& content_type, std::string body,
                                           caf::timespan timeout, const std::string& via = {});
 
 /// A finished exchange as an attempt's outcome for `service`: served when
 /// the backend answered 200 with a reply of its service (http/backend_reply.hpp),
-/// unusable when it answered anything else, failed on a transport error.
+/// unusable when it answered anything else, failed on a transport error. The result's
+/// request_body goes into the outcome's.
 forward_outcome to_outcome(net::service service, http::client_result r,
                            caf::timespan latency);
 

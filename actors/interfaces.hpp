@@ -223,7 +223,9 @@ typename Inspector::result_type inspect(Inspector& f, directory_view& x) {
 struct forward_request {
   net::service service = net::service::asr;  // asr: POST /asr; tts: POST /synthesize/
   std::string content_type;  // as the client sent it (ASR: multipart with its boundary)
-  std::string body;          // as the client sent it
+  // As the client sent it. Moved in, never copied (CAF 0.17 does not copy a message sent
+  // to one receiver): it comes back in forward_outcome::request_body for a retry.
+  std::string body;
   caf::timespan timeout = std::chrono::seconds(30);  // this attempt, connect included
   std::string via;           // the Via header to send (http/hop_guard); "" for none
 };
@@ -256,11 +258,15 @@ struct forward_outcome {
   std::string reason;        // why it failed or was refused, for logs and 502 messages
   caf::timespan latency{0};
   caf::timespan retry_after{0};  // busy: how long the backend asked to be left alone
+  // The attempt's forward_request::body, given back on every path so that the sender
+  // retries elsewhere without having kept a copy; lost only if the forwarder ends with
+  // the attempt in flight (then the reply is a "forwarder stopped" failure or a CAF error).
+  std::string request_body;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_outcome& x) {
   return f(caf::meta::type_name("forward_outcome"), x.status, x.http_status, x.body, x.reason,
-           x.latency, x.retry_after);
+           x.latency, x.retry_after, x.request_body);
 }
 
 /// One k-bucket as the admin console shows it.

@@ -35,6 +35,9 @@ struct request_state {
   std::size_t failures = 0;   // attempts that failed or answered unusably (not busy)
   caf::timespan busy_for{0};  // the shortest wait asked by a busy backend (0: none)
   bool finished = false;
+  // The body's size, to tell whether an attempt gave it back: job.body is moved into each
+  // attempt and taken back from its outcome, so that no attempt copies it.
+  std::size_t body_size = 0;
   static inline const char* name = "request";
 };
 
@@ -156,6 +159,10 @@ void on_error(self_ptr self, const caf::error& e, const std::string& what) {
 void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
   auto& st = self->state;
   if (st.finished) return;
+  st.job.body = std::move(o.request_body);
+  // Not given back only when the forwarder ended during the attempt: retrying would send
+  // the backend an empty body, so the request ends with the failures so far.
+  bool body_lost = st.job.body.size() != st.body_size;
   const auto& name = st.candidates[i].cell->name;
   if (o.status != forward_status::refused) {
     auto& record = st.out.attempt_log.back();
@@ -195,6 +202,11 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
                    net::to_string(st.job.service), st.out.attempts, name, o.reason);
       break;
   }
+  if (body_lost) {
+    spdlog::warn("{} request: the body did not come back from {}, no retry",
+                 net::to_string(st.job.service), name);
+    return give_up(self);
+  }
   attempt(self);
 }
 
@@ -211,7 +223,8 @@ void attempt(self_ptr self) {
   ++st.out.attempts;
   st.out.attempt_log.push_back({st.candidates[i].cell->name, false, 0.0, {}});
   auto left = remaining(self);
-  forward_request req{st.job.service, st.job.content_type, st.job.body,
+  // Moved, not copied: the outcome gives the body back (on_outcome).
+  forward_request req{st.job.service, st.job.content_type, std::move(st.job.body),
                       std::min(st.cfg.attempt_timeout, left), st.job.via};
   self->request(st.candidates[i].forwarder, left, forward_atom::value, std::move(req))
       .then([=](forward_outcome& o) { on_outcome(self, i, std::move(o)); },
@@ -278,6 +291,7 @@ void request_behavior(self_ptr self, request_config cfg, service_directory_actor
   st.directory = std::move(directory);
   st.pool = std::move(pool);
   st.job = std::move(job);
+  st.body_size = st.job.body.size();
   st.done = std::move(done);
   st.board = std::move(board);
   st.rng.seed(st.cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));

@@ -30,7 +30,7 @@ http::client_request probe_request(const service_record& backend,
     req.body = R"({"text": "", "voice": "Natasha"})";  // a real SOVA TTS needs both
   }
   req.timeout = timeout;
-  return make_backend_request(req);  // the same paths as forwarded requests
+  return make_backend_request(std::move(req));  // the same paths as forwarded requests
 }
 
 probe_verdict probe_verdict_of(const service_record& backend, const http::client_result& r) {

@@ -580,4 +580,56 @@ CAF_TEST(a_busy_answer_is_backpressure_not_failure) {
                   forward_status::unusable);
 }
 
+CAF_TEST(every_outcome_gives_the_request_body_back_for_a_retry) {
+  start(breaker(1));
+  const auto body = asr_request().body;
+  // As the real client does: the result carries the request's body back.
+  auto round_trip = [&](http::client_result r) {
+    auto a = forward();
+    auto i = sent->size() - 1;
+    CAF_CHECK_EQUAL((*sent)[i].req.body, body);
+    r.request_body = std::move((*sent)[i].req.body);
+    complete(i, std::move(r));
+    return value(a);
+  };
+  auto busy = reply(429, "text/plain", "slow down");
+  auto served = round_trip(json_reply());
+  CAF_CHECK_EQUAL(served.status, forward_status::served);
+  CAF_CHECK_EQUAL(served.request_body, body);
+  auto unusable = round_trip(reply(500, "text/html", "<h1>oops</h1>"));
+  CAF_CHECK_EQUAL(unusable.status, forward_status::unusable);
+  CAF_CHECK_EQUAL(unusable.request_body, body);
+  auto busy_out = round_trip(busy);
+  CAF_CHECK_EQUAL(busy_out.status, forward_status::busy);
+  CAF_CHECK_EQUAL(busy_out.request_body, body);
+  auto failed = round_trip(refused_connection());
+  CAF_CHECK_EQUAL(failed.status, forward_status::failed);
+  CAF_CHECK_EQUAL(failed.request_body, body);
+  // The breaker is open now: refused without sending, the body handed straight back.
+  auto before = sent->size();
+  auto refused = value(forward());
+  CAF_CHECK_EQUAL(refused.status, forward_status::refused);
+  CAF_CHECK_EQUAL(sent->size(), before);
+  CAF_CHECK_EQUAL(refused.request_body, body);
+}
+
+CAF_TEST(a_forwarder_that_ends_mid_attempt_cannot_give_the_body_back) {
+  // The body is with the HTTP client then: the sender must not retry (request actor).
+  start();
+  auto a = forward();
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  sched.run();
+  auto out = value(a);
+  CAF_CHECK_EQUAL(out.reason, "forwarder stopped");
+  CAF_CHECK_EQUAL(out.request_body, "");
+}
+
+CAF_TEST(the_probe_request_is_built_from_a_moved_forward_request) {
+  auto req = asr_request();
+  const auto body = req.body;
+  auto out = actors::make_backend_request(std::move(req));
+  CAF_CHECK_EQUAL(out.body, body);
+  CAF_CHECK_EQUAL(out.target, "/asr");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

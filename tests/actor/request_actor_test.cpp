@@ -38,6 +38,7 @@ actors::strings tried_names(const actors::request_outcome& o) {
 struct script {
   std::vector<forward_outcome> replies;  // one per call, the last one repeats
   bool hang = false;                     // never answer
+  bool keeps_body = false;  // answers without the body, as a forwarder that ended mid-attempt
   std::vector<forward_request> seen;
   std::vector<std::string> blamed;  // failures told to it afterwards (failed_atom)
   // Held, not dropped: CAF answers a dropped promise with broken_promise.
@@ -55,7 +56,10 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
           return s->held.back();
         }
         auto i = std::min(s->seen.size(), s->replies.size()) - 1;
-        return s->replies[i];
+        auto out = s->replies[i];
+        // As the real forwarder: the body comes back with the outcome.
+        if (!s->keeps_body) out.request_body = std::move(req.body);
+        return out;
       },
       [=](actors::health_atom) { return actors::backend_reading{}; },
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
@@ -184,6 +188,8 @@ struct fixture : test_coordinator_fixture<> {
     for (const auto& [key, records] : keys) board->post_records(key, records);
   }
 
+  std::string job_body = R"({"text": "hi", "voice": "Natasha"})";  // every request's
+
   std::shared_ptr<std::optional<request_outcome>> send(const std::string& service = "tts",
                                                        const std::string& kind = "any") {
     auto slot = std::make_shared<std::optional<request_outcome>>();
@@ -194,7 +200,7 @@ struct fixture : test_coordinator_fixture<> {
     job.service = *net::parse_service(service);
     job.wanted = *net::parse_wanted_kind(kind);
     job.content_type = "application/json";
-    job.body = R"({"text": "hi", "voice": "Natasha"})";
+    job.body = job_body;
     actors::spawn_request(
         sys, cfg, dir, pool, std::move(job),
         [slot, calls](request_outcome o) {
@@ -567,6 +573,66 @@ CAF_TEST(a_backend_that_asked_to_be_left_alone_is_not_chosen_until_then) {
   auto mixed = send();
   CAF_REQUIRE(mixed->has_value());
   CAF_CHECK_EQUAL((*mixed)->status, 502u);
+}
+
+CAF_TEST(every_attempt_sends_the_same_body_bytes_though_none_copies_it) {
+  job_body.clear();
+  cfg.max_attempts = 4;  // room for all four, whatever the order
+  for (int i = 0; i < 4096; ++i) job_body.push_back(static_cast<char>(i % 256));  // NULs too
+  // Whatever order they are tried in, every backend is tried: a refusal is no attempt.
+  auto a = add("tts/cpu/192.0.2.1:8899", {refused()});
+  auto b = add("tts/cpu/192.0.2.2:8899", {failed("connect_failed: refused")});
+  auto c = add("tts/cpu/192.0.2.3:8899", {busy(1s)});
+  auto d = add("tts/cpu/192.0.2.4:8899", {unusable("answered 500")});
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL((*out)->attempts, 3u);
+  for (const auto& x : {a, b, c, d}) {
+    CAF_REQUIRE_EQUAL(x.s->seen.size(), 1u);
+    CAF_CHECK(x.s->seen[0].body == job_body);
+  }
+}
+
+CAF_TEST(a_retry_after_a_failed_attempt_sends_the_same_body_to_the_second_backend) {
+  job_body = std::string("RIFF\0\x01\xff", 7) + std::string(100000, 'x');
+  auto first = failed("status 503");
+  auto a = add("tts/cpu/192.0.2.1:8899", {first});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"from": "b"})")});
+  warm_board();
+  in_flight((*backends)[1].cell, 9);  // the board's pick is a
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_REQUIRE_EQUAL(a.s->seen.size(), 1u);
+  CAF_REQUIRE_EQUAL(b.s->seen.size(), 1u);
+  CAF_CHECK(a.s->seen[0].body == job_body);
+  CAF_CHECK(b.s->seen[0].body == job_body);
+}
+
+CAF_TEST(a_body_that_did_not_come_back_is_not_retried_empty) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {failed("forwarder stopped")});
+  auto b = add("tts/cpu/192.0.2.2:8899", {failed("forwarder stopped")});
+  a.s->keeps_body = b.s->keeps_body = true;
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL(error_code(**out), "all_failed");
+  CAF_CHECK_EQUAL((*out)->attempts, 1u);
+  CAF_CHECK_EQUAL(a.s->seen.size() + b.s->seen.size(), 1u);
+}
+
+CAF_TEST(a_forwarder_gone_takes_the_body_with_it_and_ends_the_request) {
+  auto a = add("tts/cpu/192.0.2.1:8899", {served(R"({"from": "a"})")});
+  auto b = add("tts/cpu/192.0.2.2:8899", {served(R"({"from": "b"})")});
+  caf::anon_send_exit(a.fwd, caf::exit_reason::kill);
+  caf::anon_send_exit(b.fwd, caf::exit_reason::kill);
+  sched.run();
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL((*out)->attempts, 1u);
+  CAF_CHECK_NOT_EQUAL((*out)->body.find("forwarder gone"), std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
