@@ -45,4 +45,10 @@ http::response as_openai_error(http::response r) {
   return out;
 }
 
+std::nullopt_t refuse(http::response* error, std::string_view code, std::string_view message,
+                      std::string_view param, unsigned status) {
+  if (error) *error = error_reply(status, code, message, param);
+  return std::nullopt;
+}
+
 }  // namespace sova::openai

@@ -16,13 +16,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::optional<speech_request> refuse(http::response* error, std::string_view code,
-                                     const std::string& message, std::string_view param,
-                                     unsigned status = 400) {
-  if (error) *error = error_reply(status, code, message, param);
-  return std::nullopt;
-}
-
 std::optional<speech_format> format_named(std::string_view s) {
   if (s == "mp3") return speech_format::mp3;
   if (s == "opus") return speech_format::opus;

@@ -18,13 +18,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::optional<transcription_request> refuse(http::response* error, std::string_view code,
-                                            const std::string& message,
-                                            std::string_view param) {
-  if (error) *error = error_reply(400, code, message, param);
-  return std::nullopt;
-}
-
 std::optional<transcript_format> format_named(std::string_view s) {
   if (s == "json") return transcript_format::json;
   if (s == "text") return transcript_format::text;
