@@ -46,9 +46,8 @@ namespace {
 /// What the front end was started with; read-only, shared with the server's callbacks.
 struct frontend_context {
   caf::actor_system* sys;
-  request_config request;
+  std::shared_ptr<const request_context> request;  // every request actor's
   node_handles sources;
-  std::shared_ptr<backend_board> board;
   std::string http_host;
   std::atomic<std::uint16_t> http_port{0};  // known once bound (port 0 picks one)
   std::string via_entry;  // this node in Via headers (http/hop_guard)
@@ -142,7 +141,7 @@ void forward(self_ptr self, frontend_exchange_ptr ex, net::service service,
   job.content_type = req.header("Content-Type");
   job.body = std::move(req.body);
   auto me = caf::actor_cast<http_frontend_actor>(self);
-  spawn_request(*ctx.sys, ctx.request, ctx.sources.directory, ctx.sources.pool, std::move(job),
+  spawn_request(*ctx.sys, ctx.request, std::move(job),
                 [me, ex](request_outcome o) {
                   ex->outcome = o.error_code.empty() ? "served" : o.error_code;
                   ex->log.error_code = o.error_code;
@@ -157,8 +156,7 @@ void forward(self_ptr self, frontend_exchange_ptr ex, net::service service,
                   if (o.retry_after_s > 0)
                     r.headers.emplace_back("Retry-After", std::to_string(o.retry_after_s));
                   caf::anon_send(me, answer_atom::value, ex);
-                },
-                ctx.board);
+                });
 }
 
 /// The code of one of our JSON error replies (http::error_response), for the log line.
@@ -306,10 +304,10 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
                                                     direct_path direct) {
   auto ctx = std::make_shared<frontend_context>();
   ctx->sys = &sys;
-  ctx->request = std::move(request);
   ctx->sources = std::move(sources);
+  ctx->request = std::make_shared<const request_context>(request_context{
+      std::move(request), ctx->sources.directory, ctx->sources.pool, direct.board});
   ctx->via_entry = http::via_entry(ctx->sources.node_id);
-  ctx->board = direct.board;
   declare_request_metrics(*ctx->metrics);
   ctx->http_host = host;
   ctx->http_port = port;

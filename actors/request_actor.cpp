@@ -19,12 +19,9 @@ namespace sova::actors {
 namespace {
 
 struct request_state {
-  request_config cfg;
-  service_directory_actor directory;
-  backend_pool_actor pool;
+  std::shared_ptr<const request_context> ctx;
   client_job job;
   request_done done;
-  std::shared_ptr<backend_board> board;
   bool board_pick = false;  // candidates holds the board's pick only: look up before a retry
   std::mt19937_64 rng;
   caf::actor_clock::time_point started;
@@ -141,14 +138,14 @@ void attempt(self_ptr self);
 /// What is left of the deadline (never below 1 ms, so that a request still times out).
 caf::timespan remaining(self_ptr self) {
   auto& st = self->state;
-  auto left = st.cfg.deadline - (self->clock().now() - st.started);
+  auto left = st.ctx->cfg.deadline - (self->clock().now() - st.started);
   return std::max(left, caf::timespan{std::chrono::milliseconds(1)});
 }
 
 /// The deadline passed, or something else broke while asking `what`.
 void on_error(self_ptr self, const caf::error& e, const std::string& what) {
   if (e == caf::sec::request_timeout) {
-    auto secs = std::chrono::duration<double>(self->state.cfg.deadline).count();
+    auto secs = std::chrono::duration<double>(self->state.ctx->cfg.deadline).count();
     return fail(self, 504, "deadline",
                 "no " + describe_job(self->state.job) + " backend answered within " +
                     fmt::format("{:g}", secs) + " s");
@@ -214,7 +211,7 @@ void look_up(self_ptr self);
 
 void attempt(self_ptr self) {
   auto& st = self->state;
-  if (st.out.attempts >= st.cfg.max_attempts) return give_up(self);
+  if (st.out.attempts >= st.ctx->cfg.max_attempts) return give_up(self);
   if (st.board_pick && st.attempted[0]) return look_up(self);  // the pick failed
   auto pick = http::choose_backend(loads(self, st.candidates), st.attempted, st.rng);
   if (!pick) return give_up(self);
@@ -225,7 +222,7 @@ void attempt(self_ptr self) {
   auto left = remaining(self);
   // Moved, not copied: the outcome gives the body back (on_outcome).
   forward_request req{st.job.service, st.job.content_type, std::move(st.job.body),
-                      std::min(st.cfg.attempt_timeout, left), st.job.via};
+                      std::min(st.ctx->cfg.attempt_timeout, left), st.job.via};
   self->request(st.candidates[i].forwarder, left, forward_atom::value, std::move(req))
       .then([=](forward_outcome& o) { on_outcome(self, i, std::move(o)); },
             [=](const caf::error& e) {
@@ -240,7 +237,7 @@ void attempt(self_ptr self) {
 void look_up(self_ptr self) {
   auto& st = self->state;
   st.board_pick = false;
-  self->request(st.directory, remaining(self), backends_atom::value, st.job.service, st.job.wanted)
+  self->request(st.ctx->directory, remaining(self), backends_atom::value, st.job.service, st.job.wanted)
       .then(
           [=](service_records& records) {
             if (records.empty() && !self->state.out.attempt_log.empty()) return give_up(self);
@@ -248,7 +245,7 @@ void look_up(self_ptr self) {
               return fail(self, 503, "no_backend",
                           "no " + describe_job(self->state.job) +
                               " backend is known in the network");
-            self->request(self->state.pool, remaining(self), forwarders_atom::value,
+            self->request(self->state.ctx->pool, remaining(self), forwarders_atom::value,
                           std::move(records))
                 .then(
                     [=](backend_links& links) {
@@ -271,8 +268,8 @@ void look_up(self_ptr self) {
 /// fast_lane.hpp): no message before the first attempt.
 bool pick_from_board(self_ptr self) {
   auto& st = self->state;
-  if (!st.board) return false;
-  auto board = st.board->snapshot();
+  if (!st.ctx->board) return false;
+  auto board = st.ctx->board->snapshot();
   const auto* to = fast_lane_pick(*board, st.job.service, st.job.wanted, st.rng);
   if (!to) return false;
   st.candidates.assign(1, *to);
@@ -281,20 +278,16 @@ bool pick_from_board(self_ptr self) {
   return true;
 }
 
-void request_behavior(self_ptr self, request_config cfg, service_directory_actor directory,
-                      backend_pool_actor pool, client_job job, request_done done,
-                      std::shared_ptr<backend_board> board) {
+void request_behavior(self_ptr self, std::shared_ptr<const request_context> ctx, client_job job,
+                      request_done done) {
   static std::atomic<std::uint64_t> counter{0};
   auto& st = self->state;
-  if (cfg.on_start) cfg.on_start();
-  st.cfg = std::move(cfg);
-  st.directory = std::move(directory);
-  st.pool = std::move(pool);
+  if (ctx->cfg.on_start) ctx->cfg.on_start();
+  st.ctx = std::move(ctx);
   st.job = std::move(job);
   st.body_size = st.job.body.size();
   st.done = std::move(done);
-  st.board = std::move(board);
-  st.rng.seed(st.cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
+  st.rng.seed(st.ctx->cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
   st.started = self->clock().now();
   if (pick_from_board(self)) return attempt(self);
   look_up(self);
@@ -302,11 +295,9 @@ void request_behavior(self_ptr self, request_config cfg, service_directory_actor
 
 }  // namespace
 
-void spawn_request(caf::actor_system& sys, const request_config& cfg,
-                   service_directory_actor directory, backend_pool_actor pool, client_job job,
-                   request_done done, std::shared_ptr<backend_board> board) {
-  sys.spawn(request_behavior, cfg, std::move(directory), std::move(pool), std::move(job),
-            std::move(done), std::move(board));
+void spawn_request(caf::actor_system& sys, std::shared_ptr<const request_context> ctx,
+                   client_job job, request_done done) {
+  sys.spawn(request_behavior, std::move(ctx), std::move(job), std::move(done));
 }
 
 }  // namespace sova::actors

@@ -79,9 +79,15 @@ using request_done = std::function<void(request_outcome)>;
 
 class backend_board;
 
-/// `board`: where a warm first attempt is picked (none: always ask directory and pool).
-void spawn_request(caf::actor_system& sys, const request_config& cfg,
-                   service_directory_actor directory, backend_pool_actor pool, client_job job,
-                   request_done done, std::shared_ptr<backend_board> board = nullptr);
+/// What every request of a front end shares, read-only: made once, not copied per request.
+struct request_context {
+  request_config cfg;
+  service_directory_actor directory;
+  backend_pool_actor pool;
+  std::shared_ptr<backend_board> board;  // where a warm first attempt is picked (none: always ask)
+};
+
+void spawn_request(caf::actor_system& sys, std::shared_ptr<const request_context> ctx,
+                   client_job job, request_done done);
 
 }  // namespace sova::actors

@@ -20,6 +20,14 @@ void add_length(std::string& out, std::size_t n) {
   out.append("Content-Length: ").append(std::to_string(n)).append("\r\n\r\n");
 }
 
+/// Enough for a head with these fields and our own few (status line, Server or Host and
+/// User-Agent, Content-Type, Content-Length, Connection).
+std::size_t head_size_guess(const header_list& fields) {
+  std::size_t n = 160;
+  for (const auto& [name, value] : fields) n += name.size() + value.size() + 4;
+  return n;
+}
+
 bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {
   return std::any_of(names.begin(), names.end(),
                      [&](std::string_view n) { return iequals(name, n); });
@@ -49,7 +57,9 @@ void write_response_head(std::string& out, unsigned version, unsigned status,
                          bool keep_alive, std::size_t content_length) {
   namespace bhttp = boost::beast::http;
   auto reason = bhttp::obsolete_reason(bhttp::int_to_status(status));
-  out.assign(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out.clear();
+  out.reserve(head_size_guess(extra) + content_type.size());  // one allocation, not one per field
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   out.append(std::to_string(status)).append(" ").append(reason.data(), reason.size());
   out.append("\r\nServer: sova-dc\r\n");
   if (!content_type.empty()) add_field(out, "Content-Type", content_type);
@@ -71,7 +81,10 @@ void write_response_head(std::string& out, unsigned version, unsigned status,
 void write_request_head(std::string& out, std::string_view method, std::string_view target,
                         std::string_view host, const header_list& headers,
                         std::string_view content_type, std::size_t body_size) {
-  out.assign(method).append(" ").append(target).append(" HTTP/1.1\r\n");
+  out.clear();
+  out.reserve(head_size_guess(headers) + method.size() + target.size() + host.size() +
+              content_type.size());
+  out.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   std::string_view host_value = host, agent = "sova-dc";
   for (const auto& [name, value] : headers) {
     if (iequals(name, "host")) host_value = value;

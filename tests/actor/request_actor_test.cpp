@@ -202,12 +202,11 @@ struct fixture : test_coordinator_fixture<> {
     job.content_type = "application/json";
     job.body = job_body;
     actors::spawn_request(
-        sys, cfg, dir, pool, std::move(job),
-        [slot, calls](request_outcome o) {
+        sys, std::make_shared<const actors::request_context>(actors::request_context{cfg, dir, pool, board}),
+        std::move(job), [slot, calls](request_outcome o) {
           CAF_CHECK_EQUAL(++*calls, 1);  // done runs exactly once
           *slot = std::move(o);
-        },
-        board);
+        });
     sched.run();  // not the fixture's run(): that would also fire the deadline timer
     return slot;
   }
