@@ -163,17 +163,46 @@ std::optional<delimiter> delimiter_at(std::string_view body, std::size_t at,
   return std::nullopt;
 }
 
-/// Where `needle` first occurs in `hay` at or after `from`, or npos. glibc's memmem is
-/// linear in the worst case; it is called on bounded windows because sanitizers check
+/// Where `needle` first occurs in `hay` at or after `from`, or npos, by glibc's memmem,
+/// which is linear in the worst case; called on bounded windows because sanitizers check
 /// the whole haystack on every call, which would make many calls over a long body
 /// quadratic.
-std::size_t find_bytes(std::string_view hay, std::size_t from, std::string_view needle) {
+std::size_t find_bytes_memmem(std::string_view hay, std::size_t from, std::string_view needle,
+                              std::size_t span = std::string_view::npos) {
   constexpr std::size_t window = 16 * 1024;
-  while (from < hay.size() && hay.size() - from >= needle.size()) {
+  const std::size_t stop = span == std::string_view::npos ? hay.size() : std::min(hay.size(), from + span);
+  while (from < stop && hay.size() - from >= needle.size()) {
     auto len = std::min(hay.size() - from, window + needle.size() - 1);
     if (const void* hit = ::memmem(hay.data() + from, len, needle.data(), needle.size()))
       return static_cast<std::size_t>(static_cast<const char*>(hit) - hay.data());
     from += window;
+  }
+  return std::string_view::npos;
+}
+
+/// Where `needle` (not empty) first occurs in `hay` at or after `from`, or npos. memchr,
+/// which is vectorised, to each byte equal to the needle's first, then a compare: several
+/// times faster than memmem on the 1 MB uploads a node checks, where a delimiter's CR
+/// comes once in about 256 bytes. Where such bytes come densely (a hostile body), it falls
+/// back to memmem for a stretch, so that the worst case stays memmem's.
+std::size_t find_bytes(std::string_view hay, std::size_t from, std::string_view needle) {
+  constexpr std::size_t dense_gap = 64, dense_limit = 32, fallback_span = 64 * 1024;
+  const auto rest = needle.substr(1);
+  std::size_t dense = 0;
+  while (from < hay.size() && hay.size() - from >= needle.size()) {
+    if (dense >= dense_limit) {
+      auto at = find_bytes_memmem(hay, from, needle, fallback_span);
+      if (at != std::string_view::npos || from + fallback_span >= hay.size()) return at;
+      from += fallback_span;
+      dense = 0;
+      continue;
+    }
+    const void* hit = std::memchr(hay.data() + from, needle.front(), hay.size() - from - rest.size());
+    if (hit == nullptr) return std::string_view::npos;
+    auto at = static_cast<std::size_t>(static_cast<const char*>(hit) - hay.data());
+    if (std::memcmp(hay.data() + at + 1, rest.data(), rest.size()) == 0) return at;
+    dense = at - from < dense_gap ? dense + 1 : 0;
+    from = at + 1;
   }
   return std::string_view::npos;
 }
