@@ -24,6 +24,10 @@
 
 #include "actors/interfaces.hpp"
 
+namespace sova::serving {
+class backend_board;
+}
+
 namespace sova::actors {
 
 struct request_config {
@@ -77,11 +81,10 @@ struct request_outcome {
 
 using request_done = std::function<void(request_outcome)>;
 
-class backend_board;
 
 /// `board`: where a warm first attempt is picked (none: always ask directory and pool).
 void spawn_request(caf::actor_system& sys, const request_config& cfg,
                    service_directory_actor directory, backend_pool_actor pool, client_job job,
-                   request_done done, std::shared_ptr<backend_board> board = nullptr);
+                   request_done done, std::shared_ptr<serving::backend_board> board = nullptr);
 
 }  // namespace sova::actors
