@@ -15,6 +15,9 @@
 
 namespace sova::actors {
 
+using serving::backend_cell;
+using serving::breaker_state;
+
 http_send http_send_over(std::shared_ptr<http::client> client) {
   return [client = std::move(client)](const net::service_record& backend,
                                       http::client_request req, http::client_callback done) {

@@ -35,7 +35,7 @@ http_send http_send_over(std::shared_ptr<http::client> client);
 
 /// The forwarder of `cell`'s backend; it ends with `pool`. `cfg.ewma_weight` is the cell's.
 backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarder_config cfg,
-                                                std::shared_ptr<backend_cell> cell,
+                                                std::shared_ptr<serving::backend_cell> cell,
                                                 http_send send, backend_pool_actor pool);
 
 /// The HTTP request of one attempt: POST /asr (the client's multipart body and its

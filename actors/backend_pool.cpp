@@ -35,7 +35,7 @@ entry& entry_for(self_ptr self, const service_record& rec) {
   auto key = rec.to_string();
   if (auto it = st.entries.find(key); it != st.entries.end()) return it->second;
   entry e;
-  e.link.cell = std::make_shared<backend_cell>(rec, st.cfg.forwarder.ewma_weight);
+  e.link.cell = std::make_shared<serving::backend_cell>(rec, st.cfg.forwarder.ewma_weight);
   // Forwarders monitor the pool and end with it; the pool monitors them to drop the dead.
   e.link.forwarder = spawn_backend_forwarder(self->system(), st.cfg.forwarder, e.link.cell,
                                              st.send, caf::actor_cast<backend_pool_actor>(self));
@@ -57,8 +57,8 @@ backend_links links_of(self_ptr self, const service_records& records) {
   return out;
 }
 
-backend_readings read_all(self_ptr self) {
-  backend_readings out;
+serving::backend_readings read_all(self_ptr self) {
+  serving::backend_readings out;
   out.reserve(self->state.entries.size());
   for (const auto& [name, e] : self->state.entries) out.push_back(e.link.cell->read());
   return out;

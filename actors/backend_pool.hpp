@@ -16,7 +16,7 @@ namespace sova::actors {
 struct pool_config {
   forwarder_config forwarder;
   caf::timespan forget_after = std::chrono::minutes(10);  // unused and idle this long: dropped
-  std::shared_ptr<backend_board> board;  // none: no fast lane
+  std::shared_ptr<serving::backend_board> board;  // none: no fast lane
 };
 
 backend_pool_actor spawn_backend_pool(caf::actor_system& sys, pool_config cfg, http_send send);

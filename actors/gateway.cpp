@@ -12,7 +12,7 @@ gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const d
   g.owns_io = !cfg.io;
   g.io = cfg.io ? cfg.io : http::io_runtime::start(cfg.io_threads);
   g.client = http::client::create(cfg.client, g.io);
-  g.board = std::make_shared<backend_board>();
+  g.board = std::make_shared<serving::backend_board>();
   auto directory = cfg.directory;
   directory.board = g.board;
   auto pool = cfg.pool;

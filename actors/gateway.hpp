@@ -32,7 +32,7 @@ struct gateway_config {
 
 struct gateway {
   std::shared_ptr<http::io_runtime> io;  // give it to the node's http::server too
-  std::shared_ptr<backend_board> board;  // the directory's and pool's posts, for the fast lane
+  std::shared_ptr<serving::backend_board> board;  // the directory's and pool's posts, for the fast lane
   std::shared_ptr<http::client> client;
   service_directory_actor directory;
   backend_pool_actor pool;

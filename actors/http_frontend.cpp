@@ -25,6 +25,19 @@
 
 namespace sova::actors {
 
+using serving::backend_board;
+using serving::declare_request_metrics;
+using serving::log_request;
+using serving::openai_error_of;
+using serving::openai_job;
+using serving::openai_job_for;
+using serving::record_request;
+using serving::reply_translator;
+using serving::report_metrics;
+using serving::report_models;
+using serving::report_status;
+using serving::request_log_entry;
+
 using steady = std::chrono::steady_clock;
 
 /// One request from its read to its reply. Whoever answers it sets `answer` and hands it

@@ -27,7 +27,7 @@ namespace sova::actors {
 /// actor's warm first pick). Empty: threads of its own, no board.
 struct direct_path {
   std::shared_ptr<http::io_runtime> io;
-  std::shared_ptr<backend_board> board;
+  std::shared_ptr<serving::backend_board> board;
 };
 
 /// The front end: an actor (http_frontend_actor) that owns the counters and the draining

@@ -371,7 +371,7 @@ using service_directory_actor = caf::typed_actor<
 using backend_forwarder_actor = caf::typed_actor<
     caf::replies_to<forward_atom, forward_request>::with<forward_outcome>,
     // its cell, read now
-    caf::replies_to<health_atom>::with<backend_reading>,
+    caf::replies_to<health_atom>::with<serving::backend_reading>,
     // count a failure of this backend that happened outside this actor: an unusable
     // answer of an earlier attempt turned out to be the backend's fault (another backend
     // served the request)
@@ -383,7 +383,7 @@ using backend_forwarder_actor = caf::typed_actor<
 /// A backend as its users reach it: the forwarder that sends to it and its cell.
 struct backend_link {
   backend_forwarder_actor forwarder;
-  std::shared_ptr<backend_cell> cell;
+  std::shared_ptr<serving::backend_cell> cell;
 };
 using backend_links = std::vector<backend_link>;
 
@@ -391,7 +391,7 @@ using backend_links = std::vector<backend_link>;
 using backend_pool_actor = caf::typed_actor<
     caf::replies_to<forwarders_atom, service_records>::with<backend_links>,
     // every cell, read now (/status, /metrics, the console, the announcer)
-    caf::replies_to<health_atom>::with<backend_readings>,
+    caf::replies_to<health_atom>::with<serving::backend_readings>,
     // forget forwarders unused for a long time
     caf::reacts_to<tick_atom>>;
 

@@ -74,8 +74,8 @@ void gather_node_view(Self* self, const node_handles& src,
   ask_part<directory_view>(self, g, node_part::directory, src.directory, limit,
                            [](node_view& v, const directory_view& d) { v.directory = d; },
                            known_backends_atom::value);
-  ask_part<backend_readings>(self, g, node_part::backend_pool, src.pool, limit,
-                            [](node_view& v, const backend_readings& hs) { v.readings = hs; },
+  ask_part<serving::backend_readings>(self, g, node_part::backend_pool, src.pool, limit,
+                            [](node_view& v, const serving::backend_readings& hs) { v.readings = hs; },
                             health_atom::value);
   if (src.announcer)
     ask_part<own_services>(self, g, node_part::announcer, src.announcer, limit,

@@ -16,6 +16,9 @@
 
 namespace sova::actors {
 
+using serving::backend_board;
+using serving::fast_lane_pick;
+
 namespace {
 
 struct request_state {

@@ -24,6 +24,10 @@
 
 #include "actors/interfaces.hpp"
 
+namespace sova::serving {
+class backend_board;
+}
+
 namespace sova::actors {
 
 struct request_config {
@@ -77,14 +81,13 @@ struct request_outcome {
 
 using request_done = std::function<void(request_outcome)>;
 
-class backend_board;
-
 /// What every request of a front end shares, read-only: made once, not copied per request.
 struct request_context {
   request_config cfg;
   service_directory_actor directory;
   backend_pool_actor pool;
-  std::shared_ptr<backend_board> board;  // where a warm first attempt is picked (none: always ask)
+  // Where a warm first attempt is picked (none: always ask directory and pool).
+  std::shared_ptr<serving::backend_board> board;
 };
 
 void spawn_request(caf::actor_system& sys, std::shared_ptr<const request_context> ctx,

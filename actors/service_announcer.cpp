@@ -194,14 +194,15 @@ void settle(self_ptr self, std::uint32_t index, bool alive, const std::string& e
 /// Whether the reading `h` of its cell shows the backend at work for this node since the last probe
 /// (`served_before` served then) without failing: a one-worker server busy with long jobs
 /// answers its probe late, and is not dead.
-bool busy_serving(const backend_reading& h, std::uint64_t served_before) {
-  return h.breaker != breaker_state::open && (h.in_flight > 0 || h.served > served_before);
+bool busy_serving(const serving::backend_reading& h, std::uint64_t served_before) {
+  return h.breaker != serving::breaker_state::open &&
+         (h.in_flight > 0 || h.served > served_before);
 }
 
 /// With the pool's view of the backend: a timed-out probe of a backend busy serving this
 /// node keeps it alive; the served count is kept for the next probe's comparison.
 void settle_with(self_ptr self, std::uint32_t index, const probe_verdict& v,
-                 const backend_readings& all) {
+                 const serving::backend_readings& all) {
   auto& b = self->state.backends[index];
   for (const auto& h : all) {
     if (h.backend != b.svc.backend) continue;
@@ -225,7 +226,7 @@ void on_probed(self_ptr self, std::uint32_t index, probe_verdict v) {
   st.backends[index].probing = false;
   if (!st.pool) return settle(self, index, v.alive, v.error);
   self->request(st.pool, std::chrono::seconds(2), health_atom::value)
-      .then([=](const backend_readings& all) { settle_with(self, index, v, all); },
+      .then([=](const serving::backend_readings& all) { settle_with(self, index, v, all); },
             [=](const caf::error&) { settle_with(self, index, v, {}); });
 }
 

@@ -21,7 +21,7 @@ struct directory_config {
   caf::timespan empty_refresh = std::chrono::seconds(2);
   caf::timespan forget_after = std::chrono::hours(1);          // unused this long: dropped
   bool allow_loopback = false;  // keep backends on localhost/127.0.0.0/8/::1 (tests, demos)
-  std::shared_ptr<backend_board> board;  // posted every key's backends; none: no fast lane
+  std::shared_ptr<serving::backend_board> board;  // posted every key's backends; none: no fast lane
 };
 
 service_directory_actor spawn_service_directory(caf::actor_system& sys, directory_config cfg,

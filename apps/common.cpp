@@ -20,7 +20,8 @@ const std::vector<std::string>& log_levels() {
 }
 
 void setup_logging(const std::string& level, const std::string& format) {
-  actors::setup_logging(level, format == "json" ? actors::log_format::json : actors::log_format::text);
+  serving::setup_logging(level,
+                         format == "json" ? serving::log_format::json : serving::log_format::text);
 }
 
 stop_signals::stop_signals() {

@@ -350,7 +350,7 @@ int run_node(const node_options& opts) {
   auto io = http::io_runtime::start(opts.http_threads);
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);
-  actors::run_actors_on(caf_cfg, io);
+  scheduler::run_actors_on(caf_cfg, io);
   caf::actor_system sys{caf_cfg};
   auto cfg = opts.dht.to_config();
   if (saved) cfg.self = saved->id;  // the same node as before the restart

@@ -3,10 +3,10 @@
 #include <samplerate.h>
 #include <sndfile.h>
 
-#include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <memory>
+
+#include "backends/sndfile_memory.hpp"
 
 // A file is usable when libsndfile opens it and reads it without reporting an error. A
 // cut-off upload is accepted with what arrived, as players do: libsndfile clamps the
@@ -28,42 +28,6 @@ constexpr int max_rate = 384000;
 constexpr int converter = SRC_SINC_MEDIUM_QUALITY;
 constexpr sf_count_t block_frames = 4096;
 
-// The file in memory behind libsndfile's virtual I/O.
-struct memory_file {
-  std::string_view bytes;
-  sf_count_t pos = 0;
-};
-
-sf_count_t vio_length(void* user) {
-  return static_cast<sf_count_t>(static_cast<memory_file*>(user)->bytes.size());
-}
-
-sf_count_t vio_seek(sf_count_t offset, int whence, void* user) {
-  auto* f = static_cast<memory_file*>(user);
-  auto size = static_cast<sf_count_t>(f->bytes.size());
-  sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f->pos : size;
-  // Offsets come from headers, which may lie: clamp instead of overflowing.
-  if (offset > 0 && base > size - offset) f->pos = size;
-  else f->pos = std::clamp<sf_count_t>(base + offset, 0, size);
-  return f->pos;
-}
-
-sf_count_t vio_read(void* ptr, sf_count_t count, void* user) {
-  auto* f = static_cast<memory_file*>(user);
-  auto size = static_cast<sf_count_t>(f->bytes.size());
-  sf_count_t n = std::clamp<sf_count_t>(count, 0, size - f->pos);
-  if (n > 0) std::copy_n(f->bytes.data() + f->pos, n, static_cast<char*>(ptr));
-  f->pos += n;
-  return n;
-}
-
-sf_count_t vio_write(const void*, sf_count_t, void*) { return 0; }
-
-sf_count_t vio_tell(void* user) { return static_cast<memory_file*>(user)->pos; }
-
-struct sndfile_closer {
-  void operator()(SNDFILE* f) const { sf_close(f); }
-};
 struct src_deleter {
   void operator()(SRC_STATE* s) const { src_delete(s); }
 };
@@ -92,10 +56,9 @@ decoded_audio decode_audio(std::string_view file, int rate) {
     return failure(std::move(out), "unsupported output rate " + std::to_string(rate));
   if (file.empty()) return failure(std::move(out), "empty audio file");
 
-  memory_file mem{file};
-  SF_VIRTUAL_IO vio{vio_length, vio_seek, vio_read, vio_write, vio_tell};
+  sndfile_memory mem(file);
   SF_INFO info{};
-  std::unique_ptr<SNDFILE, sndfile_closer> snd(sf_open_virtual(&vio, SFM_READ, &info, &mem));
+  auto snd = mem.open(SFM_READ, info);
   if (!snd)
     return failure(std::move(out),
                    std::string("not a readable audio file: ") + sf_strerror(nullptr));

@@ -6,56 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <memory>
 #include <optional>
 #include <vector>
 
 #include "backends/audio_decode.hpp"
+#include "backends/sndfile_memory.hpp"
 
 namespace sova::backends {
 
 namespace {
-
-// The file being written, in memory, behind libsndfile's virtual I/O (the encoders seek
-// back to fill in headers).
-struct memory_sink {
-  std::string bytes;
-  sf_count_t pos = 0;
-};
-
-sf_count_t sink_length(void* user) {
-  return static_cast<sf_count_t>(static_cast<memory_sink*>(user)->bytes.size());
-}
-
-sf_count_t sink_seek(sf_count_t offset, int whence, void* user) {
-  auto* f = static_cast<memory_sink*>(user);
-  auto size = static_cast<sf_count_t>(f->bytes.size());
-  sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f->pos : size;
-  f->pos = std::clamp<sf_count_t>(base + offset, 0, size);
-  return f->pos;
-}
-
-sf_count_t sink_read(void* ptr, sf_count_t count, void* user) {
-  auto* f = static_cast<memory_sink*>(user);
-  auto size = static_cast<sf_count_t>(f->bytes.size());
-  sf_count_t n = std::clamp<sf_count_t>(count, 0, size - f->pos);
-  if (n > 0) std::copy_n(f->bytes.data() + f->pos, n, static_cast<char*>(ptr));
-  f->pos += n;
-  return n;
-}
-
-sf_count_t sink_write(const void* ptr, sf_count_t count, void* user) {
-  auto* f = static_cast<memory_sink*>(user);
-  if (count <= 0) return 0;
-  auto end = static_cast<std::size_t>(f->pos + count);
-  if (end > f->bytes.size()) f->bytes.resize(end);
-  std::copy_n(static_cast<const char*>(ptr), count, f->bytes.data() + f->pos);
-  f->pos += count;
-  return count;
-}
-
-sf_count_t sink_tell(void* user) { return static_cast<memory_sink*>(user)->pos; }
 
 int sndfile_format(audio_container c) {
   switch (c) {
@@ -69,13 +28,9 @@ int sndfile_format(audio_container c) {
 
 /// The sample rate of an audio file, or 0 when libsndfile cannot open it.
 int rate_of(std::string_view file) {
-  memory_sink copy{std::string(file)};
-  SF_VIRTUAL_IO io{sink_length, sink_seek, sink_read, sink_write, sink_tell};
+  sndfile_memory mem(file);
   SF_INFO info{};
-  SNDFILE* f = sf_open_virtual(&io, SFM_READ, &info, &copy);
-  if (!f) return 0;
-  sf_close(f);
-  return info.samplerate;
+  return mem.open(SFM_READ, info) ? info.samplerate : 0;
 }
 
 /// `in` at `from` Hz resampled to encoded_rate. SINC_FASTEST: synthesised speech has little
@@ -125,21 +80,19 @@ encoded_audio encode_audio(std::string_view wav, audio_container container) {
     out.ok = true;
     return out;
   }
-  memory_sink sink;
-  SF_VIRTUAL_IO io{sink_length, sink_seek, sink_read, sink_write, sink_tell};
+  sndfile_memory sink;
   SF_INFO info{};
   info.samplerate = encoded_rate;
   info.channels = 1;
   info.format = sndfile_format(container);
   {
-    std::unique_ptr<SNDFILE, int (*)(SNDFILE*)> f(sf_open_virtual(&io, SFM_WRITE, &info, &sink),
-                                                  sf_close);
+    auto f = sink.open(SFM_WRITE, info);
     if (!f) return failed(std::string("libsndfile cannot write this format: ") + sf_strerror(nullptr));
     auto n = static_cast<sf_count_t>(samples->size());
     if (n > 0 && sf_write_short(f.get(), samples->data(), n) != n)
       return failed(std::string("libsndfile failed writing: ") + sf_strerror(f.get()));
   }  // closing flushes the encoder and finishes the headers
-  out.bytes = std::move(sink.bytes);
+  out.bytes = sink.take_written();
   out.ok = true;
   return out;
 }

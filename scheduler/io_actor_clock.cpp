@@ -4,7 +4,7 @@
 
 #include "http/io_runtime_impl.hpp"
 
-namespace sova::actors {
+namespace sova::scheduler {
 
 struct io_actor_clock::timer {
   explicit timer(boost::asio::io_context& io) : t(io) {}
@@ -101,4 +101,4 @@ void io_actor_clock::stop() {
   stopped_ = true;
 }
 
-}  // namespace sova::actors
+}  // namespace sova::scheduler

@@ -12,7 +12,7 @@ namespace sova::http {
 class io_runtime;
 }
 
-namespace sova::actors {
+namespace sova::scheduler {
 
 class io_actor_clock final : public caf::detail::simple_actor_clock {
 public:
@@ -48,4 +48,4 @@ private:
   bool stopped_ = false;
 };
 
-}  // namespace sova::actors
+}  // namespace sova::scheduler

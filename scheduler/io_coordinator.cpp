@@ -11,7 +11,7 @@
 #include "http/io_runtime_impl.hpp"
 #include "scheduler/io_actor_clock.hpp"
 
-namespace sova::actors {
+namespace sova::scheduler {
 
 namespace {
 
@@ -96,4 +96,4 @@ void run_actors_on(caf::actor_system_config& cfg, std::shared_ptr<http::io_runti
   });
 }
 
-}  // namespace sova::actors
+}  // namespace sova::scheduler

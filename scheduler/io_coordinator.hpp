@@ -20,7 +20,7 @@ namespace sova::http {
 class io_runtime;
 }
 
-namespace sova::actors {
+namespace sova::scheduler {
 
 /// Actors taking turns per message batch at most this long, so that one busy actor
 /// cannot hold back every connection (CAF's default is unlimited).
@@ -29,4 +29,4 @@ inline constexpr std::size_t io_max_throughput = 32;
 /// Makes the actor system built from `cfg` run its actors on `io`'s threads.
 void run_actors_on(caf::actor_system_config& cfg, std::shared_ptr<http::io_runtime> io);
 
-}  // namespace sova::actors
+}  // namespace sova::scheduler

@@ -1,6 +1,6 @@
 #include "serving/backend_board.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 backend_board::backend_board() : current_(std::make_shared<const board_snapshot>()) {}
 
@@ -23,7 +23,7 @@ void backend_board::change(Change&& f) {
   std::atomic_store(&current_, std::shared_ptr<const board_snapshot>(std::move(next)));
 }
 
-void backend_board::post_records(const std::string& key, const service_records& records) {
+void backend_board::post_records(const std::string& key, const actors::service_records& records) {
   change([&](board_snapshot& s) {
     auto& k = s.keys[key];
     k.records = records;
@@ -41,11 +41,11 @@ std::uint64_t backend_board::key_uses(const std::string& key) const {
   return it == s->keys.end() ? 0 : it->second.uses->load(std::memory_order_relaxed);
 }
 
-void backend_board::post_backend(const backend_link& b) {
+void backend_board::post_backend(const actors::backend_link& b) {
   change([&](board_snapshot& s) { s.backends[b.cell->name] = b; });
 }
 
-void backend_board::drop_backend(const service_record& record) {
+void backend_board::drop_backend(const net::service_record& record) {
   change([&](board_snapshot& s) { s.backends.erase(record.to_string()); });
 }
 
@@ -53,4 +53,4 @@ std::shared_ptr<const board_snapshot> backend_board::snapshot() const {
   return std::atomic_load(&current_);
 }
 
-}  // namespace sova::actors
+}  // namespace sova::serving

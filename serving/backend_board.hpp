@@ -18,22 +18,22 @@
 
 #include "actors/interfaces.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 /// What the directory knows under one key ("tts/cpu"), and how often a board pick
 /// used it (the directory forgets keys nobody uses).
 struct board_key {
-  service_records records;
+  actors::service_records records;
   std::shared_ptr<std::atomic<std::uint64_t>> uses;
   // Derived on every post, so that a request looks nothing up: the records' backends,
   // and whether every record has one (else the pool is still making a forwarder).
-  std::vector<backend_link> ready;
+  std::vector<actors::backend_link> ready;
   bool complete = false;
 };
 
 struct board_snapshot {
   std::map<std::string, board_key> keys;                      // "tts/cpu"
-  std::unordered_map<std::string, backend_link> backends;    // by cell name, "tts/cpu/10.0.0.5:8899"
+  std::unordered_map<std::string, actors::backend_link> backends;    // by cell name, "tts/cpu/10.0.0.5:8899"
 };
 
 class backend_board {
@@ -41,14 +41,14 @@ public:
   backend_board();
 
   /// The directory: the backends known under `key` now.
-  void post_records(const std::string& key, const service_records& records);
+  void post_records(const std::string& key, const actors::service_records& records);
   void drop_records(const std::string& key);
   /// How often a board pick used `key` so far (0 when not on the board).
   std::uint64_t key_uses(const std::string& key) const;
 
   /// The pool: a backend's forwarder and cell (replacing an earlier one).
-  void post_backend(const backend_link& b);
-  void drop_backend(const service_record& record);
+  void post_backend(const actors::backend_link& b);
+  void drop_backend(const net::service_record& record);
 
   std::shared_ptr<const board_snapshot> snapshot() const;
 
@@ -60,4 +60,4 @@ private:
   std::shared_ptr<const board_snapshot> current_;  // std::atomic_load / atomic_store
 };
 
-}  // namespace sova::actors
+}  // namespace sova::serving

@@ -1,6 +1,6 @@
 #include "serving/backend_cell.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 backend_cell::backend_cell(net::service_record b, double ewma_weight)
     : backend(std::move(b)), name(backend.to_string()), ewma_weight_(ewma_weight) {}
@@ -57,4 +57,4 @@ void backend_cell::record_busy(caf::timespan until) {
   }
 }
 
-}  // namespace sova::actors
+}  // namespace sova::serving

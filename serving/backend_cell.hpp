@@ -16,7 +16,7 @@
 #include "http/backend_choice.hpp"
 #include "net/service_record.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 /// A backend's circuit breaker.
 enum class breaker_state : std::uint8_t {
@@ -125,4 +125,4 @@ private:
   std::atomic<std::uint64_t> attempts_{0};
 };
 
-}  // namespace sova::actors
+}  // namespace sova::serving

@@ -7,7 +7,7 @@
 #include "actors/service_directory.hpp"
 #include "http/backend_choice.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 namespace {
 
@@ -17,7 +17,7 @@ const std::vector<std::string>& keys_of(net::service service, net::wanted_kind w
     std::array<std::array<std::vector<std::string>, 3>, 2> a;
     for (auto s : {net::service::asr, net::service::tts})
       for (auto w : {net::wanted_kind::cpu, net::wanted_kind::gpu, net::wanted_kind::any})
-        a[std::size_t(s)][std::size_t(w)] = directory_keys(s, w);
+        a[std::size_t(s)][std::size_t(w)] = actors::directory_keys(s, w);
     return a;
   }();
   return all[std::size_t(service)][std::size_t(wanted)];
@@ -26,7 +26,7 @@ const std::vector<std::string>& keys_of(net::service service, net::wanted_kind w
 /// What one pick works on; kept per thread so that a request allocates nothing here.
 struct pick_buffers {
   std::vector<const board_key*> keys;
-  std::vector<const backend_link*> candidates;
+  std::vector<const actors::backend_link*> candidates;
   std::vector<http::backend_load> loads;
 
   void clear() {
@@ -38,9 +38,9 @@ struct pick_buffers {
 
 }  // namespace
 
-const backend_link* fast_lane_pick(const board_snapshot& board,
-                                   net::service service, net::wanted_kind wanted,
-                                   std::mt19937_64& rng) {
+const actors::backend_link* fast_lane_pick(const board_snapshot& board,
+                                           net::service service, net::wanted_kind wanted,
+                                           std::mt19937_64& rng) {
   const auto& names = keys_of(service, wanted);
   thread_local pick_buffers buf;
   buf.clear();
@@ -70,4 +70,4 @@ const backend_link* fast_lane_pick(const board_snapshot& board,
   return buf.candidates[*pick];
 }
 
-}  // namespace sova::actors
+}  // namespace sova::serving

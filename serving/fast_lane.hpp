@@ -10,14 +10,14 @@
 
 #include "serving/backend_board.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 /// The backend for a first attempt at `service` on the kind `wanted` (cpu, gpu, any), by
 /// power of two choices among those whose breaker is closed; counts the use of the keys.
 /// Null when the fast lane does not apply (see above); else a backend of `board`, valid
 /// as long as the snapshot lives.
-const backend_link* fast_lane_pick(const board_snapshot& board,
-                                   net::service service, net::wanted_kind wanted,
-                                   std::mt19937_64& rng);
+const actors::backend_link* fast_lane_pick(const board_snapshot& board,
+                                           net::service service, net::wanted_kind wanted,
+                                           std::mt19937_64& rng);
 
-}  // namespace sova::actors
+}  // namespace sova::serving

@@ -8,7 +8,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-namespace sova::actors {
+namespace sova::serving {
 
 namespace {
 
@@ -142,4 +142,4 @@ void log_request(const request_log_entry& e) {
   logger->log(level, json_lines ? request_log_json(e) : request_log_text(e));
 }
 
-}  // namespace sova::actors
+}  // namespace sova::serving

@@ -10,7 +10,7 @@
 
 #include <spdlog/formatter.h>
 
-namespace sova::actors {
+namespace sova::serving {
 
 enum class log_format { text, json };
 
@@ -48,4 +48,4 @@ std::string request_log_json(const request_log_entry& e);
 /// /metrics answered 2xx as debug (probes and scrapes would drown the rest).
 void log_request(const request_log_entry& e);
 
-}  // namespace sova::actors
+}  // namespace sova::serving

@@ -3,7 +3,7 @@
 #include "actors/node_view_fan_in.hpp"
 #include "views/metrics_text.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 namespace {
 
@@ -40,7 +40,8 @@ void declare_request_metrics(http::metrics_registry& m) {
 }
 
 void record_request(http::metrics_registry& m, const request_log_entry& request,
-                    const std::string& outcome, const std::vector<attempt_record>& attempt_log) {
+                    const std::string& outcome,
+                    const std::vector<actors::attempt_record>& attempt_log) {
   m.add(http_requests, {{"route", request.service.empty() ? "none" : request.service},
                         {"code", std::to_string(request.status)}});
   if (outcome.empty()) return;
@@ -57,10 +58,10 @@ void record_request(http::metrics_registry& m, const request_log_entry& request,
   }
 }
 
-void report_metrics(caf::actor_system& sys, const node_handles& sources,
+void report_metrics(caf::actor_system& sys, const actors::node_handles& sources,
                     std::shared_ptr<const http::metrics_registry> recorded,
-                    http_counters counters, http::responder reply) {
-  gather_node_view(sys, sources, counters, std::chrono::seconds(2),
+                    actors::http_counters counters, http::responder reply) {
+  actors::gather_node_view(sys, sources, counters, std::chrono::seconds(2),
                    [recorded, reply = std::move(reply)](views::node_view v) {
                      http::response r;
                      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -70,4 +71,4 @@ void report_metrics(caf::actor_system& sys, const node_handles& sources,
                    });
 }
 
-}  // namespace sova::actors
+}  // namespace sova::serving

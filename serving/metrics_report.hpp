@@ -16,7 +16,7 @@
 #include "http/server.hpp"
 #include "serving/logging.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 /// Declares the families record_request fills.
 void declare_request_metrics(http::metrics_registry& m);
@@ -26,12 +26,13 @@ void declare_request_metrics(http::metrics_registry& m);
 /// also requests by service and outcome, the latency histogram, retries, and each
 /// attempt on a backend (count by result and latency histogram, by backend).
 void record_request(http::metrics_registry& m, const request_log_entry& request,
-                    const std::string& outcome, const std::vector<attempt_record>& attempt_log);
+                    const std::string& outcome,
+                    const std::vector<actors::attempt_record>& attempt_log);
 
 /// `recorded`: the families record_request fills (read at scrape time); `counters`: the
 /// front end's when the scrape came.
-void report_metrics(caf::actor_system& sys, const node_handles& sources,
+void report_metrics(caf::actor_system& sys, const actors::node_handles& sources,
                     std::shared_ptr<const http::metrics_registry> recorded,
-                    http_counters counters, http::responder reply);
+                    actors::http_counters counters, http::responder reply);
 
-}  // namespace sova::actors
+}  // namespace sova::serving

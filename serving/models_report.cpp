@@ -7,9 +7,15 @@
 
 #include "openai/models.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 namespace {
+
+using actors::backend_pool_actor;
+using actors::backends_atom;
+using actors::health_atom;
+using actors::service_directory_actor;
+using actors::service_records;
 
 constexpr auto limit = std::chrono::seconds(5);
 
@@ -18,7 +24,7 @@ struct models_gathering {
   http::responder reply;
   int pending = 0;
   service_records backends;
-  strings unusable;  // addresses with an open breaker
+  actors::strings unusable;  // addresses with an open breaker
 
   void answered() {
     if (--pending > 0) return;
@@ -30,7 +36,8 @@ struct models_gathering {
 
 }  // namespace
 
-void report_models(caf::actor_system& sys, const node_handles& sources, http::responder reply) {
+void report_models(caf::actor_system& sys, const actors::node_handles& sources,
+                   http::responder reply) {
   // The work goes in as spawn arguments (see gather_node_view on CAF 0.17's null tuple).
   sys.spawn(
       [](caf::event_based_actor* self, service_directory_actor directory, backend_pool_actor pool,
@@ -58,4 +65,4 @@ void report_models(caf::actor_system& sys, const node_handles& sources, http::re
       sources.directory, sources.pool, std::move(reply));
 }
 
-}  // namespace sova::actors
+}  // namespace sova::serving

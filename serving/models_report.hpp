@@ -10,8 +10,9 @@
 #include "actors/node_handles.hpp"
 #include "http/server.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
-void report_models(caf::actor_system& sys, const node_handles& sources, http::responder reply);
+void report_models(caf::actor_system& sys, const actors::node_handles& sources,
+                   http::responder reply);
 
-}  // namespace sova::actors
+}  // namespace sova::serving

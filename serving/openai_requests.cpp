@@ -7,7 +7,7 @@
 #include "openai/speech.hpp"
 #include "openai/transcription.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 namespace {
 
@@ -72,4 +72,4 @@ std::optional<openai_job> openai_job_for(const http::route& route, std::string_v
 
 http::response openai_error_of(http::response r) { return openai::as_openai_error(std::move(r)); }
 
-}  // namespace sova::actors
+}  // namespace sova::serving

@@ -13,7 +13,7 @@
 #include "http/server.hpp"
 #include "net/service_kind.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
 /// Applied to the reply the request path gives (a backend's reply or the node's error).
 using reply_translator = std::function<http::response(http::response)>;
@@ -34,4 +34,4 @@ std::optional<openai_job> openai_job_for(const http::route& route, std::string_v
 /// Any node reply, a refusal included, in OpenAI's error shape (openai/errors.hpp).
 http::response openai_error_of(http::response r);
 
-}  // namespace sova::actors
+}  // namespace sova::serving

@@ -8,9 +8,9 @@
 #include "actors/node_handles.hpp"
 #include "http/server.hpp"
 
-namespace sova::actors {
+namespace sova::serving {
 
-void report_status(caf::actor_system& sys, const node_handles& sources,
-                   http_counters counters, http::responder reply);
+void report_status(caf::actor_system& sys, const actors::node_handles& sources,
+                   actors::http_counters counters, http::responder reply);
 
-}  // namespace sova::actors
+}  // namespace sova::serving

@@ -40,14 +40,14 @@ json directory_json(const actors::directory_stats& d) {
           {"keys_cached", d.keys_cached}};
 }
 
-json backends_summary(const actors::backend_readings& hs) {
+json backends_summary(const serving::backend_readings& hs) {
   std::uint64_t served = 0, failed = 0, refused = 0, in_flight = 0, open = 0;
   for (const auto& h : hs) {
     served += h.served;
     failed += h.failed;
     refused += h.refused;
     in_flight += h.in_flight;
-    if (h.breaker != actors::breaker_state::closed) ++open;
+    if (h.breaker != serving::breaker_state::closed) ++open;
   }
   return {{"forwarders", hs.size()}, {"breakers_not_closed", open}, {"in_flight", in_flight},
           {"served", served},        {"failed", failed},            {"refused", refused}};
@@ -67,7 +67,7 @@ json services_json(const node_view& v, const std::vector<net::service>& wanted) 
     return std::find(wanted.begin(), wanted.end(), service) != wanted.end();
   };
   json j = json::object();
-  auto readings = v.readings.value_or(actors::backend_readings{});
+  auto readings = v.readings.value_or(serving::backend_readings{});
   for (const auto& service : wanted)
     j[net::to_string(service)] = backends_json(known_backends(v, service), readings);
   actors::own_services mine;
@@ -88,7 +88,7 @@ json stats_json(const node_view& v, double uptime_s) {
   return json{{"uptime_s", uptime_s},
               {"dht", transport_json(v.transport.value_or(actors::transport_stats{}))},
               {"directory", directory_json(directory)},
-              {"backends", backends_summary(v.readings.value_or(actors::backend_readings{}))},
+              {"backends", backends_summary(v.readings.value_or(serving::backend_readings{}))},
               {"http", std::move(http)}};
 }
 

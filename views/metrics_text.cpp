@@ -91,17 +91,17 @@ void per_backend(http::exposition_writer& w, const char* name, metric_type type,
   for (const auto& x : items) w.sample(name, {{"backend", x.backend.to_string()}}, value(x));
 }
 
-void write_backends(http::exposition_writer& w, const actors::backend_readings& hs) {
+void write_backends(http::exposition_writer& w, const serving::backend_readings& hs) {
   per_backend(w, "sova_dc_backend_in_flight", metric_type::gauge,
               "Requests this node has in flight on each backend", hs,
-              [](const actors::backend_reading& h) { return double(h.in_flight); });
+              [](const serving::backend_reading& h) { return double(h.in_flight); });
   per_backend(w, "sova_dc_backend_latency_ewma_seconds", metric_type::gauge,
               "Moving average of each backend's served attempts (0 before the first)", hs,
-              [](const actors::backend_reading& h) { return h.latency_ms / 1000; });
+              [](const serving::backend_reading& h) { return h.latency_ms / 1000; });
   per_backend(w, "sova_dc_backend_breaker_open", metric_type::gauge,
               "1 while a backend's circuit breaker keeps requests away from it", hs,
-              [](const actors::backend_reading& h) {
-                return h.breaker == actors::breaker_state::open ? 1.0 : 0.0;
+              [](const serving::backend_reading& h) {
+                return h.breaker == serving::breaker_state::open ? 1.0 : 0.0;
               });
 }
 

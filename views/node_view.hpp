@@ -41,7 +41,7 @@ struct node_view {
   std::optional<actors::contacts> known_nodes;  // the routing table's contacts
   std::optional<actors::transport_stats> transport;
   std::optional<actors::directory_view> directory;
-  std::optional<actors::backend_readings> readings;
+  std::optional<serving::backend_readings> readings;
   std::optional<actors::own_services> own;
   std::optional<frontend_counters> http;  // none when the node has no HTTP front end
   std::vector<missing_part> unavailable;  // in node_part order

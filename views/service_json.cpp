@@ -4,7 +4,7 @@
 
 namespace sova::views {
 
-using actors::backend_reading;
+using serving::backend_reading;
 
 namespace {
 
@@ -24,7 +24,7 @@ nlohmann::ordered_json reading_json(const backend_reading& h) {
 }  // namespace
 
 nlohmann::ordered_json backends_json(const actors::service_records& known,
-                                     const actors::backend_readings& readings) {
+                                     const serving::backend_readings& readings) {
   std::map<std::string, const backend_reading*> by_name;
   for (const auto& h : readings) by_name[h.backend.to_string()] = &h;
   auto list = nlohmann::ordered_json::array();

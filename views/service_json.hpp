@@ -11,7 +11,7 @@ namespace sova::views {
 /// One entry per known backend, with its cell as read ("untried" when no request
 /// has gone to it yet).
 nlohmann::ordered_json backends_json(const actors::service_records& known,
-                                     const actors::backend_readings& readings);
+                                     const serving::backend_readings& readings);
 /// This node's own backends (`--services`) as the announcer sees them.
 nlohmann::ordered_json own_services_json(const actors::own_services& own);
 

@@ -27,7 +27,7 @@ std::string status_document(const node_view& v) {
   for (const auto& m : v.unavailable)
     if (m.part != node_part::transport) doc["unavailable"].push_back(to_string(m.part));
   json services = json::object();
-  auto readings = v.readings.value_or(actors::backend_readings{});
+  auto readings = v.readings.value_or(serving::backend_readings{});
   for (auto service : {net::service::asr, net::service::tts})
     services[net::to_string(service)] = backends_json(known_backends(v, service), readings);
   doc["services"] = std::move(services);

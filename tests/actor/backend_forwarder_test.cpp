@@ -13,7 +13,7 @@
 
 using namespace sova;
 using namespace std::chrono_literals;
-using actors::breaker_state;
+using serving::breaker_state;
 using actors::forward_outcome;
 using actors::forward_request;
 using actors::forward_status;
@@ -30,7 +30,7 @@ using exchanges = std::shared_ptr<std::vector<exchange>>;
 /// Stands in for the pool (the forwarder ends with it); answers `readings` when asked.
 /// (A spawn argument it needs: CAF 0.17 binds a null tuple to an actor spawned without.)
 actors::backend_pool_actor::behavior_type idle_pool(actors::backend_pool_actor::pointer,
-                                                    actors::backend_readings readings) {
+                                                    serving::backend_readings readings) {
   return {
       [](actors::forwarders_atom, const actors::service_records&) {
         return actors::backend_links{};
@@ -73,9 +73,9 @@ forward_request asr_request() {
 struct fixture : test_coordinator_fixture<> {
   net::service_record backend = *net::parse_service_record("asr/cpu/192.0.2.7:8888");
   exchanges sent = std::make_shared<std::vector<exchange>>();
-  actors::backend_pool_actor pool = sys.spawn(idle_pool, actors::backend_readings{});
+  actors::backend_pool_actor pool = sys.spawn(idle_pool, serving::backend_readings{});
   actors::backend_forwarder_actor fwd;
-  std::shared_ptr<actors::backend_cell> cell;  // what everyone else reads of it
+  std::shared_ptr<serving::backend_cell> cell;  // what everyone else reads of it
 
   void start(actors::forwarder_config cfg = {}) {
     auto log = sent;
@@ -83,7 +83,7 @@ struct fixture : test_coordinator_fixture<> {
                                    http::client_callback done) {
       log->push_back(exchange{b, std::move(req), std::move(done)});
     };
-    cell = std::make_shared<actors::backend_cell>(backend, cfg.ewma_weight);
+    cell = std::make_shared<serving::backend_cell>(backend, cfg.ewma_weight);
     fwd = actors::spawn_backend_forwarder(sys, cfg, cell, fake, pool);
   }
 
@@ -114,8 +114,8 @@ struct fixture : test_coordinator_fixture<> {
     return value(a);
   }
 
-  actors::backend_reading health() {
-    auto a = sim::ask<actors::backend_reading>(sys, fwd, actors::health_atom::value);
+  serving::backend_reading health() {
+    auto a = sim::ask<serving::backend_reading>(sys, fwd, actors::health_atom::value);
     sched.run();
     return value(a);
   }
@@ -499,7 +499,7 @@ CAF_TEST(the_forwarder_ends_with_its_pool_and_fails_what_is_in_flight) {
   auto out = value(a);
   CAF_CHECK_EQUAL(out.status, forward_status::failed);
   CAF_CHECK_EQUAL(out.reason, "forwarder stopped");
-  auto h = sim::ask<actors::backend_reading>(sys, fwd, actors::health_atom::value);
+  auto h = sim::ask<serving::backend_reading>(sys, fwd, actors::health_atom::value);
   sched.run();
   CAF_REQUIRE(sim::ready(h));
   CAF_CHECK(!h->value());  // the forwarder is gone

@@ -14,8 +14,8 @@
 using namespace sova;
 using namespace std::chrono_literals;
 using actors::backend_links;
-using actors::backend_reading;
-using actors::backend_readings;
+using serving::backend_reading;
+using serving::backend_readings;
 using actors::forward_outcome;
 using actors::forward_status;
 using actors::service_records;
@@ -147,7 +147,7 @@ CAF_TEST(a_new_forwarder_starts_with_a_fresh_snapshot) {
   CAF_REQUIRE_EQUAL(v.size(), 1u);
   auto h = v[0].cell->read();
   CAF_CHECK_EQUAL(h.backend, a);
-  CAF_CHECK_EQUAL(h.breaker, actors::breaker_state::closed);
+  CAF_CHECK_EQUAL(h.breaker, serving::breaker_state::closed);
   CAF_CHECK_EQUAL(h.in_flight, 0u);
   CAF_CHECK_EQUAL(h.served + h.failed + h.refused, 0u);
   CAF_CHECK_EQUAL(h.latency_ms, 0.0);
@@ -169,10 +169,10 @@ CAF_TEST(what_the_forwarders_write_is_what_the_pool_reads) {
   auto h = snapshot(a);
   CAF_CHECK_EQUAL(h.in_flight, 0u);
   CAF_CHECK_EQUAL(h.failed, 1u);
-  CAF_CHECK_EQUAL(h.breaker, actors::breaker_state::open);
+  CAF_CHECK_EQUAL(h.breaker, serving::breaker_state::open);
   auto untouched = snapshot(b);
   CAF_CHECK_EQUAL(untouched.failed, 0u);
-  CAF_CHECK_EQUAL(untouched.breaker, actors::breaker_state::closed);
+  CAF_CHECK_EQUAL(untouched.breaker, serving::breaker_state::closed);
 }
 
 CAF_TEST(tick_forgets_idle_forwarders_but_not_busy_or_recently_used_ones) {
@@ -206,7 +206,7 @@ CAF_TEST(tick_forgets_idle_forwarders_but_not_busy_or_recently_used_ones) {
 CAF_TEST(forwarders_and_their_cells_are_posted_on_the_board_and_dropped_with_them) {
   actors::pool_config cfg;
   cfg.forget_after = 60s;
-  cfg.board = std::make_shared<actors::backend_board>();
+  cfg.board = std::make_shared<serving::backend_board>();
   start(cfg);
   auto v = views({a, b});
   auto s = cfg.board->snapshot();

@@ -54,7 +54,7 @@ forwarder(actors::backend_forwarder_actor::pointer, seen_ptr seen) {
         o.body = reply;
         return o;
       },
-      [=](actors::health_atom) { return actors::backend_reading{}; },
+      [=](actors::health_atom) { return serving::backend_reading{}; },
       [=](actors::forwarded_atom, std::uint64_t, const actors::forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string&) {},
@@ -77,13 +77,13 @@ directory(actors::service_directory_actor::pointer, seen_ptr seen) {
 actors::backend_pool_actor::behavior_type pool(actors::backend_pool_actor::pointer,
                                                seen_ptr seen,
                                                actors::backend_forwarder_actor fwd) {
-  auto cell = std::make_shared<actors::backend_cell>(backend, 0.3);
+  auto cell = std::make_shared<serving::backend_cell>(backend, 0.3);
   return {
       [=](actors::forwarders_atom, const actors::service_records&) {
         seen->note(seen->pool);
         return actors::backend_links{{fwd, cell}};
       },
-      [=](actors::health_atom) { return actors::backend_readings{}; },
+      [=](actors::health_atom) { return serving::backend_readings{}; },
       [=](actors::tick_atom) {},
   };
 }
@@ -106,7 +106,7 @@ CAF_TEST(a_requests_actor_and_the_actors_it_asks_run_on_the_thread_that_read_it)
   auto client = http::client::create(client_opts);  // threads of its own: the test's side
   {
     caf::actor_system_config cfg;
-    actors::run_actors_on(cfg, io);
+    scheduler::run_actors_on(cfg, io);
     caf::actor_system sys{cfg};
     auto fwd = sys.spawn(forwarder, seen);
     auto dir = sys.spawn(directory, seen);

@@ -61,7 +61,7 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
         if (!s->keeps_body) out.request_body = std::move(req.body);
         return out;
       },
-      [=](actors::health_atom) { return actors::backend_reading{}; },
+      [=](actors::health_atom) { return serving::backend_reading{}; },
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string& reason) { s->blamed.push_back(reason); },
@@ -71,7 +71,7 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
 struct fake_backend {
   net::service_record rec;
   script_ptr s = std::make_shared<script>();
-  std::shared_ptr<actors::backend_cell> cell;
+  std::shared_ptr<serving::backend_cell> cell;
   actors::backend_forwarder_actor fwd;
 };
 using backends_ptr = std::shared_ptr<std::vector<fake_backend>>;
@@ -102,7 +102,7 @@ actors::backend_pool_actor::behavior_type fake_pool(actors::backend_pool_actor::
             if (b.rec == r) out.push_back(backend_link{b.fwd, b.cell});
         return out;
       },
-      [=](actors::health_atom) { return actors::backend_readings{}; },
+      [=](actors::health_atom) { return serving::backend_readings{}; },
       [=](actors::tick_atom) {},
   };
 }
@@ -149,7 +149,7 @@ forward_outcome refused() {
 }
 
 /// A cell showing `n` attempts in flight (as its forwarder would count them).
-void in_flight(const std::shared_ptr<actors::backend_cell>& cell, int n) {
+void in_flight(const std::shared_ptr<serving::backend_cell>& cell, int n) {
   for (int i = 0; i < n; ++i) cell->attempt_started();
 }
 
@@ -167,19 +167,19 @@ struct fixture : test_coordinator_fixture<> {
   fake_backend add(const std::string& text, std::vector<forward_outcome> replies) {
     fake_backend b;
     b.rec = *net::parse_service_record(text);
-    b.cell = std::make_shared<actors::backend_cell>(b.rec, 0.3);
+    b.cell = std::make_shared<serving::backend_cell>(b.rec, 0.3);
     b.s->replies = std::move(replies);
     b.fwd = sys.spawn(fake_forwarder, b.s);
     backends->push_back(b);
     return b;  // a copy: the vector may grow; the script is shared
   }
 
-  std::shared_ptr<actors::backend_board> board;  // none: every request asks directory and pool
+  std::shared_ptr<serving::backend_board> board;  // none: every request asks directory and pool
 
   /// Every backend on the board, as the directory and the pool post them once a key is
   /// warm: both kinds of TTS keyed, each backend with its forwarder and cell.
   void warm_board() {
-    board = std::make_shared<actors::backend_board>();
+    board = std::make_shared<serving::backend_board>();
     std::map<std::string, service_records> keys{{"tts/cpu", {}}, {"tts/gpu", {}}};
     for (const auto& b : *backends) {
       keys[b.rec.key_text()].push_back(b.rec);
@@ -423,7 +423,7 @@ CAF_TEST(a_refusal_by_an_open_breaker_is_not_an_attempt) {
 
 CAF_TEST(open_breakers_everywhere_mean_503_without_calling_anyone) {
   auto a = add("asr/cpu/192.0.2.1:8888", {served("{}")});
-  (*backends)[0].cell->set_breaker(actors::breaker_state::open);
+  (*backends)[0].cell->set_breaker(serving::breaker_state::open);
   auto out = send("asr");
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 503u);
@@ -456,7 +456,7 @@ CAF_TEST(the_faster_of_two_equally_loaded_backends_is_chosen) {
 CAF_TEST(healthy_backends_go_before_half_open_ones) {
   auto probing = add("tts/cpu/192.0.2.1:8899", {served("{}")});
   auto healthy = add("tts/cpu/192.0.2.2:8899", {served("{}")});
-  (*backends)[0].cell->set_breaker(actors::breaker_state::half_open);
+  (*backends)[0].cell->set_breaker(serving::breaker_state::half_open);
   in_flight((*backends)[1].cell, 10);  // busier, but healthy
   for (int i = 0; i < 10; ++i) CAF_CHECK(send()->has_value());
   CAF_CHECK_EQUAL(probing.s->seen.size(), 0u);
@@ -466,7 +466,7 @@ CAF_TEST(healthy_backends_go_before_half_open_ones) {
 CAF_TEST(a_half_open_backend_is_tried_when_the_healthy_ones_failed) {
   auto healthy = add("tts/cpu/192.0.2.1:8899", {failed("status 500")});
   auto probing = add("tts/cpu/192.0.2.2:8899", {served(R"({"ok": 1})")});
-  (*backends)[1].cell->set_breaker(actors::breaker_state::half_open);
+  (*backends)[1].cell->set_breaker(serving::breaker_state::half_open);
   auto out = send();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);

@@ -85,7 +85,7 @@ const std::string asr_b = "asr/cpu/192.0.2.20:8888";
 const std::string tts_a = "tts/gpu/192.0.2.11:8899";
 
 /// Stands in for the backend pool: answers `health` with readings the test sets.
-using healths_ptr = std::shared_ptr<actors::backend_readings>;
+using healths_ptr = std::shared_ptr<serving::backend_readings>;
 actors::backend_pool_actor::behavior_type scripted_pool(actors::backend_pool_actor::pointer,
                                                        healths_ptr healths) {
   return {
@@ -99,7 +99,7 @@ actors::backend_pool_actor::behavior_type scripted_pool(actors::backend_pool_act
 
 struct fixture : test_coordinator_fixture<> {
   sim::sim_network net{sys, 11};
-  healths_ptr healths = std::make_shared<actors::backend_readings>();
+  healths_ptr healths = std::make_shared<serving::backend_readings>();
   actors::backend_pool_actor pool;  // none unless a test sets it up: no busy rule
   std::shared_ptr<fake_backends> fake = std::make_shared<fake_backends>();
   actors::announcer_config cfg;
@@ -136,7 +136,7 @@ struct fixture : test_coordinator_fixture<> {
 
   /// What the pool says of `name`: requests of this node in flight, served so far, breaker.
   void pool_says(const std::string& name, std::uint32_t in_flight, std::uint64_t served,
-                 actors::breaker_state breaker = actors::breaker_state::closed) {
+                 serving::breaker_state breaker = serving::breaker_state::closed) {
     if (!pool) pool = sys.spawn(scripted_pool, healths);
     for (auto& h : *healths)
       if (h.backend.to_string() == name) {
@@ -145,7 +145,7 @@ struct fixture : test_coordinator_fixture<> {
         h.breaker = breaker;
         return;
       }
-    actors::backend_reading h;
+    serving::backend_reading h;
     h.backend = record(name);
     h.in_flight = in_flight;
     h.served = served;
@@ -441,7 +441,7 @@ CAF_TEST(a_backend_that_fails_requests_or_refuses_connections_is_not_kept_as_bus
   start({asr_a, asr_b});
   fake->slow = {asr_a};
   fake->alive = {asr_a};  // asr_b now refuses connections
-  pool_says(asr_a, 2, 3, actors::breaker_state::open);  // its requests fail too
+  pool_says(asr_a, 2, 3, serving::breaker_state::open);  // its requests fail too
   pool_says(asr_b, 2, 3);  // in flight, but its port is closed: not busy, gone
   round();
   CAF_CHECK(!service(asr_a).alive);

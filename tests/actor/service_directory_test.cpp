@@ -156,7 +156,7 @@ CAF_TEST(every_lookup_is_posted_on_the_board_and_fast_lane_uses_keep_a_key) {
   actors::directory_config cfg;
   cfg.refresh_interval = 30s;
   cfg.forget_after = 60s;
-  cfg.board = std::make_shared<actors::backend_board>();
+  cfg.board = std::make_shared<serving::backend_board>();
   start(cfg);
   auto on_board = [&](const std::string& key) {
     auto s = cfg.board->snapshot();

@@ -32,15 +32,15 @@ inline views::node_view sample_node_view() {
   d.keys = {{"tts/cpu", {record("tts/cpu/10.0.0.5:8899")}},
             {"tts/gpu", {record("tts/gpu/10.0.0.6:8899")}}};
   v.directory = d;
-  actors::backend_reading h;
+  serving::backend_reading h;
   h.backend = record("tts/cpu/10.0.0.5:8899");
-  h.breaker = actors::breaker_state::open;
+  h.breaker = serving::breaker_state::open;
   h.in_flight = 1;
   h.latency_ms = 250;
   h.served = 9;
   h.failed = 3;
   h.busy = 1;
-  v.readings = actors::backend_readings{h};
+  v.readings = serving::backend_readings{h};
   actors::own_service own;
   own.backend = record("asr/cpu/10.0.0.7:8888");
   own.alive = true;

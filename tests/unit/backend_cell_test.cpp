@@ -7,8 +7,8 @@
 
 using namespace sova;
 using namespace std::chrono_literals;
-using actors::backend_cell;
-using actors::breaker_state;
+using serving::backend_cell;
+using serving::breaker_state;
 
 namespace {
 
@@ -93,7 +93,7 @@ CAF_TEST(a_busy_backend_is_left_alone_for_the_longest_wait_asked) {
 }
 
 CAF_TEST(the_rule_of_usable_now) {
-  using actors::usable_now;
+  using serving::usable_now;
   CAF_CHECK(usable_now(breaker_state::closed, false, false));
   CAF_CHECK(!usable_now(breaker_state::closed, false, true));
   CAF_CHECK(!usable_now(breaker_state::open, false, false));

@@ -9,11 +9,11 @@
 #include "serving/fast_lane.hpp"
 
 using namespace sova;
-using actors::backend_board;
-using actors::backend_cell;
+using serving::backend_board;
+using serving::backend_cell;
 using actors::backend_link;
-using actors::breaker_state;
-using actors::fast_lane_pick;
+using serving::breaker_state;
+using serving::fast_lane_pick;
 
 namespace {
 

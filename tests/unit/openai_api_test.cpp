@@ -439,7 +439,7 @@ CAF_TEST(mutated requests and replies get an answer and never crash) {
 CAF_TEST(a job carries the SOVA request and its translator turns the outcome back) {
   http::route speech_route{http::route_kind::openai_speech, net::wanted_kind::gpu};
   http::response error;
-  auto job = actors::openai_job_for(speech_route, "application/json",
+  auto job = serving::openai_job_for(speech_route, "application/json",
                                     R"({"input": "hi", "voice": "echo", "response_format": "flac"})",
                                     &error);
   CAF_REQUIRE(job.has_value());
@@ -463,13 +463,13 @@ CAF_TEST(a job carries the SOVA request and its translator turns the outcome bac
                   "503 no_backend ");
   // A transcription job: the form for /asr, json back.
   http::route asr_route{http::route_kind::openai_transcriptions, net::wanted_kind::any};
-  job = actors::openai_job_for(asr_route, form_type, form({audio_file}), &error);
+  job = serving::openai_job_for(asr_route, form_type, form({audio_file}), &error);
   CAF_REQUIRE(job.has_value());
   CAF_CHECK(job->service == net::service::asr);
   CAF_CHECK(!http::check_asr_body(job->content_type, job->body));
   out = job->translate(sova_reply(200, asr_reply({{"hi", 0, 0.4}}, "hi")));
   CAF_CHECK_EQUAL(out.body, R"({"text":"hi"})");
   // Refused requests give their OpenAI error.
-  CAF_CHECK(!actors::openai_job_for(speech_route, "application/json", "{}", &error));
+  CAF_CHECK(!serving::openai_job_for(speech_route, "application/json", "{}", &error));
   CAF_CHECK_EQUAL(refusal(error), "400 missing_required_parameter input");
 }

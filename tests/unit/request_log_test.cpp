@@ -26,7 +26,7 @@ std::vector<std::string> json_lines(const std::string& name,
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
   spdlog::logger logger(name, sink);
-  logger.set_formatter(actors::make_json_formatter());
+  logger.set_formatter(serving::make_json_formatter());
   logger.set_level(spdlog::level::trace);
   log(logger);
   std::vector<std::string> lines;
@@ -35,8 +35,8 @@ std::vector<std::string> json_lines(const std::string& name,
   return lines;
 }
 
-actors::request_log_entry served_entry() {
-  actors::request_log_entry e;
+serving::request_log_entry served_entry() {
+  serving::request_log_entry e;
   e.id = "abc-1";
   e.method = "POST";
   e.target = "/synthesize?backend=cpu";
@@ -81,7 +81,7 @@ CAF_TEST(json_lines_parse_whatever_the_message_holds) {
 
 CAF_TEST(request_lines_carry_their_fields_as_members) {
   auto e = served_entry();
-  auto fields = json::parse(actors::request_log_json(e));
+  auto fields = json::parse(serving::request_log_json(e));
   CAF_CHECK(fields["request_id"] == "abc-1");
   CAF_CHECK(fields["method"] == "POST");
   CAF_CHECK(fields["path"] == "/synthesize?backend=cpu");
@@ -94,7 +94,7 @@ CAF_TEST(request_lines_carry_their_fields_as_members) {
   CAF_CHECK(fields["duration_ms"] == 12.3);
   CAF_CHECK(fields["bytes_in"] == 40);
   CAF_CHECK(fields["bytes_out"] == 9000);
-  auto lines = json_lines("request", [&](spdlog::logger& l) { l.info(actors::request_log_json(e)); });
+  auto lines = json_lines("request", [&](spdlog::logger& l) { l.info(serving::request_log_json(e)); });
   CAF_REQUIRE_EQUAL(lines.size(), 1u);
   auto j = json::parse(lines[0], nullptr, false);
   CAF_REQUIRE(!j.is_discarded());
@@ -109,14 +109,14 @@ CAF_TEST(request_lines_carry_their_fields_as_members) {
 
 CAF_TEST(text_lines_say_what_happened) {
   auto e = served_entry();
-  CAF_CHECK_EQUAL(actors::request_log_text(e),
+  CAF_CHECK_EQUAL(serving::request_log_text(e),
                   "request abc-1 POST /synthesize?backend=cpu from 127.0.0.1:5123: 200 via "
                   "tts/cpu/10.0.0.5:8899,tts/cpu/10.0.0.6:8899 in 12.3 ms, 2 attempts");
   e.status = 503;
   e.error_code = "no_backend";
   e.attempts = 0;
   e.backends.clear();
-  CAF_CHECK_EQUAL(actors::request_log_text(e),
+  CAF_CHECK_EQUAL(serving::request_log_text(e),
                   "request abc-1 POST /synthesize?backend=cpu from 127.0.0.1:5123: 503 "
                   "no_backend in 12.3 ms, 0 attempts");
   e.service = "healthz";
@@ -124,7 +124,7 @@ CAF_TEST(text_lines_say_what_happened) {
   e.target = "/healthz";
   e.status = 200;
   e.error_code.clear();
-  CAF_CHECK_EQUAL(actors::request_log_text(e),
+  CAF_CHECK_EQUAL(serving::request_log_text(e),
                   "request abc-1 GET /healthz from 127.0.0.1:5123: 200 in 12.3 ms");
 }
 
