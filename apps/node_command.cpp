@@ -23,6 +23,7 @@
 #include "apps/node_state_keeper.hpp"
 #include "http/io_runtime.hpp"
 #include "net/address_policy.hpp"
+#include "net/owned_backend.hpp"
 #include "scheduler/io_coordinator.hpp"
 
 namespace sova::apps {
@@ -35,20 +36,20 @@ caf::timespan seconds(double s) {
 
 /// --services, strictly: nothing (after saying why) when an entry is bad or, without
 /// --allow-loopback, on a loopback address that other machines cannot reach.
-std::optional<std::vector<net::service_record>> own_services(const node_options& opts) {
-  if (opts.services.empty()) return std::vector<net::service_record>{};
+std::optional<std::vector<net::owned_backend>> own_services(const node_options& opts) {
+  if (opts.services.empty()) return std::vector<net::owned_backend>{};
   std::string why;
-  auto list = net::parse_service_list(opts.services, &why);
+  auto list = net::parse_owned_backends(opts.services, &why);
   if (!list) {
     spdlog::error("--services: {}", why);
     return std::nullopt;
   }
   for (const auto& s : *list)
-    if (s.is_loopback() && !opts.allow_loopback) {
+    if (s.record.is_loopback() && !opts.allow_loopback) {
       spdlog::error("--services: '{}' is a loopback address, which other machines cannot "
                     "reach; give an address they can reach, or --allow-loopback for a network "
                     "on this machine only",
-                    s.to_string());
+                    s.record.to_string());
       return std::nullopt;
     }
   return list;
@@ -223,8 +224,10 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
   cmd->add_option("--port", opts.port, "UDP port of the DHT")->capture_default_str();
   opts.dht.add_to(*cmd, true);
   cmd->add_option("--services", opts.services,
-                  "This node's backends, service/kind/host:port[,...] with service asr|tts and "
-                  "kind cpu|gpu, e.g. asr/cpu/10.0.0.5:8888,tts/gpu/10.0.0.6:8899");
+                  "This node's backends, service/kind/host:port[*N][,...] with service asr|tts, "
+                  "kind cpu|gpu and N the jobs the backend runs at once (1-64; 1 without *N, "
+                  "a SOVA server's one worker; never announced), e.g. "
+                  "asr/cpu/10.0.0.5:8888*4,tts/gpu/10.0.0.6:8899");
   cmd->add_flag("--allow-loopback", opts.allow_loopback,
                 "Accept backends on localhost/127.0.0.0/8/::1 (a network on one machine)");
   cmd->add_flag("--refuse-private", opts.refuse_private,
@@ -363,7 +366,8 @@ int run_node(const node_options& opts) {
   std::optional<node_state_keeper> keeper;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
-    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own, policy, io), node.node);
+    gw = actors::spawn_gateway(sys, gateway_settings(opts, net::records_of(*own), policy, io),
+                               node.node);
     http::server_limits limits;
     limits.max_body = opts.max_body;
     limits.max_connections = opts.max_connections;
@@ -410,7 +414,11 @@ int run_node(const node_options& opts) {
                node.port->local_endpoint().to_string(), opts.dht.bind, frontend->port(), cfg.k,
                cfg.alpha);
   if (saved) spdlog::info("node id {} kept from {}", cfg.self.to_hex(), opts.state_dir);
-  for (const auto& s : *own) spdlog::info("own backend {}: probing, then announcing", s.to_string());
+  // The capacity is kept for the owner queue (serving/owner_queue.hpp), not wired in yet:
+  // until it is, a backend gets whatever the nodes send it.
+  for (const auto& s : *own)
+    spdlog::info("own backend {} (capacity {}): probing, then announcing", s.record.to_string(),
+                 s.capacity);
   if (neighbours->empty() && saved && !saved->contacts.empty()) {
     for (const auto& c : saved->contacts) neighbours->push_back(c.ep);
     spdlog::info("no --neighbours{}: rejoining through the {} contact(s) saved in {}",

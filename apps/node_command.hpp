@@ -12,7 +12,7 @@ struct node_options {
   std::uint16_t port = 5678;
   dht_flags dht;
   std::string log_level = "info";
-  std::string services;  // "asr/cpu/host:port,tts/gpu/host:port"
+  std::string services;  // "asr/cpu/host:port*4,tts/gpu/host:port"
   bool allow_loopback = false;
   bool refuse_private = false;
   std::uint16_t http_port = 5600;

@@ -33,23 +33,4 @@ std::optional<service_record> parse_service_record(std::string_view text, std::s
   return service_record{*svc, *knd, ep->host, ep->port};
 }
 
-std::optional<std::vector<service_record>> parse_service_list(std::string_view text,
-                                                              std::string* error) {
-  std::vector<service_record> out;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    auto entry = text.substr(0, comma);
-    auto rec = parse_service_record(entry, error);
-    if (!rec) return std::nullopt;
-    out.push_back(std::move(*rec));
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-    if (text.empty()) {
-      if (error) *error = "a trailing comma leaves an empty entry";
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
 }  // namespace sova::net

@@ -1,7 +1,8 @@
 #pragma once
 // SOVA DC service records: "<service>/<backend>/<host>:<port>", e.g. "asr/cpu/10.0.0.5:8888",
 // stored in the DHT under sha1("<service>/<backend>") (shared/PROTOCOL.md). The same
-// syntax is what `--services` takes.
+// syntax, with an optional capacity that is never announced, is what `--services` takes
+// (net/owned_backend.hpp).
 
 #include <cstdint>
 #include <optional>
@@ -44,9 +45,5 @@ struct service_record {
 /// `error` says what is wrong with the entry.
 std::optional<service_record> parse_service_record(std::string_view text,
                                                    std::string* error = nullptr);
-
-/// Parses a comma-separated `--services` list; nothing when an entry is bad (error names it).
-std::optional<std::vector<service_record>> parse_service_list(std::string_view text,
-                                                              std::string* error = nullptr);
 
 }  // namespace sova::net

@@ -363,6 +363,12 @@ CAF_TEST(bad_services_stop_the_node_at_start_naming_the_entry) {
                       30s);
   CAF_CHECK_EQUAL(bad_kind.status, 2);
   CAF_CHECK_NOT_EQUAL(bad_kind.err.find("asr/xpu/192.0.2.1:8888"), std::string::npos);
+  auto bad_capacity = run({SOVA_DC_BINARY, "node", "--bind", node_host, "--port", "0",
+                           "--http-port", "0", "--services", "asr/cpu/192.0.2.1:8888*65"},
+                          30s);
+  CAF_CHECK_EQUAL(bad_capacity.status, 2);
+  CAF_CHECK_NOT_EQUAL(bad_capacity.err.find("'asr/cpu/192.0.2.1:8888*65': the capacity"),
+                      std::string::npos);
   auto loopback = run({SOVA_DC_BINARY, "node", "--bind", node_host, "--port", "0", "--http-port",
                        "0", "--services", "tts/gpu/127.0.0.1:8899"},
                       30s);

@@ -1,7 +1,8 @@
-// Service records and the --services syntax: strict parsing, keys, loopback detection.
+// Service records and the --services syntax: strict parsing, keys, capacities, loopback detection.
 #define CAF_SUITE service_record
 #include "caf/test/unit_test.hpp"
 
+#include "net/owned_backend.hpp"
 #include "net/service_record.hpp"
 
 using namespace sova::net;
@@ -48,19 +49,62 @@ CAF_TEST(bad_entries_are_refused_with_a_reason_naming_them) {
 }
 
 CAF_TEST(a_services_list_is_all_or_nothing) {
-  auto two = parse_service_list("asr/cpu/h1:8888,tts/gpu/h2:8899");
+  auto two = parse_owned_backends("asr/cpu/h1:8888,tts/gpu/h2:8899");
   CAF_REQUIRE(two);
   CAF_REQUIRE_EQUAL(two->size(), 2u);
-  CAF_CHECK_EQUAL((*two)[1].to_string(), "tts/gpu/h2:8899");
+  CAF_CHECK_EQUAL((*two)[1].record.to_string(), "tts/gpu/h2:8899");
   std::string err;
-  CAF_CHECK(!parse_service_list("asr/cpu/h1:8888,tts/xpu/h2:8899", &err));
+  CAF_CHECK(!parse_owned_backends("asr/cpu/h1:8888,tts/xpu/h2:8899", &err));
   CAF_CHECK(err.find("'tts/xpu/h2:8899'") != std::string::npos);
-  CAF_CHECK(!parse_service_list("asr/cpu/h1:8888,", &err));
+  CAF_CHECK(!parse_owned_backends("asr/cpu/h1:8888,", &err));
   CAF_CHECK(err.find("empty entry") != std::string::npos);
-  CAF_CHECK(!parse_service_list(",asr/cpu/h1:8888", &err));
-  auto none = parse_service_list("");
+  CAF_CHECK(!parse_owned_backends(",asr/cpu/h1:8888", &err));
+  auto none = parse_owned_backends("");
   CAF_REQUIRE(none);
   CAF_CHECK(none->empty());
+}
+
+CAF_TEST(a_capacity_follows_a_star_and_is_one_without) {
+  auto list = parse_owned_backends("asr/cpu/127.0.0.1:8888*4,tts/gpu/[::1]:8899,asr/gpu/h:1*64,"
+                                   "tts/cpu/h:2*1");
+  CAF_REQUIRE(list);
+  CAF_REQUIRE_EQUAL(list->size(), 4u);
+  CAF_CHECK_EQUAL((*list)[0].capacity, 4u);
+  CAF_CHECK_EQUAL((*list)[0].record.host, "127.0.0.1");
+  CAF_CHECK_EQUAL((*list)[0].record.port, 8888);
+  CAF_CHECK_EQUAL((*list)[1].capacity, 1u);
+  CAF_CHECK_EQUAL((*list)[1].record.host, "::1");
+  CAF_CHECK_EQUAL((*list)[2].capacity, 64u);
+  CAF_CHECK_EQUAL((*list)[3].capacity, 1u);
+  CAF_CHECK_EQUAL((*list)[0].to_string(), "asr/cpu/127.0.0.1:8888*4");
+  CAF_CHECK_EQUAL((*list)[3].to_string(), "tts/cpu/h:2");
+  // The capacity is the owner's alone: what the DHT gets is the record, unchanged.
+  CAF_CHECK_EQUAL((*list)[0].record.to_string(), "asr/cpu/127.0.0.1:8888");
+  CAF_CHECK_EQUAL((*list)[0].record.key(), parse_service_record("asr/cpu/127.0.0.1:8888")->key());
+  auto records = records_of(*list);
+  CAF_REQUIRE_EQUAL(records.size(), 4u);
+  CAF_CHECK_EQUAL(records[1].to_string(), "tts/gpu/[::1]:8899");
+}
+
+CAF_TEST(a_bad_capacity_is_refused_naming_the_entry) {
+  for (auto text : {"asr/cpu/h:1*0", "asr/cpu/h:1*65", "asr/cpu/h:1*", "asr/cpu/h:1*x",
+                    "asr/cpu/h:1*4x", "asr/cpu/h:1*-1", "asr/cpu/h:1* 4",
+                    "asr/cpu/h:1*99999999999"}) {
+    std::string err;
+    CAF_CHECK(!parse_owned_backend(text, &err));
+    CAF_CHECK(err.find(std::string("'") + text + "'") != std::string::npos);
+    CAF_CHECK(err.find("capacity after '*' must be a number 1-64") != std::string::npos);
+  }
+  std::string err;
+  CAF_CHECK(!parse_owned_backends("asr/cpu/h1:8888*2,tts/cpu/h2:8899*100", &err));
+  CAF_CHECK(err.find("'tts/cpu/h2:8899*100'") != std::string::npos);
+  // A bad record is named with its capacity, as written.
+  CAF_CHECK(!parse_owned_backend("asr/tpu/h:1*2", &err));
+  CAF_CHECK(err.find("'asr/tpu/h:1*2': backend must be cpu or gpu") != std::string::npos);
+  CAF_CHECK(!parse_owned_backend("asr/cpu/h*2", &err));
+  CAF_CHECK(err.find("'asr/cpu/h*2'") != std::string::npos);
+  CAF_CHECK(!parse_owned_backend("asr/cpu/a*b:80*2", &err));
+  CAF_CHECK(err.find("a host name cannot have") != std::string::npos);
 }
 
 CAF_TEST(loopback_hosts_are_recognised) {
