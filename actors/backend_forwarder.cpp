@@ -267,7 +267,6 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
   return {
       // Non-const: the body is moved out of the message (one receiver, no copy-on-write).
       [=](forward_atom, forward_request& req) { return on_forward(self, req); },
-      [=](health_atom) { return self->state.cell->read(); },
       [=](failed_atom, const std::string& reason) { on_blamed(self, reason); },
       [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {
         on_forwarded(self, id, std::move(out));

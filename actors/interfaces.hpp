@@ -370,8 +370,6 @@ using service_directory_actor = caf::typed_actor<
 /// backend's cell (in flight, latency EWMA, circuit breaker, counts).
 using backend_forwarder_actor = caf::typed_actor<
     caf::replies_to<forward_atom, forward_request>::with<forward_outcome>,
-    // its cell, read now
-    caf::replies_to<health_atom>::with<serving::backend_reading>,
     // count a failure of this backend that happened outside this actor: an unusable
     // answer of an earlier attempt turned out to be the backend's fault (another backend
     // served the request)

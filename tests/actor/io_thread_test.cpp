@@ -54,7 +54,6 @@ forwarder(actors::backend_forwarder_actor::pointer, seen_ptr seen) {
         o.body = reply;
         return o;
       },
-      [=](actors::health_atom) { return serving::backend_reading{}; },
       [=](actors::forwarded_atom, std::uint64_t, const actors::forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string&) {},

@@ -61,7 +61,6 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
         if (!s->keeps_body) out.request_body = std::move(req.body);
         return out;
       },
-      [=](actors::health_atom) { return serving::backend_reading{}; },
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string& reason) { s->blamed.push_back(reason); },

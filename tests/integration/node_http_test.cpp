@@ -3,15 +3,20 @@
 // python-requests sends them) get the backend's JSON back, as application/json; bad
 // requests are answered at once without reaching a backend; failing and hanging
 // backends are retried elsewhere; /healthz and /status; bad --services exit 2; SIGTERM
-// lets the request in flight finish, refusing new ones, then the node exits 0.
+// lets the request in flight finish, refusing new ones, then the node exits 0. With
+// --http-threads 2, concurrent ASR and TTS requests each get their own reply byte for
+// byte, and /status and /metrics count each once.
 #define CAF_SUITE integration_node_http
 #include "caf/test/unit_test.hpp"
 
 #include <csignal>
 #include <future>
+#include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "prometheus_text.hpp"
 #include "serving_fixture.hpp"
 
 using namespace sova;
@@ -355,6 +360,79 @@ CAF_TEST(healthz_and_status_describe_the_node) {
     served += b.value("served", 0);
   }
   CAF_CHECK_EQUAL(served, 1u);
+}
+
+CAF_TEST(with_two_http_threads_concurrent_requests_each_get_their_own_reply) {
+  one_node n({"--http-threads", "2"});
+  // A little service time, so that requests overlap in the node on both threads.
+  control(n.b1, {{"delay_ms", 20}});
+  control(n.b2, {{"delay_ms", 20}});
+  const std::string form_type = "multipart/form-data; boundary=" + boundary;
+  struct exchange {
+    bool tts = false;
+    std::string body;  // what the client sent
+    http::client_result via_node;
+  };
+  constexpr int clients = 8;
+  constexpr int each = 6;
+  std::vector<exchange> sent(clients * each);
+  auto before = status_of(n.node);
+  CAF_REQUIRE(before.contains("requests_total"));
+  std::vector<std::thread> workers;
+  for (int c = 0; c < clients; ++c)
+    workers.emplace_back([&, c] {
+      for (int i = 0; i < each; ++i) {
+        auto& x = sent[std::size_t(c * each + i)];
+        // Every request differs (its text, its file's size), and so does its right reply.
+        x.tts = (c + i) % 2 == 0;
+        if (x.tts) {
+          x.body = json{{"text", "request " + std::to_string(c) + "-" + std::to_string(i)},
+                        {"voice", "Natasha"}}.dump();
+          x.via_node = n.post("/synthesize", "application/json", x.body);
+        } else {
+          x.body = audio_form(boundary, std::string(std::size_t(1000 + c * each + i), '\x01'));
+          x.via_node = n.post("/asr", form_type, x.body);
+        }
+      }
+    });
+  for (auto& t : workers) t.join();
+  std::size_t tts = 0, asr = 0;
+  for (const auto& x : sent) {
+    CAF_REQUIRE(x.via_node.ok);
+    CAF_REQUIRE_EQUAL(x.via_node.response.status, 200u);
+    auto reply = json::parse(x.via_node.response.body, nullptr, false);
+    CAF_REQUIRE(reply.is_object());
+    // Which backend served it (its name opens the audio, base64("b1:") = "YjE6", or the
+    // transcript); the same request sent straight to it gives the same bytes.
+    auto named = x.tts ? reply["response"][0]["response_audio"].get<std::string>()
+                       : reply["r"][0]["response"][0]["text"].get<std::string>();
+    const auto& b = named.rfind(x.tts ? "YjE6" : "b1 ", 0) == 0 ? n.b1 : n.b2;
+    auto direct = x.tts ? http_call("127.0.0.1", b.port, "POST", "/synthesize/",
+                                    "application/json", x.body)
+                        : http_call("127.0.0.1", b.port, "POST", "/asr", form_type, x.body);
+    CAF_REQUIRE_EQUAL(direct.response.status, 200u);
+    CAF_CHECK_EQUAL(x.via_node.response.body, direct.response.body);
+    ++(x.tts ? tts : asr);
+  }
+  CAF_CHECK_EQUAL(tts + asr, sent.size());
+  // The node counted each of them once: every HTTP request (this /status included), and
+  // every ASR/TTS request served by a backend, in /status and in /metrics.
+  auto after = status_of(n.node);
+  CAF_CHECK_EQUAL(after["requests_total"].get<std::uint64_t>(),
+                  before["requests_total"].get<std::uint64_t>() + sent.size() + 1);
+  CAF_CHECK_EQUAL(after["requests_in_flight"], 0);
+  for (const auto& [service, count] : {std::pair{"tts", tts}, std::pair{"asr", asr}}) {
+    std::size_t served = 0;
+    for (const auto& b : after["services"][service]) served += b.value("served", std::size_t(0));
+    CAF_CHECK_EQUAL(served, count);
+  }
+  auto metrics = http_call(n.node.host, n.node.http_port, "GET", "/metrics");
+  CAF_REQUIRE_EQUAL(metrics.response.status, 200u);
+  auto doc = test::parse_prometheus(metrics.response.body);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_requests_total", {{"service", "tts"}, {"outcome", "served"}}),
+                  double(tts));
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_requests_total", {{"service", "asr"}, {"outcome", "served"}}),
+                  double(asr));
 }
 
 CAF_TEST(bad_services_stop_the_node_at_start_naming_the_entry) {

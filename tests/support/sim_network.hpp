@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
@@ -104,6 +106,15 @@ answer<T> ask(caf::actor_system& sys, const Handle& dest, Ts... xs) {
 template <class T>
 bool ready(const answer<T>& a) {
   return a->has_value();
+}
+
+/// Whether the actor behind `h` has ended: CAF runs a functor attached to an ended actor
+/// at once (one attached to a live actor runs when it ends, and changes nothing here).
+template <class Handle>
+bool has_ended(const Handle& h) {
+  auto ended = std::make_shared<bool>(false);
+  caf::actor_cast<caf::abstract_actor*>(h)->attach_functor([ended] { *ended = true; });
+  return *ended;
 }
 
 }  // namespace sova::sim

@@ -4,6 +4,9 @@
 'use strict';
 
 const STATUS_EVERY_MS = 3000;
+// The backend kinds a request may ask for (?backend=), first the default: one list for
+// every form's select.
+const BACKEND_KINDS = ['any', 'cpu', 'gpu'];
 
 /// An element with attributes and children; strings become text nodes.
 function el(tag, attrs, ...children) {
@@ -331,7 +334,13 @@ async function refreshStatus() {
   }
 }
 
+function fillBackendKinds() {
+  for (const select of document.querySelectorAll('select.backend-kind'))
+    select.replaceChildren(...BACKEND_KINDS.map((kind) => el('option', { value: kind }, kind)));
+}
+
 function start() {
+  fillBackendKinds();
   document.getElementById('tts-form').addEventListener('submit', synthesize);
   const rate = document.getElementById('tts-rate');
   rate.addEventListener('input', () => {
