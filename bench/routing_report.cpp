@@ -18,6 +18,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -140,8 +141,12 @@ int main(int argc, char** argv) {
     std::vector<std::size_t> assignment;
     std::vector<double> network;
     std::size_t failed = 0, drawn = 0;
+    std::map<unsigned, std::size_t> failed_by_status;  // 0: no HTTP reply
     for (const auto& r : requests) {
-      if (r.status != 200) ++failed;
+      if (r.status != 200) {
+        ++failed;
+        ++failed_by_status[r.status];
+      }
       network.push_back(r.latency);
       auto w = census.work.find(r.id);
       double work = w != census.work.end() ? w->second : (++drawn, draw(rng));
@@ -154,9 +159,15 @@ int main(int argc, char** argv) {
 
     std::size_t done = 0;
     for (auto n : census.done_per_backend) done += n;
-    std::printf("%s: %zu requests, %zu failed (not 200), %zu jobs run twice, %zu hung, "
+    std::string statuses;
+    for (const auto& [status, n] : failed_by_status)
+      statuses += (statuses.empty() ? " (" : ", ") + std::to_string(n) + "x " +
+                  (status ? std::to_string(status) : std::string("no reply"));
+    if (!statuses.empty()) statuses += ")";
+    std::printf("%s: %zu requests, %zu failed (not 200)%s, %zu jobs run twice, %zu hung, "
                 "%zu without a completed run (work drawn)\n",
-                label.c_str(), requests.size(), failed, census.run_twice, census.hung, drawn);
+                label.c_str(), requests.size(), failed, statuses.c_str(), census.run_twice,
+                census.hung, drawn);
     std::printf("  %-16s %8s %8s %8s\n", "seconds", "mean", "p50", "p99");
     print_row("network", net);
     print_row("ideal (M/M/c)", ideal);

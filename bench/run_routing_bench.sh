@@ -19,7 +19,8 @@
 #
 # Environment: DURATION (115, seconds of arrivals per scenario: ~1,840 requests at load
 # 0.8), MEAN_MS (200), HANG (30), SEED (1), SCENARIOS, BUILD (1; 0 reuses the binaries in
-# build-bench), NODE_ARGS (more flags for every node, e.g. "--attempt-timeout 5").
+# build-bench), NODE_ARGS (more flags for every node, e.g. "--attempt-timeout 5"), KEEP (1:
+# keep the work directory with the CSVs, job logs and reports).
 # Everything binds to loopback; everything started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,10 @@ done
 command -v curl >/dev/null || { log "curl is required"; exit 1; }
 
 start_work sova-routing-bench  # WORK, PIDS; everything stopped and removed on exit
+if [ "${KEEP:-0}" = 1 ]; then  # stop everything, but keep the CSVs, job logs and reports
+  keep_work() { local pid; for pid in "${PIDS[@]}"; do stop_pid "$pid"; done; log "kept $WORK"; }
+  trap keep_work EXIT
+fi
 RUN_ID=r$(date +%s)
 
 # --- backends ---------------------------------------------------------------------------------
