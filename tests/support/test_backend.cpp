@@ -784,7 +784,8 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--name", name, "Name put into replies and /stats")->capture_default_str();
   app.add_option("--delay-ms", delay_ms,
-                 "Service time of each real ASR/TTS request (not probes, redirects, errors)")
+                 "Service time of each real ASR/TTS request (not probes, redirects, errors), "
+                 "unless --service-mean-ms draws them")
       ->check(CLI::Range(0LL, 3600LL * 1000))
       ->capture_default_str();
   app.add_option("--fail-status", fail_status,
