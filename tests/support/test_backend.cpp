@@ -4,7 +4,7 @@
 //
 //   sova_test_backend --listen 127.0.0.1:0 [--name b1] [--delay-ms N] [--fail-status S]
 //                     [--threads N] [--concurrent] [--only asr|tts] [--any-address]
-//                     [--audio-bytes N]
+//                     [--audio-bytes N] [--service-mean-ms M [--seed S]] [--job-log FILE]
 //
 // By default it serves both APIs on one port; --only asr or --only tts serves one, as a
 // real SOVA server does (the other's paths are 404: a backend entered at the wrong port).
@@ -23,6 +23,19 @@
 //   --concurrent      every request is answered on its own as soon as it arrives; real
 //                     work is delayed by the delay each, in parallel; probes never are.
 // Delays run on a timer thread of their own: the server's io threads never block.
+//
+// Service time of real work: --delay-ms N, the same for every job; or --service-mean-ms M,
+// each job's drawn when it is taken up from an exponential distribution of mean M ms (an
+// M/M/c queue's server), from a generator seeded with --seed (repeatable runs).
+//
+// Job log (--job-log FILE, for the routing benchmark): one line per job of real work,
+// written and flushed when the job ends (or is hung), tab-separated:
+//   <start> <end> <service_ms> <outcome> <id>
+// start and end in Unix seconds with microseconds, service_ms the service time it was
+// given, outcome "done" (answered) or "hung" (held by a hang: never answered, end = start,
+// service_ms 0), id the job's id: a TTS request's text, an ASR request's first file name
+// (tabs and line breaks in it written as spaces). A job that appears twice with "done"
+// ran twice.
 //
 // Routes of the emulated server (Flask's rules; error pages are Werkzeug-like HTML,
 // text/html; charset=utf-8):
@@ -52,8 +65,9 @@
 //                      replies are built once per text and voice.
 //   anything else      404 (/asr/ included); a known path with another method -> 405.
 // Test routes (never queued, delayed nor faulted; errors are JSON, API.md style):
-//   POST /control      JSON {"delay_ms", "fail_status" (0 = off), "hang", "garbage"}, each
-//                      optional: changes how later requests are answered.
+//   POST /control      JSON {"delay_ms", "service_mean_ms" (0 = off: delay_ms again),
+//                      "fail_status" (0 = off), "hang", "garbage"}, each optional: changes
+//                      how later requests are answered.
 //   GET  /stats        {"asr", "tts", "probes", "faulted", "refused", "redirects",
 //                      "requests", "waiting", "busy", "peak_concurrent", "mode", "name"}.
 //
@@ -101,6 +115,7 @@
 #include <mutex>
 #include <optional>
 #include <pthread.h>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -215,6 +230,7 @@ bool python_float_accepts(const sorted_json& v) {
 enum class outcome { asr, tts, probe, refused, redirect };
 
 struct job {
+  std::string id;  ///< for the job log: the TTS text or the first ASR file name
   response normal;
   outcome what = outcome::refused;
   bool view = false;  ///< answered by the ASR/TTS view: fail_status and garbage apply
@@ -225,13 +241,17 @@ struct job {
 class backend {
 public:
   backend(std::string name, std::chrono::milliseconds delay, unsigned fail_status,
-          bool concurrent, std::string only, std::size_t audio_bytes)
+          bool concurrent, std::string only, std::size_t audio_bytes, double service_mean_ms,
+          std::uint64_t seed, std::FILE* job_log)
       : name_(std::move(name)),
         concurrent_(concurrent),
         only_(std::move(only)),
         audio_bytes_(audio_bytes),
         delay_ms_(delay.count()),
-        fail_status_(fail_status) {}
+        service_mean_ms_(service_mean_ms),
+        fail_status_(fail_status),
+        rng_(seed),
+        job_log_(job_log) {}
 
   void start(const std::string& host, std::uint16_t port, std::size_t threads) {
     listen_host_ = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -339,6 +359,7 @@ private:
       if (p.filename.empty() || p.name.rfind("audio_blob", 0) != 0) continue;
       if (std::find(seen.begin(), seen.end(), p.name) != seen.end()) continue;
       seen.push_back(p.name);
+      if (j.id.empty()) j.id = p.filename;
       if (p.data.empty()) {
         r.push_back({{"response", "could not read the audio file \"" + p.filename + "\": it is empty"},
                      {"response_audio_url", nullptr},
@@ -398,6 +419,7 @@ private:
     else if (v == "Natasha" || v == "Ruslan")
       voices = {v};
     j.what = outcome::tts;
+    j.id = t;
     if (voices.empty()) {
       j.normal.body = python_dump(sorted_json{
           {"response", "unknown voice \"" + v + "\": the voices are Natasha, Ruslan and all"},
@@ -457,9 +479,15 @@ private:
       return reply(error_response(400, "bad_request", "the body must be a JSON object"));
     // Check every field before changing any, so a bad request changes nothing.
     std::optional<long long> delay, fail;
+    std::optional<double> mean;
     std::optional<bool> hang, garbage;
     for (const auto& [key, value] : body.items()) {
-      if (key == "delay_ms" || key == "fail_status") {
+      if (key == "service_mean_ms") {
+        if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 3600 * 1000)
+          return reply(error_response(400, "bad_request",
+                                      "\"service_mean_ms\" must be a number in 0..3600000"));
+        mean = value.get<double>();
+      } else if (key == "delay_ms" || key == "fail_status") {
         if (!value.is_number_integer())
           return reply(error_response(400, "bad_request", "\"" + key + "\" must be an integer"));
         auto v = value.get<long long>();
@@ -482,6 +510,7 @@ private:
       }
     }
     if (delay) delay_ms_ = *delay;
+    if (mean) service_mean_ms_ = *mean;
     if (fail) fail_status_ = static_cast<unsigned>(*fail);
     if (garbage) garbage_ = *garbage;
     bool resume = false;
@@ -559,6 +588,36 @@ private:
     return &counter_of(j.what);
   }
 
+  /// How long job `j` holds its worker: nothing unless it is real work; then a draw of
+  /// mean --service-mean-ms when that is set, else the fixed delay.
+  std::chrono::microseconds service_time(const job& j) {
+    if (!j.work) return std::chrono::microseconds(0);
+    double mean = service_mean_ms_.load();
+    if (mean <= 0) return std::chrono::milliseconds(delay_ms_.load());
+    std::lock_guard<std::mutex> lock(rng_mutex_);
+    std::exponential_distribution<double> draw(1.0 / mean);
+    return std::chrono::microseconds(std::llround(draw(rng_) * 1000.0));
+  }
+
+  /// One line of the job log (header comment) for real work; flushed at once, so that a
+  /// backend stopped mid-run leaves every finished job logged.
+  void log_job(const job& j, std::chrono::system_clock::time_point start,
+               std::chrono::microseconds service, const char* outcome) {
+    if (!job_log_ || !j.work) return;
+    auto unix_s = [](std::chrono::system_clock::time_point t) {
+      return std::chrono::duration<double>(t.time_since_epoch()).count();
+    };
+    auto end = std::chrono::system_clock::now();
+    if (std::string_view(outcome) == "hung") end = start;
+    std::string id = j.id;
+    for (auto& c : id)
+      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    std::fprintf(job_log_, "%.6f\t%.6f\t%.3f\t%s\t%s\n", unix_s(start), unix_s(end),
+                 static_cast<double>(service.count()) / 1000.0, outcome, id.c_str());
+    std::fflush(job_log_);
+  }
+
   /// Counts, leaves service, then sends.
   void deliver(std::atomic<std::uint64_t>* count, response r, const responder& reply) {
     ++*count;
@@ -585,16 +644,23 @@ private:
       std::lock_guard<std::mutex> lock(mutex_);
       if (hang_) {
         ++faulted_count_;
+        log_job(j, std::chrono::system_clock::now(), std::chrono::microseconds(0), "hung");
         hung_.push_back(std::move(j.reply));
         return;
       }
     }
     auto count = apply_faults(j);
-    auto delay = j.work ? std::chrono::milliseconds(delay_ms_.load()) : std::chrono::milliseconds(0);
-    if (delay.count() <= 0) return deliver(count, std::move(j.normal), j.reply);
+    auto delay = service_time(j);
+    auto started = std::chrono::system_clock::now();
+    if (delay.count() <= 0) {
+      log_job(j, started, delay, "done");
+      return deliver(count, std::move(j.normal), j.reply);
+    }
     auto timer = std::make_shared<asio::steady_timer>(timers_, delay);
-    timer->async_wait([this, timer, count, j = std::move(j)](const boost::system::error_code& ec) mutable {
+    timer->async_wait([this, timer, count, started, delay,
+                       j = std::move(j)](const boost::system::error_code& ec) mutable {
       if (ec) return;  // shutting down: the server is closed already
+      log_job(j, started, delay, "done");
       deliver(count, std::move(j.normal), j.reply);
     });
   }
@@ -616,24 +682,27 @@ private:
         enter_service();
         if (hang_) {  // a stuck worker: nothing behind it is answered while hang is on
           ++faulted_count_;
+          log_job(j, std::chrono::system_clock::now(), std::chrono::microseconds(0), "hung");
           hung_.push_back(std::move(j.reply));
           return;
         }
       }
       auto count = apply_faults(j);
-      auto delay =
-          j.work ? std::chrono::milliseconds(delay_ms_.load()) : std::chrono::milliseconds(0);
+      auto delay = service_time(j);
+      auto started = std::chrono::system_clock::now();
       if (delay.count() <= 0) {
+        log_job(j, started, delay, "done");
         deliver(count, std::move(j.normal), j.reply);
         continue;
       }
       auto timer = std::make_shared<asio::steady_timer>(timers_, delay);
-      timer->async_wait(
-          [this, timer, count, j = std::move(j)](const boost::system::error_code& ec) mutable {
-            if (ec) return;  // shutting down: the server is closed already
-            deliver(count, std::move(j.normal), j.reply);
-            run_worker();
-          });
+      timer->async_wait([this, timer, count, started, delay,
+                         j = std::move(j)](const boost::system::error_code& ec) mutable {
+        if (ec) return;  // shutting down: the server is closed already
+        log_job(j, started, delay, "done");
+        deliver(count, std::move(j.normal), j.reply);
+        run_worker();
+      });
       return;
     }
   }
@@ -645,6 +714,7 @@ private:
   std::string listen_host_;             // for a redirect without Host: "127.0.0.1" or "[::1]"
   std::atomic<std::uint16_t> port_{0};  // the bound port, once known
   std::atomic<long long> delay_ms_;
+  std::atomic<double> service_mean_ms_;  // > 0: service times drawn with this mean
   std::atomic<unsigned> fail_status_;
   std::atomic<bool> garbage_{false};
 
@@ -655,6 +725,11 @@ private:
   asio::io_context timers_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_{timers_.get_executor()};
   std::thread timer_thread_;
+
+  std::mutex rng_mutex_;  // guards rng_ (concurrent mode draws on io threads)
+  std::mt19937_64 rng_;
+  std::mutex log_mutex_;  // guards writes to job_log_
+  std::FILE* job_log_;    // --job-log, or null
 
   std::mutex mutex_;  // guards what follows
   bool hang_ = false;
@@ -709,7 +784,8 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--name", name, "Name put into replies and /stats")->capture_default_str();
   app.add_option("--delay-ms", delay_ms,
-                 "Service time of each real ASR/TTS request (not probes, redirects, errors)")
+                 "Service time of each real ASR/TTS request (not probes, redirects, errors), "
+                 "unless --service-mean-ms draws them")
       ->check(CLI::Range(0LL, 3600LL * 1000))
       ->capture_default_str();
   app.add_option("--fail-status", fail_status,
@@ -740,6 +816,18 @@ int main(int argc, char** argv) {
                  "(207360: 4.7 s at 22,050 Hz, a 276 KB reply); 0: just \"<name>:<text>\"")
       ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))
       ->capture_default_str();
+  double service_mean_ms = 0;
+  app.add_option("--service-mean-ms", service_mean_ms,
+                 "Draw each real job's service time from an exponential distribution of this "
+                 "mean (ms) instead of --delay-ms; 0: off")
+      ->check(CLI::Range(0.0, 3600.0 * 1000))
+      ->capture_default_str();
+  std::uint64_t seed = 1;
+  app.add_option("--seed", seed, "Seed of the service-time draws")->capture_default_str();
+  std::string job_log;
+  app.add_option("--job-log", job_log,
+                 "Write one line per job of real work to this file: start, end, service time, "
+                 "outcome, id (the TTS text or ASR file name)");
   CLI11_PARSE(app, argc, argv);
 
   std::string host;
@@ -765,13 +853,22 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  std::FILE* log_file = nullptr;
+  if (!job_log.empty()) {
+    log_file = std::fopen(job_log.c_str(), "w");
+    if (!log_file) {
+      std::cerr << "sova_test_backend: --job-log " << job_log << ": cannot open it for writing\n";
+      return 2;
+    }
+  }
   backend b(name, std::chrono::milliseconds(delay_ms), static_cast<unsigned>(fail_status),
-            concurrent, only, audio_bytes);
+            concurrent, only, audio_bytes, service_mean_ms, seed, log_file);
   try {
     b.start(host, port, threads);
   } catch (const std::exception& e) {
     std::cerr << "sova_test_backend: " << e.what() << "\n";
     b.stop();
+    if (log_file) std::fclose(log_file);
     return 1;
   }
   auto shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -782,5 +879,6 @@ int main(int argc, char** argv) {
   while (sigwait(&signals, &sig) != 0) {
   }
   b.stop();
+  if (log_file) std::fclose(log_file);
   return 0;
 }
