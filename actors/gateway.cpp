@@ -15,13 +15,15 @@ gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const d
   g.board = std::make_shared<backend_board>();
   auto directory = cfg.directory;
   directory.board = g.board;
+  directory.own = cfg.own;  // candidates of their keys whatever the network says
   auto pool = cfg.pool;
   pool.board = g.board;
   g.directory = spawn_service_directory(sys, directory, node.dht);
   g.pool = spawn_backend_pool(sys, pool, http_send_over(g.client));
   if (!cfg.own.empty())
     g.announcer = spawn_service_announcer(sys, cfg.announcer, cfg.own, node.dht,
-                                          http_probe_over(g.client, cfg.probe_timeout), g.pool);
+                                          http_probe_over(g.client, cfg.probe_timeout), g.pool,
+                                          {node.table, node.transport, g.directory});
   caf::anon_send(node.timer, subscribe_atom::value, caf::actor_cast<caf::actor>(g.directory));
   caf::anon_send(node.timer, subscribe_atom::value, caf::actor_cast<caf::actor>(g.pool));
   return g;

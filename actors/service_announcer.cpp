@@ -1,6 +1,7 @@
 #include "actors/service_announcer.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -14,6 +15,8 @@
 #include "actors/backend_forwarder.hpp"
 #include "http/backend_reply.hpp"
 #include "http/multipart.hpp"
+#include "net/address_policy.hpp"
+#include "net/announce_address.hpp"
 
 namespace sova::actors {
 
@@ -79,6 +82,16 @@ struct announcer_state {
   backend_pool_actor pool;            // invalid: no busy rule
   std::vector<own_backend> backends;  // in --services order
   bool draining = false;              // probe, but announce nothing
+  // Node mode: where this node is announced, and what decides it.
+  announcer_peers peers;
+  net::announce_decision where;
+  bool decided = false;              // `where` was decided once (its first decision is logged)
+  std::string observed_ip;           // what a peer's stun answered ("" while unknown)
+  std::vector<std::string> peer_ips;  // the routing table's and the neighbours' addresses
+  bool stun_out = false;
+  std::uint64_t round = 0;
+  std::map<std::string, std::uint64_t> pair_round;  // "tts/cpu" -> the round it was announced in
+  strings endpoints;  // every endpoint announced so far (the directory drops records naming them)
   static inline const char* name = "service_announcer";
 };
 
@@ -98,21 +111,37 @@ void start_probe(self_ptr self, std::uint32_t index) {
   });
 }
 
+bool node_mode(self_ptr self);
+void refresh_where(self_ptr self);
+
 /// Probes every backend, then again after the interval.
 void announce_round(self_ptr self) {
+  ++self->state.round;
+  if (node_mode(self)) refresh_where(self);
   auto n = static_cast<std::uint32_t>(self->state.backends.size());
   for (std::uint32_t i = 0; i < n; ++i) start_probe(self, i);
   self->delayed_send(self, self->state.cfg.interval, announce_atom::value);
 }
 
-void announce(self_ptr self, std::uint32_t index) {
-  auto rec = self->state.backends[index].svc.backend;
+bool node_mode(self_ptr self) {
+  return self->state.cfg.announce == announcer_config::what::node;
+}
+
+/// Whether some backend of the service/kind pair `key` ("tts/cpu") is alive.
+bool pair_alive(self_ptr self, const std::string& key) {
+  for (const auto& b : self->state.backends)
+    if (b.svc.alive && b.svc.backend.key_text() == key) return true;
+  return false;
+}
+
+/// Stores `rec` in the DHT; `stored` runs when some node took it.
+void put_record(self_ptr self, service_record rec, std::function<void()> stored) {
   self->request(self->state.dht, caf::infinite, dht_put_atom::value, rec.key(),
                 strings{rec.to_string()})
       .then(
           [=](const put_result& r) {
             if (r.stored_remote > 0 || r.stored_local) {
-              ++self->state.backends[index].svc.announcements;
+              stored();
               spdlog::debug("{}: stored on {} of {} peer(s){}", rec.to_string(), r.stored_remote,
                             r.tried_remote, r.stored_local ? " and here" : "");
             } else {
@@ -123,6 +152,139 @@ void announce(self_ptr self, std::uint32_t index) {
           [=](const caf::error& err) {
             spdlog::warn("announcing {} failed: {}", rec.to_string(), describe(err));
           });
+}
+
+/// Node mode: this node's endpoint under the pair of backend `index`, once per round.
+void announce_pair(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  if (st.where.host.empty() || !pair_alive(self, key)) return;
+  auto& last = st.pair_round[key];
+  if (last == st.round) return;  // another backend of the pair announced it this round
+  last = st.round;
+  service_record rec;
+  for (const auto& b : st.backends)
+    if (b.svc.backend.key_text() == key) rec = b.svc.backend;
+  rec.host = st.where.host;
+  rec.port = st.where.port;
+  put_record(self, rec, [=] {
+    for (auto& b : self->state.backends)
+      if (b.svc.alive && b.svc.backend.key_text() == key) ++b.svc.announcements;
+  });
+}
+
+void announce(self_ptr self, std::uint32_t index) {
+  if (node_mode(self)) return announce_pair(self, self->state.backends[index].svc.backend.key_text());
+  put_record(self, self->state.backends[index].svc.backend,
+             [=] { ++self->state.backends[index].svc.announcements; });
+}
+
+/// Announces every live backend (or pair) now, rather than at the next round.
+void announce_live(self_ptr self) {
+  auto& st = self->state;
+  st.pair_round.clear();
+  for (std::uint32_t i = 0; i < st.backends.size(); ++i)
+    if (st.backends[i].svc.alive) announce(self, i);
+}
+
+/// Node mode: decides the endpoint again; a new one is told to the directory and announced.
+void redecide(self_ptr self) {
+  auto& st = self->state;
+  net::announce_inputs in;
+  in.public_host = st.cfg.public_host;
+  in.public_port = st.cfg.public_port;
+  in.observed_ip = st.observed_ip;
+  in.bind_host = st.cfg.bind_host;
+  in.http_port = st.cfg.http_port;
+  in.peer_ips = st.peer_ips;
+  auto d = net::decide_announce_address(in);
+  bool changed = d.endpoint() != st.where.endpoint();
+  if (!changed && d.why_none == st.where.why_none && st.decided) return;
+  st.decided = true;
+  st.where = d;
+  if (!d.host.empty()) {
+    spdlog::info("announcing this node's services as {} (from {}): other nodes send their "
+                 "requests for its backends here",
+                 d.endpoint(), d.source);
+  } else if (st.cfg.http_port != 0) {
+    spdlog::warn("not announcing this node's services: {}. Its own backends still serve the "
+                 "requests it gets, but no other node will send it any",
+                 d.why_none);
+  }
+  if (!changed || d.host.empty()) return;
+  if (std::find(st.endpoints.begin(), st.endpoints.end(), d.endpoint()) == st.endpoints.end())
+    st.endpoints.push_back(d.endpoint());
+  if (st.peers.directory) self->send(st.peers.directory, own_atom::value, st.endpoints);
+  if (!st.draining) announce_live(self);
+}
+
+/// Node mode: asks a peer how it sees this node (the stun RPC), unless known or asked.
+/// A peer on another machine is asked first: a loopback neighbour would say 127.0.0.1.
+void ask_stun(self_ptr self, const std::vector<net::endpoint>& candidates) {
+  auto& st = self->state;
+  if (!st.observed_ip.empty() || st.stun_out || !st.peers.transport || candidates.empty()) return;
+  auto pick = candidates.front();
+  for (const auto& ep : candidates)
+    if (net::classify_address(ep.host) != net::address_class::loopback) {
+      pick = ep;
+      break;
+    }
+  st.stun_out = true;
+  self->request(st.peers.transport, std::chrono::seconds(30), stun_atom::value, pick)
+      .then(
+          [=](const endpoint& seen) {
+            self->state.stun_out = false;
+            spdlog::debug("{} sees this node as {}", pick.to_string(), seen.to_string());
+            self->state.observed_ip = seen.host;
+            redecide(self);
+          },
+          [=](const caf::error& err) {
+            self->state.stun_out = false;
+            spdlog::debug("asking {} how it sees this node: {}", pick.to_string(), describe(err));
+          });
+}
+
+/// Node mode: the peers' addresses (for the loopback rule) and a stun while the address
+/// a peer sees is unknown, then the decision.
+void refresh_where(self_ptr self) {
+  auto& st = self->state;
+  if (!st.peers.table) {
+    ask_stun(self, st.cfg.neighbours);
+    return redecide(self);
+  }
+  self->request(st.peers.table, std::chrono::seconds(10), table_atom::value)
+      .then(
+          [=](const contacts& cs) {
+            auto& st = self->state;
+            std::vector<net::endpoint> eps;
+            for (const auto& c : cs) eps.push_back(c.ep);
+            for (const auto& n : st.cfg.neighbours) eps.push_back(n);
+            st.peer_ips.clear();
+            for (const auto& ep : eps) st.peer_ips.push_back(ep.host);
+            ask_stun(self, eps);
+            redecide(self);
+          },
+          [=](const caf::error&) { redecide(self); });
+}
+
+announce_view view_of(self_ptr self) {
+  auto& st = self->state;
+  announce_view v;
+  v.mode = node_mode(self) ? "node" : "backends";
+  if (node_mode(self)) {
+    v.endpoint = st.where.endpoint();
+    v.source = st.where.source;
+    v.why_none = st.where.why_none;
+    for (const auto& [key, last] : st.pair_round)
+      if (!st.where.host.empty() && pair_alive(self, key)) v.records.push_back(key + "/" + v.endpoint);
+  } else {
+    for (const auto& b : st.backends)
+      if (b.svc.alive) v.records.push_back(b.svc.backend.to_string());
+  }
+  if (st.draining) {
+    v.records.clear();
+    v.why_none = "draining: nothing is announced";
+  }
+  return v;
 }
 
 std::string seconds_text(caf::timespan d) {
@@ -232,8 +394,10 @@ void on_probed(self_ptr self, std::uint32_t index, probe_verdict v) {
 service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announcer_config cfg,
                                                           std::vector<service_record> own,
                                                           dht_actor dht, backend_probe probe,
-                                                          backend_pool_actor pool) {
+                                                          backend_pool_actor pool,
+                                                          announcer_peers peers) {
   auto& st = self->state;
+  st.peers = std::move(peers);
   st.cfg = cfg;
   st.dht = std::move(dht);
   st.probe = std::move(probe);
@@ -257,10 +421,13 @@ service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announc
         bool resumed = self->state.draining && !on;
         self->state.draining = on;
         if (!resumed) return;
-        // Announce the live ones now rather than at the next round.
-        auto& backends = self->state.backends;
-        for (std::uint32_t i = 0; i < backends.size(); ++i)
-          if (backends[i].svc.alive) announce(self, i);
+        announce_live(self);  // now rather than at the next round
+      },
+      [=](announced_atom) { return view_of(self); },
+      [=](http_port_atom, std::uint16_t port) {
+        if (port == self->state.cfg.http_port) return;
+        self->state.cfg.http_port = port;
+        if (node_mode(self)) redecide(self);
       },
       [=](announce_atom) { announce_round(self); },
       [=](reprobe_atom, std::uint32_t index) { on_retry(self, index); },
@@ -274,9 +441,10 @@ service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announc
 
 service_announcer_actor spawn_service_announcer(caf::actor_system& sys, announcer_config cfg,
                                                 std::vector<service_record> own, dht_actor dht,
-                                                backend_probe probe, backend_pool_actor pool) {
+                                                backend_probe probe, backend_pool_actor pool,
+                                                announcer_peers peers) {
   return sys.spawn(announcer_behavior, cfg, std::move(own), std::move(dht), std::move(probe),
-                   std::move(pool));
+                   std::move(pool), std::move(peers));
 }
 
 }  // namespace sova::actors
