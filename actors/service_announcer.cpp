@@ -86,6 +86,7 @@ struct announcer_state {
   announcer_peers peers;
   net::announce_decision where;
   bool decided = false;              // `where` was decided once (its first decision is logged)
+  bool warned = false;               // the warning that nothing is announced was logged
   std::string observed_ip;           // what a peer's stun answered ("" while unknown)
   std::vector<std::string> peer_ips;  // the routing table's and the neighbours' addresses
   bool stun_out = false;
@@ -198,14 +199,20 @@ void redecide(self_ptr self) {
   in.peer_ips = st.peer_ips;
   auto d = net::decide_announce_address(in);
   bool changed = d.endpoint() != st.where.endpoint();
-  if (!changed && d.why_none == st.where.why_none && st.decided) return;
+  bool must_warn = d.host.empty() && !st.stun_out && !st.warned && st.cfg.http_port != 0;
+  if (!changed && d.why_none == st.where.why_none && st.decided && !must_warn) return;
   st.decided = true;
   st.where = d;
+  st.warned = st.warned && d.host.empty();
   if (!d.host.empty()) {
     spdlog::info("announcing this node's services as {} (from {}): other nodes send their "
                  "requests for its backends here",
                  d.endpoint(), d.source);
+  } else if (st.stun_out) {
+    spdlog::info("not announcing this node's services yet: {}; a peer was asked how it sees "
+                 "this node", d.why_none);
   } else if (st.cfg.http_port != 0) {
+    st.warned = true;
     spdlog::warn("not announcing this node's services: {}. Its own backends still serve the "
                  "requests it gets, but no other node will send it any",
                  d.why_none);
@@ -240,6 +247,7 @@ void ask_stun(self_ptr self, const std::vector<net::endpoint>& candidates) {
           [=](const caf::error& err) {
             self->state.stun_out = false;
             spdlog::debug("asking {} how it sees this node: {}", pick.to_string(), describe(err));
+            redecide(self);
           });
 }
 

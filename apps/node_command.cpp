@@ -294,7 +294,8 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
                 "resolved and the address judged before every connection: unspecified "
                 "(0.0.0.0, ::), link-local (169.254/16: cloud metadata; fe80::/10), multicast, "
                 "broadcast and this node's own HTTP API are always refused, loopback unless "
-                "--allow-loopback");
+                "--allow-loopback. With --announce node, own --services may sit on loopback and "
+                "private addresses whatever these flags: only this node sends to them");
   cmd->add_option("--http-port", opts.http_port,
                   "TCP port of the HTTP API, on the --bind address (0: any free port)")
       ->capture_default_str();
