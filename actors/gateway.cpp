@@ -15,7 +15,6 @@ gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const d
   g.board = std::make_shared<backend_board>();
   auto directory = cfg.directory;
   directory.board = g.board;
-  directory.own = cfg.own;  // candidates of their keys whatever the network says
   auto pool = cfg.pool;
   pool.board = g.board;
   g.directory = spawn_service_directory(sys, directory, node.dht);

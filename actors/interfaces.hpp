@@ -367,9 +367,9 @@ using service_directory_actor = caf::typed_actor<
     caf::replies_to<stats_atom>::with<directory_stats>,
     // read-only, for /status, /metrics and the console: no use, no lookup
     caf::replies_to<known_backends_atom>::with<directory_view>,
-    // this node's HTTP endpoints as it announced them ("host:port"): records naming them
-    // stand for the node's own backends, which the directory lists itself
-    caf::reacts_to<own_atom, strings>,
+    // this node's HTTP endpoints as it announced them ("host:port") and its own backends
+    // alive now: records naming the endpoints stand for those backends, listed first
+    caf::reacts_to<own_atom, strings, service_records>,
     caf::reacts_to<tick_atom>>;
 
 /// One per backend address: sends attempts to it over a keep-alive pool, and writes its

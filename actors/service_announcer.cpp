@@ -90,9 +90,8 @@ struct announcer_state {
   std::string observed_ip;           // what a peer's stun answered ("" while unknown)
   std::vector<std::string> peer_ips;  // the routing table's and the neighbours' addresses
   bool stun_out = false;
-  std::uint64_t round = 0;
-  std::map<std::string, std::uint64_t> pair_round;  // "tts/cpu" -> the round it was announced in
   strings endpoints;  // every endpoint announced so far (the directory drops records naming them)
+  service_records told_live;  // the live own backends the directory was last told
   static inline const char* name = "service_announcer";
 };
 
@@ -117,7 +116,6 @@ void refresh_where(self_ptr self);
 
 /// Probes every backend, then again after the interval.
 void announce_round(self_ptr self) {
-  ++self->state.round;
   if (node_mode(self)) refresh_where(self);
   auto n = static_cast<std::uint32_t>(self->state.backends.size());
   for (std::uint32_t i = 0; i < n; ++i) start_probe(self, i);
@@ -126,13 +124,6 @@ void announce_round(self_ptr self) {
 
 bool node_mode(self_ptr self) {
   return self->state.cfg.announce == announcer_config::what::node;
-}
-
-/// Whether some backend of the service/kind pair `key` ("tts/cpu") is alive.
-bool pair_alive(self_ptr self, const std::string& key) {
-  for (const auto& b : self->state.backends)
-    if (b.svc.alive && b.svc.backend.key_text() == key) return true;
-  return false;
 }
 
 /// Stores `rec` in the DHT; `stored` runs when some node took it.
@@ -155,34 +146,41 @@ void put_record(self_ptr self, service_record rec, std::function<void()> stored)
           });
 }
 
-/// Node mode: this node's endpoint under the pair of backend `index`, once per round.
-void announce_pair(self_ptr self, const std::string& key) {
-  auto& st = self->state;
-  if (st.where.host.empty() || !pair_alive(self, key)) return;
-  auto& last = st.pair_round[key];
-  if (last == st.round) return;  // another backend of the pair announced it this round
-  last = st.round;
-  service_record rec;
-  for (const auto& b : st.backends)
-    if (b.svc.backend.key_text() == key) rec = b.svc.backend;
-  rec.host = st.where.host;
-  rec.port = st.where.port;
-  put_record(self, rec, [=] {
-    for (auto& b : self->state.backends)
-      if (b.svc.alive && b.svc.backend.key_text() == key) ++b.svc.announcements;
-  });
+/// What stands for backend `index` in the DHT: its own address, or in node mode this
+/// node's endpoint under its service/kind (the same record for every backend of the pair:
+/// a store adds to a set, so each live one refreshing it keeps the pair's record alive).
+/// Nothing while node mode has no endpoint to announce.
+std::optional<service_record> record_of(self_ptr self, std::uint32_t index) {
+  auto rec = self->state.backends[index].svc.backend;
+  if (!node_mode(self)) return rec;
+  const auto& where = self->state.where;
+  if (where.host.empty()) return std::nullopt;
+  rec.host = where.host;
+  rec.port = where.port;
+  return rec;
 }
 
 void announce(self_ptr self, std::uint32_t index) {
-  if (node_mode(self)) return announce_pair(self, self->state.backends[index].svc.backend.key_text());
-  put_record(self, self->state.backends[index].svc.backend,
-             [=] { ++self->state.backends[index].svc.announcements; });
+  auto rec = record_of(self, index);
+  if (!rec) return;
+  put_record(self, *rec, [=] { ++self->state.backends[index].svc.announcements; });
 }
 
-/// Announces every live backend (or pair) now, rather than at the next round.
+/// Tells the directory this node's endpoints and its own backends alive now, on a change.
+void tell_directory(self_ptr self) {
+  auto& st = self->state;
+  if (!st.peers.directory) return;
+  service_records live;
+  for (const auto& b : st.backends)
+    if (b.svc.alive) live.push_back(b.svc.backend);
+  if (live == st.told_live) return;
+  st.told_live = live;
+  self->send(st.peers.directory, own_atom::value, st.endpoints, std::move(live));
+}
+
+/// Announces every live backend now, rather than at the next round.
 void announce_live(self_ptr self) {
   auto& st = self->state;
-  st.pair_round.clear();
   for (std::uint32_t i = 0; i < st.backends.size(); ++i)
     if (st.backends[i].svc.alive) announce(self, i);
 }
@@ -220,7 +218,8 @@ void redecide(self_ptr self) {
   if (!changed || d.host.empty()) return;
   if (std::find(st.endpoints.begin(), st.endpoints.end(), d.endpoint()) == st.endpoints.end())
     st.endpoints.push_back(d.endpoint());
-  if (st.peers.directory) self->send(st.peers.directory, own_atom::value, st.endpoints);
+  if (st.peers.directory)
+    self->send(st.peers.directory, own_atom::value, st.endpoints, st.told_live);
   if (!st.draining) announce_live(self);
 }
 
@@ -282,8 +281,12 @@ announce_view view_of(self_ptr self) {
     v.endpoint = st.where.endpoint();
     v.source = st.where.source;
     v.why_none = st.where.why_none;
-    for (const auto& [key, last] : st.pair_round)
-      if (!st.where.host.empty() && pair_alive(self, key)) v.records.push_back(key + "/" + v.endpoint);
+    for (std::uint32_t i = 0; i < st.backends.size(); ++i) {
+      auto rec = record_of(self, i);
+      if (st.backends[i].svc.alive && rec &&
+          std::find(v.records.begin(), v.records.end(), rec->to_string()) == v.records.end())
+        v.records.push_back(rec->to_string());
+    }
   } else {
     for (const auto& b : st.backends)
       if (b.svc.alive) v.records.push_back(b.svc.backend.to_string());
@@ -357,6 +360,7 @@ void settle(self_ptr self, std::uint32_t index, bool alive, const std::string& e
   b.ever_alive = b.ever_alive || alive;
   b.svc.alive = alive;
   b.svc.last_error = error;
+  tell_directory(self);
   // A dead backend is simply not refreshed: its record expires from the stores.
   if (alive && !self->state.draining) announce(self, index);
 }

@@ -40,6 +40,7 @@ struct directory_state {
   dht_actor dht;
   std::map<std::string, entry> entries;  // by key text, "asr/cpu"
   strings own_endpoints;  // "host:port" this node announced: records naming it are its own
+  service_records own;    // this node's own backends alive now (the announcer says)
   directory_stats stats;
   static inline const char* name = "service_directory";
 };
@@ -69,7 +70,7 @@ service_records valid_backends(self_ptr self, const std::string& key_text, const
 service_records offered(self_ptr self, const std::string& key_text, const service_records& found) {
   const auto& st = self->state;
   service_records out;
-  for (const auto& rec : st.cfg.own)
+  for (const auto& rec : st.own)
     if (rec.key_text() == key_text && std::find(out.begin(), out.end(), rec) == out.end())
       out.push_back(rec);
   for (const auto& rec : found) {
@@ -204,10 +205,11 @@ service_directory_actor::behavior_type directory_behavior(self_ptr self, directo
       },
       [=](stats_atom) { return current_stats(self); },
       [=](known_backends_atom) { return known_backends(self); },
-      [=](own_atom, strings& endpoints) {
+      [=](own_atom, strings& endpoints, service_records& live) {
         auto& st = self->state;
-        if (endpoints == st.own_endpoints) return;
+        if (endpoints == st.own_endpoints && live == st.own) return;
         st.own_endpoints = std::move(endpoints);
+        st.own = std::move(live);
         for (const auto& [key, e] : st.entries)
           if (e.known) post(self, key, e);
       },

@@ -5,9 +5,10 @@
 // board, every key's backends are posted there for the HTTP threads' fast lane, whose
 // uses count as uses of the key. `known_backends` shows the cache to views (/status,
 // /metrics, the console) without counting as a use or looking anything up. The node's own
-// backends (`--services`) are candidates of their keys whatever the DHT says, listed
-// first; a record naming this node's own HTTP endpoint (what it announces, see
-// service_announcer.hpp) is dropped, since it stands for those same backends.
+// backends (`--services`) that answer their probes, as the announcer tells them, are
+// candidates of their keys whatever the DHT says, listed first; a record naming this
+// node's own HTTP endpoint (what it announces, see service_announcer.hpp) is dropped,
+// since it stands for those same backends.
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
@@ -25,7 +26,6 @@ struct directory_config {
   caf::timespan forget_after = std::chrono::hours(1);          // unused this long: dropped
   bool allow_loopback = false;  // keep backends on localhost/127.0.0.0/8/::1 (tests, demos)
   std::shared_ptr<backend_board> board;  // posted every key's backends; none: no fast lane
-  service_records own;  // this node's own backends (--services)
 };
 
 service_directory_actor spawn_service_directory(caf::actor_system& sys, directory_config cfg,

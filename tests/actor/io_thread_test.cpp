@@ -70,7 +70,7 @@ directory(actors::service_directory_actor::pointer, seen_ptr seen) {
       },
       [=](actors::stats_atom) { return actors::directory_stats{}; },
       [=](actors::known_backends_atom) { return actors::directory_view{}; },
-      [=](actors::own_atom, const actors::strings&) {},
+      [=](actors::own_atom, const actors::strings&, const actors::service_records&) {},
       [=](actors::tick_atom) {},
   };
 }

@@ -88,7 +88,7 @@ fake_directory(actors::service_directory_actor::pointer, backends_ptr bs) {
       },
       [=](actors::stats_atom) { return actors::directory_stats{}; },
       [=](actors::known_backends_atom) { return actors::directory_view{}; },
-      [=](actors::own_atom, const actors::strings&) {},
+      [=](actors::own_atom, const actors::strings&, const actors::service_records&) {},
       [=](actors::tick_atom) {},
   };
 }

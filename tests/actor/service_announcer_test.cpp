@@ -133,7 +133,6 @@ struct fixture : test_coordinator_fixture<> {
     if (cfg.announce == actors::announcer_config::what::node) {
       actors::directory_config dc;
       dc.allow_loopback = true;  // the sim's addresses are 127.1.x.y: only the own rule drops ours
-      dc.own = recs;
       dir = actors::spawn_service_directory(sys, dc, net.node(0).dht);
     }
     ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(0).dht, fake_probe(fake),
