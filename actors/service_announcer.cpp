@@ -305,13 +305,16 @@ std::string seconds_text(caf::timespan d) {
 /// Logs what changed only; an unchanged state is a debug line. `away`: how long a backend
 /// that answers now had not (since the first probe, for one that never had).
 void log_probe(const own_backend& b, bool alive, const std::string& error,
-               std::optional<caf::timespan> away) {
+               std::optional<caf::timespan> away, bool node) {
   auto name = b.svc.backend.to_string();
+  // In node mode the record is this node's endpoint, not the backend's address.
+  const char* what = node ? "announcing this node for it" : "announcing";
   if (alive && !b.probed)
-    spdlog::info("announcing {}", name);
+    spdlog::info("{} answers: {}", name, what);
   else if (alive && !b.svc.alive)
-    spdlog::info("{} answers {} after {}: announcing", name,
-                 b.ever_alive ? "again" : "for the first time", seconds_text(away.value_or(caf::timespan{0})));
+    spdlog::info("{} answers {} after {}: {}", name,
+                 b.ever_alive ? "again" : "for the first time", seconds_text(away.value_or(caf::timespan{0})),
+                 what);
   else if (!alive && b.probed && b.svc.alive)
     spdlog::warn("{} stopped answering ({}): no longer announced; probing again in {}", name, error,
                  seconds_text(b.backoff));
@@ -355,7 +358,7 @@ void settle(self_ptr self, std::uint32_t index, bool alive, const std::string& e
     if (!b.down_since) b.down_since = now;
     schedule_retry(self, index);
   }
-  log_probe(b, alive, error, away);
+  log_probe(b, alive, error, away, node_mode(self));
   b.probed = true;
   b.ever_alive = b.ever_alive || alive;
   b.svc.alive = alive;
