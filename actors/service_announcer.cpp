@@ -1,7 +1,6 @@
 #include "actors/service_announcer.hpp"
 
 #include <algorithm>
-#include <map>
 #include <optional>
 #include <utility>
 
