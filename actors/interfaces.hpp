@@ -433,6 +433,8 @@ using service_announcer_actor = caf::typed_actor<
     caf::replies_to<announced_atom>::with<announce_view>,
     // the node's HTTP port, once bound (--http-port 0 picks one)
     caf::reacts_to<http_port_atom, std::uint16_t>,
+    // internal: node mode without an address yet: ask the peers again how they see the node
+    caf::reacts_to<stun_atom>,
     // draining (true): keep probing, announce nothing, so that the records expire
     caf::reacts_to<drain_atom, bool>,
     // internal: time to probe and announce; a probe's answer (index, verdict); time to

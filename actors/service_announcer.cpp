@@ -91,6 +91,8 @@ struct announcer_state {
   bool stun_out = false;
   strings endpoints;  // every endpoint announced so far (the directory drops records naming them)
   service_records told_live;  // the live own backends the directory was last told
+  caf::timespan where_backoff{0};  // until asking the peers again while no address is known
+  bool where_retry_pending = false;
   static inline const char* name = "service_announcer";
 };
 
@@ -196,6 +198,18 @@ void redecide(self_ptr self) {
   in.peer_ips = st.peer_ips;
   auto d = net::decide_announce_address(in);
   bool changed = d.endpoint() != st.where.endpoint();
+  if (d.host.empty()) {
+    // A first node knows no peer to ask at start: ask again soon, then less and less
+    // often (1, 2, 4 ... s up to the interval), rather than a whole interval later.
+    if (st.cfg.public_host.empty() && st.cfg.http_port != 0 && !st.where_retry_pending) {
+      st.where_backoff = std::min(
+          st.where_backoff.count() == 0 ? st.cfg.first_retry : st.where_backoff * 2, st.cfg.interval);
+      st.where_retry_pending = true;
+      self->delayed_send(self, st.where_backoff, stun_atom::value);
+    }
+  } else {
+    st.where_backoff = caf::timespan{0};
+  }
   bool must_warn = d.host.empty() && !st.stun_out && !st.warned && st.cfg.http_port != 0;
   if (!changed && d.why_none == st.where.why_none && st.decided && !must_warn) return;
   st.decided = true;
@@ -444,6 +458,10 @@ service_announcer_actor::behavior_type announcer_behavior(self_ptr self, announc
         if (node_mode(self)) redecide(self);
       },
       [=](announce_atom) { announce_round(self); },
+      [=](stun_atom) {
+        self->state.where_retry_pending = false;
+        if (self->state.where.host.empty()) refresh_where(self);
+      },
       [=](reprobe_atom, std::uint32_t index) { on_retry(self, index); },
       [=](probed_atom, std::uint32_t index, probe_verdict& v) {
         on_probed(self, index, std::move(v));

@@ -19,7 +19,7 @@
 // original Python ones) send the requests to this node, which owns the backends. The
 // endpoint's address is decided by net/announce_address.hpp: --public-address, else the
 // IP a peer sees this node from (asked with the `stun` RPC of a neighbour at start, and
-// of a peer at each round while unknown), else --bind; when none may be announced, the
+// of a peer again while unknown, on the probes' backoff), else --bind; when none may be announced, the
 // log and /status say why. The directory is told every endpoint announced, so that
 // records naming this node stand for its own backends.
 
