@@ -270,6 +270,31 @@ CAF_TEST(node_mode_announces_nothing_where_peers_could_not_reach_it_and_says_why
   CAF_CHECK(service(asr_a).alive);  // probed as ever
 }
 
+CAF_TEST(node_mode_asks_again_until_a_peer_says_how_it_sees_the_node) {
+  cfg.announce = actors::announcer_config::what::node;
+  cfg.bind_host = "0.0.0.0";
+  cfg.http_port = 5600;
+  fake->alive = {asr_a};
+  start({});  // the network (its announcer, with no backend, is not this test's)
+  caf::anon_send_exit(ann, caf::exit_reason::user_shutdown);
+  // A first node alone: nobody to ask at start.
+  auto lone = net.add_node(net.make_config());
+  std::vector<net::service_record> recs{record(asr_a)};
+  ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(lone).dht, fake_probe(fake), pool,
+                                        {net.node(lone).table, net.node(lone).transport, {}});
+  pass(5s);
+  CAF_CHECK_EQUAL(announced().endpoint, "");
+  CAF_CHECK_NOT_EQUAL(announced().why_none.find("no peer has told"), std::string::npos);
+  // Another node joins through it: the address is known within seconds, not an interval.
+  std::vector<net::endpoint> via{net.endpoint_of(lone)};
+  await(sim::ask<std::uint32_t>(sys, net.node(0).dht, actors::bootstrap_atom::value, via));
+  pass(10s);
+  auto a = announced();
+  CAF_CHECK_EQUAL(a.endpoint, net.endpoint_of(lone).host + ":5600");
+  CAF_CHECK_EQUAL(a.source, "stun");
+  CAF_CHECK_EQUAL(get(3, "asr/cpu"), strings{"asr/cpu/" + a.endpoint});
+}
+
 CAF_TEST(node_mode_waits_for_the_http_port) {
   cfg.announce = actors::announcer_config::what::node;
   cfg.bind_host = "127.1.0.1";
