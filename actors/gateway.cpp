@@ -21,7 +21,8 @@ gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const d
   g.pool = spawn_backend_pool(sys, pool, http_send_over(g.client));
   if (!cfg.own.empty())
     g.announcer = spawn_service_announcer(sys, cfg.announcer, cfg.own, node.dht,
-                                          http_probe_over(g.client, cfg.probe_timeout), g.pool);
+                                          http_probe_over(g.client, cfg.probe_timeout), g.pool,
+                                          {node.table, node.transport, g.directory});
   caf::anon_send(node.timer, subscribe_atom::value, caf::actor_cast<caf::actor>(g.directory));
   caf::anon_send(node.timer, subscribe_atom::value, caf::actor_cast<caf::actor>(g.pool));
   return g;

@@ -151,6 +151,7 @@ void forward(self_ptr self, frontend_exchange_ptr ex, net::service service,
   job.service = service;
   job.wanted = wanted;
   job.via = http::next_via(req.header("Via"), ctx.via_entry);
+  job.own_only = http::forwarded_by_a_node(req.header("Via"));
   job.content_type = req.header("Content-Type");
   job.body = std::move(req.body);
   auto me = caf::actor_cast<http_frontend_actor>(self);
@@ -319,7 +320,8 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
   ctx->sys = &sys;
   ctx->sources = std::move(sources);
   ctx->request = std::make_shared<const request_context>(request_context{
-      std::move(request), ctx->sources.directory, ctx->sources.pool, direct.board});
+      std::move(request), ctx->sources.directory, ctx->sources.pool, direct.board,
+      std::move(direct.own)});
   ctx->via_entry = http::via_entry(ctx->sources.node_id);
   declare_request_metrics(*ctx->metrics);
   ctx->http_host = host;

@@ -74,6 +74,9 @@ using known_backends_atom = caf::atom_constant<caf::atom("known_bknd")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
 using refused_atom = caf::atom_constant<caf::atom("refused")>;
+using own_atom = caf::atom_constant<caf::atom("own")>;
+using announced_atom = caf::atom_constant<caf::atom("announced")>;
+using http_port_atom = caf::atom_constant<caf::atom("http_port")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -364,6 +367,9 @@ using service_directory_actor = caf::typed_actor<
     caf::replies_to<stats_atom>::with<directory_stats>,
     // read-only, for /status, /metrics and the console: no use, no lookup
     caf::replies_to<known_backends_atom>::with<directory_view>,
+    // this node's HTTP endpoints as it announced them ("host:port") and its own backends
+    // alive now: records naming the endpoints stand for those backends, listed first
+    caf::reacts_to<own_atom, strings, service_records>,
     caf::reacts_to<tick_atom>>;
 
 /// One per backend address: sends attempts to it over a keep-alive pool, and writes its
@@ -404,10 +410,29 @@ typename Inspector::result_type inspect(Inspector& f, probe_verdict& x) {
   return f(caf::meta::type_name("probe_verdict"), x.alive, x.timed_out, x.error);
 }
 
+/// What this node announces in the DHT now, and where other nodes send its requests.
+struct announce_view {
+  std::string mode;      // "node": this node's HTTP endpoint; "backends": each backend's address
+  std::string endpoint;  // node: the endpoint announced ("host:port"); "" when none
+  std::string source;    // node: where it comes from: "public-address", "stun" or "bind"
+  std::string why_none;  // node: why nothing is announced (for the log and /status)
+  strings records;       // the values announced at the last round, "tts/cpu/host:port"
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, announce_view& x) {
+  return f(caf::meta::type_name("announce_view"), x.mode, x.endpoint, x.source, x.why_none,
+           x.records);
+}
+
 /// Probes this node's own backends and announces the live ones in the DHT, again and
 /// again, so that a dead one expires from the network.
 using service_announcer_actor = caf::typed_actor<
     caf::replies_to<services_atom>::with<own_services>,
+    caf::replies_to<announced_atom>::with<announce_view>,
+    // the node's HTTP port, once bound (--http-port 0 picks one)
+    caf::reacts_to<http_port_atom, std::uint16_t>,
+    // internal: node mode without an address yet: ask the peers again how they see the node
+    caf::reacts_to<stun_atom>,
     // draining (true): keep probing, announce nothing, so that the records expire
     caf::reacts_to<drain_atom, bool>,
     // internal: time to probe and announce; a probe's answer (index, verdict); time to

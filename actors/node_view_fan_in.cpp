@@ -27,7 +27,8 @@ void node_view_gathering::answered() {
 }
 
 void node_view_gathering::failed(views::node_part part, const caf::error& e) {
-  view_.unavailable.push_back({part, describe(e)});
+  if (!views::missing(view_, part))  // a part asked twice (the announcer) is listed once
+    view_.unavailable.push_back({part, describe(e)});
   answered();
 }
 

@@ -81,6 +81,10 @@ void gather_node_view(Self* self, const node_handles& src,
     ask_part<own_services>(self, g, node_part::announcer, src.announcer, limit,
                            [](node_view& v, const own_services& own) { v.own = own; },
                            services_atom::value);
+  if (src.announcer)
+    ask_part<announce_view>(self, g, node_part::announcer, src.announcer, limit,
+                            [](node_view& v, const announce_view& a) { v.announce = a; },
+                            announced_atom::value);
   g->answered();
 }
 

@@ -9,6 +9,7 @@
 #include <caf/sec.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/service_directory.hpp"
 #include "http/backend_choice.hpp"
 #include "http/server.hpp"
 #include "serving/backend_board.hpp"
@@ -26,6 +27,7 @@ struct request_state {
   client_job job;
   request_done done;
   bool board_pick = false;  // candidates holds the board's pick only: look up before a retry
+  service_records own;      // own_only: this node's backends of the service and kind
   std::mt19937_64 rng;
   caf::actor_clock::time_point started;
   backend_links candidates;
@@ -237,9 +239,26 @@ void attempt(self_ptr self) {
 }
 
 /// Asks the directory and the pool for every candidate; those tried already stay tried.
+void use_links(self_ptr self, backend_links& links) {
+  auto& st = self->state;
+  st.attempted.assign(links.size(), false);
+  for (std::size_t i = 0; i < links.size(); ++i)
+    for (const auto& e : st.out.attempt_log)
+      if (e.backend == links[i].cell->name) st.attempted[i] = true;
+  st.candidates = std::move(links);
+  attempt(self);
+}
+
+void ask_pool(self_ptr self, service_records records) {
+  self->request(self->state.ctx->pool, remaining(self), forwarders_atom::value, std::move(records))
+      .then([=](backend_links& links) { use_links(self, links); },
+            [=](const caf::error& e) { on_error(self, e, "asking the backend pool"); });
+}
+
 void look_up(self_ptr self) {
   auto& st = self->state;
   st.board_pick = false;
+  if (st.job.own_only) return ask_pool(self, st.own);  // no directory: own backends only
   self->request(st.ctx->directory, remaining(self), backends_atom::value, st.job.service, st.job.wanted)
       .then(
           [=](service_records& records) {
@@ -248,19 +267,7 @@ void look_up(self_ptr self) {
               return fail(self, 503, "no_backend",
                           "no " + describe_job(self->state.job) +
                               " backend is known in the network");
-            self->request(self->state.ctx->pool, remaining(self), forwarders_atom::value,
-                          std::move(records))
-                .then(
-                    [=](backend_links& links) {
-                      auto& st = self->state;
-                      st.attempted.assign(links.size(), false);
-                      for (std::size_t i = 0; i < links.size(); ++i)
-                        for (const auto& e : st.out.attempt_log)
-                          if (e.backend == links[i].cell->name) st.attempted[i] = true;
-                      st.candidates = std::move(links);
-                      attempt(self);
-                    },
-                    [=](const caf::error& e) { on_error(self, e, "asking the backend pool"); });
+            ask_pool(self, std::move(records));
           },
           [=](const caf::error& e) {
             on_error(self, e, "looking up " + describe_job(self->state.job) + " backends");
@@ -273,7 +280,8 @@ bool pick_from_board(self_ptr self) {
   auto& st = self->state;
   if (!st.ctx->board) return false;
   auto board = st.ctx->board->snapshot();
-  const auto* to = fast_lane_pick(*board, st.job.service, st.job.wanted, st.rng);
+  const auto* to = fast_lane_pick(*board, st.job.service, st.job.wanted, st.rng,
+                                  st.job.own_only ? &st.own : nullptr);
   if (!to) return false;
   st.candidates.assign(1, *to);
   st.attempted.assign(1, false);
@@ -292,6 +300,17 @@ void request_behavior(self_ptr self, std::shared_ptr<const request_context> ctx,
   st.done = std::move(done);
   st.rng.seed(st.ctx->cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
   st.started = self->clock().now();
+  if (st.job.own_only) {
+    for (const auto& key : directory_keys(st.job.service, st.job.wanted))
+      for (const auto& rec : st.ctx->own)
+        if (rec.key_text() == key) st.own.push_back(rec);
+    if (st.own.empty())
+      return fail(self, 503, "not_owner",
+                  "another node forwarded this request here, and this node owns no " +
+                      describe_job(st.job) + " backend (its DHT record is out of date): it "
+                      "serves forwarded requests with its own backends only, never forwarding "
+                      "them again");
+  }
   if (pick_from_board(self)) return attempt(self);
   look_up(self);
 }

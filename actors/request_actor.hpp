@@ -10,8 +10,9 @@
 // not a reply of the service) is retried on another backend, within a number of attempts
 // and an overall deadline. Unusable answers count against their backends only when
 // another backend then serves the request; after two of them the request is taken to be at
-// fault and answered 502 with what the backends said, no breaker moved. It hands the
-// outcome to `done` exactly once, then ends.
+// fault and answered 502 with what the backends said, no breaker moved. A request another
+// node forwarded (client_job::own_only) takes its candidates from the node's own backends
+// only. It hands the outcome to `done` exactly once, then ends.
 
 #include <cstdint>
 #include <functional>
@@ -60,6 +61,11 @@ struct client_job {
   std::string content_type;
   std::string body;
   std::string via;  // the Via header to forward with (http/hop_guard)
+  // Forwarded by another node (its Via names one): only this node's own backends may
+  // serve it, never another node or a backend learnt from the network, so that a request
+  // makes at most one hop; without an own backend of the service it is refused at once
+  // (503 not_owner).
+  bool own_only = false;
 };
 
 /// The Content-Type of every relayed reply: the backend's bytes are JSON whatever it said
@@ -88,6 +94,7 @@ struct request_context {
   backend_pool_actor pool;
   // Where a warm first attempt is picked (none: always ask directory and pool).
   std::shared_ptr<serving::backend_board> board;
+  service_records own;  // this node's own backends (--services), for client_job::own_only
 };
 
 void spawn_request(caf::actor_system& sys, std::shared_ptr<const request_context> ctx,

@@ -11,6 +11,17 @@
 // so its record expires from the network; one that does not answer (at start, or any
 // time later) is probed again on a short backoff, so that it is announced within seconds
 // of coming up.
+//
+// What it announces (announcer_config::announce): `backends`, each live backend's own
+// address, as the original node did; or `node`, this node's HTTP endpoint
+// ("tts/cpu/<node host>:<http port>"), one record per service/kind pair of --services
+// while at least one backend of the pair is alive, so that other nodes (ours and the
+// original Python ones) send the requests to this node, which owns the backends. The
+// endpoint's address is decided by net/announce_address.hpp: --public-address, else the
+// IP a peer sees this node from (asked with the `stun` RPC of a neighbour at start, and
+// of a peer again while unknown, on the probes' backoff), else --bind; when none may be announced, the
+// log and /status say why. The directory is told every endpoint announced, so that
+// records naming this node stand for its own backends.
 
 #include <functional>
 #include <memory>
@@ -22,6 +33,7 @@
 
 #include "actors/interfaces.hpp"
 #include "http/client.hpp"
+#include "net/contact.hpp"
 
 namespace sova::actors {
 
@@ -30,6 +42,21 @@ struct announcer_config {
   // A backend that does not answer is probed again after this, then after twice as long,
   // and so on up to `interval`.
   caf::timespan first_retry = std::chrono::seconds(1);
+  enum class what { node, backends };
+  what announce = what::backends;  // the node's CLI default is node (--announce)
+  std::string public_host;         // --public-address ("" when not given)
+  std::uint16_t public_port = 0;   // its port (0: the HTTP port)
+  std::string bind_host;           // --bind
+  std::uint16_t http_port = 0;     // 0: told later (http_port_atom)
+  std::vector<net::endpoint> neighbours;  // asked how they see this node (stun) at start
+};
+
+/// Where the announcer of node mode learns its address and says what it announced.
+/// Any of them may be invalid (no peers, no stun, nobody told).
+struct announcer_peers {
+  routing_table_actor table;
+  rpc_transport_actor transport;
+  service_directory_actor directory;
 };
 
 /// Probes one backend; `done` runs exactly once, on any thread.
@@ -48,6 +75,7 @@ backend_probe http_probe_over(std::shared_ptr<http::client> client,
 /// backends are going.
 service_announcer_actor spawn_service_announcer(caf::actor_system& sys, announcer_config cfg,
                                                 std::vector<service_record> own, dht_actor dht,
-                                                backend_probe probe, backend_pool_actor pool = {});
+                                                backend_probe probe, backend_pool_actor pool = {},
+                                                announcer_peers peers = {});
 
 }  // namespace sova::actors

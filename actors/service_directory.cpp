@@ -1,5 +1,6 @@
 #include "actors/service_directory.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +39,8 @@ struct directory_state {
   directory_config cfg;
   dht_actor dht;
   std::map<std::string, entry> entries;  // by key text, "asr/cpu"
+  strings own_endpoints;  // "host:port" this node announced: records naming it are its own
+  service_records own;    // this node's own backends alive now (the announcer says)
   directory_stats stats;
   static inline const char* name = "service_directory";
 };
@@ -62,6 +65,26 @@ service_records valid_backends(self_ptr self, const std::string& key_text, const
   return out;
 }
 
+/// What `key_text` offers: the node's own backends of the key, then the records of the
+/// last lookup, less those naming this node and duplicates.
+service_records offered(self_ptr self, const std::string& key_text, const service_records& found) {
+  const auto& st = self->state;
+  service_records out;
+  for (const auto& rec : st.own)
+    if (rec.key_text() == key_text && std::find(out.begin(), out.end(), rec) == out.end())
+      out.push_back(rec);
+  for (const auto& rec : found) {
+    bool names_us = std::find(st.own_endpoints.begin(), st.own_endpoints.end(), rec.address()) !=
+                    st.own_endpoints.end();
+    if (!names_us && std::find(out.begin(), out.end(), rec) == out.end()) out.push_back(rec);
+  }
+  return out;
+}
+
+void post(self_ptr self, const std::string& key_text, const entry& e) {
+  if (auto& board = self->state.cfg.board) board->post_records(key_text, offered(self, key_text, e.backends));
+}
+
 void fetch(self_ptr self, const std::string& key_text) {
   auto& e = self->state.entries[key_text];
   if (e.fetching) return;
@@ -76,7 +99,7 @@ void fetch(self_ptr self, const std::string& key_text) {
       e.backends = std::move(found);
       e.known = true;
       e.fetched = self->clock().now();
-      if (auto& board = self->state.cfg.board) board->post_records(key_text, e.backends);
+      post(self, key_text, e);
     }
     auto waiters = std::move(e.waiters);
     e.waiters.clear();
@@ -94,7 +117,7 @@ void fetch(self_ptr self, const std::string& key_text) {
 service_records collect(self_ptr self, const std::vector<std::string>& keys) {
   service_records out;
   for (const auto& k : keys) {
-    const auto& b = self->state.entries[k].backends;
+    auto b = offered(self, k, self->state.entries[k].backends);
     out.insert(out.end(), b.begin(), b.end());
   }
   return out;
@@ -168,7 +191,7 @@ directory_view known_backends(self_ptr self) {
   directory_view v;
   v.stats = current_stats(self);
   for (const auto& [key, e] : self->state.entries)
-    if (e.known) v.keys.push_back({key, e.backends});
+    if (e.known) v.keys.push_back({key, offered(self, key, e.backends)});
   return v;
 }
 
@@ -182,6 +205,14 @@ service_directory_actor::behavior_type directory_behavior(self_ptr self, directo
       },
       [=](stats_atom) { return current_stats(self); },
       [=](known_backends_atom) { return known_backends(self); },
+      [=](own_atom, strings& endpoints, service_records& live) {
+        auto& st = self->state;
+        if (endpoints == st.own_endpoints && live == st.own) return;
+        st.own_endpoints = std::move(endpoints);
+        st.own = std::move(live);
+        for (const auto& [key, e] : st.entries)
+          if (e.known) post(self, key, e);
+      },
       [=](tick_atom) { on_tick(self); },
   };
 }

@@ -4,7 +4,11 @@
 // a miss runs one DHT get that every concurrent miss of the same key shares. With a
 // board, every key's backends are posted there for the HTTP threads' fast lane, whose
 // uses count as uses of the key. `known_backends` shows the cache to views (/status,
-// /metrics, the console) without counting as a use or looking anything up.
+// /metrics, the console) without counting as a use or looking anything up. The node's own
+// backends (`--services`) that answer their probes, as the announcer tells them, are
+// candidates of their keys whatever the DHT says, listed first; a record naming this
+// node's own HTTP endpoint (what it announces, see service_announcer.hpp) is dropped,
+// since it stands for those same backends.
 
 #include <caf/fwd.hpp>
 #include <caf/timespan.hpp>

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include <caf/actor_system.hpp>
@@ -24,6 +25,7 @@
 #include "http/io_runtime.hpp"
 #include "net/address_policy.hpp"
 #include "net/owned_backend.hpp"
+#include "net/announce_address.hpp"
 #include "scheduler/io_coordinator.hpp"
 
 namespace sova::apps {
@@ -34,8 +36,10 @@ caf::timespan seconds(double s) {
   return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s));
 }
 
-/// --services, strictly: nothing (after saying why) when an entry is bad or, without
-/// --allow-loopback, on a loopback address that other machines cannot reach.
+/// --services, strictly: nothing (after saying why) when an entry is bad or, with
+/// --announce backends and without --allow-loopback, on a loopback address (announced as
+/// it is, other machines could not reach it). Announcing the node instead, own backends
+/// may sit on loopback: only the node sends to them.
 std::optional<std::vector<net::owned_backend>> own_services(const node_options& opts) {
   if (opts.services.empty()) return std::vector<net::owned_backend>{};
   std::string why;
@@ -45,10 +49,12 @@ std::optional<std::vector<net::owned_backend>> own_services(const node_options& 
     return std::nullopt;
   }
   for (const auto& s : *list)
-    if (s.record.is_loopback() && !opts.allow_loopback) {
+    if (s.record.is_loopback() && !opts.allow_loopback && opts.announce == "backends") {
       spdlog::error("--services: '{}' is a loopback address, which other machines cannot "
-                    "reach; give an address they can reach, or --allow-loopback for a network "
-                    "on this machine only",
+                    "reach, and --announce backends announces it as it is; give an address "
+                    "they can reach, --announce node (the default: other nodes reach it "
+                    "through this node), or --allow-loopback for a network on this machine "
+                    "only",
                     s.record.to_string());
       return std::nullopt;
     }
@@ -74,10 +80,36 @@ std::vector<std::string> interface_addresses() {
   return out;
 }
 
+/// The numeric addresses `host` resolves to now (itself when numeric; none when it does
+/// not resolve). Blocking: at start only.
+std::vector<std::string> resolve_now(const std::string& host) {
+  if (net::classify_address(host)) return {host};
+  std::vector<std::string> out;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return out;
+  for (auto* a = found; a; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a->ai_family == AF_INET)
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text, sizeof text);
+    else if (a->ai_family == AF_INET6)
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text,
+                  sizeof text);
+    if (text[0]) out.emplace_back(text);
+  }
+  ::freeaddrinfo(found);
+  return out;
+}
+
 /// What backend addresses this node refuses (--allow-loopback, --refuse-private, its own
-/// HTTP API on `http_port`), judged on resolved addresses by the backend client.
-net::address_policy backend_address_policy(const node_options& opts, std::uint16_t http_port) {
+/// HTTP API on `http_port`), judged on resolved addresses by the backend client; its own
+/// backends (`own`) are allowed on loopback and private addresses, as they resolve at start.
+net::address_policy backend_address_policy(const node_options& opts, std::uint16_t http_port,
+                                           const std::vector<net::service_record>& own) {
   net::address_policy p;
+  for (const auto& s : own)
+    for (const auto& ip : resolve_now(s.host)) p.own_backends.emplace_back(ip, s.port);
   p.allow_loopback = opts.allow_loopback;
   p.allow_private = !opts.refuse_private;
   p.own = {{opts.dht.bind, http_port}};
@@ -91,16 +123,26 @@ using policy_slot = std::shared_ptr<std::shared_ptr<const net::address_policy>>;
 
 actors::gateway_config gateway_settings(const node_options& opts,
                                         std::vector<net::service_record> own,
-                                        policy_slot policy, std::shared_ptr<http::io_runtime> io) {
+                                        policy_slot policy, std::shared_ptr<http::io_runtime> io,
+                                        std::vector<net::endpoint> neighbours) {
   actors::gateway_config g;
   g.io = std::move(io);
   g.client.refuse = [policy](const std::string& ip, std::uint16_t port) {
     return std::atomic_load(policy.get())->refusal(ip, port);
   };
   g.own = std::move(own);
+  g.announcer.neighbours = std::move(neighbours);
   g.directory.allow_loopback = opts.allow_loopback;
   g.directory.refresh_interval = seconds(opts.directory_refresh_s);
   g.announcer.interval = seconds(opts.announce_interval_s);
+  g.announcer.announce = opts.announce == "backends" ? actors::announcer_config::what::backends
+                                                     : actors::announcer_config::what::node;
+  if (auto pub = net::parse_public_address(opts.public_address)) {
+    g.announcer.public_host = pub->host;
+    g.announcer.public_port = pub->port;
+  }
+  g.announcer.bind_host = opts.dht.bind;
+  g.announcer.http_port = opts.http_port;  // 0: told once bound
   g.probe_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::duration<double>(opts.probe_timeout_s));
   g.client.max_response_body = 4 * opts.max_body + (1 << 20);  // TTS audio grows as base64
@@ -228,15 +270,35 @@ CLI::App* add_node_command(CLI::App& app, node_options& opts) {
                   "kind cpu|gpu and N the jobs the backend runs at once (1-64; 1 without *N, "
                   "a SOVA server's one worker; never announced), e.g. "
                   "asr/cpu/10.0.0.5:8888*4,tts/gpu/10.0.0.6:8899");
+  cmd->add_option("--announce", opts.announce,
+                  "What this node announces for its --services: node (this node's HTTP "
+                  "endpoint, tts/cpu/<node host>:<http port>, one record per service/kind while "
+                  "one of its backends of that pair answers; other nodes send it the requests, "
+                  "and its backends may sit on loopback or a private network) or backends "
+                  "(each backend's own address, as the original node did)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"node", "backends"}));
+  cmd->add_option("--public-address", opts.public_address,
+                  "host[:port] other nodes reach this node's HTTP API at, announced as it is "
+                  "(containers, NAT; port: --http-port). Default: the address a peer sees "
+                  "this node from (the stun RPC), else --bind. 0.0.0.0/:: is never announced, "
+                  "nor loopback unless every peer is on loopback too")
+      ->check([](const std::string& text) {
+        std::string why;
+        return net::parse_public_address(text, &why) ? std::string{} : why;
+      });
   cmd->add_flag("--allow-loopback", opts.allow_loopback,
-                "Accept backends on localhost/127.0.0.0/8/::1 (a network on one machine)");
+                "Accept backends on localhost/127.0.0.0/8/::1 learnt from the network (a "
+                "network on one machine); own --services may sit there without it unless "
+                "--announce backends");
   cmd->add_flag("--refuse-private", opts.refuse_private,
                 "Refuse backends on private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, "
                 "fc00::/7), allowed by default. Whatever the flags, a backend's name is "
                 "resolved and the address judged before every connection: unspecified "
                 "(0.0.0.0, ::), link-local (169.254/16: cloud metadata; fe80::/10), multicast, "
                 "broadcast and this node's own HTTP API are always refused, loopback unless "
-                "--allow-loopback");
+                "--allow-loopback. With --announce node, own --services may sit on loopback and "
+                "private addresses whatever these flags: only this node sends to them");
   cmd->add_option("--http-port", opts.http_port,
                   "TCP port of the HTTP API, on the --bind address (0: any free port)")
       ->capture_default_str();
@@ -338,6 +400,7 @@ int run_node(const node_options& opts) {
   auto neighbours = &entries->resolved;
   auto own = own_services(opts);
   if (!own) return exit_usage;
+  const auto own_records = net::records_of(*own);
   std::optional<net::node_state> saved;
   try {
     if (!opts.state_dir.empty()) saved = load_node_state(opts.state_dir);
@@ -359,14 +422,14 @@ int run_node(const node_options& opts) {
   if (saved) cfg.self = saved->id;  // the same node as before the restart
   running_node node;
   policy_slot policy = std::make_shared<std::shared_ptr<const net::address_policy>>(
-      std::make_shared<const net::address_policy>(backend_address_policy(opts, opts.http_port)));
+      std::make_shared<const net::address_policy>(backend_address_policy(opts, opts.http_port, own_records)));
   actors::gateway gw;
   std::unique_ptr<actors::http_frontend> frontend;
   running_admin admin;
   std::optional<node_state_keeper> keeper;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
-    gw = actors::spawn_gateway(sys, gateway_settings(opts, net::records_of(*own), policy, io),
+    gw = actors::spawn_gateway(sys, gateway_settings(opts, own_records, policy, io, *neighbours),
                                node.node);
     http::server_limits limits;
     limits.max_body = opts.max_body;
@@ -382,10 +445,12 @@ int run_node(const node_options& opts) {
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
                                gw.announcer,     node.node.transport};
     frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src,
-                                            {gw.io, gw.board});
+                                            {gw.io, gw.board, own_records});
     if (opts.http_port == 0)
       std::atomic_store(policy.get(), std::make_shared<const net::address_policy>(
-                                          backend_address_policy(opts, frontend->port())));
+                                          backend_address_policy(opts, frontend->port(), own_records)));
+    if (gw.announcer)
+      caf::anon_send(gw.announcer, actors::http_port_atom::value, frontend->port());
     if (!opts.no_admin) {
       actors::admin_sources as;
       as.node = src;

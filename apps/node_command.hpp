@@ -13,6 +13,8 @@ struct node_options {
   dht_flags dht;
   std::string log_level = "info";
   std::string services;  // "asr/cpu/host:port*4,tts/gpu/host:port"
+  std::string announce = "node";  // node: this node's HTTP endpoint; backends: each backend's
+  std::string public_address;     // --public-address host[:port]; "": found out
   bool allow_loopback = false;
   bool refuse_private = false;
   std::uint16_t http_port = 5600;

@@ -36,6 +36,16 @@ std::optional<std::string> hop_refusal(std::string_view via, std::string_view ow
   return std::nullopt;
 }
 
+bool forwarded_by_a_node(std::string_view via) {
+  while (!via.empty()) {
+    auto comma = via.find(',');
+    auto item = trimmed(via.substr(0, comma));
+    via = comma == std::string_view::npos ? std::string_view{} : via.substr(comma + 1);
+    if (item.substr(0, entry_prefix.size()) == entry_prefix) return true;
+  }
+  return false;
+}
+
 std::string next_via(std::string_view via, std::string_view own_entry) {
   auto before = trimmed(via);
   if (before.empty()) return std::string(own_entry);

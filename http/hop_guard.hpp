@@ -23,6 +23,10 @@ std::string via_entry(std::string_view node_id_hex);
 std::optional<std::string> hop_refusal(std::string_view via, std::string_view own_entry,
                                        std::size_t limit = max_hops);
 
+/// Whether a sova-dc node forwarded this request (Via names one): such a request is
+/// served by this node's own backends only, never forwarded again (the owner rule).
+bool forwarded_by_a_node(std::string_view via);
+
 /// The Via value to send on: the incoming one with our entry appended.
 std::string next_via(std::string_view via, std::string_view own_entry);
 

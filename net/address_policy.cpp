@@ -121,6 +121,10 @@ std::optional<std::string> address_policy::refusal(std::string_view ip, std::uin
       return std::string(ip) + ":" + std::to_string(port) +
              " is this node's own HTTP API (a record pointing back at the node)";
   }
+  if (c == address_class::loopback || c == address_class::private_address)
+    for (const auto& [own_ip, own_port] : own_backends)
+      if (auto o = parse(own_ip); o && own_port == port && same_address(*a, *o))
+        return std::nullopt;
   switch (c) {
     case address_class::public_address: return std::nullopt;
     case address_class::private_address:

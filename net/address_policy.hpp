@@ -38,6 +38,11 @@ struct address_policy {
   /// stands for every loopback address and each of `local_addresses`.
   std::vector<std::pair<std::string, std::uint16_t>> own;
   std::vector<std::string> local_addresses;
+  /// This node's own backends (`--services`), as they resolved at start (numeric address,
+  /// port): allowed on loopback and private addresses whatever the flags, since the node
+  /// owns them (a backend next to its node is the normal case); the flags judge backends
+  /// learnt from the network.
+  std::vector<std::pair<std::string, std::uint16_t>> own_backends;
 
   /// Why the node must not connect to ip:port ("127.0.0.1 is a loopback address ..."), or
   /// nothing when it may.

@@ -1,5 +1,6 @@
 #include "serving/fast_lane.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <vector>
@@ -40,7 +41,8 @@ struct pick_buffers {
 
 const actors::backend_link* fast_lane_pick(const board_snapshot& board,
                                            net::service service, net::wanted_kind wanted,
-                                           std::mt19937_64& rng) {
+                                           std::mt19937_64& rng,
+                                           const actors::service_records* only) {
   const auto& names = keys_of(service, wanted);
   thread_local pick_buffers buf;
   buf.clear();
@@ -54,6 +56,7 @@ const actors::backend_link* fast_lane_pick(const board_snapshot& board,
     if (!k->second.complete) return nullptr;     // no forwarder yet: the pool makes it
     buf.keys.push_back(&k->second);
     for (const auto& b : k->second.ready) {
+      if (only && std::find(only->begin(), only->end(), b.cell->backend) == only->end()) continue;
       auto l = b.cell->load_at(now);
       // Only a closed breaker is the fast lane's: a half-open one's probe goes through its
       // forwarder. With one healthy candidate, the choice takes a healthy one.

@@ -15,9 +15,11 @@ namespace sova::serving {
 /// The backend for a first attempt at `service` on the kind `wanted` (cpu, gpu, any), by
 /// power of two choices among those whose breaker is closed; counts the use of the keys.
 /// Null when the fast lane does not apply (see above); else a backend of `board`, valid
-/// as long as the snapshot lives.
+/// as long as the snapshot lives. `only` (when given): the backends that may be picked
+/// (a forwarded request's: the node's own).
 const actors::backend_link* fast_lane_pick(const board_snapshot& board,
                                            net::service service, net::wanted_kind wanted,
-                                           std::mt19937_64& rng);
+                                           std::mt19937_64& rng,
+                                           const actors::service_records* only = nullptr);
 
 }  // namespace sova::serving

@@ -43,6 +43,7 @@ struct node_view {
   std::optional<actors::directory_view> directory;
   std::optional<serving::backend_readings> readings;
   std::optional<actors::own_services> own;
+  std::optional<actors::announce_view> announce;  // what the announcer announces, and where
   std::optional<frontend_counters> http;  // none when the node has no HTTP front end
   std::vector<missing_part> unavailable;  // in node_part order
 };

@@ -23,6 +23,23 @@ std::string status_document(const node_view& v) {
     doc["own_services"] = own_services_json(*v.own);
   else if (!v.has_announcer)
     doc["own_services"] = json::array();
+  // Where other nodes send this node's requests, or why nowhere (an operator's first
+  // question when no request comes).
+  if (v.announce) {
+    const auto& a = *v.announce;
+    json announce = {{"mode", a.mode}};
+    if (a.mode == "node") {
+      announce["endpoint"] = a.endpoint.empty() ? json(nullptr) : json(a.endpoint);
+      if (!a.source.empty()) announce["source"] = a.source;
+    }
+    if (!a.why_none.empty()) announce["why_none"] = a.why_none;
+    announce["records"] = a.records;
+    doc["announce"] = std::move(announce);
+  } else if (!v.has_announcer) {
+    doc["announce"] = {{"endpoint", nullptr},
+                       {"why_none", "no --services: this node owns no backend"},
+                       {"records", json::array()}};
+  }
   // /status never used the transport: it is not reported missing here.
   for (const auto& m : v.unavailable)
     if (m.part != node_part::transport) doc["unavailable"].push_back(to_string(m.part));

@@ -87,6 +87,7 @@ fake_directory(actors::service_directory_actor::pointer, backends_ptr bs) {
       },
       [=](actors::stats_atom) { return actors::directory_stats{}; },
       [=](actors::known_backends_atom) { return actors::directory_view{}; },
+      [=](actors::own_atom, const actors::strings&, const actors::service_records&) {},
       [=](actors::tick_atom) {},
   };
 }
@@ -188,6 +189,8 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   std::string job_body = R"({"text": "hi", "voice": "Natasha"})";  // every request's
+  service_records own;    // the node's own backends (request_context::own)
+  bool own_only = false;  // the next requests came from another node (client_job::own_only)
 
   std::shared_ptr<std::optional<request_outcome>> send(const std::string& service = "tts",
                                                        const std::string& kind = "any") {
@@ -200,8 +203,11 @@ struct fixture : test_coordinator_fixture<> {
     job.wanted = *net::parse_wanted_kind(kind);
     job.content_type = "application/json";
     job.body = job_body;
+    job.own_only = own_only;
     actors::spawn_request(
-        sys, std::make_shared<const actors::request_context>(actors::request_context{cfg, dir, pool, board}),
+        sys,
+        std::make_shared<const actors::request_context>(
+            actors::request_context{cfg, dir, pool, board, own}),
         std::move(job), [slot, calls](request_outcome o) {
           CAF_CHECK_EQUAL(++*calls, 1);  // done runs exactly once
           *slot = std::move(o);
@@ -631,6 +637,59 @@ CAF_TEST(a_forwarder_gone_takes_the_body_with_it_and_ends_the_request) {
   CAF_CHECK_EQUAL((*out)->status, 502u);
   CAF_CHECK_EQUAL((*out)->attempts, 1u);
   CAF_CHECK_NOT_EQUAL((*out)->body.find("forwarder gone"), std::string::npos);
+}
+
+CAF_TEST(a_request_from_another_node_goes_to_own_backends_only) {
+  auto mine = add("tts/cpu/127.0.0.1:8899", {failed("connect_failed: refused"), served(R"({"from": "mine"})")});
+  auto other = add("tts/cpu/192.0.2.2:5600", {served(R"({"from": "another node"})")});
+  auto raw = add("tts/gpu/192.0.2.3:8899", {served(R"({"from": "a raw backend"})")});
+  own = {mine.rec};
+  own_only = true;
+  in_flight((*backends)[0].cell, 9);  // the others look cheaper: no matter
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  // The own backend failed, and the request is not forwarded elsewhere: 502.
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL(tried_names(**out), strings{"tts/cpu/127.0.0.1:8899"});
+  CAF_CHECK(other.s->seen.empty());
+  CAF_CHECK(raw.s->seen.empty());
+  // With the board warm, its pick is the own backend too.
+  warm_board();
+  auto served_here = send();
+  CAF_REQUIRE(served_here->has_value());
+  CAF_CHECK_EQUAL((*served_here)->status, 200u);
+  CAF_CHECK_EQUAL((*served_here)->body, R"({"from": "mine"})");
+  CAF_CHECK(other.s->seen.empty());
+  CAF_CHECK(raw.s->seen.empty());
+  // A client's request (no node in its Via) may go anywhere.
+  own_only = false;
+  mine.s->replies = {failed("connect_failed: refused")};
+  auto entry = send();
+  CAF_REQUIRE(entry->has_value());
+  CAF_CHECK_EQUAL((*entry)->status, 200u);
+  CAF_CHECK_EQUAL(other.s->seen.size() + raw.s->seen.size(), 1u);
+}
+
+CAF_TEST(a_request_from_another_node_without_an_own_backend_is_503_not_owner_at_once) {
+  auto other = add("tts/cpu/192.0.2.2:5600", {served(R"({"from": "another node"})")});
+  auto mine = add("asr/cpu/127.0.0.1:8888", {served(R"({"r": []})")});
+  own = {mine.rec};  // an ASR backend only
+  own_only = true;
+  auto out = send("tts");
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 503u);
+  CAF_CHECK_EQUAL(error_code(**out), "not_owner");
+  CAF_CHECK_EQUAL((*out)->retry_after_s, 0u);  // not busy: the entry node moves on
+  CAF_CHECK_EQUAL((*out)->attempts, 0u);
+  CAF_CHECK(other.s->seen.empty());
+  CAF_CHECK(mine.s->seen.empty());
+  // The kind counts too: an own asr/cpu backend is no owner of asr/gpu.
+  auto gpu = send("asr", "gpu");
+  CAF_REQUIRE(gpu->has_value());
+  CAF_CHECK_EQUAL(error_code(**gpu), "not_owner");
+  auto cpu = send("asr", "cpu");
+  CAF_REQUIRE(cpu->has_value());
+  CAF_CHECK_EQUAL((*cpu)->status, 200u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

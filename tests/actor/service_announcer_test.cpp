@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/service_announcer.hpp"
+#include "actors/service_directory.hpp"
 #include "http/multipart.hpp"
 #include "http/server.hpp"
 #include "sim_network.hpp"
@@ -129,9 +130,24 @@ struct fixture : test_coordinator_fixture<> {
     }
     std::vector<net::service_record> recs;
     for (const auto& s : own) recs.push_back(record(s));
+    if (cfg.announce == actors::announcer_config::what::node) {
+      actors::directory_config dc;
+      dc.allow_loopback = true;  // the sim's addresses are 127.1.x.y: only the own rule drops ours
+      dir = actors::spawn_service_directory(sys, dc, net.node(0).dht);
+    }
     ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(0).dht, fake_probe(fake),
-                                          pool);
+                                          pool,
+                                          {net.node(0).table, net.node(0).transport, dir});
     sched.run();
+  }
+
+  actors::service_directory_actor dir;  // node mode: told the endpoints announced
+
+  actors::announce_view announced() {
+    auto a = sim::ask<actors::announce_view>(sys, ann, actors::announced_atom::value);
+    sched.run();
+    CAF_REQUIRE(sim::ready(a) && *a);
+    return ***a;
   }
 
   /// What the pool says of `name`: requests of this node in flight, served so far, breaker.
@@ -204,6 +220,97 @@ struct fixture : test_coordinator_fixture<> {
 }  // namespace
 
 CAF_TEST_FIXTURE_SCOPE(service_announcer_tests, fixture)
+
+CAF_TEST(node_mode_announces_the_nodes_endpoint_once_per_live_service_and_kind) {
+  cfg.announce = actors::announcer_config::what::node;
+  cfg.bind_host = "0.0.0.0";  // nothing to announce until a peer says how it sees the node
+  cfg.http_port = 5600;
+  fake->alive = {asr_a, asr_b};  // two backends of asr/cpu; the tts/gpu one is dead
+  start({asr_a, asr_b, tts_a});
+  pass(cfg.interval * 2);
+  auto node0 = net.endpoint_of(0).host + ":5600";
+  CAF_CHECK_EQUAL(get(5, "asr/cpu"), strings{"asr/cpu/" + node0});  // one record, not two
+  CAF_CHECK(get(4, "tts/gpu").empty());  // no live backend of the pair
+  auto a = announced();
+  CAF_CHECK_EQUAL(a.mode, "node");
+  CAF_CHECK_EQUAL(a.endpoint, node0);
+  CAF_CHECK_EQUAL(a.source, "stun");  // every peer is on loopback here, as in tests and demos
+  CAF_CHECK_EQUAL(a.records, strings{"asr/cpu/" + node0});
+  CAF_CHECK_GREATER_OR_EQUAL(service(asr_a).announcements, 2u);
+  CAF_CHECK_EQUAL(service(tts_a).announcements, 0u);
+  // The node's directory offers its own backends for that record, never the record itself.
+  auto offered = sim::ask<actors::service_records>(sys, dir, actors::backends_atom::value,
+                                                   net::service::asr, net::wanted_kind::cpu);
+  CAF_REQUIRE(sim::drive(sched, [&] { return sim::ready(offered); }, 60s));
+  CAF_REQUIRE(*offered);
+  strings names;
+  for (const auto& r : ***offered) names.push_back(r.to_string());
+  CAF_CHECK_EQUAL(names, (strings{asr_a, asr_b}));
+  // The tts backend comes up: its pair is announced within seconds.
+  fake->alive.insert(tts_a);
+  pass(cfg.first_retry * 8);
+  CAF_CHECK_EQUAL(get(4, "tts/gpu"), strings{"tts/gpu/" + node0});
+}
+
+CAF_TEST(node_mode_announces_nothing_where_peers_could_not_reach_it_and_says_why) {
+  cfg.announce = actors::announcer_config::what::node;
+  cfg.bind_host = "0.0.0.0";
+  cfg.public_host = "0.0.0.0";  // given on purpose, and unusable
+  cfg.http_port = 5600;
+  fake->alive = {asr_a};
+  start({asr_a});
+  pass(cfg.interval * 2);
+  CAF_CHECK(get(5, "asr/cpu").empty());
+  auto a = announced();
+  CAF_CHECK_EQUAL(a.endpoint, "");
+  CAF_CHECK(a.records.empty());
+  CAF_MESSAGE(a.why_none);
+  CAF_CHECK_NOT_EQUAL(a.why_none.find("--public-address 0.0.0.0 is an unspecified address"),
+                      std::string::npos);
+  CAF_CHECK(service(asr_a).alive);  // probed as ever
+}
+
+CAF_TEST(node_mode_asks_again_until_a_peer_says_how_it_sees_the_node) {
+  cfg.announce = actors::announcer_config::what::node;
+  cfg.bind_host = "0.0.0.0";
+  cfg.http_port = 5600;
+  fake->alive = {asr_a};
+  start({});  // the network (its announcer, with no backend, is not this test's)
+  caf::anon_send_exit(ann, caf::exit_reason::user_shutdown);
+  // A first node alone: nobody to ask at start.
+  auto lone = net.add_node(net.make_config());
+  std::vector<net::service_record> recs{record(asr_a)};
+  ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(lone).dht, fake_probe(fake), pool,
+                                        {net.node(lone).table, net.node(lone).transport, {}});
+  pass(5s);
+  CAF_CHECK_EQUAL(announced().endpoint, "");
+  CAF_CHECK_NOT_EQUAL(announced().why_none.find("no peer has told"), std::string::npos);
+  // Another node joins through it: the address is known within seconds, not an interval.
+  std::vector<net::endpoint> via{net.endpoint_of(lone)};
+  await(sim::ask<std::uint32_t>(sys, net.node(0).dht, actors::bootstrap_atom::value, via));
+  pass(10s);
+  auto a = announced();
+  CAF_CHECK_EQUAL(a.endpoint, net.endpoint_of(lone).host + ":5600");
+  CAF_CHECK_EQUAL(a.source, "stun");
+  CAF_CHECK_EQUAL(get(3, "asr/cpu"), strings{"asr/cpu/" + a.endpoint});
+}
+
+CAF_TEST(node_mode_waits_for_the_http_port) {
+  cfg.announce = actors::announcer_config::what::node;
+  cfg.bind_host = "127.1.0.1";
+  cfg.http_port = 0;  // --http-port 0: known once bound
+  fake->alive = {asr_a};
+  start({asr_a});
+  pass(cfg.interval);
+  CAF_CHECK(get(5, "asr/cpu").empty());
+  CAF_CHECK_EQUAL(announced().why_none, "the HTTP port is not bound yet");
+  caf::anon_send(ann, actors::http_port_atom::value, std::uint16_t{40123});
+  sched.run();
+  pass(1s);
+  auto node0 = announced().endpoint;
+  CAF_CHECK_EQUAL(node0.substr(node0.size() - 6), ":40123");
+  CAF_CHECK_EQUAL(get(5, "asr/cpu"), strings{"asr/cpu/" + node0});
+}
 
 CAF_TEST(live_backends_are_found_from_another_node) {
   fake->alive = {asr_a, tts_a};

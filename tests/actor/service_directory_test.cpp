@@ -152,6 +152,35 @@ CAF_TEST(loopback_backends_are_kept_when_allowed) {
   CAF_CHECK_EQUAL(names(await(ask_backends("tts", "cpu"))), strings{"tts/cpu/127.0.0.9:8899"});
 }
 
+CAF_TEST(own_backends_stand_for_the_records_naming_this_node) {
+  actors::directory_config cfg;
+  service_records own{*net::parse_service_record("tts/cpu/127.0.0.1:8899"),
+                      *net::parse_service_record("asr/cpu/127.0.0.1:8888")};
+  cfg.board = std::make_shared<serving::backend_board>();
+  start(cfg);
+  // The network holds this node's endpoint (as it announced it), another node's, and a
+  // raw backend announced by an original node.
+  put(1, "tts/cpu", {"tts/cpu/192.0.2.7:5600", "tts/cpu/192.0.2.8:5600", "tts/cpu/192.0.2.9:8899"});
+  caf::anon_send(dir, actors::own_atom::value, strings{"192.0.2.7:5600"}, own);
+  sched.run();
+  // Own loopback backends are listed though loopback records from others are not.
+  auto expected = strings{"tts/cpu/127.0.0.1:8899", "tts/cpu/192.0.2.8:5600", "tts/cpu/192.0.2.9:8899"};
+  CAF_CHECK_EQUAL(names(await(ask_backends("tts", "any"))), expected);
+  CAF_CHECK_EQUAL(names(cfg.board->snapshot()->keys.at("tts/cpu").records), expected);
+  // The node's own backends come first (a request of kind any lists cpu, then gpu).
+  CAF_CHECK_EQUAL(await(ask_backends("tts", "cpu")).front().to_string(), "tts/cpu/127.0.0.1:8899");
+  // Announced under a new address later: the board follows at once.
+  caf::anon_send(dir, actors::own_atom::value, strings{"192.0.2.7:5600", "192.0.2.8:5600"}, own);
+  sched.run();
+  CAF_CHECK_EQUAL(names(cfg.board->snapshot()->keys.at("tts/cpu").records),
+                  (strings{"tts/cpu/127.0.0.1:8899", "tts/cpu/192.0.2.9:8899"}));
+  // A key with nothing in the network still offers the own backend, while it is alive.
+  CAF_CHECK_EQUAL(names(await(ask_backends("asr", "cpu"))), strings{"asr/cpu/127.0.0.1:8888"});
+  caf::anon_send(dir, actors::own_atom::value, strings{"192.0.2.7:5600"}, service_records{own[0]});
+  sched.run();
+  CAF_CHECK(await(ask_backends("asr", "cpu")).empty());
+}
+
 CAF_TEST(every_lookup_is_posted_on_the_board_and_fast_lane_uses_keep_a_key) {
   actors::directory_config cfg;
   cfg.refresh_interval = 30s;

@@ -107,3 +107,64 @@ CAF_TEST(killing_a_backend_mid_stream_costs_no_request) {
     CAF_CHECK_EQUAL(*status, 0);
   }
 }
+
+// The ownership model's first part: node A owns a backend and announces its own HTTP
+// endpoint; node B knows only that record, sends its clients' requests to A (with its Via
+// entry), and A serves them with its own backend, never forwarding them again.
+CAF_TEST(a_node_reaches_another_nodes_backend_through_that_nodes_endpoint) {
+  auto dir = temp_dir();
+  test_backend b{"b", dir};
+  auto port = static_cast<std::uint16_t>(free_udp_port({host(0), host(1)}));
+  std::vector<std::string> common{"--directory-refresh", "1", "--rpc-timeout", "1"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.end(), common.begin(), common.end());
+    return more;
+  };
+  node_process a{host(0), port, dir + "/a.log",
+                 with({"--services", "tts/cpu/" + b.address() + ",asr/cpu/" + b.address()})};
+  node_process n{host(1), port, dir + "/b.log", with({"--neighbours", a.udp_address()})};
+  CAF_REQUIRE(knows_backends(n, 1, 60s));
+  auto a_endpoint = host(0) + ":" + std::to_string(a.http_port);
+  // A says what it announces, and from where it took the address.
+  auto announce = status_of(a)["announce"];
+  CAF_MESSAGE("A announces " << announce.dump());
+  CAF_CHECK_EQUAL(announce["mode"], "node");
+  CAF_CHECK_EQUAL(announce["endpoint"], a_endpoint);
+  CAF_CHECK_EQUAL(announce["records"].size(), 2u);
+
+  auto body = json{{"text", "through the owner"}, {"voice", "Natasha"}}.dump();
+  auto before = backend_stats(b)["tts"].get<int>();
+  auto r = http_call(n.host, n.http_port, "POST", "/synthesize", "application/json", body);
+  CAF_REQUIRE(r.ok);
+  CAF_CHECK_EQUAL(r.response.status, 200);
+  auto direct = http_call("127.0.0.1", b.port, "POST", "/synthesize/", "application/json", body);
+  CAF_REQUIRE(direct.ok);
+  CAF_CHECK_EQUAL(r.response.body, direct.response.body);  // byte for byte the backend's
+  CAF_CHECK_EQUAL(backend_stats(b)["tts"].get<int>(), before + 2);  // B's once, then ours
+  auto form = audio_form(boundary, std::string(1234, 'x'), "x.wav");
+  auto asr = http_call(n.host, n.http_port, "POST", "/asr",
+                       "multipart/form-data; boundary=" + boundary, form);
+  CAF_REQUIRE(asr.ok);
+  CAF_CHECK_EQUAL(asr.response.status, 200);
+  CAF_CHECK_NOT_EQUAL(asr.response.body.find("heard 1234 bytes"), std::string::npos);
+
+  // In B's directory the record is A's HTTP endpoint, not the backend's address.
+  auto tts = status_of(n)["services"]["tts"];
+  CAF_MESSAGE("B's tts backends: " << tts.dump());
+  CAF_REQUIRE_EQUAL(tts.size(), 1u);
+  CAF_CHECK_EQUAL(tts[0]["backend"], "tts/cpu/" + a_endpoint);
+  CAF_CHECK_EQUAL(tts[0]["served"], 1);
+
+  // A request that another node forwarded is served by own backends only: B owns none.
+  auto hop = http_call(n.host, n.http_port, "POST", "/synthesize", "application/json", body, 30s,
+                       {{"Via", "1.1 sova-dc-0123456789abcdef"}});
+  CAF_REQUIRE(hop.ok);
+  CAF_CHECK_EQUAL(hop.response.status, 503);
+  CAF_CHECK_EQUAL(error_code_of(hop), "not_owner");
+  // The same to A is served by its backend.
+  auto owned = http_call(a.host, a.http_port, "POST", "/synthesize", "application/json", body,
+                         30s, {{"Via", "1.1 sova-dc-0123456789abcdef"}});
+  CAF_REQUIRE(owned.ok);
+  CAF_CHECK_EQUAL(owned.response.status, 200);
+  CAF_CHECK_EQUAL(owned.response.body, direct.response.body);
+}

@@ -85,6 +85,25 @@ CAF_TEST(flags_allow_loopback_and_refuse_private) {
   CAF_CHECK(allowed(p, "8.8.4.4"));
 }
 
+CAF_TEST(own_backends_may_sit_on_loopback_or_a_private_network_whatever_the_flags) {
+  address_policy p;  // no --allow-loopback
+  p.allow_private = false;  // --refuse-private
+  p.own_backends = {{"127.0.0.1", 8888}, {"192.168.0.10", 8899}};
+  CAF_CHECK(allowed(p, "127.0.0.1", 8888));
+  CAF_CHECK(allowed(p, "::ffff:127.0.0.1", 8888));
+  CAF_CHECK(allowed(p, "192.168.0.10", 8899));
+  // Anything else on those networks is still judged by the flags: a record from the
+  // network naming another loopback port, or another private host.
+  CAF_CHECK(!allowed(p, "127.0.0.1", 8889));
+  CAF_CHECK(!allowed(p, "127.0.0.2", 8888));
+  CAF_CHECK(!allowed(p, "192.168.0.11", 8899));
+  // An own backend never makes the node's own HTTP API or an unspecified address usable.
+  p.own = {{"127.0.0.1", 8888}};
+  CAF_CHECK(!allowed(p, "127.0.0.1", 8888));
+  p.own_backends = {{"0.0.0.0", 8888}};
+  CAF_CHECK(!allowed(p, "0.0.0.0", 8888));
+}
+
 CAF_TEST(the_nodes_own_http_api_is_never_a_backend) {
   address_policy p;
   p.allow_loopback = true;

@@ -37,3 +37,11 @@ CAF_TEST(a_chain_of_max_hops_nodes_is_refused_by_the_next) {
   CAF_CHECK_NOT_EQUAL(why->find("passed 4 nodes"), std::string::npos);
   CAF_CHECK(!hop_refusal(via, via_entry("eeeeeeeeeeeeeeee"), 5));
 }
+
+CAF_TEST(a_request_is_from_a_node_when_via_names_a_sova_dc_node) {
+  CAF_CHECK(!forwarded_by_a_node(""));
+  CAF_CHECK(!forwarded_by_a_node("1.1 nginx, 1.0 cdn"));  // other proxies: a client's request
+  CAF_CHECK(forwarded_by_a_node(via_entry("0123456789abcdef")));
+  CAF_CHECK(forwarded_by_a_node("1.1 nginx,  1.1 sova-dc-0123456789abcdef "));
+  CAF_CHECK(!forwarded_by_a_node("1.1 sova-dcx"));
+}

@@ -116,3 +116,30 @@ CAF_TEST(a_node_without_own_backends_shows_an_empty_list) {
   CAF_CHECK(doc["own_services"].empty());
   CAF_CHECK(!doc.contains("unavailable"));
 }
+
+CAF_TEST(the_announced_endpoint_or_why_none_is_shown) {
+  auto v = test::sample_node_view();
+  actors::announce_view a;
+  a.mode = "node";
+  a.endpoint = "10.0.0.2:5600";
+  a.source = "stun";
+  a.records = {"asr/cpu/10.0.0.2:5600"};
+  v.announce = a;
+  auto doc = json::parse(views::status_document(v));
+  CAF_CHECK_EQUAL(doc["announce"],
+                  json::parse(R"({"mode": "node", "endpoint": "10.0.0.2:5600", "source": "stun",
+                                  "records": ["asr/cpu/10.0.0.2:5600"]})"));
+  a.endpoint.clear();
+  a.source.clear();
+  a.records.clear();
+  a.why_none = "--bind 0.0.0.0 is an unspecified address";
+  v.announce = a;
+  doc = json::parse(views::status_document(v));
+  CAF_CHECK(doc["announce"]["endpoint"].is_null());
+  CAF_CHECK_EQUAL(doc["announce"]["why_none"], "--bind 0.0.0.0 is an unspecified address");
+  v.announce.reset();
+  v.has_announcer = false;
+  doc = json::parse(views::status_document(v));
+  CAF_CHECK(doc["announce"]["endpoint"].is_null());
+  CAF_CHECK(doc["announce"]["records"].empty());
+}
