@@ -238,7 +238,7 @@ void attempt(self_ptr self) {
             });
 }
 
-/// Asks the directory and the pool for every candidate; those tried already stay tried.
+/// The candidates the pool linked; those tried already stay tried.
 void use_links(self_ptr self, backend_links& links) {
   auto& st = self->state;
   st.attempted.assign(links.size(), false);
@@ -255,6 +255,7 @@ void ask_pool(self_ptr self, service_records records) {
             [=](const caf::error& e) { on_error(self, e, "asking the backend pool"); });
 }
 
+/// Asks the directory (own_only: not) and the pool for every candidate.
 void look_up(self_ptr self) {
   auto& st = self->state;
   st.board_pick = false;

@@ -19,8 +19,11 @@
 #
 # Environment: DURATION (115, seconds of arrivals per scenario: ~1,840 requests at load
 # 0.8), MEAN_MS (200), HANG (30), SEED (1), SCENARIOS, BUILD (1; 0 reuses the binaries in
-# build-bench), NODE_ARGS (more flags for every node, e.g. "--attempt-timeout 5"), KEEP (1:
-# keep the work directory with the CSVs, job logs and reports).
+# build-bench), ANNOUNCE (backends: each node announces its backends' own addresses, so that
+# every node sends straight to every backend, the baseline measured in the README; node: each
+# node announces its own HTTP endpoint, other nodes send it their requests), NODE_ARGS (more
+# flags for every node, e.g. "--attempt-timeout 5"), KEEP (1: keep the work directory with the
+# CSVs, job logs and reports).
 # Everything binds to loopback; everything started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +37,8 @@ SEED=${SEED:-1}
 SCENARIOS=${SCENARIOS:-load0.5 load0.8 load0.9 slow0.8 hang0.8}
 BUILD=${BUILD:-1}
 NODE_ARGS=${NODE_ARGS:-}
+ANNOUNCE=${ANNOUNCE:-backends}
+case $ANNOUNCE in backends | node) ;; *) echo "ANNOUNCE is backends or node" >&2; exit 2 ;; esac
 BUILD_DIR=build-bench
 BACKENDS=(b1 b2 b3 b4)
 NODE_HOSTS=(127.0.0.2 127.0.0.3 127.0.0.4)
@@ -109,7 +114,7 @@ for i in "${!NODE_HOSTS[@]}"; do
   http_port=$(free_port tcp)
   services=()
   for b in ${NODE_OWNS[$i]}; do services+=("tts/cpu/127.0.0.1:${PORT[$b]}"); done
-  args=(--services "$(IFS=,; echo "${services[*]}")")
+  args=(--services "$(IFS=,; echo "${services[*]}")" --announce "$ANNOUNCE")
   [ "$i" = 0 ] || args+=(--neighbours "${NODE_HOSTS[0]}:$UDP_PORT")
   # One client address sends all the load: no per-address connection cap.
   # shellcheck disable=SC2086
@@ -121,32 +126,46 @@ for i in "${!NODE_HOSTS[@]}"; do
   log "node $((i + 1)) on $host (udp $UDP_PORT, http $http_port) owns ${NODE_OWNS[$i]}"
 done
 
-# How many of the four backends node URL $1 lists in its /status.
+# The addresses node $1 (an index) must list in its /status before the load: the four
+# backends, or with ANNOUNCE=node its own backends and the other nodes' endpoints.
+expected_addresses() {
+  local i=$1 b j
+  if [ "$ANNOUNCE" = backends ]; then
+    for b in "${BACKENDS[@]}"; do echo "127.0.0.1:${PORT[$b]}"; done
+    return
+  fi
+  for b in ${NODE_OWNS[$i]}; do echo "127.0.0.1:${PORT[$b]}"; done
+  for j in "${!NODE_URLS[@]}"; do [ "$j" = "$i" ] || echo "${NODE_URLS[$j]}"; done
+}
+
+# How many of those node $1 lists now.
 known_backends() {
-  local status b n=0
-  status=$(curl -s -m 2 "http://$1/status" || true)
-  for b in "${BACKENDS[@]}"; do
-    grep -q "\"address\": *\"127.0.0.1:${PORT[$b]}\"" <<<"$status" && n=$((n + 1))
+  local status a n=0
+  status=$(curl -s -m 2 "http://${NODE_URLS[$1]}/status" || true)
+  for a in $(expected_addresses "$1"); do
+    grep -q "\"address\": *\"$a\"" <<<"$status" && n=$((n + 1))
   done
   echo "$n"
 }
 
 # A node's /status shows the backends its requests made it look up: one request through
 # each node (ids "<run>-warmup-N", left out of every figure), until all know all four.
-log "waiting until every node knows the four backends"
+log "waiting until every node knows the backends (ANNOUNCE=$ANNOUNCE)"
 deadline=$((SECONDS + 90)) warm=0
-for url in "${NODE_URLS[@]}"; do
+for i in "${!NODE_URLS[@]}"; do
+  url=${NODE_URLS[$i]}
+  want=$(expected_addresses "$i" | wc -l)
   while :; do
     warm=$((warm + 1))
     curl -s -m 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
       -d "{\"text\": \"$RUN_ID-warmup-$warm\", \"voice\": \"Natasha\"}" "http://$url/synthesize" || true
-    [ "$(known_backends "$url")" = 4 ] && break
-    [ $SECONDS -lt $deadline ] || { log "node $url knows $(known_backends "$url") of 4 backends after 90 s"; exit 1; }
+    [ "$(known_backends "$i")" = "$want" ] && break
+    [ $SECONDS -lt $deadline ] || { log "node $url knows $(known_backends "$i") of its $want addresses after 90 s"; exit 1; }
     sleep 1
   done
 done
 wait_idle
-log "every node knows the four backends ($warm warm-up requests)"
+log "every node knows the backends ($warm warm-up requests)"
 
 # --- scenarios --------------------------------------------------------------------------------
 
@@ -202,7 +221,7 @@ done
 
 # --- summary ----------------------------------------------------------------------------------
 
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); mean service $MEAN_MS ms, $DURATION s per scenario${NODE_ARGS:+, nodes with $NODE_ARGS}"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); mean service $MEAN_MS ms, $DURATION s per scenario, nodes with --announce $ANNOUNCE${NODE_ARGS:+ $NODE_ARGS}"
 echo
 echo "| scenario | requests | failed | run twice | network mean / p50 / p99 (s) | ideal mean / p50 / p99 | network/ideal mean, p99 | uniform random mean / p99 | uniform/ideal mean | jobs per backend (%) |"
 echo "| --- | ---: | ---: | ---: | --- | --- | --- | --- | ---: | --- |"
