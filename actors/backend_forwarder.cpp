@@ -57,6 +57,7 @@ forward_outcome to_outcome(net::service service, http::client_result r,
   out.request_body = std::move(r.request_body);
   if (!r.ok) {
     out.status = forward_status::failed;
+    out.timed_out = r.error == http::client_errc::timeout;
     out.reason = http::describe_failure(r);
     return out;
   }

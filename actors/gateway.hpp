@@ -37,6 +37,7 @@ struct gateway {
   service_directory_actor directory;
   backend_pool_actor pool;
   service_announcer_actor announcer;  // invalid without own services
+  owner_actor owner;  // invalid without own services, or with --announce backends
   bool owns_io = false;
 
   /// Ends the actors and the client (in-flight backend calls fail with shut_down), then,

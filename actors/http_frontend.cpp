@@ -321,7 +321,7 @@ std::unique_ptr<http_frontend> http_frontend::start(caf::actor_system& sys,
   ctx->sources = std::move(sources);
   ctx->request = std::make_shared<const request_context>(request_context{
       std::move(request), ctx->sources.directory, ctx->sources.pool, direct.board,
-      std::move(direct.own)});
+      std::move(direct.own), direct.owner});
   ctx->via_entry = http::via_entry(ctx->sources.node_id);
   declare_request_metrics(*ctx->metrics);
   ctx->http_host = host;

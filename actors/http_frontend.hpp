@@ -24,12 +24,13 @@ namespace sova::actors {
 
 /// The gateway's parts the front end uses: its io threads (the server runs on them, so a
 /// request, its actor and its backend call share a thread) and its board (a request
-/// actor's warm first pick), and the node's own backends (the only ones a request that
-/// another node forwarded may go to). Empty: threads of its own, no board, no own backend.
+/// actor's warm first pick), the node's own backends (the only ones a request that
+/// another node forwarded may go to) and their owner. Empty: threads of its own, no board, no own backend.
 struct direct_path {
   std::shared_ptr<http::io_runtime> io;
   std::shared_ptr<serving::backend_board> board;
   service_records own;
+  owner_actor owner;  // their queue (--announce node); invalid: none
 };
 
 /// The front end: an actor (http_frontend_actor) that owns the counters and the draining

@@ -77,6 +77,11 @@ using refused_atom = caf::atom_constant<caf::atom("refused")>;
 using own_atom = caf::atom_constant<caf::atom("own")>;
 using announced_atom = caf::atom_constant<caf::atom("announced")>;
 using http_port_atom = caf::atom_constant<caf::atom("http_port")>;
+using reserve_atom = caf::atom_constant<caf::atom("reserve")>;
+using claim_atom = caf::atom_constant<caf::atom("claim")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using queue_atom = caf::atom_constant<caf::atom("queue")>;
+using links_atom = caf::atom_constant<caf::atom("links")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -231,11 +236,14 @@ struct forward_request {
   std::string body;
   caf::timespan timeout = std::chrono::seconds(30);  // this attempt, connect included
   std::string via;           // the Via header to send (http/hop_guard); "" for none
+  // Late binding: the id of the reservation another node's owner granted for this job
+  // (header Sova-Reservation, http/reservation.hpp); "" for none.
+  std::string reservation;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_request& x) {
   return f(caf::meta::type_name("forward_request"), x.service, x.content_type, x.body, x.via,
-           x.timeout);
+           x.timeout, x.reservation);
 }
 
 /// How one attempt ended.
@@ -261,6 +269,7 @@ struct forward_outcome {
   std::string reason;        // why it failed or was refused, for logs and 502 messages
   caf::timespan latency{0};
   caf::timespan retry_after{0};  // busy: how long the backend asked to be left alone
+  bool timed_out = false;        // failed: the backend did not answer within the timeout
   // The attempt's forward_request::body, given back on every path so that the sender
   // retries elsewhere without having kept a copy; lost only if the forwarder ends with
   // the attempt in flight (then the reply is a "forwarder stopped" failure or a CAF error).
@@ -269,8 +278,60 @@ struct forward_outcome {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_outcome& x) {
   return f(caf::meta::type_name("forward_outcome"), x.status, x.http_status, x.body, x.reason,
-           x.latency, x.retry_after, x.request_body);
+           x.latency, x.retry_after, x.timed_out, x.request_body);
 }
+
+/// Late binding (docs/owner-queue.md): an entry node asks an owner to hold a slot of one of
+/// its backends for a job whose body it keeps; the owner answers when the slot is free.
+struct reservation_request {
+  std::string id;  // the entry node's, unique (http/reservation.hpp)
+  net::service service = net::service::asr;
+  net::wanted_kind wanted = net::wanted_kind::any;
+  caf::timespan timeout = std::chrono::seconds(60);  // how long it may wait in the queue
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reservation_request& x) {
+  return f(caf::meta::type_name("reservation_request"), x.id, x.service, x.wanted, x.timeout);
+}
+
+enum class reservation_status : std::uint8_t {
+  granted,     // a slot is held for the id: send the job with it (forward_request::reservation)
+  full,        // the owner's queue for the service is full (retry_after: its wait estimate)
+  no_backend,  // the owner has no backend up for it (not_owner, all down)
+  expired,     // it waited its whole timeout
+  not_a_node,  // the address is a plain SOVA backend, not a node: send it jobs directly
+  failed,      // no answer, or an answer that means none of the above
+};
+const char* to_string(reservation_status x);
+
+struct reservation_answer {
+  reservation_status status = reservation_status::failed;
+  caf::timespan retry_after{0};  // full: how long the owner expects its queue to stay full
+  std::string reason;            // not granted: why, for logs and 502/503 messages
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reservation_answer& x) {
+  return f(caf::meta::type_name("reservation_answer"), x.status, x.retry_after, x.reason);
+}
+
+/// One of this node's own backends as its owner's queue sees it now.
+struct owned_backend_state {
+  service_record backend;
+  std::uint32_t capacity = 1;
+  std::uint32_t running = 0;  // jobs on it, held reservations included
+  std::uint64_t queued = 0;   // jobs waiting that it could serve
+  double wait_s = 0;          // how long a job it could serve, offered now, would wait
+  double service_s = 0;       // moving average of its service times
+  bool up = true;             // down: it stopped answering; it gets probes, not jobs
+  std::uint64_t served = 0;   // jobs it answered with a reply of its service
+  std::uint64_t failed = 0;   // jobs that failed on it (timeouts included)
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, owned_backend_state& x) {
+  return f(caf::meta::type_name("owned_backend_state"), x.backend, x.capacity, x.running,
+           x.queued, x.wait_s, x.service_s, x.up, x.served, x.failed);
+}
+using owned_backend_states = std::vector<owned_backend_state>;
 
 /// One k-bucket as the admin console shows it.
 struct bucket_view {
@@ -376,6 +437,10 @@ using service_directory_actor = caf::typed_actor<
 /// backend's cell (in flight, latency EWMA, circuit breaker, counts).
 using backend_forwarder_actor = caf::typed_actor<
     caf::replies_to<forward_atom, forward_request>::with<forward_outcome>,
+    // late binding at a node endpoint: POST /v1/reservations, answered when the owner
+    // grants the slot or refuses; DELETE /v1/reservations/<id> (nothing to answer)
+    caf::replies_to<reserve_atom, reservation_request>::with<reservation_answer>,
+    caf::reacts_to<cancel_atom, std::string>,
     // count a failure of this backend that happened outside this actor: an unusable
     // answer of an earlier attempt turned out to be the backend's fault (another backend
     // served the request)
@@ -397,6 +462,27 @@ using backend_pool_actor = caf::typed_actor<
     // every cell, read now (/status, /metrics, the console, the announcer)
     caf::replies_to<health_atom>::with<serving::backend_readings>,
     // forget forwarders unused for a long time
+    caf::reacts_to<tick_atom>>;
+
+/// The owner of this node's own backends (--services, --announce node): the one place
+/// that queues work for them (serving/owner_queue.hpp) and hands each at most its capacity
+/// of jobs. Every job for an own backend goes through it.
+using owner_actor = caf::typed_actor<
+    // a job without a reservation (a request another node forwarded): queued, run on the
+    // first free fitting backend, its one attempt's outcome answered
+    caf::replies_to<run_atom, forward_request, net::wanted_kind>::with<forward_outcome>,
+    // late binding: answered when a slot is held for the id, or at once when refused
+    caf::replies_to<reserve_atom, reservation_request>::with<reservation_answer>,
+    // the job of a granted reservation: run on the slot held for it
+    caf::replies_to<claim_atom, std::string, forward_request>::with<forward_outcome>,
+    // the entry node gave the reservation up: withdrawn if waiting, its slot freed if held
+    caf::reacts_to<cancel_atom, std::string>,
+    // read-only, for /status, /metrics and the console
+    caf::replies_to<queue_atom>::with<owned_backend_states>,
+    // internal: the pool's links to the own backends; a probe's verdict (backend index);
+    // the timer that finds hung jobs and due probes
+    caf::reacts_to<links_atom, backend_links>,
+    caf::reacts_to<probed_atom, std::uint32_t, bool>,
     caf::reacts_to<tick_atom>>;
 
 /// What a liveness probe of an own backend found.

@@ -19,6 +19,7 @@ struct node_handles {
   backend_pool_actor pool;
   service_announcer_actor announcer;  // invalid when the node has no --services
   rpc_transport_actor transport;      // DHT statistics (/metrics, the admin's stats)
+  owner_actor owner;  // the own backends' queue; invalid without --services or with --announce backends
 };
 
 }  // namespace sova::actors

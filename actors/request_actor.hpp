@@ -95,6 +95,10 @@ struct request_context {
   // Where a warm first attempt is picked (none: always ask directory and pool).
   std::shared_ptr<serving::backend_board> board;
   service_records own;  // this node's own backends (--services), for client_job::own_only
+  // The queue of those backends (--announce node): every job for them goes through it, and
+  // the request places reservations there and at other nodes (late binding). Invalid: own
+  // backends are reached through their forwarders like any other.
+  owner_actor owner;
 };
 
 void spawn_request(caf::actor_system& sys, std::shared_ptr<const request_context> ctx,

@@ -443,9 +443,9 @@ int run_node(const node_options& opts) {
     req.attempt_timeout = seconds(opts.attempt_timeout_s);
     actors::node_handles src{cfg.self.to_hex(), node.port->local_endpoint().to_string(), "",
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
-                               gw.announcer,     node.node.transport};
+                               gw.announcer,     node.node.transport, gw.owner};
     frontend = actors::http_frontend::start(sys, opts.dht.bind, opts.http_port, limits, req, src,
-                                            {gw.io, gw.board, own_records});
+                                            {gw.io, gw.board, own_records, gw.owner});
     if (opts.http_port == 0)
       std::atomic_store(policy.get(), std::make_shared<const net::address_policy>(
                                           backend_address_policy(opts, frontend->port(), own_records)));

@@ -18,6 +18,7 @@ backend_reading backend_cell::read() const {
   r.refused = refused_.load(std::memory_order_relaxed);
   r.busy = busy_.load(std::memory_order_relaxed);
   r.busy_until = busy_until();
+  r.peer = peer();
   return r;
 }
 

@@ -34,6 +34,19 @@ inline const char* to_string(breaker_state x) {
   return "unknown";
 }
 
+/// What answers at a backend's address, as far as this node has learnt: another node's
+/// endpoint (it owns backends and takes reservations, docs/owner-queue.md) or a plain SOVA
+/// server (original nodes announce those). Unknown until a reservation was asked there.
+enum class peer_kind : std::uint8_t { unknown, node, plain };
+inline const char* to_string(peer_kind x) {
+  switch (x) {
+    case peer_kind::unknown: return "unknown";
+    case peer_kind::node: return "node";
+    case peer_kind::plain: return "plain";
+  }
+  return "unknown";
+}
+
 /// Whether an attempt may be sent to a backend now: its breaker is closed, or half-open
 /// with no probe in flight (the next attempt is the probe), and it is not busy. The one
 /// rule every reader uses.
@@ -56,6 +69,7 @@ struct backend_reading {
   std::uint64_t busy = 0;  // answers that it was busy
   // Until when it asked to be left alone: the actor clock (steady), since its epoch (0: never).
   caf::timespan busy_until{0};
+  peer_kind peer = peer_kind::unknown;
 
   bool usable_at(caf::timespan now) const {
     return usable_now(breaker, probe_in_flight, busy_until > now);
@@ -65,7 +79,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, backend_reading& x) {
   return f(caf::meta::type_name("backend_reading"), x.backend, x.breaker, x.probe_in_flight,
            x.in_flight, x.latency_ms, x.consecutive_failures, x.served, x.failed, x.refused,
-           x.busy, x.busy_until);
+           x.busy, x.busy_until, x.peer);
 }
 using backend_readings = std::vector<backend_reading>;
 
@@ -93,6 +107,7 @@ public:
   /// Attempts started so far (the pool's measure of use: a request that picked the
   /// backend from the board never asked the pool).
   std::uint64_t attempts() const { return attempts_.load(std::memory_order_relaxed); }
+  peer_kind peer() const { return peer_.load(std::memory_order_relaxed); }
 
   // -- the forwarder only ------------------------------------------------------------
   void attempt_started() {
@@ -109,6 +124,8 @@ public:
   void record_refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
   /// A busy answer: counted, and left alone until `until` (never shortened).
   void record_busy(caf::timespan until);
+  /// What a reservation asked at the address found there.
+  void set_peer(peer_kind p) { peer_.store(p, std::memory_order_relaxed); }
 
 private:
   const double ewma_weight_;  // of a new latency sample
@@ -123,6 +140,7 @@ private:
   std::atomic<std::uint64_t> busy_{0};
   std::atomic<std::int64_t> busy_until_ns_{0};
   std::atomic<std::uint64_t> attempts_{0};
+  std::atomic<peer_kind> peer_{peer_kind::unknown};
 };
 
 }  // namespace sova::serving

@@ -76,7 +76,7 @@ struct fixture : test_coordinator_fixture<> {
     actors::admin_sources src;
     src.node = actors::node_handles{n0.cfg.self.to_hex(), net.endpoint_of(0).to_string(),
                                       "127.0.0.2:5600", "9.9.9", n0.table, dir, pool, ann,
-                                      n0.transport};
+                                      n0.transport, {}};
     src.dht = n0.dht;
     src.frontend = sys.spawn(fake_frontend, frontend);
     src.admin_host = "127.0.0.2";
