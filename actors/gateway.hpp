@@ -1,6 +1,7 @@
 #pragma once
 // The serving half of a node beside its DHT: the directory of backends in the network,
-// the pool of forwarders to them, the announcer of this node's own backends, the
+// the pool of forwarders to them, the announcer of this node's own backends and their
+// owner (the queue in front of them), the
 // HTTP client they share, and the io threads that client shares with the node's HTTP
 // server (a proxied request never changes thread).
 
@@ -11,6 +12,7 @@
 
 #include "actors/backend_pool.hpp"
 #include "actors/dht_node.hpp"
+#include "actors/owner_actor.hpp"
 #include "actors/service_announcer.hpp"
 #include "actors/service_directory.hpp"
 #include "http/client.hpp"
@@ -21,7 +23,11 @@ struct gateway_config {
   directory_config directory;
   pool_config pool;
   announcer_config announcer;
-  std::vector<service_record> own;  // --services
+  std::vector<net::owned_backend> own;  // --services, with their capacities
+  // --announce node: an owner queues the work for the own backends (owner_actor.hpp);
+  // backends: their addresses are announced and every node sends to them straight.
+  bool own_queue = true;
+  owner_config owner;
   std::chrono::milliseconds probe_timeout{5000};
   http::client::options client;
   std::size_t io_threads = 1;  // of the runtime shared by the client and the HTTP server

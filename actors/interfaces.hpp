@@ -81,7 +81,6 @@ using reserve_atom = caf::atom_constant<caf::atom("reserve")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using queue_atom = caf::atom_constant<caf::atom("queue")>;
-using links_atom = caf::atom_constant<caf::atom("links")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -479,9 +478,8 @@ using owner_actor = caf::typed_actor<
     caf::reacts_to<cancel_atom, std::string>,
     // read-only, for /status, /metrics and the console
     caf::replies_to<queue_atom>::with<owned_backend_states>,
-    // internal: the pool's links to the own backends; a probe's verdict (backend index);
-    // the timer that finds hung jobs and due probes
-    caf::reacts_to<links_atom, backend_links>,
+    // internal: a probe's verdict (backend index); the timer that finds hung jobs and
+    // due probes
     caf::reacts_to<probed_atom, std::uint32_t, bool>,
     caf::reacts_to<tick_atom>>;
 

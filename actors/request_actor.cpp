@@ -1,6 +1,8 @@
 #include "actors/request_actor.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <optional>
 #include <random>
 
 #include <caf/actor_system.hpp>
@@ -14,6 +16,7 @@
 #include "http/server.hpp"
 #include "serving/backend_board.hpp"
 #include "serving/fast_lane.hpp"
+#include "serving/reservation_round.hpp"
 
 namespace sova::actors {
 
@@ -22,12 +25,19 @@ using serving::fast_lane_pick;
 
 namespace {
 
+/// An owner a reservation of the round went to: this node's owner, or the node endpoint
+/// st.candidates[link].
+struct owner_ref {
+  bool local = false;
+  std::size_t link = 0;
+};
+
 struct request_state {
   std::shared_ptr<const request_context> ctx;
   client_job job;
   request_done done;
   bool board_pick = false;  // candidates holds the board's pick only: look up before a retry
-  service_records own;      // own_only: this node's backends of the service and kind
+  service_records own;      // this node's own backends of the service and kind
   std::mt19937_64 rng;
   caf::actor_clock::time_point started;
   backend_links candidates;
@@ -37,6 +47,12 @@ struct request_state {
   std::size_t failures = 0;   // attempts that failed or answered unusably (not busy)
   caf::timespan busy_for{0};  // the shortest wait asked by a busy backend (0: none)
   bool finished = false;
+  // Late binding: the current round of reservations, the owners it went to, its id.
+  std::optional<serving::reservation_round> round;
+  std::vector<owner_ref> round_owners;
+  std::string round_id;
+  std::uint32_t rounds = 0;
+  std::string refusals;  // why owners refused, "owner: reason; ...", for the reply
   // The body's size, to tell whether an attempt gave it back: job.body is moved into each
   // attempt and taken back from its outcome, so that no attempt copies it.
   std::size_t body_size = 0;
@@ -48,10 +64,14 @@ struct request_state {
 // message would keep every finished request actor alive until its deadline).
 using self_ptr = caf::stateful_actor<request_state>*;
 
+void cancel_at(self_ptr self, const owner_ref& to, const std::string& id);
+
 void finish(self_ptr self, request_outcome out) {
   auto& st = self->state;
   if (st.finished) return;
   st.finished = true;
+  if (st.round && !st.round->winner() && st.round->pending() > 0)
+    for (const auto& to : st.round_owners) cancel_at(self, to, st.round_id);  // free their places
   out.attempts = st.out.attempts;
   out.attempt_log = std::move(st.out.attempt_log);
   st.done(std::move(out));
@@ -117,6 +137,10 @@ void give_up(self_ptr self) {
          static_cast<std::uint32_t>(secs));
     return;
   }
+  if (st.out.attempts == 0 && !st.refusals.empty())
+    return fail(self, 503, "no_backend",
+                "no owner of a " + describe_job(st.job) + " backend could take this request: " +
+                    st.refusals);
   if (st.out.attempts == 0)
     return fail(self, 503, "no_backend",
                 "every known " + describe_job(st.job) + " backend is failing (circuit breakers open); " +
@@ -134,7 +158,7 @@ void give_up(self_ptr self) {
 /// Served after unusable answers elsewhere: those were the backends' fault after all.
 void blame_suspects(self_ptr self) {
   for (auto& s : self->state.suspects)
-    self->send(s.forwarder, failed_atom::value, std::move(s.reason));
+    if (s.forwarder) self->send(s.forwarder, failed_atom::value, std::move(s.reason));
   self->state.suspects.clear();
 }
 
@@ -158,14 +182,18 @@ void on_error(self_ptr self, const caf::error& e, const std::string& what) {
   fail(self, 503, "no_backend", what + " failed: " + describe(e));
 }
 
-void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
+void retry(self_ptr self);
+
+/// An attempt on `name` ended; `forwarder` (invalid for this node's owner) is blamed
+/// for an unusable answer if another backend then serves the request.
+void on_outcome(self_ptr self, const std::string& name, backend_forwarder_actor forwarder,
+                forward_outcome o) {
   auto& st = self->state;
   if (st.finished) return;
   st.job.body = std::move(o.request_body);
   // Not given back only when the forwarder ended during the attempt: retrying would send
   // the backend an empty body, so the request ends with the failures so far.
   bool body_lost = st.job.body.size() != st.body_size;
-  const auto& name = st.candidates[i].cell->name;
   if (o.status != forward_status::refused) {
     auto& record = st.out.attempt_log.back();
     record.ok = o.status == forward_status::served;
@@ -189,7 +217,7 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
     case forward_status::unusable:
       spdlog::warn("{} request: attempt {} on {}: {}",
                    net::to_string(st.job.service), st.out.attempts, name, o.reason);
-      st.suspects.push_back({st.candidates[i].forwarder, o.reason});
+      st.suspects.push_back({forwarder, o.reason});
       ++st.failures;
       if (st.suspects.size() >= max_unusable_answers) return give_up(self);
       break;
@@ -209,16 +237,35 @@ void on_outcome(self_ptr self, std::size_t i, forward_outcome o) {
                  net::to_string(st.job.service), name);
     return give_up(self);
   }
-  attempt(self);
+  retry(self);
 }
 
 void look_up(self_ptr self);
+
+/// One attempt through `forwarder`; its outcome goes to on_outcome.
+void send_attempt(self_ptr self, std::string name, backend_forwarder_actor forwarder,
+                  forward_request req) {
+  auto left = remaining(self);
+  self->request(forwarder, left, forward_atom::value, std::move(req))
+      .then([=](forward_outcome& o) { on_outcome(self, name, forwarder, std::move(o)); },
+            [=](const caf::error& e) {
+              if (e == caf::sec::request_timeout) return on_error(self, e, "");
+              forward_outcome o;
+              o.reason = "forwarder gone: " + describe(e);
+              on_outcome(self, name, forwarder, std::move(o));
+            });
+}
 
 void attempt(self_ptr self) {
   auto& st = self->state;
   if (st.out.attempts >= st.ctx->cfg.max_attempts) return give_up(self);
   if (st.board_pick && st.attempted[0]) return look_up(self);  // the pick failed
-  auto pick = http::choose_backend(loads(self, st.candidates), st.attempted, st.rng);
+  // Late binding: node endpoints get reservations (place), only plain backends jobs.
+  auto excluded = st.attempted;
+  if (st.ctx->cfg.late_binding)
+    for (std::size_t k = 0; k < excluded.size(); ++k)
+      if (st.candidates[k].cell->peer() != serving::peer_kind::plain) excluded[k] = true;
+  auto pick = http::choose_backend(loads(self, st.candidates), excluded, st.rng);
   if (!pick) return give_up(self);
   auto i = *pick;
   st.attempted[i] = true;
@@ -227,15 +274,179 @@ void attempt(self_ptr self) {
   auto left = remaining(self);
   // Moved, not copied: the outcome gives the body back (on_outcome).
   forward_request req{st.job.service, st.job.content_type, std::move(st.job.body),
-                      std::min(st.ctx->cfg.attempt_timeout, left), st.job.via};
-  self->request(st.candidates[i].forwarder, left, forward_atom::value, std::move(req))
-      .then([=](forward_outcome& o) { on_outcome(self, i, std::move(o)); },
+                      std::min(st.ctx->cfg.attempt_timeout, left), st.job.via, {}};
+  send_attempt(self, st.candidates[i].cell->name, st.candidates[i].forwarder, std::move(req));
+}
+
+// -- late binding (cfg.late_binding) ------------------------------------------------------
+
+/// The name of an attempt through this node's owner, for logs and the attempt log.
+std::string own_name(const client_job& job) {
+  return std::string("own ") + net::to_string(job.service) + " backends";
+}
+
+/// The job as one attempt sends it; its body moved out (the outcome gives it back).
+forward_request take_request(self_ptr self, std::string reservation) {
+  auto& st = self->state;
+  return {st.job.service, st.job.content_type, std::move(st.job.body),
+          std::min(st.ctx->cfg.attempt_timeout, remaining(self)), st.job.via,
+          std::move(reservation)};
+}
+
+void cancel_at(self_ptr self, const owner_ref& to, const std::string& id) {
+  auto& st = self->state;
+  if (to.local)
+    self->send(st.ctx->owner, cancel_atom::value, id);
+  else if (to.link < st.candidates.size())
+    self->send(st.candidates[to.link].forwarder, cancel_atom::value, id);
+}
+
+/// The job goes to the owner that granted the round's reservation, on the slot it holds.
+void claim(self_ptr self, const owner_ref& to) {
+  auto& st = self->state;
+  ++st.out.attempts;
+  auto name = to.local ? own_name(st.job) : st.candidates[to.link].cell->name;
+  st.out.attempt_log.push_back({name, false, 0.0, {}});
+  if (!to.local) {
+    auto req = take_request(self, st.round_id);
+    return send_attempt(self, name, st.candidates[to.link].forwarder, std::move(req));
+  }
+  self->request(st.ctx->owner, remaining(self), claim_atom::value, st.round_id, take_request(self, {}))
+      .then([=](forward_outcome& o) { on_outcome(self, name, {}, std::move(o)); },
             [=](const caf::error& e) {
               if (e == caf::sec::request_timeout) return on_error(self, e, "");
               forward_outcome o;
-              o.reason = "forwarder gone: " + describe(e);
-              on_outcome(self, i, std::move(o));
+              o.reason = "owner gone: " + describe(e);
+              on_outcome(self, name, {}, std::move(o));
             });
+}
+
+/// Every owner of the round refused: a plain backend not tried yet, else the end.
+void round_exhausted(self_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now().time_since_epoch();
+  for (std::size_t i = 0; i < st.candidates.size(); ++i)
+    if (!st.attempted[i] && st.candidates[i].cell->peer() == serving::peer_kind::plain &&
+        st.candidates[i].cell->usable_at(now))
+      return attempt(self);
+  give_up(self);
+}
+
+void on_answer(self_ptr self, std::uint32_t round, std::size_t k, owner_ref to,
+               const std::string& id, const reservation_answer& a) {
+  auto& st = self->state;
+  if (st.finished || round != st.rounds || !st.round) {
+    if (a.status == reservation_status::granted) cancel_at(self, to, id);  // a round gone by
+    return;
+  }
+  if (a.status == reservation_status::granted) {
+    auto step = st.round->granted(k);
+    for (auto c : step.cancel) cancel_at(self, st.round_owners[c], st.round_id);
+    if (step.claim) claim(self, st.round_owners[*step.claim]);
+    return;
+  }
+  auto name = to.local ? std::string("this node") : st.candidates[to.link].cell->name;
+  spdlog::debug("{} request: reservation {} at {}: {} ({})", net::to_string(st.job.service), id,
+                name, to_string(a.status), a.reason);
+  if (a.status == reservation_status::full) note_busy(self, a.retry_after);
+  if (a.status != reservation_status::full) {
+    if (!st.refusals.empty()) st.refusals += "; ";
+    st.refusals += name + ": " + (a.reason.empty() ? to_string(a.status) : a.reason);
+  }
+  if (st.round->refused(k).exhausted) round_exhausted(self);
+}
+
+/// Late binding: a plain backend that is idle gets the job now; otherwise reservations
+/// go to this node's owner (when it owns backends of the job's kind) and to the node
+/// endpoints among the candidates, and the first owner to hold a slot gets the job.
+void place(self_ptr self) {
+  auto& st = self->state;
+  if (st.out.attempts >= st.ctx->cfg.max_attempts) return give_up(self);
+  auto now = self->clock().now().time_since_epoch();
+  std::vector<std::size_t> nodes;
+  for (std::size_t i = 0; i < st.candidates.size(); ++i) {
+    const auto& cell = *st.candidates[i].cell;
+    if (!cell.usable_at(now)) continue;
+    if (cell.peer() != serving::peer_kind::plain)
+      nodes.push_back(i);
+    else if (!st.attempted[i] && cell.in_flight() == 0)
+      return attempt(self);  // idle: no queue can beat that
+  }
+  bool local = st.ctx->owner && !st.own.empty();
+  std::shuffle(nodes.begin(), nodes.end(), st.rng);
+  auto room = std::max<std::size_t>(st.ctx->cfg.max_reservations, 1) - (local ? 1 : 0);
+  if (nodes.size() > room) nodes.resize(room);
+  if (!local && nodes.empty()) return attempt(self);  // plain backends only, busy or not
+  st.round_owners.clear();
+  if (local) st.round_owners.push_back({true, 0});
+  for (auto i : nodes) st.round_owners.push_back({false, i});
+  st.round.emplace(st.round_owners.size());
+  st.round_id = fmt::format("{:016x}", st.rng());
+  auto round = ++st.rounds;
+  reservation_request r{st.round_id, st.job.service, st.job.wanted, remaining(self)};
+  for (std::size_t k = 0; k < st.round_owners.size(); ++k) {
+    auto to = st.round_owners[k];
+    auto id = st.round_id;
+    auto on_error_answer = [=](const caf::error& e) {
+      if (e == caf::sec::request_timeout) return on_error(self, e, "");
+      on_answer(self, round, k, to, id, {reservation_status::failed, {}, describe(e)});
+    };
+    auto on_reply = [=](reservation_answer& a) { on_answer(self, round, k, to, id, a); };
+    if (to.local)
+      self->request(st.ctx->owner, remaining(self), reserve_atom::value, r).then(on_reply, on_error_answer);
+    else
+      self->request(st.candidates[to.link].forwarder, remaining(self), reserve_atom::value, r)
+          .then(on_reply, on_error_answer);
+  }
+}
+
+void retry(self_ptr self) {
+  if (self->state.ctx->cfg.late_binding && !self->state.job.own_only) return place(self);
+  attempt(self);
+}
+
+/// A request another node forwarded, with this node's owner: its one attempt goes through
+/// the owner (on the slot of its reservation, or queued); the entry node retries elsewhere.
+void serve_owned(self_ptr self) {
+  auto& st = self->state;
+  ++st.out.attempts;
+  auto name = own_name(st.job);
+  st.out.attempt_log.push_back({name, false, 0.0, {}});
+  auto on_reply = [=](forward_outcome& o) {
+    auto& st = self->state;
+    auto& record = st.out.attempt_log.back();
+    record.ok = o.status == forward_status::served;
+    record.seconds = std::chrono::duration<double>(o.latency).count();
+    if (record.ok) {
+      request_outcome out;
+      out.status = o.http_status;
+      out.content_type = relayed_content_type;
+      out.body = std::move(o.body);
+      return finish(self, std::move(out));
+    }
+    record.failure = o.reason;
+    auto what = describe_job(st.job);
+    switch (o.status) {
+      case forward_status::busy: {
+        auto secs = std::max<std::int64_t>(
+            1, std::chrono::ceil<std::chrono::seconds>(o.retry_after).count());
+        return fail(self, 503, "busy", "every own " + what + " backend is busy: " + o.reason,
+                    static_cast<std::uint32_t>(secs));
+      }
+      case forward_status::refused:
+        return fail(self, 503, "reservation_lapsed", o.reason);
+      default:
+        return fail(self, 502, "all_failed", "the own " + what + " backend failed: " + o.reason);
+    }
+  };
+  auto on_err = [=](const caf::error& e) { on_error(self, e, "asking this node's owner"); };
+  if (st.job.reservation.empty())
+    self->request(st.ctx->owner, remaining(self), run_atom::value, take_request(self, {}), st.job.wanted)
+        .then(on_reply, on_err);
+  else
+    self->request(st.ctx->owner, remaining(self), claim_atom::value, st.job.reservation,
+                  take_request(self, {}))
+        .then(on_reply, on_err);
 }
 
 /// The candidates the pool linked; those tried already stay tried.
@@ -246,7 +457,7 @@ void use_links(self_ptr self, backend_links& links) {
     for (const auto& e : st.out.attempt_log)
       if (e.backend == links[i].cell->name) st.attempted[i] = true;
   st.candidates = std::move(links);
-  attempt(self);
+  retry(self);
 }
 
 void ask_pool(self_ptr self, service_records records) {
@@ -263,6 +474,21 @@ void look_up(self_ptr self) {
   self->request(st.ctx->directory, remaining(self), backends_atom::value, st.job.service, st.job.wanted)
       .then(
           [=](service_records& records) {
+            auto& st = self->state;
+            if (st.ctx->cfg.late_binding) {
+              // This node's owner stands for its own backends: no job goes to them directly.
+              records.erase(std::remove_if(records.begin(), records.end(),
+                                           [&](const service_record& r) {
+                                             return std::find(st.ctx->own.begin(), st.ctx->own.end(),
+                                                              r) != st.ctx->own.end();
+                                           }),
+                            records.end());
+              if (records.empty() && st.ctx->owner && !st.own.empty()) {
+                st.candidates.clear();
+                st.attempted.clear();
+                return place(self);
+              }
+            }
             if (records.empty() && !self->state.out.attempt_log.empty()) return give_up(self);
             if (records.empty())
               return fail(self, 503, "no_backend",
@@ -301,18 +527,20 @@ void request_behavior(self_ptr self, std::shared_ptr<const request_context> ctx,
   st.done = std::move(done);
   st.rng.seed(st.ctx->cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
   st.started = self->clock().now();
+  for (const auto& key : directory_keys(st.job.service, st.job.wanted))
+    for (const auto& rec : st.ctx->own)
+      if (rec.key_text() == key) st.own.push_back(rec);
   if (st.job.own_only) {
-    for (const auto& key : directory_keys(st.job.service, st.job.wanted))
-      for (const auto& rec : st.ctx->own)
-        if (rec.key_text() == key) st.own.push_back(rec);
     if (st.own.empty())
       return fail(self, 503, "not_owner",
                   "another node forwarded this request here, and this node owns no " +
                       describe_job(st.job) + " backend (its DHT record is out of date): it "
                       "serves forwarded requests with its own backends only, never forwarding "
                       "them again");
+    if (st.ctx->owner) return serve_owned(self);
   }
-  if (pick_from_board(self)) return attempt(self);
+  // Late binding asks the owners every time: a warm pick would skip their queues.
+  if (!st.ctx->cfg.late_binding && pick_from_board(self)) return attempt(self);
   look_up(self);
 }
 

@@ -36,6 +36,12 @@ struct request_config {
   caf::timespan deadline = std::chrono::seconds(120);      // the whole request
   caf::timespan attempt_timeout = std::chrono::seconds(60);  // one attempt, connect included
   std::uint64_t seed = 0;  // mixed into each request's generator (tests fix it)
+  // --announce node: places reservations at the owners of the service (this node's owner
+  // and other nodes' endpoints) and sends the job to the first that grants one (late
+  // binding, docs/owner-queue.md); plain SOVA backends still get jobs straight.
+  bool late_binding = false;
+  // The most owners a request holds reservations at, at once.
+  std::uint32_t max_reservations = 4;
   // Called first thing in each request actor (tests: where and when it runs).
   std::function<void()> on_start;
 };
@@ -66,6 +72,8 @@ struct client_job {
   // makes at most one hop; without an own backend of the service it is refused at once
   // (503 not_owner).
   bool own_only = false;
+  // own_only: the reservation this node granted for the job (Sova-Reservation); "" for none.
+  std::string reservation;
 };
 
 /// The Content-Type of every relayed reply: the backend's bytes are JSON whatever it said

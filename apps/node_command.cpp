@@ -122,7 +122,7 @@ net::address_policy backend_address_policy(const node_options& opts, std::uint16
 using policy_slot = std::shared_ptr<std::shared_ptr<const net::address_policy>>;
 
 actors::gateway_config gateway_settings(const node_options& opts,
-                                        std::vector<net::service_record> own,
+                                        std::vector<net::owned_backend> own,
                                         policy_slot policy, std::shared_ptr<http::io_runtime> io,
                                         std::vector<net::endpoint> neighbours) {
   actors::gateway_config g;
@@ -137,6 +137,8 @@ actors::gateway_config gateway_settings(const node_options& opts,
   g.announcer.interval = seconds(opts.announce_interval_s);
   g.announcer.announce = opts.announce == "backends" ? actors::announcer_config::what::backends
                                                      : actors::announcer_config::what::node;
+  g.own_queue = opts.announce != "backends";
+  g.owner.attempt_timeout = seconds(opts.attempt_timeout_s);
   if (auto pub = net::parse_public_address(opts.public_address)) {
     g.announcer.public_host = pub->host;
     g.announcer.public_port = pub->port;
@@ -429,7 +431,7 @@ int run_node(const node_options& opts) {
   std::optional<node_state_keeper> keeper;
   try {
     node = start_node(sys, cfg, opts.dht.bind, opts.port);
-    gw = actors::spawn_gateway(sys, gateway_settings(opts, own_records, policy, io, *neighbours),
+    gw = actors::spawn_gateway(sys, gateway_settings(opts, *own, policy, io, *neighbours),
                                node.node);
     http::server_limits limits;
     limits.max_body = opts.max_body;
@@ -441,6 +443,7 @@ int run_node(const node_options& opts) {
     req.max_attempts = opts.attempts;
     req.deadline = seconds(opts.request_timeout_s);
     req.attempt_timeout = seconds(opts.attempt_timeout_s);
+    req.late_binding = opts.announce != "backends";
     actors::node_handles src{cfg.self.to_hex(), node.port->local_endpoint().to_string(), "",
                                SOVA_DC_VERSION,  node.node.table, gw.directory, gw.pool,
                                gw.announcer,     node.node.transport, gw.owner};
@@ -479,11 +482,9 @@ int run_node(const node_options& opts) {
                node.port->local_endpoint().to_string(), opts.dht.bind, frontend->port(), cfg.k,
                cfg.alpha);
   if (saved) spdlog::info("node id {} kept from {}", cfg.self.to_hex(), opts.state_dir);
-  // The capacity is kept for the owner queue (serving/owner_queue.hpp), not wired in yet:
-  // until it is, a backend gets whatever the nodes send it.
   for (const auto& s : *own)
-    spdlog::info("own backend {} (capacity {}): probing, then announcing", s.record.to_string(),
-                 s.capacity);
+    spdlog::info("own backend {} (capacity {}{}): probing, then announcing", s.record.to_string(),
+                 s.capacity, gw.owner ? ", jobs queued here" : ", not queued: --announce backends");
   if (neighbours->empty() && saved && !saved->contacts.empty()) {
     for (const auto& c : saved->contacts) neighbours->push_back(c.ep);
     spdlog::info("no --neighbours{}: rejoining through the {} contact(s) saved in {}",

@@ -177,6 +177,12 @@ bool owner_queue::finished(job_id id, job_outcome outcome, queue_time now) {
   auto& b = backends_[job.backend];
   switch (outcome) {
     case job_outcome::served:
+      // An answer: whatever marked it down (a timeout of another job), it works.
+      if (b.health == backend_health::down) {
+        b.health = backend_health::up;
+        b.pause = settings_.probe_pause;
+        b.probe_in_flight = false;
+      }
       // A reservation that never began measured the entry node, not the backend.
       if (!job.held && now >= job.since) {
         double w = settings_.service_time_weight;
@@ -214,7 +220,7 @@ hung_report owner_queue::hung(queue_time now, queue_duration attempt_timeout) {
   hung_report out;
   for (auto it = started_.begin(); it != started_.end();) {
     const auto& j = it->second;
-    if (now - j.since < attempt_timeout) {
+    if (now - j.since < (j.held ? settings_.hold_timeout : attempt_timeout)) {
       ++it;
       continue;
     }

@@ -58,6 +58,9 @@ struct owner_queue_settings {
   queue_duration initial_service_time = std::chrono::seconds(1);
   /// Weight of the newest sample in each backend's moving average of service times.
   double service_time_weight = 0.2;
+  /// How long a granted reservation holds its slot without its job: the entry node sends
+  /// the job within a round trip, so a longer hold means it is gone.
+  queue_duration hold_timeout = std::chrono::seconds(5);
 };
 
 struct owner_job {
@@ -133,7 +136,7 @@ struct hung_job {
 struct hung_report {
   /// Running longer than the attempt timeout: answer them; their backends are down.
   std::vector<hung_job> hung;
-  /// Reservations held that long without their body: their slots are free again.
+  /// Reservations held past hold_timeout without their body: their slots are free again.
   std::vector<job_id> lapsed;
   /// Backends that were up and are now down.
   std::vector<backend_index> marked_down;
@@ -178,7 +181,7 @@ public:
   /// False when `id` is not a held reservation.
   bool begin(job_id id, queue_time now);
 
-  /// A started job ended: its slot is free. False (and nothing changes) when `id` is not
+  /// A started job ended: its slot is free; a served one shows its backend is up. False (and nothing changes) when `id` is not
   /// running or held here, e.g. already reported by hung().
   bool finished(job_id id, job_outcome outcome, queue_time now);
 
@@ -188,7 +191,7 @@ public:
 
   /// Jobs running longer than `attempt_timeout` (their backends marked down, so a
   /// backend that stops answering is seen within one attempt timeout), and reservations
-  /// held that long without their body. Call it on a timer.
+  /// held longer than the settings' hold_timeout without their body. Call it on a timer.
   hung_report hung(queue_time now, queue_duration attempt_timeout);
 
   /// Down backends whose probe is due and not yet sent; each is returned once, then

@@ -119,7 +119,7 @@ CAF_TEST(a_requests_actor_and_the_actors_it_asks_run_on_the_thread_that_read_it)
     src.pool = pl;
     http::server_limits limits;
     auto frontend =
-        actors::http_frontend::start(sys, "127.0.0.1", 0, limits, req, src, {io, nullptr, {}});
+        actors::http_frontend::start(sys, "127.0.0.1", 0, limits, req, src, {io, nullptr, {}, {}});
     for (int i = 0; i < 3; ++i) {
       http::client_request r;
       r.target = "/synthesize";

@@ -268,6 +268,20 @@ CAF_TEST(a_down_backend_is_probed_on_a_timer_while_work_goes_on) {
   CAF_CHECK(q.probes_due(t0 + 20s).empty());
 }
 
+CAF_TEST(a_served_job_brings_a_down_backend_back_up) {
+  // Two slots: one job times out (down), the other is then served: the backend works.
+  owner_queue q{{asr_cpu(2)}};
+  CAF_CHECK(queued_ok(q.offer(job(1, service::asr, t0))));
+  CAF_CHECK(queued_ok(q.offer(job(2, service::asr, t0))));
+  CAF_CHECK_EQUAL(started_ids(q.next_starts(t0)), (std::vector<job_id>{1, 2}));
+  CAF_CHECK(q.finished(1, job_outcome::timed_out, t0 + 5s));
+  CAF_CHECK(q.view(0).health == backend_health::down);
+  CAF_CHECK(q.finished(2, job_outcome::served, t0 + 6s));
+  CAF_CHECK(q.view(0).health == backend_health::up);
+  CAF_CHECK(!q.view(0).next_probe);
+  CAF_CHECK(q.probes_due(t0 + 60s).empty());
+}
+
 CAF_TEST(while_every_backend_of_a_service_is_down_its_jobs_are_handed_back) {
   owner_queue q{{asr_cpu(), asr_gpu(), tts_cpu()}};
   CAF_CHECK(queued_ok(q.offer(job(1, service::asr, t0, wanted_kind::cpu))));
@@ -329,16 +343,19 @@ CAF_TEST(a_reservation_holds_its_slot_until_its_job_comes_or_it_is_released) {
   CAF_CHECK(q.state_of(3) == job_state::running);
   CAF_CHECK(q.finished(3, job_outcome::served, t0 + 13s));
   CAF_CHECK_EQUAL(q.view(0).service_time, queue_duration{2s});  // 1 s then 3 s: (1 + 3) / 2
-  // A reservation held past the attempt timeout lapses; its backend is not blamed.
+  // A reservation held past the hold timeout (5 s by default) lapses, whatever the
+  // attempt timeout; its backend is not blamed.
   CAF_CHECK(queued_ok(q.offer(reservation(4, t0 + 20s))));
   q.next_starts(t0 + 20s);
-  auto r = q.hung(t0 + 80s, 60s);
+  CAF_CHECK(q.hung(t0 + 24s, 60s).lapsed.empty());
+  CAF_CHECK(q.state_of(4) == job_state::held);
+  auto r = q.hung(t0 + 25s, 60s);
   CAF_CHECK(r.hung.empty());
   CAF_CHECK_EQUAL(r.lapsed, (std::vector<job_id>{4}));
   CAF_CHECK(r.marked_down.empty());
   CAF_CHECK(q.view(0).health == backend_health::up);
   CAF_CHECK_EQUAL(q.view(0).running, 0u);
-  CAF_CHECK(!q.begin(4, t0 + 81s));
+  CAF_CHECK(!q.begin(4, t0 + 26s));
   CAF_CHECK(queued_ok(q.offer(reservation(5, t0 + 90s))));
   q.next_starts(t0 + 90s);
   CAF_CHECK(q.finished(5, job_outcome::timed_out, t0 + 150s));
