@@ -92,18 +92,22 @@ void finish(self_ptr self, job_id id, serving::backend_index b, forward_outcome 
   auto& st = self->state;
   auto it = st.jobs.find(id);
   if (it == st.jobs.end()) return;  // the timer gave it up already and answered it
+  // A transport failure or an open breaker says the backend is unreachable; an answer
+  // that is not a reply may be the request's fault, and busy is no fault at all.
   auto kind = o.status == forward_status::served ? serving::job_outcome::served
               : o.timed_out                      ? serving::job_outcome::timed_out
-                                                 : serving::job_outcome::failed;
+              : o.status == forward_status::failed || o.status == forward_status::refused
+                  ? serving::job_outcome::unreachable
+                  : serving::job_outcome::failed;
   st.queue->finished(id, kind, now_of(self));
   if (kind == serving::job_outcome::served) {
     ++st.served[b];
   } else {
     ++st.failed[b];
-    if (kind == serving::job_outcome::timed_out)
-      spdlog::warn("own backend {} did not answer within {:g} s: no more jobs for it until "
-                   "it answers a probe",
-                   name_of(self, b), seconds(st.cfg.attempt_timeout));
+    if (kind == serving::job_outcome::timed_out || kind == serving::job_outcome::unreachable)
+      spdlog::warn("own backend {} failed a job ({}): no more jobs for it until it answers a "
+                   "probe",
+                   name_of(self, b), o.reason);
   }
   if (it->second.reply) it->second.reply->deliver(std::move(o));
   forget(self, id);

@@ -19,9 +19,10 @@
 #
 # Environment: DURATION (115, seconds of arrivals per scenario: ~1,840 requests at load
 # 0.8), MEAN_MS (200), HANG (30), SEED (1), SCENARIOS, BUILD (1; 0 reuses the binaries in
-# build-bench), ANNOUNCE (backends: each node announces its backends' own addresses, so that
-# every node sends straight to every backend, the baseline measured in the README; node: each
-# node announces its own HTTP endpoint, other nodes send it their requests), NODE_ARGS (more
+# build-bench), ANNOUNCE (node, the default: each node announces its own HTTP endpoint, owns
+# its backends' queue and entry nodes place requests by late binding across the owners;
+# backends: each node announces its backends' own addresses and every node sends straight
+# to every backend, the baseline measured in the README), NODE_ARGS (more
 # flags for every node, e.g. "--attempt-timeout 5"), KEEP (1: keep the work directory with the
 # CSVs, job logs and reports).
 # Everything binds to loopback; everything started is stopped on exit.
@@ -37,7 +38,7 @@ SEED=${SEED:-1}
 SCENARIOS=${SCENARIOS:-load0.5 load0.8 load0.9 slow0.8 hang0.8}
 BUILD=${BUILD:-1}
 NODE_ARGS=${NODE_ARGS:-}
-ANNOUNCE=${ANNOUNCE:-backends}
+ANNOUNCE=${ANNOUNCE:-node}
 case $ANNOUNCE in backends | node) ;; *) echo "ANNOUNCE is backends or node" >&2; exit 2 ;; esac
 BUILD_DIR=build-bench
 BACKENDS=(b1 b2 b3 b4)

@@ -178,10 +178,11 @@ bool owner_queue::finished(job_id id, job_outcome outcome, queue_time now) {
   switch (outcome) {
     case job_outcome::served:
       // An answer: whatever marked it down (a timeout of another job), it works.
+      // A probe still out keeps its mark until its answer (probe_result), so that a
+      // second one is never sent beside it.
       if (b.health == backend_health::down) {
         b.health = backend_health::up;
         b.pause = settings_.probe_pause;
-        b.probe_in_flight = false;
       }
       // A reservation that never began measured the entry node, not the backend.
       if (!job.held && now >= job.since) {
@@ -192,6 +193,7 @@ bool owner_queue::finished(job_id id, job_outcome outcome, queue_time now) {
     case job_outcome::failed:
       break;
     case job_outcome::timed_out:
+    case job_outcome::unreachable:
       // A reservation without its body never reached the backend: nothing to blame.
       if (!job.held) mark_down(job.backend, now);
       break;
@@ -213,7 +215,6 @@ void owner_queue::mark_down(backend_index b, queue_time now) {
   s.health = backend_health::down;
   s.pause = settings_.probe_pause;
   s.next_probe = now + s.pause;
-  s.probe_in_flight = false;
 }
 
 hung_report owner_queue::hung(queue_time now, queue_duration attempt_timeout) {
@@ -259,8 +260,8 @@ std::vector<backend_index> owner_queue::probes_due(queue_time now) {
 void owner_queue::probe_result(backend_index backend, bool ok, queue_time now) {
   if (backend >= backends_.size()) return;
   auto& s = backends_[backend];
-  if (s.health == backend_health::up) return;
   s.probe_in_flight = false;
+  if (s.health == backend_health::up) return;
   if (ok) {
     s.health = backend_health::up;
     s.pause = settings_.probe_pause;
@@ -313,6 +314,7 @@ const char* to_string(job_outcome o) {
     case job_outcome::served: return "served";
     case job_outcome::failed: return "failed";
     case job_outcome::timed_out: return "timed_out";
+    case job_outcome::unreachable: return "unreachable";
   }
   return "served";
 }

@@ -125,6 +125,9 @@ enum class job_outcome : std::uint8_t {
   /// The backend did not answer within the attempt timeout: it is marked down (not for
   /// a reservation that never began, which never reached it).
   timed_out,
+  /// The backend could not be reached (connection refused, connection broken): marked
+  /// down like a timeout, so that a dead backend, free at once, does not draw every job.
+  unreachable,
 };
 
 struct hung_job {

@@ -43,27 +43,81 @@ struct script {
   std::vector<std::string> blamed;  // failures told to it afterwards (failed_atom)
   // Held, not dropped: CAF answers a dropped promise with broken_promise.
   std::vector<caf::typed_response_promise<forward_outcome>> held;
+  // Late binding: the answers to reservations in turn, the last one repeating (none: each
+  // is held until the test answers it); what was reserved and cancelled there.
+  std::vector<actors::reservation_answer> reservations;
+  std::vector<actors::reservation_request> reserved;
+  std::vector<caf::typed_response_promise<actors::reservation_answer>> held_reservations;
+  std::vector<std::string> cancelled;
+  // As the real forwarder: a not_a_node answer marks its cell plain.
+  std::shared_ptr<serving::backend_cell> cell;
 };
 using script_ptr = std::shared_ptr<script>;
+
+/// A scripted attempt: the next reply, or held (hang).
+template <class Self>
+caf::result<forward_outcome> answer_attempt(Self* self, const script_ptr& s, forward_request& req) {
+  s->seen.push_back(req);
+  if (s->hang) {
+    s->held.push_back(self->template make_response_promise<forward_outcome>());
+    return s->held.back();
+  }
+  auto i = std::min(s->seen.size(), s->replies.size()) - 1;
+  auto out = s->replies[i];
+  // As the real forwarder: the body comes back with the outcome.
+  if (!s->keeps_body) out.request_body = std::move(req.body);
+  return out;
+}
+
+/// A scripted reservation: the next answer, or held until the test answers it.
+template <class Self>
+caf::result<actors::reservation_answer> answer_reservation(Self* self, const script_ptr& s,
+                                                            const actors::reservation_request& r) {
+  s->reserved.push_back(r);
+  if (s->reservations.empty()) {
+    s->held_reservations.push_back(
+        self->template make_response_promise<actors::reservation_answer>());
+    return s->held_reservations.back();
+  }
+  auto a = s->reservations[std::min(s->reserved.size(), s->reservations.size()) - 1];
+  if (s->cell)
+    s->cell->set_peer(a.status == actors::reservation_status::not_a_node ? serving::peer_kind::plain
+                                                                         : serving::peer_kind::node);
+  return a;
+}
 
 actors::backend_forwarder_actor::behavior_type
 fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
   return {
-      [=](actors::forward_atom, forward_request& req) -> caf::result<forward_outcome> {
-        s->seen.push_back(req);
-        if (s->hang) {
-          s->held.push_back(self->make_response_promise<forward_outcome>());
-          return s->held.back();
-        }
-        auto i = std::min(s->seen.size(), s->replies.size()) - 1;
-        auto out = s->replies[i];
-        // As the real forwarder: the body comes back with the outcome.
-        if (!s->keeps_body) out.request_body = std::move(req.body);
-        return out;
-      },
+      [=](actors::forward_atom, forward_request& req) { return answer_attempt(self, s, req); },
       [=](actors::forwarded_atom, std::uint64_t, const forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string& reason) { s->blamed.push_back(reason); },
+      [=](actors::reserve_atom, const actors::reservation_request& r) {
+        return answer_reservation(self, s, r);
+      },
+      [=](actors::cancel_atom, const std::string& id) { s->cancelled.push_back(id); },
+  };
+}
+
+/// This node's owner, scripted like a backend: reservations as above; a claim or a run is
+/// an attempt (a claim's id in the request's reservation field).
+actors::owner_actor::behavior_type fake_owner(actors::owner_actor::pointer self, script_ptr s) {
+  return {
+      [=](actors::run_atom, forward_request& req, net::wanted_kind) {
+        return answer_attempt(self, s, req);
+      },
+      [=](actors::reserve_atom, const actors::reservation_request& r) {
+        return answer_reservation(self, s, r);
+      },
+      [=](actors::claim_atom, const std::string& id, forward_request& req) {
+        req.reservation = id;
+        return answer_attempt(self, s, req);
+      },
+      [=](actors::cancel_atom, const std::string& id) { s->cancelled.push_back(id); },
+      [=](actors::queue_atom) { return actors::owned_backend_states{}; },
+      [=](actors::probed_atom, std::uint32_t, bool) {},
+      [=](actors::tick_atom) {},
   };
 }
 
@@ -159,7 +213,14 @@ struct fixture : test_coordinator_fixture<> {
 
   ~fixture() {
     // A held promise keeps its fake forwarder alive (and the fixture waits for it).
-    for (auto& b : *backends) b.s->held.clear();
+    for (auto& b : *backends) {
+      b.s->held.clear();
+      b.s->held_reservations.clear();
+    }
+    if (owner_script) {
+      owner_script->held.clear();
+      owner_script->held_reservations.clear();
+    }
     sched.run();
   }
 
@@ -169,6 +230,7 @@ struct fixture : test_coordinator_fixture<> {
     b.rec = *net::parse_service_record(text);
     b.cell = std::make_shared<serving::backend_cell>(b.rec, 0.3);
     b.s->replies = std::move(replies);
+    b.s->cell = b.cell;
     b.fwd = sys.spawn(fake_forwarder, b.s);
     backends->push_back(b);
     return b;  // a copy: the vector may grow; the script is shared
@@ -190,7 +252,18 @@ struct fixture : test_coordinator_fixture<> {
 
   std::string job_body = R"({"text": "hi", "voice": "Natasha"})";  // every request's
   service_records own;    // the node's own backends (request_context::own)
+  actors::owner_actor owner;  // their owner (request_context::owner); none by default
+  script_ptr owner_script;
+
+  /// This node owns `records`, behind a fake owner answering `replies` to claims and runs.
+  void own_backends(service_records records, std::vector<forward_outcome> replies) {
+    own = std::move(records);
+    owner_script = std::make_shared<script>();
+    owner_script->replies = std::move(replies);
+    owner = sys.spawn(fake_owner, owner_script);
+  }
   bool own_only = false;  // the next requests came from another node (client_job::own_only)
+  std::string reservation;  // ... with this reservation of ours (client_job::reservation)
 
   std::shared_ptr<std::optional<request_outcome>> send(const std::string& service = "tts",
                                                        const std::string& kind = "any") {
@@ -204,10 +277,11 @@ struct fixture : test_coordinator_fixture<> {
     job.content_type = "application/json";
     job.body = job_body;
     job.own_only = own_only;
+    job.reservation = reservation;
     actors::spawn_request(
         sys,
         std::make_shared<const actors::request_context>(
-            actors::request_context{cfg, dir, pool, board, own}),
+            actors::request_context{cfg, dir, pool, board, own, owner}),
         std::move(job), [slot, calls](request_outcome o) {
           CAF_CHECK_EQUAL(++*calls, 1);  // done runs exactly once
           *slot = std::move(o);
@@ -690,6 +764,172 @@ CAF_TEST(a_request_from_another_node_without_an_own_backend_is_503_not_owner_at_
   auto cpu = send("asr", "cpu");
   CAF_REQUIRE(cpu->has_value());
   CAF_CHECK_EQUAL((*cpu)->status, 200u);
+}
+
+// -- late binding (request_config::late_binding, --announce node) ---------------------------
+
+namespace {
+
+actors::reservation_answer answer(actors::reservation_status st, caf::timespan retry = {}) {
+  return {st, retry, st == actors::reservation_status::granted ? "" : "scripted refusal"};
+}
+
+}  // namespace
+
+CAF_TEST(late_binding_the_first_owner_to_grant_gets_the_job_and_the_others_are_cancelled) {
+  cfg.late_binding = true;
+  auto a = add("tts/cpu/192.0.2.1:5600", {served(R"({"response_code": 0, "from": "a"})")});
+  auto b = add("tts/cpu/192.0.2.2:5600", {served(R"({"response_code": 0, "from": "b"})")});
+  own_backends({*net::parse_service_record("tts/cpu/127.0.0.1:8899")},
+               {served(R"({"response_code": 0, "from": "own"})")});
+  auto out = send();
+  CAF_CHECK(!out->has_value());
+  // One round: this node's owner and both node endpoints hold a reservation of one id;
+  // nothing is sent anywhere before a grant.
+  CAF_REQUIRE_EQUAL(a.s->reserved.size(), 1u);
+  CAF_REQUIRE_EQUAL(b.s->reserved.size(), 1u);
+  CAF_REQUIRE_EQUAL(owner_script->reserved.size(), 1u);
+  auto id = a.s->reserved[0].id;
+  CAF_CHECK_EQUAL(b.s->reserved[0].id, id);
+  CAF_CHECK_EQUAL(owner_script->reserved[0].id, id);
+  CAF_CHECK_EQUAL(a.s->reserved[0].service, net::service::tts);
+  CAF_CHECK(a.s->seen.empty() && b.s->seen.empty() && owner_script->seen.empty());
+  b.s->held_reservations[0].deliver(answer(actors::reservation_status::granted));
+  sched.run();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0, "from": "b"})");
+  CAF_CHECK_EQUAL((*out)->attempts, 1u);
+  CAF_REQUIRE_EQUAL(b.s->seen.size(), 1u);
+  CAF_CHECK_EQUAL(b.s->seen[0].reservation, id);  // the job takes the slot held for it
+  CAF_CHECK_EQUAL(b.s->seen[0].body, job_body);
+  CAF_CHECK_EQUAL(a.s->cancelled, strings{id});
+  CAF_CHECK_EQUAL(owner_script->cancelled, strings{id});
+  CAF_CHECK(b.s->cancelled.empty());
+  CAF_CHECK(a.s->seen.empty() && owner_script->seen.empty());
+}
+
+CAF_TEST(late_binding_this_nodes_owner_granting_first_runs_the_job_on_its_slot) {
+  cfg.late_binding = true;
+  auto a = add("tts/cpu/192.0.2.1:5600", {served(R"({"response_code": 0, "from": "a"})")});
+  own_backends({*net::parse_service_record("tts/cpu/127.0.0.1:8899")},
+               {served(R"({"response_code": 0, "from": "own"})")});
+  auto out = send();
+  auto id = owner_script->reserved.at(0).id;
+  owner_script->held_reservations[0].deliver(answer(actors::reservation_status::granted));
+  sched.run();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0, "from": "own"})");
+  CAF_REQUIRE_EQUAL(owner_script->seen.size(), 1u);
+  CAF_CHECK_EQUAL(owner_script->seen[0].reservation, id);
+  CAF_CHECK_EQUAL(a.s->cancelled, strings{id});
+  CAF_CHECK_EQUAL((*out)->attempt_log.at(0).backend, "own tts backends");
+}
+
+CAF_TEST(late_binding_a_plain_backend_learnt_from_a_refused_reservation_gets_jobs_straight) {
+  cfg.late_binding = true;
+  auto plain = add("tts/cpu/192.0.2.1:8899", {served(R"({"response_code": 0, "from": "plain"})")});
+  plain.s->reservations = {answer(actors::reservation_status::not_a_node)};
+  auto full = add("tts/cpu/192.0.2.2:5600", {served(R"({"response_code": 0, "from": "node"})")});
+  full.s->reservations = {answer(actors::reservation_status::full, 3s)};
+  // Both refuse: the plain one takes the job as a SOVA server would, with no reservation.
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0, "from": "plain"})");
+  CAF_REQUIRE_EQUAL(plain.s->seen.size(), 1u);
+  CAF_CHECK_EQUAL(plain.s->seen[0].reservation, "");
+  CAF_CHECK((*backends)[0].cell->peer() == serving::peer_kind::plain);
+  // Known plain and idle now: the next request goes to it at once, no reservation asked.
+  auto next = send();
+  CAF_REQUIRE(next->has_value());
+  CAF_CHECK_EQUAL((*next)->status, 200u);
+  CAF_CHECK_EQUAL(plain.s->reserved.size(), 1u);
+  CAF_CHECK_EQUAL(full.s->reserved.size(), 1u);
+  CAF_CHECK_EQUAL(plain.s->seen.size(), 2u);
+  CAF_CHECK(full.s->seen.empty());
+}
+
+CAF_TEST(late_binding_every_owner_full_is_busy_with_the_shortest_wait) {
+  cfg.late_binding = true;
+  auto a = add("tts/cpu/192.0.2.1:5600", {served(R"({"response_code": 0})")});
+  a.s->reservations = {answer(actors::reservation_status::full, 7s)};
+  auto b = add("tts/cpu/192.0.2.2:5600", {served(R"({"response_code": 0})")});
+  b.s->reservations = {answer(actors::reservation_status::full, 4s)};
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 503u);
+  CAF_CHECK_EQUAL(error_code(**out), "busy");
+  CAF_CHECK_EQUAL((*out)->retry_after_s, 4u);
+  CAF_CHECK_EQUAL((*out)->attempts, 0u);
+  CAF_CHECK(a.s->seen.empty() && b.s->seen.empty());
+}
+
+CAF_TEST(late_binding_owners_without_a_backend_up_say_why) {
+  cfg.late_binding = true;
+  auto a = add("tts/cpu/192.0.2.1:5600", {served(R"({"response_code": 0})")});
+  a.s->reservations = {answer(actors::reservation_status::no_backend)};
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 503u);
+  CAF_CHECK_EQUAL(error_code(**out), "no_backend");
+  CAF_CHECK_NOT_EQUAL((*out)->body.find("192.0.2.1:5600: scripted refusal"), std::string::npos);
+}
+
+CAF_TEST(late_binding_a_failed_job_is_placed_again_in_a_new_round) {
+  cfg.late_binding = true;
+  cfg.max_attempts = 3;
+  auto a = add("tts/cpu/192.0.2.1:5600", {failed("connect_failed: refused")});
+  a.s->reservations = {answer(actors::reservation_status::granted),
+                       answer(actors::reservation_status::no_backend)};
+  auto b = add("tts/cpu/192.0.2.2:5600", {served(R"({"response_code": 0, "from": "b"})")});
+  auto out = send();
+  // Round 1: a grants at once and fails the job; b's reservation is cancelled.
+  CAF_REQUIRE_EQUAL(b.s->reserved.size(), 2u);  // round 2 asked b again
+  CAF_CHECK_EQUAL(b.s->cancelled, strings{b.s->reserved[0].id});
+  CAF_CHECK_NOT_EQUAL(b.s->reserved[1].id, b.s->reserved[0].id);
+  CAF_REQUIRE_EQUAL(b.s->held_reservations.size(), 2u);
+  b.s->held_reservations[1].deliver(answer(actors::reservation_status::granted));
+  sched.run();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  CAF_CHECK_EQUAL((*out)->attempts, 2u);
+  CAF_CHECK_EQUAL(tried_names(**out), (strings{"tts/cpu/192.0.2.1:5600", "tts/cpu/192.0.2.2:5600"}));
+  CAF_CHECK_EQUAL(b.s->seen.at(0).body, job_body);  // the body came back from the failure
+}
+
+CAF_TEST(a_forwarded_request_goes_through_this_nodes_owner_once) {
+  own_backends({*net::parse_service_record("tts/cpu/127.0.0.1:8899")},
+               {served(R"({"response_code": 0, "from": "own"})")});
+  own_only = true;
+  // Without a reservation: queued at the owner (run), no directory, no other backend.
+  auto other = add("tts/cpu/192.0.2.1:8899", {served(R"({"response_code": 0})")});
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0, "from": "own"})");
+  CAF_REQUIRE_EQUAL(owner_script->seen.size(), 1u);
+  CAF_CHECK_EQUAL(owner_script->seen[0].reservation, "");
+  // With the reservation this node granted: claimed on its slot.
+  reservation = "0123456789abcdef";
+  out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_REQUIRE_EQUAL(owner_script->seen.size(), 2u);
+  CAF_CHECK_EQUAL(owner_script->seen[1].reservation, "0123456789abcdef");
+  // The owner's failure is the answer: the entry node retries elsewhere, not this node.
+  owner_script->replies = {failed("connect_failed: refused")};
+  out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 502u);
+  CAF_CHECK_EQUAL((*out)->attempts, 1u);
+  owner_script->replies = {busy(9s)};
+  out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 503u);
+  CAF_CHECK_EQUAL((*out)->retry_after_s, 9u);
+  owner_script->replies = {refused()};
+  out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL(error_code(**out), "reservation_lapsed");
+  CAF_CHECK(other.s->seen.empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

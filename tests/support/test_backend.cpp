@@ -96,6 +96,9 @@
 //   "busy"      some request is in service now (a hung one stays in service until hang is
 //               turned off);
 //   "peak_concurrent"  the most requests ever in service at once: 1 in single mode;
+//   "peak_work_held"   the most ASR/TTS work requests (not probes) the server ever held at
+//               once, waiting or in service (a hung one until it is let go): 1 when
+//               nobody sends a one-worker server a job while it runs another;
 //   "mode"      "single" or "concurrent".
 
 #include <algorithm>
@@ -521,6 +524,8 @@ private:
         // The hung requests stay unanswered, but are no longer in service; in single mode
         // the worker they held goes on with the queue.
         in_service_ -= hung_.size();
+        work_held_ -= hung_work_;
+        hung_work_ = 0;
         for (auto& r : hung_) abandoned_.push_back(std::move(r));
         hung_.clear();
         resume = !concurrent_;
@@ -546,6 +551,7 @@ private:
             {"waiting", waiting},
             {"busy", in_service_.load() > 0},
             {"peak_concurrent", peak_.load()},
+            {"peak_work_held", peak_work_held_.load()},
             {"mode", concurrent_ ? "concurrent" : "single"},
             {"name", name_}};
   }
@@ -619,13 +625,21 @@ private:
   }
 
   /// Counts, leaves service, then sends.
-  void deliver(std::atomic<std::uint64_t>* count, response r, const responder& reply) {
+  void deliver(std::atomic<std::uint64_t>* count, response r, const responder& reply,
+               bool work) {
     ++*count;
     --in_service_;
+    if (work) --work_held_;  // before the reply: its sender may send the next job at once
     reply(std::move(r));
   }
 
   void submit(job j) {
+    if (j.work) {
+      auto held = ++work_held_;
+      auto peak = peak_work_held_.load();
+      while (held > peak && !peak_work_held_.compare_exchange_weak(peak, held)) {
+      }
+    }
     if (concurrent_) return serve_now(std::move(j));
     bool start = false;
     {
@@ -645,6 +659,7 @@ private:
       if (hang_) {
         ++faulted_count_;
         log_job(j, std::chrono::system_clock::now(), std::chrono::microseconds(0), "hung");
+        hung_work_ += j.work ? 1 : 0;
         hung_.push_back(std::move(j.reply));
         return;
       }
@@ -654,14 +669,14 @@ private:
     auto started = std::chrono::system_clock::now();
     if (delay.count() <= 0) {
       log_job(j, started, delay, "done");
-      return deliver(count, std::move(j.normal), j.reply);
+      return deliver(count, std::move(j.normal), j.reply, j.work);
     }
     auto timer = std::make_shared<asio::steady_timer>(timers_, delay);
     timer->async_wait([this, timer, count, started, delay,
                        j = std::move(j)](const boost::system::error_code& ec) mutable {
       if (ec) return;  // shutting down: the server is closed already
       log_job(j, started, delay, "done");
-      deliver(count, std::move(j.normal), j.reply);
+      deliver(count, std::move(j.normal), j.reply, j.work);
     });
   }
 
@@ -683,7 +698,8 @@ private:
         if (hang_) {  // a stuck worker: nothing behind it is answered while hang is on
           ++faulted_count_;
           log_job(j, std::chrono::system_clock::now(), std::chrono::microseconds(0), "hung");
-          hung_.push_back(std::move(j.reply));
+          hung_work_ += j.work ? 1 : 0;
+        hung_.push_back(std::move(j.reply));
           return;
         }
       }
@@ -692,7 +708,7 @@ private:
       auto started = std::chrono::system_clock::now();
       if (delay.count() <= 0) {
         log_job(j, started, delay, "done");
-        deliver(count, std::move(j.normal), j.reply);
+        deliver(count, std::move(j.normal), j.reply, j.work);
         continue;
       }
       auto timer = std::make_shared<asio::steady_timer>(timers_, delay);
@@ -700,7 +716,7 @@ private:
                          j = std::move(j)](const boost::system::error_code& ec) mutable {
         if (ec) return;  // shutting down: the server is closed already
         log_job(j, started, delay, "done");
-        deliver(count, std::move(j.normal), j.reply);
+        deliver(count, std::move(j.normal), j.reply, j.work);
         run_worker();
       });
       return;
@@ -721,6 +737,8 @@ private:
   std::atomic<std::uint64_t> asr_count_{0}, tts_count_{0}, probe_count_{0}, faulted_count_{0},
       refused_count_{0}, redirect_count_{0}, requests_{0};
   std::atomic<std::uint64_t> in_service_{0}, peak_{0};
+  std::atomic<std::uint64_t> work_held_{0}, peak_work_held_{0};
+  std::uint64_t hung_work_ = 0;  // work among hung_; guarded by mutex_
 
   asio::io_context timers_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_{timers_.get_executor()};

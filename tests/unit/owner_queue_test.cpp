@@ -226,6 +226,22 @@ CAF_TEST(a_hung_backend_is_marked_down_within_one_attempt_timeout) {
   CAF_CHECK(q.view(other).health == backend_health::down);
 }
 
+CAF_TEST(an_unreachable_backend_is_marked_down_a_failed_job_is_not) {
+  owner_queue q{{asr_cpu()}};
+  CAF_CHECK(queued_ok(q.offer(job(1, service::asr, t0))));
+  q.next_starts(t0);
+  // An answer that is not a reply (the request may be at fault): still up.
+  CAF_CHECK(q.finished(1, job_outcome::failed, t0 + 1s));
+  CAF_CHECK(q.view(0).health == backend_health::up);
+  CAF_CHECK(queued_ok(q.offer(job(2, service::asr, t0 + 1s))));
+  q.next_starts(t0 + 1s);
+  // Connection refused: down, probed from the first pause on.
+  CAF_CHECK(q.finished(2, job_outcome::unreachable, t0 + 1s));
+  CAF_CHECK(q.view(0).health == backend_health::down);
+  CAF_CHECK(q.view(0).next_probe == t0 + 2s);
+  CAF_CHECK(q.offer(job(3, service::asr, t0 + 1s)).st == offer_result::status::no_backend);
+}
+
 CAF_TEST(a_down_backend_is_probed_on_a_timer_while_work_goes_on) {
   owner_queue_settings settings;
   settings.probe_pause = 1s;
@@ -455,9 +471,9 @@ CAF_TEST(randomized_events_never_start_a_job_twice_nor_break_the_rules) {
         if (chance(0.1)) {
           ok = q.release(*id);
         } else {
-          auto outcome = std::array<job_outcome, 4>{job_outcome::served, job_outcome::served,
-                                                    job_outcome::failed,
-                                                    job_outcome::timed_out}[pick(4)];
+          auto outcome = std::array<job_outcome, 5>{job_outcome::served, job_outcome::served,
+                                                    job_outcome::failed, job_outcome::timed_out,
+                                                    job_outcome::unreachable}[pick(5)];
           ok = q.finished(*id, outcome, now);
         }
         CAF_CHECK(ok);
