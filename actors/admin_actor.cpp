@@ -53,6 +53,7 @@ const char* part_name(views::node_part part) {
     case views::node_part::directory: return "service directory";
     case views::node_part::backend_pool: return "backend pool";
     case views::node_part::announcer: return "service announcer";
+    case views::node_part::owner: return "owner queue";
   }
   return "a part of the node";
 }

@@ -16,6 +16,7 @@ node_view_gathering::node_view_gathering(const node_handles& src,
   view_.udp_endpoint = src.udp_endpoint;
   view_.http_endpoint = src.http_endpoint;
   view_.has_announcer = static_cast<bool>(src.announcer);
+  view_.has_owner = static_cast<bool>(src.owner);
 }
 
 void node_view_gathering::answered() {

@@ -1,9 +1,9 @@
 #pragma once
 // The one fan-in behind /status, /metrics and the console's `services` and `stats`: asks
-// the routing table, the transport, the directory, the backend pool and the announcer at
-// once, each with read-only messages only (looking at a node changes nothing in it), and
-// hands over a views::node_view when the last has answered or failed. A part that does
-// not answer within the bound is listed as unavailable rather than holding the rest.
+// the routing table, the transport, the directory, the backend pool, the announcer and the
+// owner at once, each with read-only messages only (looking at a node changes nothing in
+// it), and hands over a views::node_view when the last has answered or failed. A part that
+// does not answer within the bound is listed as unavailable rather than holding the rest.
 
 #include <functional>
 #include <memory>
@@ -85,6 +85,12 @@ void gather_node_view(Self* self, const node_handles& src,
     ask_part<announce_view>(self, g, node_part::announcer, src.announcer, limit,
                             [](node_view& v, const announce_view& a) { v.announce = a; },
                             announced_atom::value);
+  if (src.owner)
+    ask_part<owned_backend_states>(self, g, node_part::owner, src.owner, limit,
+                                   [](node_view& v, const owned_backend_states& q) {
+                                     v.owned_queue = q;
+                                   },
+                                   queue_atom::value);
   g->answered();
 }
 

@@ -35,8 +35,9 @@ std::vector<command_info> make_catalogue() {
      0, 1, false},
     {"services", "services [asr|tts]", "the backends the network offers, with their health",
      "For asr and tts (or only the one given): the backends the network offers, each\n"
-     "with its health (circuit breaker state), requests in flight and latency; then\n"
-     "the backends this node announces itself.",
+     "with its health (circuit breaker state), requests in flight, latency and what\n"
+     "answers at its address (peer: node, plain, unknown); then the backends this node\n"
+     "announces itself, with their owner's queue (capacity, running, queued, wait_s).",
      0, 1, false},
     {"lookup", "lookup KEY", "an iterative DHT lookup of KEY",
      "Runs a node lookup for KEY and prints the closest nodes found (id, address),\n"

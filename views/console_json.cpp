@@ -73,7 +73,10 @@ json services_json(const node_view& v, const std::vector<net::service>& wanted) 
   actors::own_services mine;
   for (const auto& o : v.own.value_or(actors::own_services{}))
     if (is_wanted(o.backend.service)) mine.push_back(o);
-  j["own"] = own_services_json(mine);
+  actors::owned_backend_states queue;
+  for (const auto& q : v.owned_queue.value_or(actors::owned_backend_states{}))
+    if (is_wanted(q.backend.service)) queue.push_back(q);
+  j["own"] = own_services_json(mine, queue);
   return j;
 }
 
@@ -93,7 +96,8 @@ json stats_json(const node_view& v, double uptime_s) {
 }
 
 const missing_part* services_part_missing(const node_view& v) {
-  return first_missing(v, {node_part::directory, node_part::backend_pool, node_part::announcer});
+  return first_missing(v, {node_part::directory, node_part::backend_pool, node_part::announcer,
+                           node_part::owner});
 }
 
 const missing_part* stats_part_missing(const node_view& v) {

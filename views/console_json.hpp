@@ -12,7 +12,7 @@
 namespace sova::views {
 
 /// `services [asr|tts]`: for each of `wanted`, the known backends with their cells'
-/// readings; `own`, this node's own backends of those services.
+/// readings; `own`, this node's own backends of those services with their owner's queue.
 nlohmann::ordered_json services_json(const node_view& v, const std::vector<net::service>& wanted);
 
 /// `stats`: uptime, DHT transport and directory counters, a summary of the backends'

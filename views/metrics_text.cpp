@@ -114,6 +114,35 @@ void write_own(http::exposition_writer& w, const actors::own_services& own) {
               [](const actors::own_service& o) { return double(o.announcements); });
 }
 
+/// The owner's queue per own backend (--announce node): what a job offered now would meet.
+void write_owned(http::exposition_writer& w, const actors::owned_backend_states& queue) {
+  using state = actors::owned_backend_state;
+  per_backend(w, "sova_dc_owned_backend_capacity", metric_type::gauge,
+              "Jobs this node's own backend may run at once (--services host:port*N)", queue,
+              [](const state& q) { return double(q.capacity); });
+  per_backend(w, "sova_dc_owned_backend_running", metric_type::gauge,
+              "Jobs running on this node's own backend, reservations held for it included",
+              queue, [](const state& q) { return double(q.running); });
+  per_backend(w, "sova_dc_owned_backend_queued", metric_type::gauge,
+              "Jobs waiting in the owner's queue that this own backend could serve", queue,
+              [](const state& q) { return double(q.queued); });
+  per_backend(w, "sova_dc_owned_backend_wait_seconds", metric_type::gauge,
+              "How long a job for this own backend, offered now, would wait (0: a slot is free)",
+              queue, [](const state& q) { return q.wait_s; });
+  per_backend(w, "sova_dc_owned_backend_service_seconds", metric_type::gauge,
+              "Moving average of this own backend's service times", queue,
+              [](const state& q) { return q.service_s; });
+  per_backend(w, "sova_dc_owned_backend_up", metric_type::gauge,
+              "1 while the owner hands this own backend jobs (0: down, it gets probes only)",
+              queue, [](const state& q) { return q.up ? 1.0 : 0.0; });
+  per_backend(w, "sova_dc_owned_backend_served_total", metric_type::counter,
+              "Jobs the owner ran on this own backend that it answered with a reply", queue,
+              [](const state& q) { return double(q.served); });
+  per_backend(w, "sova_dc_owned_backend_failed_total", metric_type::counter,
+              "Jobs the owner ran on this own backend that failed (timeouts included)", queue,
+              [](const state& q) { return double(q.failed); });
+}
+
 }  // namespace
 
 std::string metrics_text(const node_view& v, std::string_view recorded) {
@@ -134,11 +163,13 @@ std::string metrics_text(const node_view& v, std::string_view recorded) {
   if (v.directory) write_directory(w, v.directory->stats);
   if (v.readings) write_backends(w, *v.readings);
   if (v.own) write_own(w, *v.own);
+  if (v.owned_queue) write_owned(w, *v.owned_queue);
   w.family("sova_dc_scrape_part_up", metric_type::gauge,
            "1 when that part of the node answered this scrape in time");
   for (auto part : {node_part::routing_table, node_part::transport, node_part::directory,
-                    node_part::backend_pool, node_part::announcer}) {
+                    node_part::backend_pool, node_part::announcer, node_part::owner}) {
     if (part == node_part::announcer && !v.has_announcer) continue;
+    if (part == node_part::owner && !v.has_owner) continue;
     w.sample("sova_dc_scrape_part_up", {{"part", to_string(part)}}, missing(v, part) ? 0 : 1);
   }
   return text + w.take();

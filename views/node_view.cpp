@@ -9,6 +9,7 @@ const char* to_string(node_part part) {
     case node_part::directory: return "directory";
     case node_part::backend_pool: return "backend_pool";
     case node_part::announcer: return "announcer";
+    case node_part::owner: return "owner";
   }
   return "unknown";
 }

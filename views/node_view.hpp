@@ -15,7 +15,7 @@
 namespace sova::views {
 
 /// The parts a node view asks, in the order they are asked and reported.
-enum class node_part { routing_table, transport, directory, backend_pool, announcer };
+enum class node_part { routing_table, transport, directory, backend_pool, announcer, owner };
 
 /// The part's name in /status's `unavailable` and /metrics' sova_dc_scrape_part_up.
 const char* to_string(node_part part);
@@ -36,6 +36,7 @@ struct node_view {
   std::string udp_endpoint;
   std::string http_endpoint;
   bool has_announcer = false;  // the node has own backends (--services)
+  bool has_owner = false;      // and queues their work itself (--announce node)
   // What the parts answered; empty when they did not (see `unavailable`).
   std::optional<std::size_t> routing_table_size;
   std::optional<actors::contacts> known_nodes;  // the routing table's contacts
@@ -44,6 +45,7 @@ struct node_view {
   std::optional<serving::backend_readings> readings;
   std::optional<actors::own_services> own;
   std::optional<actors::announce_view> announce;  // what the announcer announces, and where
+  std::optional<actors::owned_backend_states> owned_queue;  // the owner's queue per own backend
   std::optional<frontend_counters> http;  // none when the node has no HTTP front end
   std::vector<missing_part> unavailable;  // in node_part order
 };

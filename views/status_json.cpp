@@ -19,8 +19,11 @@ std::string status_document(const node_view& v) {
       nodes.push_back({{"id", c.id.to_hex()}, {"udp", c.ep.to_string()}});
     doc["nodes"] = std::move(nodes);
   }
-  if (v.own)
-    doc["own_services"] = own_services_json(*v.own);
+  // Each own backend once, with the announcer's and the owner's facts; listed as long as
+  // either of them answered.
+  if (v.own || v.owned_queue)
+    doc["own_services"] = own_services_json(v.own.value_or(actors::own_services{}),
+                                            v.owned_queue.value_or(actors::owned_backend_states{}));
   else if (!v.has_announcer)
     doc["own_services"] = json::array();
   // Where other nodes send this node's requests, or why nowhere (an operator's first

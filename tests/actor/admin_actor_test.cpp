@@ -1,7 +1,7 @@
 // Deterministic tests of the admin actor over a simulated network: every command's JSON
 // answer against what the node's actors hold, errors for unknown commands and bad
 // arguments, and drain stopping the HTTP side and the announcements; `services` and
-// `stats` read the node without changing it.
+// `stats` read the node without changing it; `services` shows the owner's queue.
 #define CAF_SUITE admin_actor
 #include "caf/test/dsl.hpp"
 
@@ -11,6 +11,7 @@
 
 #include "actors/admin_actor.hpp"
 #include "actors/backend_pool.hpp"
+#include "actors/owner_actor.hpp"
 #include "actors/service_announcer.hpp"
 #include "actors/service_directory.hpp"
 #include "sim_network.hpp"
@@ -45,9 +46,11 @@ struct fixture : test_coordinator_fixture<> {
   actors::service_directory_actor dir;
   actors::backend_pool_actor pool;
   actors::service_announcer_actor ann;
+  actors::owner_actor owner;
   actors::admin_actor admin;
 
-  /// Five nodes in a chain; the admin actor sits on node 0, which owns one ASR backend.
+  /// Five nodes in a chain; the admin actor sits on node 0, which owns one ASR backend
+  /// that runs two jobs at once.
   fixture() {
     for (std::size_t i = 0; i < 5; ++i) {
       net.add_node(net.make_config());
@@ -73,10 +76,17 @@ struct fixture : test_coordinator_fixture<> {
           alive.alive = true;
           done(alive);
         });
+    owner = actors::spawn_owner(
+        sys, {}, {net::owned_backend{*rec, 2}}, pool,
+        [](const net::service_record&, std::function<void(actors::probe_verdict)> done) {
+          actors::probe_verdict alive;
+          alive.alive = true;
+          done(alive);
+        });
     actors::admin_sources src;
     src.node = actors::node_handles{n0.cfg.self.to_hex(), net.endpoint_of(0).to_string(),
                                       "127.0.0.2:5600", "9.9.9", n0.table, dir, pool, ann,
-                                      n0.transport, {}};
+                                      n0.transport, owner};
     src.dht = n0.dht;
     src.frontend = sys.spawn(fake_frontend, frontend);
     src.admin_host = "127.0.0.2";
@@ -88,7 +98,8 @@ struct fixture : test_coordinator_fixture<> {
 
   ~fixture() {
     for (auto a : {caf::actor_cast<caf::actor>(admin), caf::actor_cast<caf::actor>(ann),
-                   caf::actor_cast<caf::actor>(pool), caf::actor_cast<caf::actor>(dir)})
+                   caf::actor_cast<caf::actor>(owner), caf::actor_cast<caf::actor>(pool),
+                   caf::actor_cast<caf::actor>(dir)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched.run();
   }
@@ -253,6 +264,42 @@ CAF_TEST(services_show_the_network_and_own_backends) {
   auto tts = ok("services", {"tts"});
   CAF_CHECK_EQUAL(tts["own"].size(), 0u);
   CAF_CHECK_EQUAL(lookups(), 2u);  // asr/cpu and asr/gpu, for the request only
+}
+
+CAF_TEST(services_show_the_owners_queue_on_each_own_backend) {
+  auto own = ok("services", {"asr"})["own"];
+  CAF_REQUIRE_EQUAL(own.size(), 1u);
+  CAF_CHECK_EQUAL(own[0]["backend"].get<std::string>(), own_asr);
+  CAF_CHECK_EQUAL(own[0]["alive"].get<bool>(), true);  // the announcer's facts and the owner's
+  CAF_CHECK_EQUAL(own[0]["capacity"].get<int>(), 2);
+  CAF_CHECK_EQUAL(own[0]["running"].get<int>(), 0);
+  CAF_CHECK_EQUAL(own[0]["up"].get<bool>(), true);
+  // Three reservations: two hold the backend's two slots, the third waits.
+  for (const auto* id : {"r1", "r2", "r3"}) {
+    actors::reservation_request r;
+    r.id = id;
+    caf::anon_send(owner, actors::reserve_atom::value, r);
+  }
+  sched.run();
+  own = ok("services", {"asr"})["own"];
+  CAF_CHECK_EQUAL(own[0]["running"].get<int>(), 2);
+  CAF_CHECK_EQUAL(own[0]["queued"].get<int>(), 1);
+  // Looking changed nothing: the entry node's cancel still frees what it held.
+  caf::anon_send(owner, actors::cancel_atom::value, std::string{"r3"});
+  caf::anon_send(owner, actors::cancel_atom::value, std::string{"r2"});
+  sched.run();
+  own = ok("services", {"asr"})["own"];
+  CAF_CHECK_EQUAL(own[0]["running"].get<int>(), 1);
+  CAF_CHECK_EQUAL(own[0]["queued"].get<int>(), 0);
+}
+
+CAF_TEST(an_owner_that_does_not_answer_fails_services_not_stats) {
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  sched.run();
+  auto [code, msg] = fails("services");
+  CAF_CHECK(code == actors::admin_errc::unavailable);
+  CAF_CHECK(contains(msg, "owner queue did not answer"));
+  ok("stats");
 }
 
 CAF_TEST(a_part_that_does_not_answer_fails_the_command_naming_it) {

@@ -65,6 +65,7 @@ async function main() {
     await page.waitForFunction(() => document.getElementById('own-backends').textContent.includes('yes ('),
                                WAIT);
     expect(true, 'they are shown as announced');
+    expect(own.includes(' of 1'), 'with their owner\'s queue (running of capacity)');
     await shot(page, '1-loaded.png');
 
     // 2. TTS, from the keyboard (Tab to the button, its focus visible, Enter): the audio
@@ -149,17 +150,17 @@ async function main() {
         node_id: 'a'.repeat(40), version: '<i id=injected2>v</i>', udp: '127.0.0.9:1', http: '127.0.0.9:2',
         routing_table_size: 1, nodes: [{ id: 'b'.repeat(40), udp: '<b id=injected3>n</b>' }],
         own_services: [{ backend: 'tts/cpu/<b id=injected4>x</b>', alive: true, last_error: '<script>x</script>',
-                         announcements: 1 }],
+                         announcements: 1, capacity: '<b id=injected6>1</b>', running: 0, queued: 0, wait_s: 0 }],
         services: { asr: [], tts: [{ backend: 'x', kind: '<u id=injected5>gpu</u>', address: markup,
                                      breaker: '<b>open</b>', in_flight: 0, latency_ms: 0, served: 0,
-                                     failed: 0, refused: 0, busy: 0 }] },
+                                     failed: 0, refused: 0, busy: 0, peer: '<b id=injected7>node</b>' }] },
         requests_in_flight: 0, requests_total: 1, draining: false,
       };
       r.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(doc) });
     });
     await page.waitForFunction((m) => document.getElementById('known-backends').textContent.includes(m),
                                WAIT, markup);
-    for (const id of ['injected', 'injected2', 'injected3', 'injected4', 'injected5'])
+    for (const id of ['injected', 'injected2', 'injected3', 'injected4', 'injected5', 'injected6', 'injected7'])
       expect(await page.$('#' + id) === null, 'no element #' + id + ' was made of /status');
     const network = await text(page, '#network');
     expect(network.includes('<i id=injected2>v</i>') && network.includes('<script>x</script>'),

@@ -351,10 +351,18 @@ CAF_TEST(healthz_and_status_describe_the_node) {
   CAF_CHECK_EQUAL(s["udp"], n.node.udp_address());
   CAF_CHECK_EQUAL(s["http"], n.node.host + ":" + std::to_string(n.node.http_port));
   CAF_REQUIRE_EQUAL(s["own_services"].size(), 4u);
+  std::size_t owned_served = 0;
   for (const auto& o : s["own_services"]) {
     CAF_CHECK_EQUAL(o["alive"], true);
     CAF_CHECK_GREATER_OR_EQUAL(o["announcements"].get<int>(), 1);
+    // The owner's queue on the same entry (--announce node): one slot each, idle again.
+    CAF_CHECK_EQUAL(o["capacity"], 1);
+    CAF_CHECK_EQUAL(o["running"], 0);
+    CAF_CHECK_EQUAL(o["queued"], 0);
+    CAF_CHECK_EQUAL(o["up"], true);
+    owned_served += o.value("served", 0);
   }
+  CAF_CHECK_EQUAL(owned_served, 1u);  // the one TTS request, run by the owner
   std::size_t served = 0;
   for (const auto& b : s["services"]["tts"]) {
     CAF_CHECK_EQUAL(b["kind"], "cpu");

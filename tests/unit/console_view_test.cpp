@@ -1,5 +1,6 @@
 // The admin console's `services` and `stats` results rendered from a node view: exact
-// JSON for a full view, filtering by service, and which missing part fails each command.
+// JSON for a full view (own backends with their owner's queue), filtering by service, and
+// which missing part fails each command.
 #define CAF_SUITE console_view
 #include "caf/test/unit_test.hpp"
 
@@ -13,15 +14,18 @@ CAF_TEST(services_shows_known_and_own_backends_of_the_wanted_services) {
   auto all = views::services_json(v, {net::service::asr, net::service::tts}).dump();
   const std::string expected =
       R"({"asr":[],"tts":[{"backend":"tts/cpu/10.0.0.5:8899","kind":"cpu","address":"10.0.0.5:8899",)"
-      R"("breaker":"open","in_flight":1,"latency_ms":250.0,"served":9,"failed":3,"refused":0,"busy":1},)"
+      R"("breaker":"open","in_flight":1,"latency_ms":250.0,"served":9,"failed":3,"refused":0,"busy":1,)"
+      R"("peer":"node"},)"
       R"({"backend":"tts/gpu/10.0.0.6:8899","kind":"gpu","address":"10.0.0.6:8899","breaker":"untried",)"
-      R"("in_flight":0,"latency_ms":0.0,"served":0,"failed":0,"refused":0,"busy":0}],)"
-      R"("own":[{"backend":"asr/cpu/10.0.0.7:8888","alive":true,"last_error":"","announcements":6}]})";
+      R"("in_flight":0,"latency_ms":0.0,"served":0,"failed":0,"refused":0,"busy":0,"peer":"unknown"}],)"
+      R"("own":[{"backend":"asr/cpu/10.0.0.7:8888","alive":true,"last_error":"","announcements":6,)"
+      R"("capacity":2,"running":2,"queued":3,"wait_s":0.5,"service_s":0.25,"up":true,"served":8,)"
+      R"("failed":1}]})";
   CAF_CHECK_EQUAL(all, expected);
   auto tts = views::services_json(v, {net::service::tts});
   CAF_CHECK(!tts.contains("asr"));
   CAF_CHECK_EQUAL(tts["tts"].size(), 2u);
-  CAF_CHECK(tts["own"].empty());  // the own backend serves asr
+  CAF_CHECK(tts["own"].empty());  // the own backend serves asr, its queue included
 }
 
 CAF_TEST(stats_counts_the_node_traffic) {
@@ -57,4 +61,10 @@ CAF_TEST(each_command_fails_on_a_part_it_needs) {
   m = views::services_part_missing(v);
   CAF_REQUIRE(m != nullptr);
   CAF_CHECK_EQUAL(m->reason, "exited");
+  // `services` shows the owner's queue: without it the command fails; `stats` does not care.
+  v.unavailable = {{views::node_part::owner, "timeout"}};
+  m = views::services_part_missing(v);
+  CAF_REQUIRE(m != nullptr);
+  CAF_CHECK(m->part == views::node_part::owner);
+  CAF_CHECK(views::stats_part_missing(v) == nullptr);
 }

@@ -46,8 +46,29 @@ CAF_TEST(a_full_view_gives_every_family) {
   auto own = std::map<std::string, std::string>{{"backend", "asr/cpu/10.0.0.7:8888"}};
   CAF_CHECK_EQUAL(doc.sum("sova_dc_own_backend_up", own), 1.0);
   CAF_CHECK_EQUAL(doc.sum("sova_dc_own_backend_announcements_total", own), 6.0);
-  for (const auto* part : {"routing_table", "transport", "directory", "backend_pool", "announcer"})
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_owned_backend_capacity", own), 2.0);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_owned_backend_running", own), 2.0);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_owned_backend_queued", own), 3.0);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_owned_backend_wait_seconds", own), 0.5);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_owned_backend_service_seconds", own), 0.25);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_owned_backend_up", own), 1.0);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_owned_backend_served_total", own), 8.0);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_owned_backend_failed_total", own), 1.0);
+  CAF_CHECK_EQUAL(doc.types.at("sova_dc_owned_backend_queued"), "gauge");
+  CAF_CHECK_EQUAL(doc.types.at("sova_dc_owned_backend_served_total"), "counter");
+  for (const auto* part :
+       {"routing_table", "transport", "directory", "backend_pool", "announcer", "owner"})
     CAF_CHECK_EQUAL(doc.sum("sova_dc_scrape_part_up", {{"part", part}}), 1.0);
+}
+
+CAF_TEST(an_owner_that_did_not_answer_is_left_out_and_reported) {
+  auto v = test::sample_node_view();
+  v.owned_queue.reset();
+  v.unavailable = {{views::node_part::owner, "timeout"}};
+  auto doc = parse_prometheus(views::metrics_text(v, ""));
+  CAF_CHECK_EQUAL(doc.types.count("sova_dc_owned_backend_capacity"), 0u);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_scrape_part_up", {{"part", "owner"}}), 0.0);
+  CAF_CHECK_EQUAL(doc.sum("sova_dc_own_backend_up"), 1.0);  // the announcer still answered
 }
 
 CAF_TEST(a_part_that_did_not_answer_is_left_out_and_reported) {
@@ -67,8 +88,12 @@ CAF_TEST(a_part_that_did_not_answer_is_left_out_and_reported) {
 CAF_TEST(a_node_without_own_backends_reports_no_announcer) {
   auto v = test::sample_node_view();
   v.has_announcer = false;
+  v.has_owner = false;
   v.own.reset();
+  v.owned_queue.reset();
   auto doc = parse_prometheus(views::metrics_text(v, ""));
   CAF_CHECK(doc.find("sova_dc_scrape_part_up", {{"part", "announcer"}}).empty());
+  CAF_CHECK(doc.find("sova_dc_scrape_part_up", {{"part", "owner"}}).empty());
   CAF_CHECK_EQUAL(doc.types.count("sova_dc_own_backend_up"), 0u);
+  CAF_CHECK_EQUAL(doc.types.count("sova_dc_owned_backend_up"), 0u);
 }

@@ -238,6 +238,9 @@ const HEALTH = {
   untried: ['not used yet', 'muted'],
 };
 
+// What answers at a known backend's address (/status' `peer`); unknown: not asked yet.
+const PEER = { node: 'a node (owner)', plain: 'a SOVA server' };
+
 function health(breaker) {
   const [label, kind] = HEALTH[breaker] || [text(breaker), 'warn'];
   return el('span', { class: 'badge ' + kind }, label);
@@ -268,13 +271,19 @@ function renderOwn(own) {
     out.replaceChildren(el('p', { class: 'muted' }, 'None: this node serves no backends of its own.'));
     return;
   }
+  // The owner's queue (--announce node); a node announcing its backends has none.
+  const queued = (s) => s.capacity !== undefined;
   const rows = own.map((s) => [
     text(s.backend),
     el('span', { class: 'badge ' + (s.alive ? 'ok' : 'error') }, s.alive ? 'alive' : 'not answering'),
     s.announcements > 0 ? 'yes (' + s.announcements + ' stores)' : 'not yet',
+    queued(s) ? text(s.running) + ' of ' + text(s.capacity) : '—',
+    queued(s) ? text(s.queued) : '—',
+    queued(s) ? Number(s.wait_s).toFixed(1) + ' s' : '—',
     text(s.last_error),
   ]);
-  out.replaceChildren(table('Backends this node announces', ['backend', 'probe', 'announced', 'last error'], rows));
+  out.replaceChildren(table('Backends this node announces',
+                            ['backend', 'probe', 'announced', 'running', 'queued', 'wait', 'last error'], rows));
 }
 
 function renderKnown(services) {
@@ -294,9 +303,11 @@ function renderKnown(services) {
       text(b.served),
       text(b.failed),
       text(b.busy),
+      Object.hasOwn(PEER, b.peer) ? PEER[b.peer] : '—',
     ]);
     parts.push(table(text(service).toUpperCase() + ' backends',
-                     ['kind', 'address', 'health', 'in flight', 'latency', 'served', 'failed', 'busy'], rows));
+                     ['kind', 'address', 'health', 'in flight', 'latency', 'served', 'failed', 'busy', 'at the address'],
+                     rows));
   }
   out.replaceChildren(...parts);
 }
