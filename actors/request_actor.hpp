@@ -66,6 +66,8 @@ struct client_job {
   // makes at most one hop; without an own backend of the service it is refused at once
   // (503 not_owner).
   bool own_only = false;
+  // own_only: the reservation this node granted for the job (Sova-Reservation); "" for none.
+  std::string reservation;
 };
 
 /// The Content-Type of every relayed reply: the backend's bytes are JSON whatever it said
