@@ -309,8 +309,11 @@ void handle(self_ptr self, frontend_exchange_ptr ex) {
     case http::route_kind::asr:
     case http::route_kind::tts:
     case http::route_kind::openai_transcriptions:
-    case http::route_kind::openai_speech:
-      if (counters.draining) {
+    case http::route_kind::openai_speech: {
+      // Late binding: the job of a reservation this node's owner granted another node
+      // (SOVA's routes only). Work taken before a drain: it is not refused by one.
+      auto reservation = openai ? std::string() : req.header(http::reservation_header);
+      if (counters.draining && reservation.empty()) {
         ++counters.refused_draining;
         ex->outcome = "draining";
         ex->log.error_code = "draining";
@@ -331,9 +334,7 @@ void handle(self_ptr self, frontend_exchange_ptr ex) {
         ex->translate = std::move(openai->translate);
         return forward(self, std::move(ex), openai->service, openai->wanted);
       }
-      // Late binding: the job of a reservation this node's owner granted another node.
-      if (auto reservation = req.header(http::reservation_header);
-          !reservation.empty() && !http::valid_reservation_id(reservation)) {
+      if (!reservation.empty() && !http::valid_reservation_id(reservation)) {
         ex->outcome = "rejected";
         return refuse(http::error_response(
             400, "bad_request",
@@ -345,9 +346,10 @@ void handle(self_ptr self, frontend_exchange_ptr ex) {
                 : http::check_tts_body(req.body);
       if (!bad)
         return forward(self, std::move(ex), http::service_of(route->kind), route->wanted,
-                       req.header(http::reservation_header));
+                       std::move(reservation));
       ex->outcome = "rejected";
       return refuse(std::move(*bad));
+    }
   }
 }
 
