@@ -262,7 +262,12 @@ void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
 reservation_promise on_reserve(self_ptr self, const reservation_request& req) {
   auto& st = self->state;
   auto rp = self->make_response_promise<reservation_answer>();
-  if (auto why = closed_to_sending(self)) {
+  std::optional<std::string> why;
+  if (!http::valid_reservation_id(req.id))  // the owner would refuse it: nothing to send
+    why = "'" + http::shown(req.id) + "' is not a reservation id";
+  else
+    why = closed_to_sending(self);
+  if (why) {
     reservation_answer refused;
     refused.status = reservation_status::failed;
     refused.reason = std::move(*why);

@@ -106,7 +106,7 @@ client_request reservation_post(const reservation_ask& ask, std::string_view via
                   {"service", net::to_string(ask.service)},
                   {"backend", net::to_string(ask.wanted)},
                   {"timeout_ms", ask.timeout.count()}}
-                 .dump();
+                 .dump(-1, ' ', false, json::error_handler_t::replace);  // never throws
   out.timeout = ask.timeout + reservation_answer_margin;
   out.follow_redirect = false;  // a node answers this path itself
   return out;

@@ -788,6 +788,17 @@ CAF_TEST(an_open_breaker_or_its_probe_out_refuses_a_reservation_at_once) {
   CAF_CHECK_EQUAL(health().refused, 0u);  // attempts refused are counted; these were none
 }
 
+CAF_TEST(a_reservation_without_a_valid_id_is_never_sent) {
+  start();
+  for (const auto& id : std::vector<std::string>{"", "a b", std::string(65, 'x')}) {
+    auto got = value(reserve(reservation(id)));
+    CAF_CHECK_EQUAL(got.status, reservation_status::failed);
+    CAF_CHECK_NOT_EQUAL(got.reason.find("is not a reservation id"), std::string::npos);
+  }
+  CAF_CHECK_EQUAL(sent->size(), 0u);
+  CAF_CHECK_EQUAL(health().failed, 0u);
+}
+
 CAF_TEST(a_nodes_answer_closes_a_half_open_breaker_without_serving_anything) {
   start(breaker(2, 5s));
   sched.advance_time(40ms);
