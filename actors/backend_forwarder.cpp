@@ -1,5 +1,6 @@
 #include "actors/backend_forwarder.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -12,6 +13,8 @@
 #include <spdlog/spdlog.h>
 
 #include "http/backend_reply.hpp"
+#include "http/reservation.hpp"
+#include "http/text.hpp"
 
 namespace sova::actors {
 
@@ -46,8 +49,12 @@ http::client_request make_backend_request(net::service service,
 }
 
 http::client_request make_backend_request(forward_request req) {
-  return make_backend_request(req.service, req.content_type, std::move(req.body), req.timeout,
-                              req.via);
+  auto out = make_backend_request(req.service, req.content_type, std::move(req.body),
+                                  req.timeout, req.via);
+  // The owner runs the job on the slot it holds for this id (late binding).
+  if (!req.reservation.empty())
+    out.headers.emplace_back(std::string(http::reservation_header), std::move(req.reservation));
+  return out;
 }
 
 forward_outcome to_outcome(net::service service, http::client_result r,
@@ -87,12 +94,17 @@ struct attempt {
   clock_time started;
 };
 
+using reservation_promise = caf::typed_response_promise<reservation_answer>;
+
 struct forwarder_state {
   forwarder_config cfg;
   http_send send;
   caf::actor_addr pool;  // weak: the pool holds us, a strong handle back would be a cycle
   std::shared_ptr<backend_cell> cell;  // written here only
   std::map<std::uint64_t, attempt> attempts;  // in flight, by call id
+  // Reservations waiting for the owner's answer, by call id. Not in the cell's in_flight:
+  // they wait in the owner's queue, they do not load the backend.
+  std::map<std::uint64_t, reservation_promise> reservations;
   std::uint64_t last_call = 0;
   std::optional<std::uint64_t> probe;  // the half-open breaker's one attempt
   std::string last_reason;             // of the latest failure, for the log
@@ -118,10 +130,10 @@ void open_breaker(self_ptr self) {
   self->delayed_send(self, st.cfg.breaker_pause, half_open_atom::value);
 }
 
-void close_breaker(self_ptr self) {
+void close_breaker(self_ptr self, const char* why = "the probe was served") {
+  if (self->state.cell->breaker() == breaker_state::closed) return;
   set_breaker(self, breaker_state::closed);
-  spdlog::info("backend {}: circuit breaker closed, the probe was served",
-               self->state.cell->name);
+  spdlog::info("backend {}: circuit breaker closed, {}", self->state.cell->name, why);
 }
 
 void on_half_open(self_ptr self) {
@@ -129,6 +141,21 @@ void on_half_open(self_ptr self) {
   if (cell.breaker() != breaker_state::open) return;  // the message is public: ignore strays
   set_breaker(self, breaker_state::half_open);
   spdlog::debug("backend {}: circuit breaker half-open, next request is the probe", cell.name);
+}
+
+/// Why nothing may be sent now (an open breaker, or a half-open one whose probe is out),
+/// or nothing when it may.
+std::optional<std::string> closed_to_sending(self_ptr self) {
+  switch (self->state.cell->breaker()) {
+    case breaker_state::closed:
+      break;
+    case breaker_state::open:
+      return "circuit breaker open";
+    case breaker_state::half_open:
+      if (self->state.probe) return "circuit breaker half-open, its probe is in flight";
+      break;
+  }
+  return std::nullopt;
 }
 
 promise refuse(self_ptr self, forward_request& req, std::string reason) {
@@ -165,17 +192,7 @@ promise start(self_ptr self, forward_request& req) {
 }
 
 promise on_forward(self_ptr self, forward_request& req) {
-  const auto& st = self->state;
-  switch (st.cell->breaker()) {
-    case breaker_state::closed:
-      break;
-    case breaker_state::open:
-      return refuse(self, req, "circuit breaker open");
-    case breaker_state::half_open:
-      if (st.probe)
-        return refuse(self, req, "circuit breaker half-open, its probe is in flight");
-      break;
-  }
+  if (auto why = closed_to_sending(self)) return refuse(self, req, std::move(*why));
   return start(self, req);
 }
 
@@ -237,6 +254,95 @@ void on_forwarded(self_ptr self, std::uint64_t id, forward_outcome out) {
   a.rp.deliver(std::move(out));
 }
 
+// -- late binding: reservations at the node behind this address ------------------
+
+/// POST /v1/reservations; answered when the exchange ends (on_reserved). It does not take
+/// a half-open breaker's probe (it may wait long in the owner's queue), but its outcome
+/// moves the breaker as a probe's would: an answer of a node closes it, no answer reopens it.
+reservation_promise on_reserve(self_ptr self, const reservation_request& req) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<reservation_answer>();
+  std::optional<std::string> why;
+  if (!http::valid_reservation_id(req.id))  // the owner would refuse it: nothing to send
+    why = "'" + http::shown(req.id) + "' is not a reservation id";
+  else
+    why = closed_to_sending(self);
+  if (why) {
+    reservation_answer refused;
+    refused.status = reservation_status::failed;
+    refused.reason = std::move(*why);
+    rp.deliver(std::move(refused));
+    return rp;
+  }
+  auto call = ++st.last_call;
+  st.reservations.emplace(call, rp);
+  http::reservation_ask ask;
+  ask.id = req.id;
+  ask.service = req.service;
+  ask.wanted = req.wanted;
+  // The wire takes 1 ms to 10 min: a timeout beyond it would only earn a 400.
+  ask.timeout = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(req.timeout),
+                           std::chrono::milliseconds(1), http::max_reservation_timeout);
+  // Runs on an HTTP client thread: reads the answer, touches no state, sends it home.
+  auto me = caf::actor_cast<backend_forwarder_actor>(self);
+  st.send(st.cell->backend, http::reservation_post(ask, req.via),
+          [me, call, id = req.id](http::client_result r) {
+            auto read = http::read_reservation_reply(id, r);
+            reservation_answer a;
+            a.status = read.status;
+            a.retry_after = read.retry_after;
+            a.reason = std::move(read.reason);
+            auto peer = read.status == reservation_status::not_a_node ? serving::peer_kind::plain
+                        : read.from_a_node                            ? serving::peer_kind::node
+                                                                      : serving::peer_kind::unknown;
+            caf::anon_send(me, reserved_atom::value, call, std::move(a), peer);
+          });
+  return rp;
+}
+
+void on_reserved(self_ptr self, std::uint64_t call, reservation_answer& a,
+                 serving::peer_kind peer) {
+  auto& st = self->state;
+  auto it = st.reservations.find(call);
+  if (it == st.reservations.end()) return;  // the message is public: ignore strays
+  auto rp = std::move(it->second);
+  st.reservations.erase(it);
+  switch (peer) {
+    case serving::peer_kind::node:
+      // A node answered: alive, whatever it said. Its backends' health is its own business.
+      st.cell->set_peer(peer);
+      st.cell->record_alive();
+      if (st.cell->breaker() == breaker_state::half_open)
+        close_breaker(self, "a reservation was answered");
+      break;
+    case serving::peer_kind::plain:
+      st.cell->set_peer(peer);  // send it jobs directly; they tell how it is
+      break;
+    case serving::peer_kind::unknown:  // no answer at all: a transport failure
+      record_failed(self, a.reason, false);
+      break;
+  }
+  rp.deliver(std::move(a));
+}
+
+/// DELETE /v1/reservations/<id>, fire-and-forget: the owner's slot lapses anyway if this is lost.
+void on_cancel(self_ptr self, const std::string& id) {
+  const auto& st = self->state;
+  if (!http::valid_reservation_id(id)) {  // never put into a path
+    spdlog::debug("backend {}: not cancelling '{}': not a reservation id", st.cell->name,
+                  http::shown(id));
+    return;
+  }
+  st.send(st.cell->backend, http::reservation_delete(id),
+          [name = st.cell->name, id](http::client_result r) {
+            if (r.ok)
+              spdlog::debug("backend {}: reservation {} cancelled: {}", name, id, r.response.status);
+            else
+              spdlog::debug("backend {}: cancelling reservation {} failed: {}", name, id,
+                            http::describe_failure(r));
+          });
+}
+
 /// Ends the forwarder; whoever waits on an attempt learns it failed.
 void stop(self_ptr self, const caf::error& reason) {
   auto now = self->clock().now();
@@ -249,6 +355,13 @@ void stop(self_ptr self, const caf::error& reason) {
   }
   for (std::size_t i = 0; i < self->state.attempts.size(); ++i) self->state.cell->attempt_ended();
   self->state.attempts.clear();
+  for (auto& [call, rp] : self->state.reservations) {
+    reservation_answer out;
+    out.status = reservation_status::failed;
+    out.reason = "forwarder stopped";
+    rp.deliver(std::move(out));
+  }
+  self->state.reservations.clear();
   if (self->state.probe) self->state.cell->set_probe_in_flight(false);
   self->quit(reason);
 }
@@ -268,6 +381,11 @@ backend_forwarder_actor::behavior_type forwarder_behavior(self_ptr self, forward
   return {
       // Non-const: the body is moved out of the message (one receiver, no copy-on-write).
       [=](forward_atom, forward_request& req) { return on_forward(self, req); },
+      [=](reserve_atom, const reservation_request& req) { return on_reserve(self, req); },
+      [=](cancel_atom, const std::string& id) { on_cancel(self, id); },
+      [=](reserved_atom, std::uint64_t call, reservation_answer& a, serving::peer_kind peer) {
+        on_reserved(self, call, a, peer);
+      },
       [=](failed_atom, const std::string& reason) { on_blamed(self, reason); },
       [=](forwarded_atom, std::uint64_t id, forward_outcome& out) {
         on_forwarded(self, id, std::move(out));

@@ -6,7 +6,9 @@
 // is not a reply of the service moves nothing by itself: the request may be at fault, and
 // whoever sent it blames the backend (failed_atom) only once another backend served it.
 // It is the one writer of its backend's cell (serving/backend_cell.hpp), which everyone
-// else reads.
+// else reads. At another node's endpoint it also places and cancels reservations (late
+// binding, http/reservation.hpp): what answers there sets the cell's peer kind, and an
+// answer of a node proves it alive (no answer counts as a failure).
 
 #include <functional>
 #include <memory>
@@ -40,8 +42,9 @@ backend_forwarder_actor spawn_backend_forwarder(caf::actor_system& sys, forwarde
 
 /// The HTTP request of one attempt: POST /asr (the client's multipart body and its
 /// Content-Type, untouched) or POST /synthesize/ (the client's JSON), one redirect followed;
-/// `via` (when not empty) as its Via header (http/hop_guard.hpp). Takes `req` by value:
-/// pass it moved and the body is moved, not copied.
+/// `via` (when not empty) as its Via header (http/hop_guard.hpp), and the request's
+/// reservation (when not empty) as Sova-Reservation. Takes `req` by value: pass it moved
+/// and the body is moved, not copied.
 http::client_request make_backend_request(forward_request req);
 http::client_request make_backend_request(net::service service,
                                           const std::string& content_type, std::string body,

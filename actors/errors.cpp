@@ -69,16 +69,4 @@ const char* to_string(forward_status x) {
   return "unknown";
 }
 
-const char* to_string(reservation_status x) {
-  switch (x) {
-    case reservation_status::granted: return "granted";
-    case reservation_status::full: return "full";
-    case reservation_status::no_backend: return "no_backend";
-    case reservation_status::expired: return "expired";
-    case reservation_status::not_a_node: return "not_a_node";
-    case reservation_status::failed: return "failed";
-  }
-  return "unknown";
-}
-
 }  // namespace sova::actors

@@ -14,6 +14,7 @@
 #include "http/hop_guard.hpp"
 #include "http/metrics.hpp"
 #include "http/request_id.hpp"
+#include "http/reservation.hpp"
 #include "http/routes.hpp"
 #include "http/static_files.hpp"
 #include "http/text.hpp"
@@ -87,6 +88,8 @@ const char* route_name(http::route_kind kind) {
     case http::route_kind::openai_transcriptions: return "asr";
     case http::route_kind::openai_speech: return "tts";
     case http::route_kind::openai_models: return "models";
+    case http::route_kind::reserve: return "reservation";
+    case http::route_kind::cancel_reservation: return "reservation";
   }
   return "";
 }
@@ -140,9 +143,10 @@ http::response draining_reply() {
                               "another node of the network");
 }
 
-/// A request actor on this thread takes the job and makes every attempt.
+/// A request actor on this thread takes the job and makes every attempt. `reservation`:
+/// the slot this node's owner holds for it (Sova-Reservation), "" for none.
 void forward(self_ptr self, frontend_exchange_ptr ex, net::service service,
-             net::wanted_kind wanted) {
+             net::wanted_kind wanted, std::string reservation = {}) {
   const auto& ctx = *self->state.ctx;
   ++self->state.counters.in_flight;
   ex->in_flight = true;
@@ -152,6 +156,7 @@ void forward(self_ptr self, frontend_exchange_ptr ex, net::service service,
   job.wanted = wanted;
   job.via = http::next_via(req.header("Via"), ctx.via_entry);
   job.own_only = http::forwarded_by_a_node(req.header("Via"));
+  job.reservation = std::move(reservation);
   job.content_type = req.header("Content-Type");
   job.body = std::move(req.body);
   auto me = caf::actor_cast<http_frontend_actor>(self);
@@ -180,6 +185,75 @@ std::string error_code_of(const http::response& r) {
   return body["error"].value("code", "");
 }
 
+/// A refusal of the node's own (4xx): counted and logged with its code.
+void reject(self_ptr self, frontend_exchange& ex, http::response r) {
+  ++self->state.counters.rejected;
+  ex.log.error_code = error_code_of(r);
+  answer_now(self, ex, std::move(r));
+}
+
+/// Any other answer of the node's own: logged with its code, not counted as a refusal.
+void answer_error(self_ptr self, frontend_exchange& ex, http::response r) {
+  ex.log.error_code = error_code_of(r);
+  answer_now(self, ex, std::move(r));
+}
+
+// -- late binding: this node as the owner other nodes reserve slots at --------------
+
+http::response no_owner_reply() {
+  return http::error_response(503, "not_owner",
+                              "this node queues no backends of its own (no --services, or "
+                              "--announce backends): it takes no reservations");
+}
+
+/// Longer than the owner may hold the reservation, shorter than the entry node waits
+/// (http::reservation_answer_margin): our answer, not the entry's timer, ends the exchange.
+constexpr auto owner_answer_margin = std::chrono::seconds(2);
+
+/// POST /v1/reservations: the owner queues the reservation and answers when it holds a
+/// slot for it, or at once when it cannot take it. The entry node cancels with DELETE if
+/// it goes away meanwhile, so the client's connection is not watched.
+void reserve(self_ptr self, frontend_exchange_ptr ex) {
+  const auto& ctx = *self->state.ctx;
+  http::response error;
+  auto ask = http::parse_reservation_post(ex->req.body, &error);
+  if (!ask) return reject(self, *ex, std::move(error));
+  if (!ctx.request->owner) return answer_error(self, *ex, no_owner_reply());
+  if (self->state.counters.draining) return answer_error(self, *ex, draining_reply());
+  reservation_request r;
+  r.id = ask->id;
+  r.service = ask->service;
+  r.wanted = ask->wanted;
+  r.timeout = ask->timeout;
+  auto wait = r.timeout + owner_answer_margin;
+  // The handlers run on this actor: the exchange is answered from here, as any other.
+  self->request(ctx.request->owner, wait, reserve_atom::value, std::move(r))
+      .then(
+          [self, ex, id = ask->id](reservation_answer& a) {
+            auto reply = http::reservation_reply(id, a.status, a.retry_after, a.reason);
+            if (a.status == reservation_status::granted) return answer_now(self, *ex, std::move(reply));
+            answer_error(self, *ex, std::move(reply));
+          },
+          [self, ex, id = ask->id](caf::error& e) {
+            answer_error(self, *ex,
+                         http::reservation_reply(id, reservation_status::failed, {},
+                                                 "the owner did not answer: " + describe(e)));
+          });
+}
+
+/// DELETE /v1/reservations/<id>: told to the owner, answered at once (also for an id the
+/// owner does not hold: it lapsed, ran, or never came), so that no entry node waits on it.
+void cancel_reservation(self_ptr self, frontend_exchange& ex) {
+  const auto& owner = self->state.ctx->request->owner;
+  if (!owner) return answer_error(self, ex, no_owner_reply());
+  if (auto id = http::reservation_id_of(ex.req.target))  // match_route checked it
+    self->send(owner, cancel_atom::value, std::move(*id));
+  http::response r;
+  r.status = 204;
+  r.content_type.clear();
+  answer_now(self, ex, std::move(r));
+}
+
 void handle(self_ptr self, frontend_exchange_ptr ex) {
   const auto& ctx = *self->state.ctx;
   auto& counters = self->state.counters;
@@ -190,11 +264,7 @@ void handle(self_ptr self, frontend_exchange_ptr ex) {
   ex->log.target = req.target;
   ex->log.remote = req.remote;
   ex->log.bytes_in = req.body.size();
-  auto refuse = [&](http::response r) {
-    ++counters.rejected;
-    ex->log.error_code = error_code_of(r);
-    answer_now(self, *ex, std::move(r));
-  };
+  auto refuse = [&](http::response r) { reject(self, *ex, std::move(r)); };
 
   http::response error;
   auto route = http::match_route(req.method, req.target, &error);
@@ -232,11 +302,18 @@ void handle(self_ptr self, frontend_exchange_ptr ex) {
       return report_metrics(*ctx.sys, ctx.sources, ctx.metrics, counters, answer_later(self, ex));
     case http::route_kind::openai_models:  // answered above
       return;
+    case http::route_kind::reserve:
+      return reserve(self, std::move(ex));
+    case http::route_kind::cancel_reservation:
+      return cancel_reservation(self, *ex);
     case http::route_kind::asr:
     case http::route_kind::tts:
     case http::route_kind::openai_transcriptions:
-    case http::route_kind::openai_speech:
-      if (counters.draining) {
+    case http::route_kind::openai_speech: {
+      // Late binding: the job of a reservation this node's owner granted another node
+      // (SOVA's routes only). Work taken before a drain: it is not refused by one.
+      auto reservation = openai ? std::string() : req.header(http::reservation_header);
+      if (counters.draining && reservation.empty()) {
         ++counters.refused_draining;
         ex->outcome = "draining";
         ex->log.error_code = "draining";
@@ -257,12 +334,22 @@ void handle(self_ptr self, frontend_exchange_ptr ex) {
         ex->translate = std::move(openai->translate);
         return forward(self, std::move(ex), openai->service, openai->wanted);
       }
+      if (!reservation.empty() && !http::valid_reservation_id(reservation)) {
+        ex->outcome = "rejected";
+        return refuse(http::error_response(
+            400, "bad_request",
+            std::string(http::reservation_header) + " '" + http::shown(reservation) +
+                "' is not a reservation id (1-64 characters of 0-9 A-Z a-z _ -)"));
+      }
       bad = route->kind == http::route_kind::asr
                 ? http::check_asr_body(req.header("Content-Type"), req.body)
                 : http::check_tts_body(req.body);
-      if (!bad) return forward(self, std::move(ex), http::service_of(route->kind), route->wanted);
+      if (!bad)
+        return forward(self, std::move(ex), http::service_of(route->kind), route->wanted,
+                       std::move(reservation));
       ex->outcome = "rejected";
       return refuse(std::move(*bad));
+    }
   }
 }
 

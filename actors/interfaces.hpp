@@ -15,6 +15,7 @@
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "http/reservation.hpp"
 #include "net/contact.hpp"
 #include "net/node_id.hpp"
 #include "net/service_record.hpp"
@@ -58,6 +59,7 @@ using subscribe_atom = caf::atom_constant<caf::atom("tsubscr")>;
 using backends_atom = caf::atom_constant<caf::atom("backends")>;
 using forward_atom = caf::atom_constant<caf::atom("forward")>;
 using forwarded_atom = caf::atom_constant<caf::atom("forwarded")>;
+using reserved_atom = caf::atom_constant<caf::atom("reserved")>;
 using health_atom = caf::atom_constant<caf::atom("health")>;
 using forwarders_atom = caf::atom_constant<caf::atom("fwders")>;
 using half_open_atom = caf::atom_constant<caf::atom("half_open")>;
@@ -236,8 +238,9 @@ struct forward_request {
   caf::timespan timeout = std::chrono::seconds(30);  // this attempt, connect included
   std::string via;           // the Via header to send (http/hop_guard); "" for none
   // Late binding: the id of the reservation another node's owner granted for this job
-  // (header Sova-Reservation, http/reservation.hpp); "" for none.
-  std::string reservation;
+  // (header Sova-Reservation, http/reservation.hpp); "" for none. Initialised, so that
+  // aggregate inits of the fields above stay free of -Wmissing-field-initializers.
+  std::string reservation = {};
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_request& x) {
@@ -287,21 +290,19 @@ struct reservation_request {
   net::service service = net::service::asr;
   net::wanted_kind wanted = net::wanted_kind::any;
   caf::timespan timeout = std::chrono::seconds(60);  // how long it may wait in the queue
+  // At another node: the Via header the forwarder sends it with (http/hop_guard); "" for
+  // none. Initialised, so that aggregate inits of the four fields above stay warning-free.
+  std::string via = {};
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reservation_request& x) {
-  return f(caf::meta::type_name("reservation_request"), x.id, x.service, x.wanted, x.timeout);
+  return f(caf::meta::type_name("reservation_request"), x.id, x.service, x.wanted, x.timeout,
+           x.via);
 }
 
-enum class reservation_status : std::uint8_t {
-  granted,     // a slot is held for the id: send the job with it (forward_request::reservation)
-  full,        // the owner's queue for the service is full (retry_after: its wait estimate)
-  no_backend,  // the owner has no backend up for it (not_owner, all down)
-  expired,     // it waited its whole timeout
-  not_a_node,  // the address is a plain SOVA backend, not a node: send it jobs directly
-  failed,      // no answer, or an answer that means none of the above
-};
-const char* to_string(reservation_status x);
+// granted, full, no_backend, expired, not_a_node, failed: defined with the wire that
+// carries it (http/reservation.hpp), which reads an owner's HTTP answer into it.
+using http::reservation_status;
 
 struct reservation_answer {
   reservation_status status = reservation_status::failed;
@@ -440,6 +441,9 @@ using backend_forwarder_actor = caf::typed_actor<
     // grants the slot or refuses; DELETE /v1/reservations/<id> (nothing to answer)
     caf::replies_to<reserve_atom, reservation_request>::with<reservation_answer>,
     caf::reacts_to<cancel_atom, std::string>,
+    // internal: a reservation's exchange completed (call id, the answer, and what answered
+    // at the address: a node, a plain server, or unknown when nothing did)
+    caf::reacts_to<reserved_atom, std::uint64_t, reservation_answer, serving::peer_kind>,
     // count a failure of this backend that happened outside this actor: an unusable
     // answer of an earlier attempt turned out to be the backend's fault (another backend
     // served the request)

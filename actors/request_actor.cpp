@@ -13,6 +13,7 @@
 
 #include "actors/service_directory.hpp"
 #include "http/backend_choice.hpp"
+#include "http/reservation.hpp"
 #include "http/server.hpp"
 #include "serving/backend_board.hpp"
 #include "serving/fast_lane.hpp"
@@ -381,9 +382,9 @@ void place(self_ptr self) {
   if (local) st.round_owners.push_back({true, 0});
   for (auto i : nodes) st.round_owners.push_back({false, i});
   st.round.emplace(st.round_owners.size());
-  st.round_id = fmt::format("{:016x}", st.rng());
+  st.round_id = http::make_reservation_id(st.rng());
   auto round = ++st.rounds;
-  reservation_request r{st.round_id, st.job.service, st.job.wanted, remaining(self)};
+  reservation_request r{st.round_id, st.job.service, st.job.wanted, remaining(self), st.job.via};
   for (std::size_t k = 0; k < st.round_owners.size(); ++k) {
     auto to = st.round_owners[k];
     auto id = st.round_id;

@@ -79,6 +79,8 @@ void backend_service::handle(http::request req, http::responder done) {
     case http::route_kind::openai_transcriptions:
     case http::route_kind::openai_speech:
     case http::route_kind::openai_models:
+    case http::route_kind::reserve:
+    case http::route_kind::cancel_reservation:
       break;  // a node's routes; backends have none
   }
   done(http::error_response(404, "not_found",

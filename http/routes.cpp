@@ -9,6 +9,7 @@
 #include "http/json_check.hpp"
 #include "http/multipart.hpp"
 #include "http/numeric_text.hpp"
+#include "http/reservation.hpp"
 #include "http/text.hpp"
 #include "web/assets.hpp"
 
@@ -43,6 +44,10 @@ constexpr std::array<served_path, 3> openai_paths{{
     {"/v1/models", route_kind::openai_models},
 }};
 
+// Late binding between nodes: the collection, and one reservation by its id.
+constexpr std::string_view reservation_template = "/v1/reservations/{id}";
+
+// For clients: the reservation paths are between nodes, which read no 404's message.
 constexpr std::string_view served_list =
     "POST /asr, POST /synthesize, GET /healthz, GET /status, GET /metrics, GET / (the web page), "
     "POST /v1/audio/transcriptions, POST /v1/audio/speech, GET /v1/models";
@@ -53,6 +58,9 @@ std::optional<route_kind> kind_of(std::string_view path) {
   if (web::find_asset(path)) return route_kind::page;
   for (const auto& p : openai_paths)
     if (p.path == path) return p.kind;
+  if (path == reservations_path) return route_kind::reserve;
+  // Any id: a bad one is a 400 once the method is known to be right.
+  if (is_reservation_path(path)) return route_kind::cancel_reservation;
   return std::nullopt;
 }
 
@@ -63,13 +71,16 @@ bool takes_body(route_kind kind) {
 
 /// The value of the Allow header of `kind`'s paths.
 std::string_view allowed_methods(route_kind kind) {
+  if (kind == route_kind::reserve) return "POST";
+  if (kind == route_kind::cancel_reservation) return "DELETE";
   return takes_body(kind) ? "POST" : "GET, HEAD";
 }
 
 /// Methods are case-sensitive (RFC 9110), so "post" is not POST.
 bool method_allowed(route_kind kind, std::string_view method) {
-  if (takes_body(kind)) return method == "POST";
-  return method == "GET" || method == "HEAD";
+  auto allowed = allowed_methods(kind);
+  if (allowed == "GET, HEAD") return method == "GET" || method == "HEAD";
+  return method == allowed;
 }
 
 int hex_value(char c) {
@@ -309,7 +320,7 @@ bool is_openai_route(route_kind kind) {
 }
 
 bool is_openai_path(std::string_view target) {
-  return target.substr(0, openai_prefix.size()) == openai_prefix;
+  return target.substr(0, openai_prefix.size()) == openai_prefix && !is_reservation_path(target);
 }
 
 std::vector<served_route> route_table() {
@@ -318,6 +329,9 @@ std::vector<served_route> route_table() {
   for (const auto& a : web::assets())
     out.push_back({a.path, route_kind::page, allowed_methods(route_kind::page)});
   for (const auto& p : openai_paths) out.push_back({p.path, p.kind, allowed_methods(p.kind)});
+  out.push_back({reservations_path, route_kind::reserve, allowed_methods(route_kind::reserve)});
+  out.push_back({reservation_template, route_kind::cancel_reservation,
+                 allowed_methods(route_kind::cancel_reservation)});
   return out;
 }
 
@@ -338,6 +352,11 @@ std::optional<route> match_route(std::string_view method, std::string_view targe
     reply.headers.emplace_back("Allow", allow);
     return refuse(error, std::move(reply));
   }
+  if (*kind == route_kind::cancel_reservation && !reservation_id_of(path))
+    return refuse(error, error_response(400, "bad_request",
+                                        "'" + shown(path.substr(reservations_path.size() + 1)) +
+                                            "' is not a reservation id (1-64 characters of "
+                                            "0-9 A-Z a-z _ -)"));
   route r;
   r.kind = *kind;
   if (takes_body(*kind) && qmark != std::string_view::npos)

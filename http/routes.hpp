@@ -23,11 +23,16 @@ enum class route_kind {
   openai_transcriptions,
   openai_speech,
   openai_models,
+  // Late binding between nodes (http/reservation.hpp): not OpenAI's, though under /v1/
+  reserve,             // POST /v1/reservations
+  cancel_reservation,  // DELETE /v1/reservations/<id>
 };
 
 /// The OpenAI routes answer in OpenAI's error shape (openai/errors.hpp).
 bool is_openai_route(route_kind kind);
-/// Whether a path is under /v1/, where the OpenAI routes live (a 404 there is OpenAI's).
+/// Whether a path is under /v1/, where the OpenAI routes live (a 404 there is OpenAI's),
+/// and not one of the reservation paths (/v1/reservations and under it), which answer in
+/// the node's shape, as the entry node that calls them reads it.
 bool is_openai_path(std::string_view target);
 
 /// The service of an ASR or TTS route.
@@ -48,13 +53,15 @@ struct served_route {
   route_kind kind;
   std::string_view methods;  // the Allow header's value: "POST" or "GET, HEAD"
 };
-/// Every served path, trailing-slash variants included.
+/// Every served path, trailing-slash variants included; the reservation of one id as
+/// "/v1/reservations/{id}" (OpenAPI's template).
 std::vector<served_route> route_table();
 
 /// The route `method` and `target` name. On a bad request, nothing, with the reply in
 /// `error`: 404 not_found (unknown path), 405 method_not_allowed (known path, wrong
-/// method; the reply carries an Allow header), 400 bad_request (bad ?backend= value).
-/// /asr and /synthesize are also served with a trailing slash.
+/// method; the reply carries an Allow header), 400 bad_request (bad ?backend= value, or a
+/// /v1/reservations/<id> whose id is not one: http/reservation.hpp's reservation_id_of
+/// reads it). /asr and /synthesize are also served with a trailing slash.
 std::optional<route> match_route(std::string_view method, std::string_view target,
                                  response* error);
 

@@ -71,8 +71,8 @@ void write_response_head(std::string& out, unsigned version, unsigned status,
   if (version == 10 && keep_alive) add_field(out, "Connection", "keep-alive");
   if (version != 10 && !keep_alive) add_field(out, "Connection", "close");
   // A 304 has no body, and its Content-Length would have to be the full reply's (RFC 9110
-  // 8.6): none is sent.
-  if (status == 304)
+  // 8.6); a 204 must not carry one (RFC 9110 8.6): none is sent.
+  if (status == 304 || status == 204)
     out.append("\r\n");
   else
     add_length(out, content_length);

@@ -119,6 +119,9 @@ public:
   void record_served(double ms);
   void set_breaker(breaker_state b) { breaker_.store(b, std::memory_order_release); }
   void set_probe_in_flight(bool p) { probe_in_flight_.store(p, std::memory_order_release); }
+  /// It answered as a node does, not as a served attempt (a reservation): alive, so a
+  /// run of failures ends; served count and latency average stay as they are.
+  void record_alive() { consecutive_failures_.store(0, std::memory_order_relaxed); }
   /// A failure: counted; answers the failures in a row, this one included.
   std::uint32_t record_failed();
   void record_refused() { refused_.fetch_add(1, std::memory_order_relaxed); }

@@ -24,7 +24,8 @@ std::string_view service_of(std::string_view backend) { return backend.substr(0,
 void declare_request_metrics(http::metrics_registry& m) {
   m.declare(http_requests, metric_type::counter,
             "HTTP requests answered, by route (asr, tts, OpenAI's included; healthz, status, "
-            "metrics, models; none for an unknown path) and status code");
+            "metrics, models; reservation between nodes; none for an unknown path) and "
+            "status code");
   m.declare(requests, metric_type::counter,
             "ASR and TTS requests by service and outcome: served (a backend's answer went "
             "back), rejected (bad request), draining, no_backend, all_failed, deadline");

@@ -17,6 +17,9 @@ using serving::breaker_state;
 using actors::forward_outcome;
 using actors::forward_request;
 using actors::forward_status;
+using actors::reservation_answer;
+using actors::reservation_status;
+using serving::peer_kind;
 
 namespace {
 
@@ -61,6 +64,37 @@ http::client_result refused_connection() {
   return transport_error(http::client_errc::connect_failed, "connection refused");
 }
 
+/// The first header `name` of a request the forwarder built, or "<none>".
+std::string header_of(const http::client_request& r, const std::string& name) {
+  for (const auto& [n, v] : r.headers)
+    if (n == name) return v;
+  return "<none>";
+}
+
+/// A reservation at the node behind the fixture's address.
+actors::reservation_request reservation(std::string id = "r1") {
+  actors::reservation_request r;
+  r.id = std::move(id);
+  r.service = net::service::asr;
+  r.wanted = net::wanted_kind::any;
+  r.timeout = 30s;
+  r.via = "1.1 sova-dc-0011223344556677";
+  return r;
+}
+
+/// An owner's JSON error, as http::error_response writes it.
+http::client_result node_error(unsigned status, const std::string& code,
+                               std::vector<std::pair<std::string, std::string>> extra = {}) {
+  auto r = reply(status, "application/json",
+                 R"({"response_code": 1, "error": {"code": ")" + code + R"(", "message": "m"}})");
+  for (auto& h : extra) r.response.headers.push_back(std::move(h));
+  return r;
+}
+
+http::client_result granted(const std::string& id = "r1") {
+  return reply(200, "application/json", R"({"reservation": ")" + id + R"(", "status": "granted"})");
+}
+
 forward_request asr_request() {
   forward_request req;
   req.service = net::service::asr;
@@ -91,6 +125,22 @@ struct fixture : test_coordinator_fixture<> {
     auto a = sim::ask<forward_outcome>(sys, fwd, actors::forward_atom::value, std::move(req));
     sched.run();
     return a;
+  }
+
+  sim::answer<reservation_answer> reserve(actors::reservation_request req = reservation()) {
+    auto a = sim::ask<reservation_answer>(sys, fwd, actors::reserve_atom::value, std::move(req));
+    sched.run();
+    return a;
+  }
+
+  /// One reservation sent and answered with `r`.
+  reservation_answer reserved(http::client_result r) {
+    auto before = sent->size();
+    auto a = reserve();
+    CAF_REQUIRE_EQUAL(sent->size(), before + 1);
+    CAF_CHECK(!sim::ready(a));  // it waits for the owner
+    complete(before, std::move(r));
+    return value(a);
   }
 
   /// The HTTP client finishes exchange `i` (on "its" thread: the test's).
@@ -626,6 +676,226 @@ CAF_TEST(the_probe_request_is_built_from_a_moved_forward_request) {
   auto out = actors::make_backend_request(std::move(req));
   CAF_CHECK_EQUAL(out.body, body);
   CAF_CHECK_EQUAL(out.target, "/asr");
+}
+
+// -- late binding: reservations at another node's endpoint ---------------------------
+
+CAF_TEST(a_reservation_is_posted_to_the_node_and_granted) {
+  start();
+  auto a = reserve();
+  CAF_REQUIRE_EQUAL(sent->size(), 1u);
+  const auto& out = (*sent)[0];
+  CAF_CHECK_EQUAL(out.backend, backend);
+  CAF_CHECK_EQUAL(out.req.method, "POST");
+  CAF_CHECK_EQUAL(out.req.target, "/v1/reservations");
+  CAF_CHECK_EQUAL(out.req.content_type, "application/json");
+  CAF_CHECK_EQUAL(out.req.body,
+                  R"({"backend":"any","id":"r1","service":"asr","timeout_ms":30000})");
+  CAF_CHECK_EQUAL(header_of(out.req, "Via"), "1.1 sova-dc-0011223344556677");
+  CAF_CHECK_EQUAL(out.req.timeout.count(), 35000);  // the owner answers first
+  CAF_CHECK(!sim::ready(a));
+  CAF_CHECK_EQUAL(health().in_flight, 0u);  // waiting in a queue loads no backend
+  complete(0, granted());
+  auto got = value(a);
+  CAF_CHECK_EQUAL(got.status, reservation_status::granted);
+  CAF_CHECK_EQUAL(got.reason, "");
+  auto h = health();
+  CAF_CHECK_EQUAL(h.peer, peer_kind::node);
+  CAF_CHECK_EQUAL(h.served, 0u);  // a reservation serves nothing
+  CAF_CHECK_EQUAL(h.latency_ms, 0.0);
+  CAF_CHECK_EQUAL(h.in_flight, 0u);
+}
+
+CAF_TEST(a_grant_of_another_id_is_no_grant) {
+  start();
+  auto got = reserved(granted("r2"));
+  CAF_CHECK_EQUAL(got.status, reservation_status::failed);
+  CAF_CHECK_NOT_EQUAL(got.reason.find("r2"), std::string::npos);
+  CAF_CHECK_EQUAL(health().peer, peer_kind::node);
+  CAF_CHECK_EQUAL(health().failed, 0u);
+}
+
+CAF_TEST(a_full_owner_says_how_long_to_stay_away) {
+  start(breaker(1));
+  auto got = reserved(node_error(503, "full", {{"Retry-After", "7"}}));
+  CAF_CHECK_EQUAL(got.status, reservation_status::full);
+  CAF_CHECK_EQUAL(got.retry_after, caf::timespan{7s});
+  CAF_CHECK_EQUAL(got.reason, "full: m");
+  auto h = health();
+  CAF_CHECK_EQUAL(h.peer, peer_kind::node);
+  // Neither a failure nor a busy backend: the entry node places the job elsewhere.
+  CAF_CHECK_EQUAL(h.failed, 0u);
+  CAF_CHECK_EQUAL(h.busy, 0u);
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);
+  CAF_CHECK(cell->usable_at(sched.clock().now().time_since_epoch()));
+}
+
+CAF_TEST(an_owner_without_the_backend_or_out_of_time_says_so) {
+  start();
+  CAF_CHECK_EQUAL(reserved(node_error(503, "not_owner")).status, reservation_status::no_backend);
+  CAF_CHECK_EQUAL(reserved(node_error(504, "deadline")).status, reservation_status::expired);
+  CAF_CHECK_EQUAL(reserved(node_error(503, "draining")).status, reservation_status::failed);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.peer, peer_kind::node);
+  CAF_CHECK_EQUAL(h.failed, 0u);
+}
+
+CAF_TEST(a_plain_sova_server_is_not_a_node) {
+  start(breaker(1));
+  auto got = reserved(reply(404, "text/html; charset=utf-8",
+                            "<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>"));
+  CAF_CHECK_EQUAL(got.status, reservation_status::not_a_node);
+  CAF_CHECK_NOT_EQUAL(got.reason.find("answered 404 (text/html"), std::string::npos);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.peer, peer_kind::plain);  // requests send it jobs directly from now on
+  CAF_CHECK_EQUAL(h.failed, 0u);
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);
+}
+
+CAF_TEST(no_answer_to_a_reservation_counts_against_the_backend) {
+  start(breaker(2, 5s));
+  auto got = reserved(refused_connection());
+  CAF_CHECK_EQUAL(got.status, reservation_status::failed);
+  CAF_CHECK_EQUAL(got.reason, "connect_failed: connection refused");
+  auto h = health();
+  CAF_CHECK_EQUAL(h.failed, 1u);
+  CAF_CHECK_EQUAL(h.consecutive_failures, 1u);
+  CAF_CHECK_EQUAL(h.peer, peer_kind::unknown);  // nothing answered
+  got = reserved(transport_error(http::client_errc::timeout, "no answer in 35000 ms"));
+  CAF_CHECK_EQUAL(got.reason, "timeout: no answer in 35000 ms");
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::open);
+  // Attempts are refused as after any two failures.
+  CAF_CHECK_EQUAL(value(forward()).status, forward_status::refused);
+}
+
+CAF_TEST(an_open_breaker_or_its_probe_out_refuses_a_reservation_at_once) {
+  start(breaker(2, 5s));
+  fail(2);
+  auto before = sent->size();
+  auto a = reserve();
+  auto got = value(a);  // answered without an exchange
+  CAF_CHECK_EQUAL(got.status, reservation_status::failed);
+  CAF_CHECK_EQUAL(got.reason, "circuit breaker open");
+  CAF_CHECK_EQUAL(sent->size(), before);
+  sched.advance_time(5s);
+  sched.run();
+  auto probe = forward();  // the half-open breaker's one attempt
+  CAF_CHECK_EQUAL(sent->size(), before + 1);
+  got = value(reserve());
+  CAF_CHECK_EQUAL(got.status, reservation_status::failed);
+  CAF_CHECK_EQUAL(got.reason, "circuit breaker half-open, its probe is in flight");
+  CAF_CHECK_EQUAL(sent->size(), before + 1);
+  CAF_CHECK_EQUAL(health().refused, 0u);  // attempts refused are counted; these were none
+}
+
+CAF_TEST(a_reservation_without_a_valid_id_is_never_sent) {
+  start();
+  for (const auto& id : std::vector<std::string>{"", "a b", std::string(65, 'x')}) {
+    auto got = value(reserve(reservation(id)));
+    CAF_CHECK_EQUAL(got.status, reservation_status::failed);
+    CAF_CHECK_NOT_EQUAL(got.reason.find("is not a reservation id"), std::string::npos);
+  }
+  CAF_CHECK_EQUAL(sent->size(), 0u);
+  CAF_CHECK_EQUAL(health().failed, 0u);
+}
+
+CAF_TEST(a_nodes_answer_closes_a_half_open_breaker_without_serving_anything) {
+  start(breaker(2, 5s));
+  sched.advance_time(40ms);
+  auto a = forward();
+  sched.advance_time(40ms);
+  complete(0, json_reply());
+  CAF_CHECK_EQUAL(value(a).status, forward_status::served);
+  fail(2);
+  sched.advance_time(5s);
+  sched.run();
+  CAF_REQUIRE_EQUAL(health().breaker, breaker_state::half_open);
+  auto r = reserve();
+  // It goes, but is not the probe: it may wait long, and attempts may still probe.
+  CAF_CHECK_EQUAL(sent->size(), 4u);
+  CAF_CHECK(!cell->read().probe_in_flight);
+  complete(3, node_error(503, "not_owner"));
+  CAF_CHECK_EQUAL(value(r).status, reservation_status::no_backend);
+  auto h = health();
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);
+  CAF_CHECK_EQUAL(h.consecutive_failures, 0u);
+  CAF_CHECK_EQUAL(h.served, 1u);
+  CAF_CHECK_EQUAL(h.latency_ms, 40.0);
+  CAF_CHECK_EQUAL(h.failed, 2u);
+}
+
+CAF_TEST(no_answer_in_a_half_open_breaker_opens_it_again) {
+  start(breaker(2, 5s));
+  fail(2);
+  sched.advance_time(5s);
+  sched.run();
+  auto got = reserved(refused_connection());
+  CAF_CHECK_EQUAL(got.status, reservation_status::failed);
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::open);
+}
+
+CAF_TEST(a_nodes_answer_ends_a_run_of_failures) {
+  start(breaker(3));
+  fail(2);
+  CAF_CHECK_EQUAL(health().consecutive_failures, 2u);
+  CAF_CHECK_EQUAL(reserved(node_error(504, "deadline")).status, reservation_status::expired);
+  CAF_CHECK_EQUAL(health().consecutive_failures, 0u);
+  fail(2);
+  CAF_CHECK_EQUAL(health().breaker, breaker_state::closed);  // never three in a row
+  // A plain server's 404 proves nothing of the kind.
+  CAF_CHECK_EQUAL(reserved(reply(404, "text/html", "<h1>Not Found</h1>")).status,
+                  reservation_status::not_a_node);
+  CAF_CHECK_EQUAL(health().consecutive_failures, 2u);
+}
+
+CAF_TEST(a_cancel_sends_a_delete_of_the_id_and_counts_nothing) {
+  start(breaker(1));
+  self->send(fwd, actors::cancel_atom::value, std::string("r1"));
+  sched.run();
+  CAF_REQUIRE_EQUAL(sent->size(), 1u);
+  const auto& out = (*sent)[0];
+  CAF_CHECK_EQUAL(out.backend, backend);
+  CAF_CHECK_EQUAL(out.req.method, "DELETE");
+  CAF_CHECK_EQUAL(out.req.target, "/v1/reservations/r1");
+  CAF_CHECK_EQUAL(out.req.body, "");
+  CAF_CHECK_EQUAL(out.req.timeout.count(), 5000);
+  complete(0, refused_connection());  // only logged
+  auto h = health();
+  CAF_CHECK_EQUAL(h.failed, 0u);
+  CAF_CHECK_EQUAL(h.breaker, breaker_state::closed);
+  CAF_CHECK_EQUAL(h.in_flight, 0u);
+  // Something that is no id never reaches a path.
+  self->send(fwd, actors::cancel_atom::value, std::string("../../asr"));
+  sched.run();
+  CAF_CHECK_EQUAL(sent->size(), 1u);
+}
+
+CAF_TEST(a_forwarder_that_ends_fails_its_waiting_reservations) {
+  start();
+  auto a = reserve();
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  sched.run();
+  auto got = value(a);
+  CAF_CHECK_EQUAL(got.status, reservation_status::failed);
+  CAF_CHECK_EQUAL(got.reason, "forwarder stopped");
+  complete(0, granted());  // the late callback is harmless
+}
+
+CAF_TEST(the_job_of_a_granted_reservation_carries_its_id) {
+  start();
+  auto req = asr_request();
+  req.reservation = "r1";
+  forward(req);
+  forward(asr_request());
+  CAF_REQUIRE_EQUAL(sent->size(), 2u);
+  CAF_CHECK_EQUAL(header_of((*sent)[0].req, "Sova-Reservation"), "r1");
+  CAF_CHECK_EQUAL((*sent)[0].req.target, "/asr");
+  CAF_CHECK_EQUAL(header_of((*sent)[1].req, "Sova-Reservation"), "<none>");
+  // Built directly, as the owner's own forwarders and probes build it.
+  req.via = "1.1 sova-dc-aa";
+  auto out = actors::make_backend_request(req);
+  CAF_CHECK_EQUAL(header_of(out, "Sova-Reservation"), "r1");
+  CAF_CHECK_EQUAL(header_of(out, "Via"), "1.1 sova-dc-aa");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -57,6 +57,13 @@ forwarder(actors::backend_forwarder_actor::pointer, seen_ptr seen) {
       [=](actors::forwarded_atom, std::uint64_t, const actors::forward_outcome&) {},
       [=](actors::half_open_atom) {},
       [=](actors::failed_atom, const std::string&) {},
+      // Late binding is not exercised here: this request goes to its backend straight.
+      [=](actors::reserve_atom, const actors::reservation_request&) {
+        return actors::reservation_answer{};
+      },
+      [=](actors::cancel_atom, const std::string&) {},
+      [=](actors::reserved_atom, std::uint64_t, const actors::reservation_answer&,
+          serving::peer_kind) {},
   };
 }
 

@@ -97,6 +97,8 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
         return answer_reservation(self, s, r);
       },
       [=](actors::cancel_atom, const std::string& id) { s->cancelled.push_back(id); },
+      [=](actors::reserved_atom, std::uint64_t, const actors::reservation_answer&,
+          serving::peer_kind) {},
   };
 }
 

@@ -112,11 +112,20 @@ CAF_TEST(owners_queue_their_backends_and_survive_the_loss_of_one_owner) {
   for (const auto& f : before.failures) CAF_MESSAGE("failed: " << f);
   CAF_CHECK_EQUAL(before.ok.load(), total);
 
-  // Each owner's queue: capacity 1 for every backend, nothing left running or queued.
+  // Each owner's queue, as /status shows it: capacity 1 for every backend, every job
+  // served, nothing left running or queued.
+  int served_by_owners = 0;
   for (auto* n : all) {
-    auto queue = status_of(*n)["own_queue"];
-    CAF_MESSAGE(n->host << " own queue: " << queue.dump());
+    auto own = status_of(*n)["own_services"];
+    CAF_MESSAGE(n->host << " own backends: " << own.dump());
+    for (const auto& b : own) {
+      CAF_CHECK_EQUAL(b["capacity"].get<int>(), 1);
+      CAF_CHECK_EQUAL(b["running"].get<int>(), 0);
+      CAF_CHECK_EQUAL(b["queued"].get<int>(), 0);
+      served_by_owners += b["served"].get<int>();
+    }
   }
+  CAF_CHECK_EQUAL(served_by_owners, total);
   // No backend held two jobs at once, and each served a share.
   for (const auto& b : backends) {
     auto stats = backend_stats(*b);

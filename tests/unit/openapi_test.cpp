@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/reservation.hpp"
 #include "http/routes.hpp"
 #include "openai/errors.hpp"
 #include "openai/speech.hpp"
@@ -71,6 +72,12 @@ bool is_openai_post(route_kind k) {
 }
 /// The routes that take ?backend=: SOVA's and OpenAI's POST routes.
 bool takes_backend(route_kind k) { return is_speech(k) || is_openai_post(k); }
+
+/// A path the node serves with its template filled in: /v1/reservations/{id} with an id.
+std::string concrete(const std::string& path) {
+  auto at = path.find("{id}");
+  return at == std::string::npos ? path : path.substr(0, at) + "0123456789abcdef" + path.substr(at + 4);
+}
 
 std::string header_of(const response& r, const std::string& name) {
   for (const auto& [n, v] : r.headers)
@@ -250,7 +257,7 @@ CAF_TEST(documented methods are accepted and the others refused with 405) {
     if (!served) continue;
     for (const auto& m : all_methods) {
       response error;
-      auto r = match_route(upper(m), path, &error);
+      auto r = match_route(upper(m), concrete(path), &error);
       if (item.contains(m)) {
         CAF_CHECK(r.has_value());
         if (r) CAF_CHECK(r->kind == served->kind);
@@ -262,8 +269,16 @@ CAF_TEST(documented methods are accepted and the others refused with 405) {
         check_error_body(error, "method_not_allowed");
       }
     }
-    // Paths match exactly: a longer one is unknown.
     response error;
+    if (concrete(path) != path) {
+      // A template takes one segment: a longer one names no id.
+      auto method = upper(*allow_to_methods(served->methods).begin());
+      CAF_CHECK(!match_route(method, concrete(path) + "/x", &error));
+      CAF_CHECK_EQUAL(error.status, 400u);
+      check_error_body(error, "bad_request");
+      continue;
+    }
+    // Paths match exactly: a longer one is unknown.
     CAF_CHECK(!match_route("GET", path + "x", &error));
     CAF_CHECK_EQUAL(error.status, 404u);
     check_error_body(error, "not_found");
@@ -278,14 +293,16 @@ CAF_TEST(every ref resolves) {
     if (!resolve(ref)) CAF_ERROR("$ref " << ref << " does not resolve inside the document");
 }
 
-CAF_TEST(every operation has a 200 and a unique operationId) {
+CAF_TEST(every operation has a success and a unique operationId) {
   std::set<std::string> ids;
   auto ops = operations();
   CAF_CHECK_GREATER(ops.size(), 0u);
   for (const auto& o : ops) {
     auto where = o.method + " " + o.path;
     const auto& responses = member(*o.op, "responses");
-    if (!responses.contains("200")) CAF_ERROR(where << " documents no 200");
+    // 204: a cancel answers with no body.
+    if (!responses.contains("200") && !responses.contains("204"))
+      CAF_ERROR(where << " documents no 200 or 204");
     auto id = o.op->value("operationId", "");
     if (id.empty()) CAF_ERROR(where << " has no operationId");
     else if (!ids.insert(id).second) CAF_ERROR(where << ": operationId " << id << " is used twice");
@@ -416,6 +433,40 @@ CAF_TEST(the OpenAI routes refusals fit the OpenAIError schema) {
                                                         sova::net::wanted_kind::any, &error)
                   .has_value());
   }
+}
+
+CAF_TEST(the reservation routes answer what they document) {
+  const auto& schemas = doc.at("components").at("schemas");
+  const auto& post = doc.at("paths").at("/v1/reservations").at("post");
+  // The documented request is one the owner reads; what the entry node sends fits it.
+  const auto& example = post.at("requestBody").at("content").at("application/json").at("example");
+  CAF_CHECK(parse_reservation_post(example.dump(), nullptr).has_value());
+  reservation_ask ask;
+  ask.id = make_reservation_id(0x9f86d081884c7d65ULL);
+  check_fits(schemas.at("ReservationRequest"), json::parse(reservation_post(ask, "").body),
+             "reservation_post");
+  // Every answer the owner gives has its status documented, in the documented shape.
+  const auto& responses = post.at("responses");
+  for (auto st : {reservation_status::granted, reservation_status::full,
+                  reservation_status::no_backend, reservation_status::expired,
+                  reservation_status::failed}) {
+    auto r = reservation_reply(ask.id, st, std::chrono::seconds(2), "");
+    auto status = std::to_string(r.status);
+    if (!responses.contains(status)) {
+      CAF_ERROR(to_string(st) << ": " << status << " is not documented");
+      continue;
+    }
+    const auto& media = deref(responses.at(status)).at("content").at("application/json");
+    check_fits(media.at("schema"), json::parse(r.body), std::string("reply ") + to_string(st));
+  }
+  response error;
+  CAF_CHECK(!parse_reservation_post("{}", &error));
+  CAF_CHECK(responses.contains(std::to_string(error.status)));
+  check_error_body(error, "bad_request");
+  // The cancel's refusal of a bad id is documented too.
+  match_route("DELETE", "/v1/reservations/a.b", &error);
+  CAF_CHECK(doc.at("paths").at("/v1/reservations/{id}").at("delete").at("responses").contains(
+      std::to_string(error.status)));
 }
 
 CAF_TEST(every example fits its schema) {

@@ -213,6 +213,50 @@ CAF_TEST(no_error_slot_is_fine) {
   CAF_CHECK(!match_route("POST", "/asr?backend=x", nullptr));
 }
 
+CAF_TEST(reservations_are_posted_to_the_collection_and_deleted_by_id) {
+  CAF_CHECK(matched("POST", "/v1/reservations").kind == route_kind::reserve);
+  // No backend is chosen here: the query is ignored, the body says the kind.
+  CAF_CHECK(matched("POST", "/v1/reservations?backend=bogus").kind == route_kind::reserve);
+  for (auto target : {"/v1/reservations/0123456789abcdef", "/v1/reservations/a_B-9?x=1"})
+    CAF_CHECK(matched("DELETE", target).kind == route_kind::cancel_reservation);
+  CAF_CHECK(matched("DELETE", "/v1/reservations/" + std::string(64, 'z')).kind ==
+            route_kind::cancel_reservation);
+}
+
+CAF_TEST(reservation_paths_take_one_method_each) {
+  for (auto method : {"GET", "HEAD", "PUT", "DELETE", "post"}) {
+    auto r = refused(method, "/v1/reservations");
+    check_error(r, 405, "method_not_allowed");
+    CAF_CHECK_EQUAL(allow_of(r), "POST");
+  }
+  for (auto method : {"GET", "HEAD", "POST", "delete"}) {
+    auto r = refused(method, "/v1/reservations/abc");
+    check_error(r, 405, "method_not_allowed");
+    CAF_CHECK_EQUAL(allow_of(r), "DELETE");
+  }
+}
+
+CAF_TEST(a_delete_of_something_that_is_no_id_is_400) {
+  for (auto id : {"", "a/b", "a%20b", "a.b", "\xd0\xbf"}) {
+    auto message = check_error(refused("DELETE", "/v1/reservations/" + std::string(id)), 400,
+                               "bad_request");
+    check_mentions(message, "is not a reservation id");
+  }
+  check_error(refused("DELETE", "/v1/reservations/" + std::string(65, 'a')), 400, "bad_request");
+  // The method first, as elsewhere.
+  check_error(refused("GET", "/v1/reservations/a.b"), 405, "method_not_allowed");
+}
+
+CAF_TEST(reservation_paths_are_ours_and_the_rest_of_v1_openais) {
+  for (auto target : {"/v1/reservations", "/v1/reservations/abc", "/v1/reservations/a/b",
+                      "/v1/reservations?x=1"})
+    CAF_CHECK(!is_openai_path(target));
+  for (auto target : {"/v1/models", "/v1/audio/speech", "/v1/nope", "/v1/reservationsx",
+                      "/v1/reservation"})
+    CAF_CHECK(is_openai_path(target));
+  check_error(refused("POST", "/v1/reservationsx"), 404, "not_found");
+}
+
 // ---- ASR bodies ----
 
 CAF_TEST(asr_form_with_audio_blob_passes) {

@@ -27,6 +27,12 @@ CAF_TEST(a_304_head_has_no_length) {
   CAF_CHECK_EQUAL(out, "HTTP/1.1 304 Not Modified\r\nServer: sova-dc\r\nETag: \"abc\"\r\n\r\n");
 }
 
+CAF_TEST(a_204_head_has_no_length) {
+  std::string out;
+  write_response_head(out, 11, 204, "", {}, true, 0);
+  CAF_CHECK_EQUAL(out, "HTTP/1.1 204 No Content\r\nServer: sova-dc\r\n\r\n");
+}
+
 CAF_TEST(http_1_0_says_keep_alive_only_when_it_keeps_the_connection) {
   std::string out;
   write_response_head(out, 10, 404, "text/plain", {}, true, 3);
