@@ -357,6 +357,18 @@ void on_answer(self_ptr self, std::uint32_t round, std::size_t k, owner_ref to,
   if (st.round->refused(k).exhausted) round_exhausted(self);
 }
 
+/// A reservation id no other round uses, in this process or another node's: the request
+/// generators are seeded alike in every process (tests fix the seed), so the id mixes a
+/// per-process random value with a counter (splitmix64's finalizer: a bijection).
+std::string fresh_reservation_id() {
+  static const std::uint64_t salt = (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
+  static std::atomic<std::uint64_t> counter{0};
+  auto z = ++counter * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return http::make_reservation_id((z ^ (z >> 31)) ^ salt);
+}
+
 /// Late binding: a plain backend that is idle gets the job now; otherwise reservations
 /// go to this node's owner (when it owns backends of the job's kind) and to the node
 /// endpoints among the candidates, and the first owner to hold a slot gets the job.
@@ -382,7 +394,7 @@ void place(self_ptr self) {
   if (local) st.round_owners.push_back({true, 0});
   for (auto i : nodes) st.round_owners.push_back({false, i});
   st.round.emplace(st.round_owners.size());
-  st.round_id = http::make_reservation_id(st.rng());
+  st.round_id = fresh_reservation_id();
   auto round = ++st.rounds;
   reservation_request r{st.round_id, st.job.service, st.job.wanted, remaining(self), st.job.via};
   for (std::size_t k = 0; k < st.round_owners.size(); ++k) {

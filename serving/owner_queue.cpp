@@ -52,8 +52,10 @@ bool owner_queue::any_up_for(const owner_job& job) const {
 }
 
 std::optional<backend_index> owner_queue::free_backend_for(const owner_job& job) const {
-  // Of the free backends that fit, the fastest by its moving average; then the one with
-  // the most free slots; then the first.
+  // Of the free backends that fit, one whose latest job did not fail (a job is retried
+  // by its entry node, and must not meet the same fault again while another backend is
+  // free); then the fastest by its moving average; then the one with the most free slots;
+  // then the first.
   std::optional<backend_index> best;
   for (backend_index b = 0; b < backends_.size(); ++b) {
     const auto& s = backends_[b];
@@ -64,6 +66,10 @@ std::optional<backend_index> owner_queue::free_backend_for(const owner_job& job)
       continue;
     }
     const auto& o = backends_[*best];
+    if (s.last_failed != o.last_failed) {
+      if (!s.last_failed) best = b;
+      continue;
+    }
     if (s.service_seconds < o.service_seconds ||
         (s.service_seconds == o.service_seconds &&
          s.spec.capacity - s.running > o.spec.capacity - o.running))
@@ -177,6 +183,7 @@ bool owner_queue::finished(job_id id, job_outcome outcome, queue_time now) {
   auto& b = backends_[job.backend];
   switch (outcome) {
     case job_outcome::served:
+      b.last_failed = false;
       // An answer: whatever marked it down (a timeout of another job), it works.
       // A probe still out keeps its mark until its answer (probe_result), so that a
       // second one is never sent beside it.
@@ -191,6 +198,7 @@ bool owner_queue::finished(job_id id, job_outcome outcome, queue_time now) {
       }
       break;
     case job_outcome::failed:
+      b.last_failed = true;
       break;
     case job_outcome::timed_out:
     case job_outcome::unreachable:

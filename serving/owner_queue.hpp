@@ -230,6 +230,7 @@ private:
     queue_duration pause{};
     bool probe_in_flight = false;
     double service_seconds = 0;
+    bool last_failed = false;  // its latest job ended `failed`: others are chosen first
   };
   struct started_job {
     owner_job job;

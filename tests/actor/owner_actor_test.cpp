@@ -159,7 +159,7 @@ CAF_TEST(one_job_at_a_time_on_a_one_worker_backend_in_arrival_order) {
   auto b = run("b");
   auto c = run("c");
   CAF_REQUIRE_EQUAL(sent->size(), 1u);  // b and c wait here, not in the backend's queue
-  CAF_CHECK_EQUAL((*sent)[0].body, "a");
+  CAF_CHECK((*sent)[0].body == "a");
   auto s = states();
   CAF_REQUIRE_EQUAL(s.size(), 1u);
   CAF_CHECK_EQUAL(s[0].capacity, 1u);
@@ -169,12 +169,12 @@ CAF_TEST(one_job_at_a_time_on_a_one_worker_backend_in_arrival_order) {
   complete(0);
   CAF_CHECK(value(a).status == forward_status::served);
   CAF_REQUIRE_EQUAL(sent->size(), 2u);
-  CAF_CHECK_EQUAL((*sent)[1].body, "b");
+  CAF_CHECK((*sent)[1].body == "b");
   CAF_CHECK(!sim::ready(c));
   complete(1);
   CAF_CHECK(value(b).status == forward_status::served);
   CAF_REQUIRE_EQUAL(sent->size(), 3u);
-  CAF_CHECK_EQUAL((*sent)[2].body, "c");
+  CAF_CHECK((*sent)[2].body == "c");
   complete(2);
   CAF_CHECK(value(c).status == forward_status::served);
   s = states();
@@ -188,11 +188,11 @@ CAF_TEST(a_capacity_of_two_runs_two_jobs_at_once) {
   auto a = run("a");
   auto b = run("b");
   auto c = run("c");
-  CAF_CHECK_EQUAL(sent->size(), 2u);
+  CAF_CHECK(sent->size() == 2u);
   complete(1);
   CAF_CHECK(value(b).status == forward_status::served);
   CAF_REQUIRE_EQUAL(sent->size(), 3u);
-  CAF_CHECK_EQUAL((*sent)[2].body, "c");
+  CAF_CHECK((*sent)[2].body == "c");
   complete(0);
   complete(2);
   CAF_CHECK(value(a).status == forward_status::served);
@@ -209,11 +209,11 @@ CAF_TEST(a_reservation_is_granted_when_a_slot_frees_and_its_job_runs_there) {
   CAF_CHECK(value(busy).status == forward_status::served);
   CAF_CHECK(value(r1).status == reservation_status::granted);
   CAF_CHECK(!sim::ready(r2));
-  CAF_CHECK_EQUAL(sent->size(), 1u);  // a held slot sends nothing until its job comes
-  CAF_CHECK_EQUAL(states()[0].running, 1u);
+  CAF_CHECK(sent->size() == 1u);  // a held slot sends nothing until its job comes
+  CAF_CHECK(states()[0].running == 1u);
   auto job = claim("r1", "for r1");
   CAF_REQUIRE_EQUAL(sent->size(), 2u);
-  CAF_CHECK_EQUAL((*sent)[1].body, "for r1");
+  CAF_CHECK((*sent)[1].body == "for r1");
   complete(1);
   CAF_CHECK(value(job).status == forward_status::served);
   CAF_CHECK(value(r2).status == reservation_status::granted);
@@ -221,12 +221,12 @@ CAF_TEST(a_reservation_is_granted_when_a_slot_frees_and_its_job_runs_there) {
   auto r3 = reserve("r3");
   cancel("r2");
   CAF_CHECK(value(r3).status == reservation_status::granted);
-  CAF_CHECK_EQUAL(sent->size(), 2u);
+  CAF_CHECK(sent->size() == 2u);
   // A claim of a reservation given up holds nothing: refused, its body given back.
   auto late = claim("r2", "too late");
   CAF_CHECK(value(late).status == forward_status::refused);
-  CAF_CHECK_EQUAL(value(late).request_body, "too late");
-  CAF_CHECK_EQUAL(sent->size(), 2u);
+  CAF_CHECK(value(late).request_body == "too late");
+  CAF_CHECK(sent->size() == 2u);
 }
 
 CAF_TEST(a_waiting_reservation_cancelled_never_takes_a_slot) {
@@ -238,7 +238,7 @@ CAF_TEST(a_waiting_reservation_cancelled_never_takes_a_slot) {
   CAF_CHECK(value(r1).status == reservation_status::failed);  // its HTTP wait is answered
   complete(0);
   CAF_REQUIRE_EQUAL(sent->size(), 2u);
-  CAF_CHECK_EQUAL((*sent)[1].body, "second");
+  CAF_CHECK((*sent)[1].body == "second");
   complete(1);
   CAF_CHECK(value(b).status == forward_status::served);
   // A reservation id is taken once while it is here.
@@ -258,10 +258,10 @@ CAF_TEST(a_full_queue_is_said_at_once_with_a_wait) {
   auto r = reserve("r");
   CAF_CHECK(value(c).status == forward_status::busy);
   CAF_CHECK(value(c).retry_after >= caf::timespan{1s});
-  CAF_CHECK_EQUAL(value(c).request_body, "c");
+  CAF_CHECK(value(c).request_body == "c");
   CAF_CHECK(value(r).status == reservation_status::full);
   CAF_CHECK(value(r).retry_after >= caf::timespan{1s});
-  CAF_CHECK_EQUAL(sent->size(), 1u);
+  CAF_CHECK(sent->size() == 1u);
   complete(0);
   complete(1);
   CAF_CHECK(value(b).status == forward_status::served);
@@ -276,7 +276,7 @@ CAF_TEST(a_held_reservation_whose_job_never_comes_lapses) {
   CAF_CHECK(sent->empty());
   pass(2s);  // past the 5 s hold: the slot is free again
   CAF_REQUIRE_EQUAL(sent->size(), 1u);
-  CAF_CHECK_EQUAL((*sent)[0].body, "a");
+  CAF_CHECK((*sent)[0].body == "a");
   auto late = claim("r1", "late");
   CAF_CHECK(value(late).status == forward_status::refused);
   complete(0);
@@ -291,10 +291,10 @@ CAF_TEST(a_queued_job_past_its_deadline_never_runs) {
   sched.run();
   pass(3s);
   CAF_CHECK(value(late).status != forward_status::served);
-  CAF_CHECK_EQUAL(value(late).request_body, "b");
+  CAF_CHECK(value(late).request_body == "b");
   complete(0);
   CAF_CHECK(value(a).status == forward_status::served);
-  CAF_CHECK_EQUAL(sent->size(), 1u);
+  CAF_CHECK(sent->size() == 1u);
 }
 
 CAF_TEST(a_hung_backend_is_marked_down_within_the_attempt_timeout_and_probed_on_a_timer) {
@@ -304,10 +304,7 @@ CAF_TEST(a_hung_backend_is_marked_down_within_the_attempt_timeout_and_probed_on_
   CAF_REQUIRE_EQUAL(sent->size(), 2u);
   auto hung_port = (*sent)[0].backend.port;
   complete(1);  // the other backend answers; the first never does
-  auto c = run("c");
-  auto d = run("d");
-  CAF_REQUIRE_EQUAL(sent->size(), 3u);
-  CAF_CHECK((*sent)[2].backend.port != hung_port);
+  CAF_CHECK(value(b).status == forward_status::served);
   pass(5500ms);
   // Within the attempt timeout: a's attempt failed as timed out, its backend is down.
   CAF_CHECK(value(a).status == forward_status::failed);
@@ -315,18 +312,21 @@ CAF_TEST(a_hung_backend_is_marked_down_within_the_attempt_timeout_and_probed_on_
   auto s = states();
   for (const auto& x : s) CAF_CHECK_EQUAL(x.up, x.backend.port != hung_port);
   // The down backend gets no job: d waits for the other one although its slot is free.
-  CAF_CHECK_EQUAL(sent->size(), 3u);
+  auto c = run("c");
+  auto d = run("d");
+  CAF_REQUIRE_EQUAL(sent->size(), 3u);
+  CAF_CHECK((*sent)[2].backend.port != hung_port);
   // It is probed on the timer, while work goes on elsewhere.
   pass(1500ms);
   CAF_REQUIRE_EQUAL(probes->size(), 1u);
-  CAF_CHECK_EQUAL((*probes)[0].backend.port, hung_port);
+  CAF_CHECK((*probes)[0].backend.port == hung_port);
   actors::probe_verdict ok;
   ok.alive = true;
   (*probes)[0].done(ok);
   sched.run();
   CAF_REQUIRE_EQUAL(sent->size(), 4u);  // back up: d goes to it
-  CAF_CHECK_EQUAL((*sent)[3].backend.port, hung_port);
-  CAF_CHECK_EQUAL((*sent)[3].body, "d");
+  CAF_CHECK((*sent)[3].backend.port == hung_port);
+  CAF_CHECK((*sent)[3].body == "d");
   complete(2);
   complete(3);
   CAF_CHECK(value(c).status == forward_status::served);

@@ -97,8 +97,9 @@ fake_forwarder(actors::backend_forwarder_actor::pointer self, script_ptr s) {
         return answer_reservation(self, s, r);
       },
       [=](actors::cancel_atom, const std::string& id) { s->cancelled.push_back(id); },
-      [=](actors::reserved_atom, std::uint64_t, const actors::reservation_answer&,
-          serving::peer_kind) {},
+      // The test answers held reservation `i` (a promise is delivered in its actor's context).
+      [=](actors::reserved_atom, std::uint64_t i, actors::reservation_answer& a,
+          serving::peer_kind) { s->held_reservations.at(i).deliver(std::move(a)); },
   };
 }
 
@@ -778,6 +779,17 @@ actors::reservation_answer answer(actors::reservation_status st, caf::timespan r
 
 }  // namespace
 
+/// `b` grants its held reservation `i`.
+void grant(caf::scheduler::test_coordinator& sched, const fake_backend& b, std::uint64_t i) {
+  caf::anon_send(b.fwd, actors::reserved_atom::value, i,
+                 answer(actors::reservation_status::granted), serving::peer_kind::node);
+  sched.run();
+}
+
+namespace {
+
+}  // namespace
+
 CAF_TEST(late_binding_the_first_owner_to_grant_gets_the_job_and_the_others_are_cancelled) {
   cfg.late_binding = true;
   auto a = add("tts/cpu/192.0.2.1:5600", {served(R"({"response_code": 0, "from": "a"})")});
@@ -796,8 +808,7 @@ CAF_TEST(late_binding_the_first_owner_to_grant_gets_the_job_and_the_others_are_c
   CAF_CHECK_EQUAL(owner_script->reserved[0].id, id);
   CAF_CHECK_EQUAL(a.s->reserved[0].service, net::service::tts);
   CAF_CHECK(a.s->seen.empty() && b.s->seen.empty() && owner_script->seen.empty());
-  b.s->held_reservations[0].deliver(answer(actors::reservation_status::granted));
-  sched.run();
+  grant(sched, b, 0);
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
   CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0, "from": "b"})");
@@ -816,10 +827,9 @@ CAF_TEST(late_binding_this_nodes_owner_granting_first_runs_the_job_on_its_slot) 
   auto a = add("tts/cpu/192.0.2.1:5600", {served(R"({"response_code": 0, "from": "a"})")});
   own_backends({*net::parse_service_record("tts/cpu/127.0.0.1:8899")},
                {served(R"({"response_code": 0, "from": "own"})")});
+  owner_script->reservations = {answer(actors::reservation_status::granted)};  // a free slot
   auto out = send();
   auto id = owner_script->reserved.at(0).id;
-  owner_script->held_reservations[0].deliver(answer(actors::reservation_status::granted));
-  sched.run();
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->body, R"({"response_code": 0, "from": "own"})");
   CAF_REQUIRE_EQUAL(owner_script->seen.size(), 1u);
@@ -890,8 +900,7 @@ CAF_TEST(late_binding_a_failed_job_is_placed_again_in_a_new_round) {
   CAF_CHECK_EQUAL(b.s->cancelled, strings{b.s->reserved[0].id});
   CAF_CHECK_NOT_EQUAL(b.s->reserved[1].id, b.s->reserved[0].id);
   CAF_REQUIRE_EQUAL(b.s->held_reservations.size(), 2u);
-  b.s->held_reservations[1].deliver(answer(actors::reservation_status::granted));
-  sched.run();
+  grant(sched, b, 1);
   CAF_REQUIRE(out->has_value());
   CAF_CHECK_EQUAL((*out)->status, 200u);
   CAF_CHECK_EQUAL((*out)->attempts, 2u);

@@ -226,6 +226,29 @@ CAF_TEST(a_hung_backend_is_marked_down_within_one_attempt_timeout) {
   CAF_CHECK(q.view(other).health == backend_health::down);
 }
 
+CAF_TEST(a_backend_whose_last_job_failed_is_chosen_after_the_others) {
+  owner_queue q{{asr_cpu(), asr_cpu()}};
+  CAF_CHECK(queued_ok(q.offer(job(1, service::asr, t0))));
+  auto d = q.next_starts(t0);
+  auto first = d.starts.at(0).backend;
+  CAF_CHECK(q.finished(1, job_outcome::failed, t0 + 1s));
+  // Both free: the retry goes to the other one, and so does the next job.
+  CAF_CHECK(queued_ok(q.offer(job(2, service::asr, t0 + 1s))));
+  d = q.next_starts(t0 + 1s);
+  CAF_CHECK(d.starts.at(0).backend != first);
+  CAF_CHECK(q.finished(2, job_outcome::served, t0 + 2s));
+  CAF_CHECK(queued_ok(q.offer(job(3, service::asr, t0 + 2s))));
+  CAF_CHECK(queued_ok(q.offer(job(4, service::asr, t0 + 2s))));
+  // Both needed: it still gets work (it is up), and a served job clears the mark.
+  d = q.next_starts(t0 + 2s);
+  CAF_REQUIRE_EQUAL(d.starts.size(), 2u);
+  CAF_CHECK(d.starts[1].backend == first);
+  CAF_CHECK(q.finished(4, job_outcome::served, t0 + 3s));
+  CAF_CHECK(q.finished(3, job_outcome::served, t0 + 3s));
+  CAF_CHECK(queued_ok(q.offer(job(5, service::asr, t0 + 3s))));
+  CAF_CHECK_EQUAL(q.next_starts(t0 + 3s).starts.size(), 1u);
+}
+
 CAF_TEST(an_unreachable_backend_is_marked_down_a_failed_job_is_not) {
   owner_queue q{{asr_cpu()}};
   CAF_CHECK(queued_ok(q.offer(job(1, service::asr, t0))));
