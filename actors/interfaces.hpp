@@ -272,6 +272,8 @@ struct forward_outcome {
   caf::timespan latency{0};
   caf::timespan retry_after{0};  // busy: how long the backend asked to be left alone
   bool timed_out = false;        // failed: the backend did not answer within the timeout
+  // Set by this node's owner: the own backend that ran the job ("tts/cpu/127.0.0.1:8899").
+  std::string backend;
   // The attempt's forward_request::body, given back on every path so that the sender
   // retries elsewhere without having kept a copy; lost only if the forwarder ends with
   // the attempt in flight (then the reply is a "forwarder stopped" failure or a CAF error).
@@ -280,7 +282,7 @@ struct forward_outcome {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_outcome& x) {
   return f(caf::meta::type_name("forward_outcome"), x.status, x.http_status, x.body, x.reason,
-           x.latency, x.retry_after, x.timed_out, x.request_body);
+           x.latency, x.retry_after, x.timed_out, x.backend, x.request_body);
 }
 
 /// Late binding (docs/owner-queue.md): an entry node asks an owner to hold a slot of one of
@@ -293,11 +295,14 @@ struct reservation_request {
   // At another node: the Via header the forwarder sends it with (http/hop_guard); "" for
   // none. Initialised, so that aggregate inits of the four fields above stay warning-free.
   std::string via = {};
+  // At this node's owner: own backends ("tts/cpu/127.0.0.1:8899") an earlier attempt of the
+  // request failed on, which its job must not go to again. Not sent to other nodes.
+  strings avoid = {};
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reservation_request& x) {
   return f(caf::meta::type_name("reservation_request"), x.id, x.service, x.wanted, x.timeout,
-           x.via);
+           x.via, x.avoid);
 }
 
 // granted, full, no_backend, expired, not_a_node, failed: defined with the wire that
@@ -480,6 +485,9 @@ using owner_actor = caf::typed_actor<
     caf::replies_to<claim_atom, std::string, forward_request>::with<forward_outcome>,
     // the entry node gave the reservation up: withdrawn if waiting, its slot freed if held
     caf::reacts_to<cancel_atom, std::string>,
+    // an unusable answer of an own backend (named) turned out to be its fault: told to its
+    // forwarder, as a request tells any other backend's
+    caf::reacts_to<failed_atom, std::string, std::string>,
     // read-only, for /status, /metrics and the console
     caf::replies_to<queue_atom>::with<owned_backend_states>,
     // internal: a probe's verdict (backend index); the timer that finds hung jobs and

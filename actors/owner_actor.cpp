@@ -109,9 +109,27 @@ void finish(self_ptr self, job_id id, serving::backend_index b, forward_outcome 
                    "probe",
                    name_of(self, b), o.reason);
   }
+  o.backend = name_of(self, b);
   if (it->second.reply) it->second.reply->deliver(std::move(o));
   forget(self, id);
   pump(self);
+}
+
+/// A request blamed own backend `name` for an unusable answer: its forwarder counts it.
+void on_blamed(self_ptr self, const std::string& name, std::string reason) {
+  auto& st = self->state;
+  for (const auto& o : st.own) {
+    if (o.record.to_string() != name) continue;
+    self->request(st.pool, std::chrono::seconds(10), forwarders_atom::value, service_records{o.record})
+        .then(
+            [=](backend_links& links) {
+              if (!links.empty()) self->send(links[0].forwarder, failed_atom::value, reason);
+            },
+            [=](const caf::error& e) {
+              spdlog::debug("own backend {}: blame not told to its forwarder: {}", name, describe(e));
+            });
+    return;
+  }
 }
 
 /// The job's one attempt, on backend `b`'s forwarder.
@@ -187,7 +205,7 @@ outcome_promise on_run(self_ptr self, forward_request& req, net::wanted_kind wan
   auto rp = self->make_response_promise<forward_outcome>();
   auto now = now_of(self);
   auto id = ++st.last_id;
-  owner_job job{id, req.service, wanted, now, now + req.timeout, false};
+  owner_job job{id, req.service, wanted, now, now + req.timeout, false, {}};
   auto r = st.queue->offer(job);
   switch (r.st) {
     case serving::offer_result::status::queued: {
@@ -224,7 +242,10 @@ answer_promise on_reserve(self_ptr self, const reservation_request& r) {
   }
   auto now = now_of(self);
   auto id = ++st.last_id;
-  owner_job job{id, r.service, r.wanted, now, now + r.timeout, true};
+  owner_job job{id, r.service, r.wanted, now, now + r.timeout, true, {}};
+  for (const auto& name : r.avoid)
+    for (std::size_t b = 0; b < st.own.size(); ++b)
+      if (st.own[b].record.to_string() == name) job.avoid.push_back(b);
   auto offered = st.queue->offer(job);
   switch (offered.st) {
     case serving::offer_result::status::queued: {
@@ -360,12 +381,17 @@ owner_actor::behavior_type owner_behavior(self_ptr self, owner_config cfg,
   st.own = std::move(own);
   st.pool = std::move(pool);
   st.probe = std::move(probe);
-  self->delayed_send(self, st.cfg.tick, tick_atom::value);
+  // Nothing goes to a backend before it answered a probe: the first tick probes them all.
+  st.queue->probe_all(self->clock().now());
+  self->send(self, tick_atom::value);
   return {
       [=](run_atom, forward_request& req, net::wanted_kind wanted) { return on_run(self, req, wanted); },
       [=](reserve_atom, const reservation_request& r) { return on_reserve(self, r); },
       [=](claim_atom, const std::string& id, forward_request& req) { return on_claim(self, id, req); },
       [=](cancel_atom, const std::string& id) { on_cancel(self, id); },
+      [=](failed_atom, const std::string& name, std::string& reason) {
+        on_blamed(self, name, std::move(reason));
+      },
       [=](queue_atom) { return states_of(self); },
       [=](probed_atom, std::uint32_t b, bool alive) { on_probed(self, b, alive); },
       [=](tick_atom) { on_tick(self); },

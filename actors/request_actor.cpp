@@ -54,6 +54,7 @@ struct request_state {
   std::string round_id;
   std::uint32_t rounds = 0;
   std::string refusals;  // why owners refused, "owner: reason; ...", for the reply
+  strings failed_own;    // own backends an attempt failed on: this node's owner avoids them
   // The body's size, to tell whether an attempt gave it back: job.body is moved into each
   // attempt and taken back from its outcome, so that no attempt copies it.
   std::size_t body_size = 0;
@@ -158,8 +159,13 @@ void give_up(self_ptr self) {
 
 /// Served after unusable answers elsewhere: those were the backends' fault after all.
 void blame_suspects(self_ptr self) {
-  for (auto& s : self->state.suspects)
-    if (s.forwarder) self->send(s.forwarder, failed_atom::value, std::move(s.reason));
+  auto& st = self->state;
+  for (auto& s : st.suspects) {
+    if (s.forwarder)
+      self->send(s.forwarder, failed_atom::value, std::move(s.reason));
+    else if (!s.owned.empty() && st.ctx->owner)
+      self->send(st.ctx->owner, failed_atom::value, std::move(s.owned), std::move(s.reason));
+  }
   self->state.suspects.clear();
 }
 
@@ -197,10 +203,13 @@ void on_outcome(self_ptr self, const std::string& name, backend_forwarder_actor 
   bool body_lost = st.job.body.size() != st.body_size;
   if (o.status != forward_status::refused) {
     auto& record = st.out.attempt_log.back();
+    if (!o.backend.empty()) record.backend = o.backend;  // which own backend the owner chose
     record.ok = o.status == forward_status::served;
     record.seconds = std::chrono::duration<double>(o.latency).count();
     if (!record.ok) record.failure = o.reason;
   }
+  if (!forwarder && !o.backend.empty() && o.status != forward_status::served)
+    st.failed_own.push_back(o.backend);  // the retry goes elsewhere
   switch (o.status) {
     case forward_status::served: {
       blame_suspects(self);
@@ -218,7 +227,7 @@ void on_outcome(self_ptr self, const std::string& name, backend_forwarder_actor 
     case forward_status::unusable:
       spdlog::warn("{} request: attempt {} on {}: {}",
                    net::to_string(st.job.service), st.out.attempts, name, o.reason);
-      st.suspects.push_back({forwarder, o.reason});
+      st.suspects.push_back({forwarder, o.reason, o.backend});
       ++st.failures;
       if (st.suspects.size() >= max_unusable_answers) return give_up(self);
       break;
@@ -405,11 +414,16 @@ void place(self_ptr self) {
       on_answer(self, round, k, to, id, {reservation_status::failed, {}, describe(e)});
     };
     auto on_reply = [=](reservation_answer& a) { on_answer(self, round, k, to, id, a); };
-    if (to.local)
-      self->request(st.ctx->owner, remaining(self), reserve_atom::value, r).then(on_reply, on_error_answer);
-    else
+    if (to.local) {
+      auto mine = r;
+      mine.avoid = st.failed_own;
+      self->request(st.ctx->owner, remaining(self), reserve_atom::value, std::move(mine))
+          .then(on_reply, on_error_answer);
+    }
+    else {
       self->request(st.candidates[to.link].forwarder, remaining(self), reserve_atom::value, r)
           .then(on_reply, on_error_answer);
+    }
   }
 }
 
@@ -428,6 +442,7 @@ void serve_owned(self_ptr self) {
   auto on_reply = [=](forward_outcome& o) {
     auto& st = self->state;
     auto& record = st.out.attempt_log.back();
+    if (!o.backend.empty()) record.backend = o.backend;  // which own backend the owner chose
     record.ok = o.status == forward_status::served;
     record.seconds = std::chrono::duration<double>(o.latency).count();
     if (record.ok) {

@@ -57,8 +57,9 @@ struct attempt_record {
 /// An attempt whose backend answered something that is not a reply of its service: it is
 /// blamed on the backend (told to its forwarder) only if another backend serves the request.
 struct suspect {
-  backend_forwarder_actor forwarder;
+  backend_forwarder_actor forwarder;  // invalid when this node's owner ran the attempt
   std::string reason;
+  std::string owned;  // then: which own backend, told to the owner (it blames its forwarder)
 };
 
 struct client_job {

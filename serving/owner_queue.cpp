@@ -42,7 +42,16 @@ owner_queue::owner_queue(std::vector<owned_slot_spec> backends, owner_queue_sett
 
 bool owner_queue::serves(backend_index backend, const owner_job& job) const {
   const auto& spec = backends_[backend].spec;
-  return spec.service == job.service && kind_fits(job.wanted, spec.kind);
+  return spec.service == job.service && kind_fits(job.wanted, spec.kind) &&
+         std::find(job.avoid.begin(), job.avoid.end(), backend) == job.avoid.end();
+}
+
+void owner_queue::probe_all(queue_time now) {
+  for (auto& s : backends_) {
+    s.health = backend_health::down;
+    s.pause = settings_.probe_pause;
+    s.next_probe = now;
+  }
 }
 
 bool owner_queue::any_up_for(const owner_job& job) const {

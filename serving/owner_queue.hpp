@@ -72,6 +72,8 @@ struct owner_job {
   queue_time deadline{};
   /// Late binding: a slot to hold for an entry node, the job's body to come.
   bool reservation = false;
+  /// Backends this job must not go to (an attempt of its request failed there).
+  std::vector<backend_index> avoid;
 };
 
 enum class backend_health : std::uint8_t { up, down };
@@ -168,6 +170,10 @@ class owner_queue {
 public:
   owner_queue(std::vector<owned_slot_spec> backends, owner_queue_settings settings = {});
 
+  /// Marks every backend down with a probe due at `now`: nothing goes to a backend before
+  /// it has answered once (a backend given at the wrong port, or not started yet).
+  void probe_all(queue_time now);
+
   /// Queues the job, or says why not (refused jobs are not kept).
   offer_result offer(const owner_job& job);
 
@@ -218,7 +224,8 @@ public:
   std::vector<owner_job> queued_jobs() const { return {queue_.begin(), queue_.end()}; }
   std::size_t queued(net::service s) const;
 
-  /// Whether `backend` could serve `job` at all (service and kind), whatever its state.
+  /// Whether `backend` could serve `job` at all (service and kind, not avoided by it),
+  /// whatever its state.
   bool serves(backend_index backend, const owner_job& job) const;
 
 private:

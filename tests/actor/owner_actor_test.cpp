@@ -73,7 +73,16 @@ struct fixture : test_coordinator_fixture<> {
       calls->push_back(probe_call{backend, std::move(done)});
     };
     cfg.attempt_timeout = 5s;
+    auto count = own.size();
     owner = actors::spawn_owner(sys, cfg, std::move(own), pool, probe);
+    sched.run();
+    // Nothing goes to a backend before it answered: the owner probes them all first.
+    CAF_REQUIRE_EQUAL(probes->size(), count);
+    CAF_CHECK(states().at(0).up == false);
+    actors::probe_verdict alive;
+    alive.alive = true;
+    for (auto& p : *probes) p.done(alive);
+    probes->clear();
     sched.run();
   }
 

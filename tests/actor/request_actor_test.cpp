@@ -118,6 +118,9 @@ actors::owner_actor::behavior_type fake_owner(actors::owner_actor::pointer self,
         return answer_attempt(self, s, req);
       },
       [=](actors::cancel_atom, const std::string& id) { s->cancelled.push_back(id); },
+      [=](actors::failed_atom, const std::string& backend, const std::string& reason) {
+        s->blamed.push_back(backend + ": " + reason);
+      },
       [=](actors::queue_atom) { return actors::owned_backend_states{}; },
       [=](actors::probed_atom, std::uint32_t, bool) {},
       [=](actors::tick_atom) {},
@@ -906,6 +909,29 @@ CAF_TEST(late_binding_a_failed_job_is_placed_again_in_a_new_round) {
   CAF_CHECK_EQUAL((*out)->attempts, 2u);
   CAF_CHECK_EQUAL(tried_names(**out), (strings{"tts/cpu/192.0.2.1:5600", "tts/cpu/192.0.2.2:5600"}));
   CAF_CHECK_EQUAL(b.s->seen.at(0).body, job_body);  // the body came back from the failure
+}
+
+CAF_TEST(late_binding_an_own_backend_answering_unusably_is_blamed_through_the_owner) {
+  cfg.late_binding = true;
+  auto bad = unusable("answered 500 (text/html)");
+  bad.backend = "tts/cpu/127.0.0.1:8899";
+  auto good = served(R"({"response_code": 0})");
+  good.backend = "tts/cpu/127.0.0.1:8900";
+  own_backends({*net::parse_service_record("tts/cpu/127.0.0.1:8899"),
+                *net::parse_service_record("tts/cpu/127.0.0.1:8900")},
+               {bad, good});
+  owner_script->reservations = {answer(actors::reservation_status::granted)};
+  auto out = send();
+  CAF_REQUIRE(out->has_value());
+  CAF_CHECK_EQUAL((*out)->status, 200u);
+  // The attempt log names the own backends the owner chose.
+  CAF_CHECK_EQUAL(tried_names(**out), (strings{"tts/cpu/127.0.0.1:8899", "tts/cpu/127.0.0.1:8900"}));
+  // Another backend served it: the first one's answer was its fault, told to the owner.
+  CAF_CHECK_EQUAL(owner_script->blamed, strings{"tts/cpu/127.0.0.1:8899: answered 500 (text/html)"});
+  // The second round asked this node's owner to keep the job off the backend that failed it.
+  CAF_REQUIRE_EQUAL(owner_script->reserved.size(), 2u);
+  CAF_CHECK(owner_script->reserved[0].avoid.empty());
+  CAF_CHECK_EQUAL(owner_script->reserved[1].avoid, strings{"tts/cpu/127.0.0.1:8899"});
 }
 
 CAF_TEST(a_forwarded_request_goes_through_this_nodes_owner_once) {

@@ -249,6 +249,39 @@ CAF_TEST(a_backend_whose_last_job_failed_is_chosen_after_the_others) {
   CAF_CHECK_EQUAL(q.next_starts(t0 + 3s).starts.size(), 1u);
 }
 
+CAF_TEST(a_job_never_goes_to_a_backend_it_avoids) {
+  owner_queue q{{asr_cpu(), asr_cpu()}};
+  auto j = job(1, service::asr, t0);
+  j.avoid = {0};
+  CAF_CHECK(queued_ok(q.offer(j)));
+  auto d = q.next_starts(t0);
+  CAF_REQUIRE_EQUAL(d.starts.size(), 1u);
+  CAF_CHECK_EQUAL(d.starts[0].backend, 1u);
+  // The other one busy: it waits rather than go to the avoided one.
+  auto k = job(2, service::asr, t0);
+  k.avoid = {0};
+  CAF_CHECK(queued_ok(q.offer(k)));
+  CAF_CHECK(q.next_starts(t0).starts.empty());
+  // Every backend that fits avoided: none for it.
+  auto l = job(3, service::asr, t0);
+  l.avoid = {0, 1};
+  CAF_CHECK(q.offer(l).st == offer_result::status::no_backend);
+}
+
+CAF_TEST(probe_all_sends_nothing_before_a_backend_answered) {
+  owner_queue q{{asr_cpu(), asr_cpu()}};
+  q.probe_all(t0);
+  CAF_CHECK(q.offer(job(1, service::asr, t0)).st == offer_result::status::no_backend);
+  CAF_CHECK_EQUAL(q.probes_due(t0), (std::vector<backend_index>{0, 1}));
+  q.probe_result(1, true, t0 + 1ms);
+  q.probe_result(0, false, t0 + 1ms);
+  CAF_CHECK(queued_ok(q.offer(job(2, service::asr, t0 + 1ms))));
+  auto d = q.next_starts(t0 + 1ms);
+  CAF_REQUIRE_EQUAL(d.starts.size(), 1u);
+  CAF_CHECK_EQUAL(d.starts[0].backend, 1u);
+  CAF_CHECK(q.view(0).next_probe == t0 + 1ms + 2s);  // the pause doubles from the first
+}
+
 CAF_TEST(an_unreachable_backend_is_marked_down_a_failed_job_is_not) {
   owner_queue q{{asr_cpu()}};
   CAF_CHECK(queued_ok(q.offer(job(1, service::asr, t0))));
