@@ -300,7 +300,7 @@ void on_cancel(self_ptr self, const std::string& reservation) {
   if (!state || *state == serving::job_state::running) return;  // running: it runs to its end
   if (*state == serving::job_state::queued) {
     st.queue->withdraw(id);
-    answer_unrun(self, id, {}, {reservation_status::failed, {}, "cancelled by the entry node"});
+    answer_unrun(self, id, {}, {reservation_status::cancelled, {}, "cancelled by the entry node"});
     return;
   }
   st.queue->release(id);  // held: the slot goes to the next job

@@ -1,9 +1,21 @@
 #include "bench/job_log.hpp"
 
 #include <cstdlib>
+#include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace sova::bench {
+
+std::vector<job_log_entry> read_job_log(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::vector<job_log_entry> out;
+  std::string line;
+  while (std::getline(in, line))
+    if (auto e = parse_job_log_line(line)) out.push_back(std::move(*e));
+  return out;
+}
 
 namespace {
 

@@ -1,8 +1,8 @@
 #pragma once
 // The job logs of sova_test_backend (--job-log) as the routing benchmark reads them: one
 // line per job, "<start>\t<end>\t<service_ms>\t<outcome>\t<id>", and what a run's logs say
-// together: each request's work, jobs run twice, each backend's share. Pure: lines in,
-// figures out.
+// together: each request's work, jobs run twice, each backend's share. Pure (lines in,
+// figures out) but for read_job_log, which reads a whole log file.
 
 #include <cstddef>
 #include <map>
@@ -23,6 +23,10 @@ struct job_log_entry {
 
 /// One line of a job log, or nothing when it is not one (a torn last line, say).
 std::optional<job_log_entry> parse_job_log_line(std::string_view line);
+
+/// Every job line of the log file at `path` (torn lines skipped); throws
+/// std::runtime_error when it cannot be read.
+std::vector<job_log_entry> read_job_log(const std::string& path);
 
 /// What the logs of all backends say about the jobs whose id starts with a prefix.
 struct job_census {

@@ -70,16 +70,6 @@ std::vector<sent_request> read_requests(const std::string& path) {
   return out;
 }
 
-std::vector<job_log_entry> read_job_log(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::vector<job_log_entry> out;
-  std::string line;
-  while (std::getline(in, line))
-    if (auto e = parse_job_log_line(line)) out.push_back(std::move(*e));
-  return out;
-}
-
 std::vector<double> parse_numbers(const std::string& list) {
   std::vector<double> out;
   std::stringstream s(list);

@@ -181,6 +181,8 @@ response reservation_reply(std::string_view id, reservation_status status,
     case reservation_status::expired:
       return error_response(504, "deadline",
                             message("the reservation waited its whole timeout in the queue"));
+    case reservation_status::cancelled:  // a normal end, answered to nobody who waits
+      return error_response(409, "cancelled", message("the entry node gave the reservation up"));
     case reservation_status::not_a_node:
     case reservation_status::failed:
       break;

@@ -39,6 +39,7 @@ enum class reservation_status : std::uint8_t {
   expired,     // it waited its whole timeout
   not_a_node,  // the address is a plain SOVA backend, not a node: send it jobs directly
   failed,      // no answer, or an answer that means none of the above
+  cancelled,   // the entry node gave it up while it waited (DELETE): nobody waits for it
 };
 inline const char* to_string(reservation_status x) {
   switch (x) {
@@ -48,6 +49,7 @@ inline const char* to_string(reservation_status x) {
     case reservation_status::expired: return "expired";
     case reservation_status::not_a_node: return "not_a_node";
     case reservation_status::failed: return "failed";
+    case reservation_status::cancelled: return "cancelled";
   }
   return "unknown";
 }

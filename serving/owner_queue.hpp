@@ -48,8 +48,10 @@ struct owned_slot_spec {
 };
 
 struct owner_queue_settings {
-  /// Jobs waiting per service (asr, tts); more are refused as full.
-  std::size_t max_queued_per_service = 64;
+  /// Jobs waiting per service (asr, tts); more are refused as full. Large: with late
+  /// binding every request waiting anywhere in the network holds a reservation (no body)
+  /// at each owner it asked, so the bound must cover the network's whole backlog.
+  std::size_t max_queued_per_service = 1024;
   /// First pause before a backend marked down is probed; doubled after each failed
   /// probe up to max_probe_pause, back to this once it answers.
   queue_duration probe_pause = std::chrono::seconds(1);

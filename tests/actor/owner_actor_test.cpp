@@ -244,7 +244,7 @@ CAF_TEST(a_waiting_reservation_cancelled_never_takes_a_slot) {
   auto r1 = reserve("r1");
   auto b = run("second");
   cancel("r1");
-  CAF_CHECK(value(r1).status == reservation_status::failed);  // its HTTP wait is answered
+  CAF_CHECK(value(r1).status == reservation_status::cancelled);  // its HTTP wait is answered
   complete(0);
   CAF_REQUIRE_EQUAL(sent->size(), 2u);
   CAF_CHECK((*sent)[1].body == "second");

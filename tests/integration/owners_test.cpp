@@ -29,15 +29,6 @@ namespace {
 
 std::string host(int i) { return "127.0.0." + std::to_string(i + 2); }
 
-std::vector<bench::job_log_entry> job_log(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<bench::job_log_entry> out;
-  std::string line;
-  while (std::getline(in, line))
-    if (auto e = bench::parse_job_log_line(line)) out.push_back(*e);
-  return out;
-}
-
 struct outcome_counts {
   std::atomic<int> ok{0};
   std::mutex mutex;
@@ -147,7 +138,7 @@ CAF_TEST(owners_queue_their_backends_and_survive_the_loss_of_one_owner) {
   // Every request's job ran exactly once (a text is a job's id in the logs).
   std::map<std::string, int> runs;
   for (int i = 0; i < 4; ++i)
-    for (const auto& e : job_log(dir + "/b" + std::to_string(i + 1) + ".jobs"))
+    for (const auto& e : bench::read_job_log(dir + "/b" + std::to_string(i + 1) + ".jobs"))
       if (e.outcome == "done") ++runs[e.id];
   int twice = 0;
   for (const auto& [id, count] : runs)

@@ -29,15 +29,6 @@ http::client_result synthesize(const test_backend& b, const std::string& text) {
   return http_call("127.0.0.1", b.port, "POST", "/synthesize/", "application/json", body);
 }
 
-std::vector<bench::job_log_entry> job_log(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<bench::job_log_entry> out;
-  std::string line;
-  while (std::getline(in, line))
-    if (auto e = bench::parse_job_log_line(line)) out.push_back(*e);
-  return out;
-}
-
 /// stats[key] by value (CAF's checks keep references past the full expression).
 nlohmann::json stat(const test_backend& b, const char* key) {
   auto s = backend_stats(b);
@@ -60,7 +51,7 @@ CAF_TEST(concurrent_requests_run_one_at_a_time_each_logged_once) {
     }));
   }
   for (auto& r : replies) CAF_CHECK_EQUAL(r.get(), 200u);
-  auto entries = job_log(log_path);  // every reply is sent after its line was flushed
+  auto entries = bench::read_job_log(log_path);  // every reply is sent after its line was flushed
   CAF_REQUIRE_EQUAL(entries.size(), 8u);
   std::set<std::string> logged;
   for (const auto& e : entries) {
@@ -90,8 +81,8 @@ CAF_TEST(the_same_seed_draws_the_same_service_times) {
     CAF_CHECK_EQUAL(synthesize(a, "t" + std::to_string(i)).response.status, 200u);
     CAF_CHECK_EQUAL(synthesize(b, "t" + std::to_string(i)).response.status, 200u);
   }
-  auto la = job_log(dir + "/a.log");
-  auto lb = job_log(dir + "/b.log");
+  auto la = bench::read_job_log(dir + "/a.log");
+  auto lb = bench::read_job_log(dir + "/b.log");
   CAF_REQUIRE_EQUAL(la.size(), 5u);
   CAF_REQUIRE_EQUAL(lb.size(), 5u);
   for (std::size_t i = 0; i < la.size(); ++i) {
@@ -113,7 +104,7 @@ CAF_TEST(a_hung_job_is_logged_as_hung_and_the_worker_goes_on_after) {
   CAF_REQUIRE(control_backend(b, R"({"hang": false})"));
   CAF_CHECK(!held.get().ok);  // never answered: the client gave up
   CAF_CHECK_EQUAL(synthesize(b, "after").response.status, 200u);
-  auto entries = job_log(log_path);
+  auto entries = bench::read_job_log(log_path);
   CAF_REQUIRE_EQUAL(entries.size(), 2u);
   CAF_CHECK_EQUAL(entries[0].outcome, "hung");
   CAF_CHECK_EQUAL(entries[0].id, "stuck");

@@ -449,7 +449,7 @@ CAF_TEST(the reservation routes answer what they document) {
   const auto& responses = post.at("responses");
   for (auto st : {reservation_status::granted, reservation_status::full,
                   reservation_status::no_backend, reservation_status::expired,
-                  reservation_status::failed}) {
+                  reservation_status::failed, reservation_status::cancelled}) {
     auto r = reservation_reply(ask.id, st, std::chrono::seconds(2), "");
     auto status = std::to_string(r.status);
     if (!responses.contains(status)) {

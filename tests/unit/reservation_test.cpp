@@ -246,6 +246,11 @@ CAF_TEST(no_backend_expired_and_failure_have_their_statuses) {
   CAF_CHECK_EQUAL(error_code(r), "deadline");
   CAF_CHECK_EQUAL(json::parse(r.body)["error"].value("message", ""), "waited 60 s");
   CAF_CHECK_EQUAL(to_string(read_back("x", r).status), "expired");
+  // Cancelled: a normal end (not a 5xx in the owner's log); read back, it is no grant.
+  r = reservation_reply("x", reservation_status::cancelled, 0s, "");
+  CAF_CHECK_EQUAL(r.status, 409u);
+  CAF_CHECK_EQUAL(error_code(r), "cancelled");
+  CAF_CHECK_EQUAL(to_string(read_back("x", r).status), "failed");
   r = reservation_reply("x", reservation_status::failed, 0s, "id already here");
   CAF_CHECK_EQUAL(r.status, 500u);
   CAF_CHECK_EQUAL(error_code(r), "internal");
