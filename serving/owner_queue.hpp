@@ -7,7 +7,7 @@
 // instead makes it visible (wait estimates), ordered (FIFO by arrival), bounded (full is
 // said at once) and cancellable (a job that has not started is never run).
 //
-// Across owners, entry nodes will use late binding (Sparrow, SOSP 2013): an entry node
+// Across owners, entry nodes use late binding (Sparrow, SOSP 2013): an entry node
 // places a reservation (a job without its body) at several owners; the first owner
 // with a free slot grants it, and the entry node sends the job there and withdraws the
 // other reservations. A reservation is queued like any job; once started it holds its
