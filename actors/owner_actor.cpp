@@ -56,6 +56,14 @@ std::string name_of(self_ptr self, serving::backend_index b) {
   return self->state.own[b].record.to_string();
 }
 
+/// The own backend named `name` ("tts/cpu/127.0.0.1:8899"), as requests name it.
+std::optional<serving::backend_index> index_of(self_ptr self, const std::string& name) {
+  const auto& own = self->state.own;
+  for (serving::backend_index b = 0; b < own.size(); ++b)
+    if (own[b].record.to_string() == name) return b;
+  return std::nullopt;
+}
+
 forward_outcome not_run(forward_status status, std::string reason, std::string body) {
   forward_outcome o;
   o.status = status;
@@ -118,18 +126,17 @@ void finish(self_ptr self, job_id id, serving::backend_index b, forward_outcome 
 /// A request blamed own backend `name` for an unusable answer: its forwarder counts it.
 void on_blamed(self_ptr self, const std::string& name, std::string reason) {
   auto& st = self->state;
-  for (const auto& o : st.own) {
-    if (o.record.to_string() != name) continue;
-    self->request(st.pool, std::chrono::seconds(10), forwarders_atom::value, service_records{o.record})
-        .then(
-            [=](backend_links& links) {
-              if (!links.empty()) self->send(links[0].forwarder, failed_atom::value, reason);
-            },
-            [=](const caf::error& e) {
-              spdlog::debug("own backend {}: blame not told to its forwarder: {}", name, describe(e));
-            });
-    return;
-  }
+  auto b = index_of(self, name);
+  if (!b) return;
+  self->request(st.pool, std::chrono::seconds(10), forwarders_atom::value,
+                service_records{st.own[*b].record})
+      .then(
+          [=](backend_links& links) {
+            if (!links.empty()) self->send(links[0].forwarder, failed_atom::value, reason);
+          },
+          [=](const caf::error& e) {
+            spdlog::debug("own backend {}: blame not told to its forwarder: {}", name, describe(e));
+          });
 }
 
 /// The job's one attempt, on backend `b`'s forwarder.
@@ -244,8 +251,7 @@ answer_promise on_reserve(self_ptr self, const reservation_request& r) {
   auto id = ++st.last_id;
   owner_job job{id, r.service, r.wanted, now, now + r.timeout, true, {}};
   for (const auto& name : r.avoid)
-    for (std::size_t b = 0; b < st.own.size(); ++b)
-      if (st.own[b].record.to_string() == name) job.avoid.push_back(b);
+    if (auto b = index_of(self, name)) job.avoid.push_back(*b);
   auto offered = st.queue->offer(job);
   switch (offered.st) {
     case serving::offer_result::status::queued: {

@@ -555,9 +555,12 @@ void request_behavior(self_ptr self, std::shared_ptr<const request_context> ctx,
   st.done = std::move(done);
   st.rng.seed(st.ctx->cfg.seed ^ (0x9e3779b97f4a7c15ULL * ++counter));
   st.started = self->clock().now();
-  for (const auto& key : directory_keys(st.job.service, st.job.wanted))
-    for (const auto& rec : st.ctx->own)
-      if (rec.key_text() == key) st.own.push_back(rec);
+  // Only read where it is used (a forwarded request, this node's owner): not on every
+  // request's path.
+  if (st.job.own_only || st.ctx->owner)
+    for (const auto& key : directory_keys(st.job.service, st.job.wanted))
+      for (const auto& rec : st.ctx->own)
+        if (rec.key_text() == key) st.own.push_back(rec);
   if (st.job.own_only) {
     if (st.own.empty())
       return fail(self, 503, "not_owner",
