@@ -20,10 +20,12 @@ gateway spawn_gateway(caf::actor_system& sys, const gateway_config& cfg, const d
   g.directory = spawn_service_directory(sys, directory, node.dht);
   g.pool = spawn_backend_pool(sys, pool, http_send_over(g.client));
   auto probe = http_probe_over(g.client, cfg.probe_timeout);
+  if (!cfg.own.empty() && cfg.own_queue)
+    g.owner = spawn_owner(sys, cfg.owner, cfg.own, g.pool, probe);
   if (!cfg.own.empty())
     g.announcer = spawn_service_announcer(sys, cfg.announcer, net::records_of(cfg.own), node.dht,
-                                          probe, g.pool, {node.table, node.transport, g.directory});
-  if (!cfg.own.empty() && cfg.own_queue) g.owner = spawn_owner(sys, cfg.owner, cfg.own, g.pool, probe);
+                                          probe, g.pool,
+                                          {node.table, node.transport, g.directory, g.owner});
   caf::anon_send(node.timer, subscribe_atom::value, caf::actor_cast<caf::actor>(g.directory));
   caf::anon_send(node.timer, subscribe_atom::value, caf::actor_cast<caf::actor>(g.pool));
   return g;

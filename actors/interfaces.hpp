@@ -83,6 +83,7 @@ using reserve_atom = caf::atom_constant<caf::atom("reserve")>;
 using claim_atom = caf::atom_constant<caf::atom("claim")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using queue_atom = caf::atom_constant<caf::atom("queue")>;
+using check_atom = caf::atom_constant<caf::atom("check")>;
 
 // -- errors -------------------------------------------------------------------
 
@@ -472,6 +473,18 @@ using backend_pool_actor = caf::typed_actor<
     // forget forwarders unused for a long time
     caf::reacts_to<tick_atom>>;
 
+/// What a liveness probe of an own backend found.
+struct probe_verdict {
+  bool alive = false;      // HTTP 200 with a reply of its service
+  bool timed_out = false;  // no answer within the probe timeout (a busy one-worker backend)
+  std::string error;       // why not alive: what came back, or the transport failure
+  unsigned workers = 0;    // the jobs it says it runs at once (Sova-Workers); 0: not said
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, probe_verdict& x) {
+  return f(caf::meta::type_name("probe_verdict"), x.alive, x.timed_out, x.error, x.workers);
+}
+
 /// The owner of this node's own backends (--services, --announce node): the one place
 /// that queues work for them (serving/owner_queue.hpp) and hands each at most its capacity
 /// of jobs. Every job for an own backend goes through it.
@@ -490,21 +503,14 @@ using owner_actor = caf::typed_actor<
     caf::reacts_to<failed_atom, std::string, std::string>,
     // read-only, for /status, /metrics and the console
     caf::replies_to<queue_atom>::with<owned_backend_states>,
+    // whether an own backend works, for the announcer: an idle one is probed on one of its
+    // slots (no job waits behind the probe inside the backend), a busy one is alive, a
+    // down one is not until the owner's probes bring it back
+    caf::replies_to<check_atom, service_record>::with<probe_verdict>,
     // internal: a probe's verdict (backend index); the timer that finds hung jobs and
     // due probes
-    caf::reacts_to<probed_atom, std::uint32_t, bool>,
+    caf::reacts_to<probed_atom, std::uint32_t, probe_verdict>,
     caf::reacts_to<tick_atom>>;
-
-/// What a liveness probe of an own backend found.
-struct probe_verdict {
-  bool alive = false;      // HTTP 200 with a reply of its service
-  bool timed_out = false;  // no answer within the probe timeout (a busy one-worker backend)
-  std::string error;       // why not alive: what came back, or the transport failure
-};
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, probe_verdict& x) {
-  return f(caf::meta::type_name("probe_verdict"), x.alive, x.timed_out, x.error);
-}
 
 /// What this node announces in the DHT now, and where other nodes send its requests.
 struct announce_view {

@@ -22,6 +22,7 @@ namespace {
 
 using outcome_promise = caf::typed_response_promise<forward_outcome>;
 using answer_promise = caf::typed_response_promise<reservation_answer>;
+using verdict_promise = caf::typed_response_promise<probe_verdict>;
 
 /// A job while it is here: a run or a claimed reservation has its request and whom to
 /// answer; a reservation not yet claimed has whom to grant it to.
@@ -43,6 +44,8 @@ struct owner_state {
   std::map<std::string, job_id> by_reservation;
   job_id last_id = 0;
   std::vector<std::uint64_t> served, failed;  // per backend
+  std::vector<std::string> down_reason;       // per backend: why it was marked down
+  std::vector<std::vector<verdict_promise>> checks;  // per backend: waiting for its probe
   static inline const char* name = "owner";
 };
 
@@ -112,10 +115,12 @@ void finish(self_ptr self, job_id id, serving::backend_index b, forward_outcome 
     ++st.served[b];
   } else {
     ++st.failed[b];
-    if (kind == serving::job_outcome::timed_out || kind == serving::job_outcome::unreachable)
+    if (kind == serving::job_outcome::timed_out || kind == serving::job_outcome::unreachable) {
+      st.down_reason[b] = "a job failed: " + o.reason;
       spdlog::warn("own backend {} failed a job ({}): no more jobs for it until it answers a "
                    "probe",
                    name_of(self, b), o.reason);
+    }
   }
   o.backend = name_of(self, b);
   if (it->second.reply) it->second.reply->deliver(std::move(o));
@@ -314,14 +319,25 @@ void on_cancel(self_ptr self, const std::string& reservation) {
   pump(self);
 }
 
+/// A liveness probe of backend `b`; its verdict comes back as a message.
+void send_probe(self_ptr self, serving::backend_index b) {
+  auto me = caf::actor_cast<owner_actor>(self);
+  auto index = static_cast<std::uint32_t>(b);
+  self->state.probe(self->state.own[b].record, [me, index](probe_verdict v) {
+    caf::anon_send(me, probed_atom::value, index, std::move(v));
+  });
+}
+
 void on_tick(self_ptr self) {
   auto& st = self->state;
   auto now = now_of(self);
   auto r = st.queue->hung(now, st.cfg.attempt_timeout);
-  for (auto b : r.marked_down)
+  for (auto b : r.marked_down) {
+    st.down_reason[b] = fmt::format("a job ran for over {:g} s", seconds(st.cfg.attempt_timeout));
     spdlog::warn("own backend {} has run a job for over {:g} s: no more jobs for it until it "
                  "answers a probe",
                  name_of(self, b), seconds(st.cfg.attempt_timeout));
+  }
   for (const auto& h : r.hung) {
     ++st.failed[h.backend];
     auto o = not_run(forward_status::failed, "no answer within the attempt timeout", {});
@@ -334,24 +350,59 @@ void on_tick(self_ptr self) {
                    it->second.reservation, seconds(st.cfg.queue.hold_timeout));
     forget(self, id);
   }
-  for (auto b : st.queue->probes_due(now)) {
-    auto me = caf::actor_cast<owner_actor>(self);
-    auto index = static_cast<std::uint32_t>(b);
-    st.probe(st.own[b].record, [me, index](probe_verdict v) {
-      caf::anon_send(me, probed_atom::value, index, v.alive);
-    });
-  }
+  for (auto b : st.queue->probes_due(now)) send_probe(self, b);
   pump(self);
   self->delayed_send(self, st.cfg.tick, tick_atom::value);
 }
 
-void on_probed(self_ptr self, std::uint32_t b, bool alive) {
+void on_probed(self_ptr self, std::uint32_t b, probe_verdict& v) {
   auto& st = self->state;
   if (b >= st.own.size()) return;
   bool was_down = st.queue->view(b).health == serving::backend_health::down;
-  st.queue->probe_result(b, alive, now_of(self));
-  if (was_down && alive) spdlog::info("own backend {} answered its probe: it gets jobs again", name_of(self, b));
+  // A backend given without `*N` gets the jobs it says it runs at once (a reference
+  // backend's workers, perhaps changed by a restart); before the answer can start any.
+  auto had = st.queue->view(b).spec.capacity;
+  if (v.alive && v.workers > 0 && !st.own[b].capacity_given && v.workers != had) {
+    st.queue->set_capacity(b, std::min(v.workers, net::owned_backend::max_capacity));
+    spdlog::info("own backend {} says it runs {} job(s) at once (Sova-Workers): its capacity "
+                 "was {}",
+                 name_of(self, b), st.queue->view(b).spec.capacity, had);
+  }
+  st.queue->probe_result(b, v.alive, now_of(self));
+  bool is_down = st.queue->view(b).health == serving::backend_health::down;
+  if (was_down && !is_down)
+    spdlog::info("own backend {} answered its probe: it gets jobs again", name_of(self, b));
+  if (!v.alive) st.down_reason[b] = "its probe failed: " + v.error;
+  if (!was_down && is_down)
+    spdlog::warn("own backend {} failed its probe ({}): no more jobs for it until it answers one",
+                 name_of(self, b), v.error);
+  for (auto& rp : std::exchange(st.checks[b], {})) rp.deliver(v);
   pump(self);
+}
+
+verdict_promise on_check(self_ptr self, const service_record& backend) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<probe_verdict>();
+  auto b = index_of(self, backend.to_string());
+  if (!b) {
+    rp.deliver(probe_verdict{false, false, "not an own backend of this node"});
+    return rp;
+  }
+  switch (st.queue->begin_check(*b)) {
+    case serving::check_result::started:
+      send_probe(self, *b);
+      [[fallthrough]];
+    case serving::check_result::in_flight:
+      st.checks[*b].push_back(rp);
+      break;
+    case serving::check_result::busy:
+      rp.deliver(probe_verdict{true, false, {}});
+      break;
+    case serving::check_result::down:
+      rp.deliver(probe_verdict{false, false, "down (" + st.down_reason[*b] + "); probed again on a timer"});
+      break;
+  }
+  return rp;
 }
 
 owned_backend_states states_of(self_ptr self) {
@@ -383,6 +434,8 @@ owner_actor::behavior_type owner_behavior(self_ptr self, owner_config cfg,
   st.queue.emplace(std::move(specs), cfg.queue);
   st.served.assign(own.size(), 0);
   st.failed.assign(own.size(), 0);
+  st.down_reason.assign(own.size(), "it has not answered a probe yet");
+  st.checks.resize(own.size());
   st.cfg = cfg;
   st.own = std::move(own);
   st.pool = std::move(pool);
@@ -399,7 +452,8 @@ owner_actor::behavior_type owner_behavior(self_ptr self, owner_config cfg,
         on_blamed(self, name, std::move(reason));
       },
       [=](queue_atom) { return states_of(self); },
-      [=](probed_atom, std::uint32_t b, bool alive) { on_probed(self, b, alive); },
+      [=](check_atom, const service_record& backend) { return on_check(self, backend); },
+      [=](probed_atom, std::uint32_t b, probe_verdict& v) { on_probed(self, b, v); },
       [=](tick_atom) { on_tick(self); },
   };
 }

@@ -6,7 +6,13 @@
 // started job goes to its backend's forwarder (asked of the pool at every start, so that a
 // link the pool forgot is never used) with at most `capacity` jobs on a backend at once.
 // A timer finds jobs that outlived the attempt timeout (their backend is marked down and
-// probed on a pause that doubles) and reservations whose job never came.
+// probed on a pause that doubles) and reservations whose job never came. The announcer
+// learns whether a backend works from here (check): an idle backend's probe takes one of
+// its slots, so that a job never waits behind a probe inside a hung backend, from where
+// it could run after the entry node gave it up and placed it elsewhere. A backend given
+// without `*N` that tells its workers in its answers (a reference backend's Sova-Workers
+// header, read from its probes) gets that many jobs at once; one that does not (a real
+// SOVA server) gets one.
 
 #include <vector>
 

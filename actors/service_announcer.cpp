@@ -16,6 +16,7 @@
 #include "http/multipart.hpp"
 #include "net/address_policy.hpp"
 #include "net/announce_address.hpp"
+#include "net/owned_backend.hpp"
 
 namespace sova::actors {
 
@@ -46,6 +47,8 @@ probe_verdict probe_verdict_of(const service_record& backend, const http::client
                                   r.response.header("Content-Type"), r.response.body);
   v.alive = !why;
   if (why) v.error = std::move(*why);
+  v.workers = http::told_workers(r.response.header("Sova-Workers"), net::owned_backend::max_capacity)
+                  .value_or(0);
   return v;
 }
 
@@ -98,6 +101,8 @@ struct announcer_state {
 
 using self_ptr = service_announcer_actor::stateful_pointer<announcer_state>;
 
+void on_probed(self_ptr self, std::uint32_t index, probe_verdict v);
+
 void start_probe(self_ptr self, std::uint32_t index) {
   auto& b = self->state.backends[index];
   if (b.probing) {
@@ -105,6 +110,15 @@ void start_probe(self_ptr self, std::uint32_t index) {
     return;
   }
   b.probing = true;
+  if (auto owner = self->state.peers.owner) {
+    // Within a probe timeout, unless the backend hangs past it; an interval at the most.
+    self->request(owner, self->state.cfg.interval, check_atom::value, b.svc.backend)
+        .then([=](probe_verdict& v) { on_probed(self, index, std::move(v)); },
+              [=](const caf::error& e) {
+                on_probed(self, index, probe_verdict{false, false, "its owner: " + describe(e)});
+              });
+    return;
+  }
   // The probe may answer on any thread: only a message may reach us from there.
   auto me = caf::actor_cast<service_announcer_actor>(self);
   self->state.probe(b.svc.backend, [me, index](probe_verdict v) {
@@ -414,7 +428,8 @@ void on_probed(self_ptr self, std::uint32_t index, probe_verdict v) {
   auto& st = self->state;
   if (index >= st.backends.size()) return;  // not one of ours: nothing to record
   st.backends[index].probing = false;
-  if (!st.pool) return settle(self, index, v.alive, v.error);
+  // An owner's verdict needs no busy rule: it says alive for a backend busy with its jobs.
+  if (!st.pool || st.peers.owner) return settle(self, index, v.alive, v.error);
   self->request(st.pool, std::chrono::seconds(2), health_atom::value)
       .then([=](const serving::backend_readings& all) { settle_with(self, index, v, all); },
             [=](const caf::error&) { settle_with(self, index, v, {}); });

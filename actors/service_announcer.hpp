@@ -21,7 +21,9 @@
 // IP a peer sees this node from (asked with the `stun` RPC of a neighbour at start, and
 // of a peer again while unknown, on the probes' backoff), else --bind; when none may be announced, the
 // log and /status say why. The directory is told every endpoint announced, so that
-// records naming this node stand for its own backends.
+// records naming this node stand for its own backends. With an owner (node mode), the
+// announcer asks it instead of probing (announcer_peers::owner): the owner alone sends
+// work and probes to its backends, a probe on a free slot of an idle backend only.
 
 #include <functional>
 #include <memory>
@@ -51,12 +53,14 @@ struct announcer_config {
   std::vector<net::endpoint> neighbours;  // asked how they see this node (stun) at start
 };
 
-/// Where the announcer of node mode learns its address and says what it announced.
-/// Any of them may be invalid (no peers, no stun, nobody told).
+/// Where the announcer of node mode learns its address and its backends' liveness, and
+/// says what it announced. Any of them may be invalid (no peers, no stun, nobody told,
+/// no owner: the backends are probed straight).
 struct announcer_peers {
   routing_table_actor table;
   rpc_transport_actor transport;
   service_directory_actor directory;
+  owner_actor owner;
 };
 
 /// Probes one backend; `done` runs exactly once, on any thread.

@@ -484,7 +484,9 @@ int run_node(const node_options& opts) {
   if (saved) spdlog::info("node id {} kept from {}", cfg.self.to_hex(), opts.state_dir);
   for (const auto& s : *own)
     spdlog::info("own backend {} (capacity {}{}): probing, then announcing", s.record.to_string(),
-                 s.capacity, gw.owner ? ", jobs queued here" : ", not queued: --announce backends");
+                 s.capacity_given || !gw.owner ? std::to_string(s.capacity)
+                                               : "1, or the workers its GET /status tells",
+                 gw.owner ? ", jobs queued here" : ", not queued: --announce backends");
   if (neighbours->empty() && saved && !saved->contacts.empty()) {
     for (const auto& c : saved->contacts) neighbours->push_back(c.ep);
     spdlog::info("no --neighbours{}: rejoining through the {} contact(s) saved in {}",

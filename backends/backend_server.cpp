@@ -55,9 +55,17 @@ struct asr_gather {
 
 backend_service::backend_service(std::string kind, std::string engine, worker_pool& pool,
                                  media_store& media)
-    : kind_(std::move(kind)), engine_(std::move(engine)), pool_(pool), media_(media) {}
+    : kind_(std::move(kind)),
+      engine_(std::move(engine)),
+      pool_(pool),
+      media_(media),
+      workers_(std::to_string(pool.stats().workers)) {}
 
-void backend_service::handle(http::request req, http::responder done) {
+void backend_service::handle(http::request req, http::responder next) {
+  http::responder done = [next = std::move(next), workers = workers_](http::response r) {
+    r.headers.emplace_back("Sova-Workers", workers);
+    next(std::move(r));
+  };
   if (std::string_view(req.target).substr(0, media_prefix.size()) == media_prefix)
     return done(media(req.method, req.target));
   http::response error;

@@ -20,6 +20,8 @@ public:
   /// The pool's workers are `sova-dc backend-worker` processes (engine_worker.hpp); the
   /// audio of their answers goes to `media`.
   backend_service(std::string kind, std::string engine, worker_pool& pool, media_store& media);
+  /// Every answer carries `Sova-Workers: <workers>`: the jobs this backend runs at once,
+  /// which the node owning it reads from its probes (a real SOVA server runs one).
   void handle(http::request req, http::responder done);
 
 private:
@@ -36,6 +38,7 @@ private:
   std::string engine_;
   worker_pool& pool_;
   media_store& media_;
+  std::string workers_;  // the pool's worker count, as the header says it
 };
 
 }  // namespace sova::backends

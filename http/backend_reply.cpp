@@ -1,5 +1,8 @@
 #include "http/backend_reply.hpp"
 
+#include <algorithm>
+#include <string>
+
 #include "http/json_check.hpp"
 #include "http/text.hpp"
 
@@ -63,17 +66,32 @@ std::optional<std::string> unusable_reply(net::service service, unsigned status,
   return out;
 }
 
+namespace {
+
+/// A header's whole number (digits only, at most 9, blanks around allowed), else nothing.
+std::optional<unsigned long> header_number(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty() || value.size() > 9 ||
+      value.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  return std::stoul(std::string(value));
+}
+
+}  // namespace
+
 std::optional<std::chrono::milliseconds> busy_reply(unsigned status, std::string_view retry_after,
                                                     std::chrono::milliseconds longest) {
   if (status != 429 && !(status == 503 && !retry_after.empty())) return std::nullopt;
-  auto value = retry_after;
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  std::chrono::milliseconds wait = std::chrono::seconds(1);
-  if (!value.empty() && value.size() <= 9 &&
-      value.find_first_not_of("0123456789") == std::string_view::npos)
-    wait = std::chrono::seconds(std::stol(std::string(value)));
+  auto seconds = header_number(retry_after);
+  std::chrono::milliseconds wait = std::chrono::seconds(seconds ? static_cast<long>(*seconds) : 1);
   return std::min(wait, longest);
+}
+
+std::optional<unsigned> told_workers(std::string_view header_value, unsigned most) {
+  auto n = header_number(header_value);
+  if (!n || *n < 1) return std::nullopt;
+  return static_cast<unsigned>(std::min<unsigned long>(*n, most));
 }
 
 }  // namespace sova::http

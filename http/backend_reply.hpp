@@ -30,4 +30,10 @@ std::optional<std::chrono::milliseconds> busy_reply(
     unsigned status, std::string_view retry_after,
     std::chrono::milliseconds longest = std::chrono::seconds(60));
 
+/// The jobs a backend says it runs at once, from its `Sova-Workers` header (the
+/// reference backends send it on every answer; a real SOVA server, one synchronous
+/// worker, sends none): a whole number of at least 1, capped at `most`. Nothing when the
+/// header is absent or is not such a number.
+std::optional<unsigned> told_workers(std::string_view header_value, unsigned most);
+
 }  // namespace sova::http

@@ -6,7 +6,7 @@ namespace sova::net {
 
 std::string owned_backend::to_string() const {
   auto text = record.to_string();
-  if (capacity != default_capacity) text += "*" + std::to_string(capacity);
+  if (capacity_given || capacity != default_capacity) text += "*" + std::to_string(capacity);
   return text;
 }
 
@@ -40,6 +40,7 @@ std::optional<owned_backend> parse_owned_backend(std::string_view text, std::str
     return std::nullopt;
   }
   out.capacity = n;
+  out.capacity_given = true;
   return out;
 }
 

@@ -21,12 +21,16 @@ struct owned_backend {
 
   service_record record;
   unsigned capacity = default_capacity;
+  /// `*N` was written: the owner takes it as is; without it, a backend that tells its
+  /// workers on GET /status (a reference backend) gets that many jobs at once.
+  bool capacity_given = false;
 
   /// "asr/cpu/host:port*4", or the record alone for the default capacity.
   std::string to_string() const;
 
   friend bool operator==(const owned_backend& a, const owned_backend& b) {
-    return a.capacity == b.capacity && a.record == b.record;
+    return a.capacity == b.capacity && a.capacity_given == b.capacity_given &&
+           a.record == b.record;
   }
 };
 

@@ -274,10 +274,26 @@ std::vector<backend_index> owner_queue::probes_due(queue_time now) {
   return out;
 }
 
+check_result owner_queue::begin_check(backend_index backend) {
+  auto& s = backends_[backend];
+  if (s.probe_in_flight) return check_result::in_flight;
+  if (s.health == backend_health::down) return check_result::down;
+  if (s.running >= s.spec.capacity) return check_result::busy;
+  s.probe_in_flight = true;
+  s.checking = true;
+  ++s.running;
+  return check_result::started;
+}
+
 void owner_queue::probe_result(backend_index backend, bool ok, queue_time now) {
   if (backend >= backends_.size()) return;
   auto& s = backends_[backend];
   s.probe_in_flight = false;
+  if (s.checking) {
+    s.checking = false;
+    if (s.running > 0) --s.running;
+    if (!ok) return mark_down(backend, now);  // probed again from the first pause
+  }
   if (s.health == backend_health::up) return;
   if (ok) {
     s.health = backend_health::up;
@@ -286,6 +302,10 @@ void owner_queue::probe_result(backend_index backend, bool ok, queue_time now) {
   }
   s.pause = std::min(s.pause * 2, settings_.max_probe_pause);
   s.next_probe = now + s.pause;
+}
+
+void owner_queue::set_capacity(backend_index backend, unsigned capacity) {
+  if (backend < backends_.size()) backends_[backend].spec.capacity = std::max(1u, capacity);
 }
 
 owned_backend_view owner_queue::view(backend_index backend) const {
@@ -297,6 +317,7 @@ owned_backend_view owner_queue::view(backend_index backend) const {
   v.service_time = duration_of(s.service_seconds);
   v.health = s.health;
   v.probe_in_flight = s.probe_in_flight;
+  v.checking = s.checking;
   if (s.health == backend_health::down) v.next_probe = s.next_probe;
   v.wait_estimate = wait_behind(s.running + v.queued, s.spec.capacity,
                                 s.spec.capacity / std::max(s.service_seconds, 1e-6));

@@ -16,7 +16,9 @@
 // A state machine with no I/O and no clock, in the style of net/lookup.hpp: the caller
 // (an actor) reports events with the time they happened and acts on what comes back.
 // After any event, next_starts(now) says what to start; on a timer, hung() and
-// probes_due() say which backends stopped answering and which to probe. A job runs at
+// probes_due() say which backends stopped answering and which to probe. A backend that
+// is up is checked (begin_check) with its probe holding one of its slots, so that no job
+// waits behind a probe inside the backend, where nobody can see or withdraw it. A job runs at
 // most once: nothing the queue hands out is ever queued again; a failure goes back to
 // the caller, which may place the job elsewhere under the same or a new id.
 // docs/owner-queue.md explains the design.
@@ -152,7 +154,7 @@ struct hung_report {
 /// A read-only view of one backend.
 struct owned_backend_view {
   owned_slot_spec spec;
-  /// Jobs on it, held reservations included.
+  /// Jobs on it, held reservations and a check's probe included.
   unsigned running = 0;
   /// Jobs waiting that it could serve (other backends may take them first).
   std::size_t queued = 0;
@@ -164,9 +166,22 @@ struct owned_backend_view {
   /// When down: when its next probe is due (one in flight: when that one was due).
   std::optional<queue_time> next_probe;
   bool probe_in_flight = false;
+  /// A probe of it while up holds one of its slots (counted in `running`).
+  bool checking = false;
 };
 
 enum class job_state : std::uint8_t { queued, held, running };
+
+enum class check_result : std::uint8_t {
+  /// Probe it now: one of its slots is held for the probe.
+  started,
+  /// A probe of it is out: its answer will tell.
+  in_flight,
+  /// Every slot runs a job: no probe needed, its jobs tell whether it works.
+  busy,
+  /// Down: its owner's probes on the timer bring it back.
+  down,
+};
 
 class owner_queue {
 public:
@@ -210,9 +225,20 @@ public:
   /// empty body) to each.
   std::vector<backend_index> probes_due(queue_time now);
 
-  /// A probe's answer: up again, or the next probe after a pause twice as long (up to
-  /// the maximum). Ignored for a backend that is up.
+  /// Whether an up backend may be probed now: it has a free slot, which the probe then
+  /// holds (counted as running) until its probe_result. False, with nothing changed, for
+  /// a backend that is down, has every slot taken (its jobs show whether it works) or a
+  /// probe out already.
+  check_result begin_check(backend_index backend);
+
+  /// A probe's answer. For a down backend: up again, or the next probe after a pause
+  /// twice as long (up to the maximum). For a check (begin_check): its slot is free again,
+  /// and a failed one marks the backend down. A stray answer for an up backend is ignored.
   void probe_result(backend_index backend, bool ok, queue_time now);
+
+  /// The jobs `backend` runs at once from now on (at least 1), as the backend itself told
+  /// (a reference backend's workers). Jobs running beyond a lowered capacity run to their end.
+  void set_capacity(backend_index backend, unsigned capacity);
 
   std::size_t backend_count() const { return backends_.size(); }
   owned_backend_view view(backend_index backend) const;
@@ -238,6 +264,7 @@ private:
     queue_time next_probe{};
     queue_duration pause{};
     bool probe_in_flight = false;
+    bool checking = false;  // the probe out is a check, holding a slot
     double service_seconds = 0;
     bool last_failed = false;  // its latest job ended `failed`: others are chosen first
   };

@@ -77,7 +77,7 @@ struct fixture : test_coordinator_fixture<> {
           done(alive);
         });
     owner = actors::spawn_owner(
-        sys, {}, {net::owned_backend{*rec, 2}}, pool,
+        sys, {}, {net::owned_backend{*rec, 2, true}}, pool,
         [](const net::service_record&, std::function<void(actors::probe_verdict)> done) {
           actors::probe_verdict alive;
           alive.alive = true;

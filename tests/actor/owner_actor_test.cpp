@@ -2,11 +2,15 @@
 // fake HTTP exchange that the test completes by hand: at most `capacity` jobs on a backend
 // at once, FIFO order, reservations granted when a slot frees and claimed or cancelled,
 // a full queue answered at once, a held reservation that lapses, a hung backend seen
-// within the attempt timeout and probed on a timer, and the view for /status.
+// within the attempt timeout and probed on a timer, the announcer's check (a probe on a
+// free slot), the capacity a backend tells in its answers, and the view for /status.
 #define CAF_SUITE owner_actor
 #include "caf/test/dsl.hpp"
 
+#include <algorithm>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +64,9 @@ struct fixture : test_coordinator_fixture<> {
   actors::backend_pool_actor pool;
   actors::owner_actor owner;
 
+  /// The Sova-Workers each backend's first probe answer carries (by port; absent: none).
+  std::map<std::uint16_t, unsigned> workers_told;
+
   void start(std::vector<net::owned_backend> own, actors::owner_config cfg = {}) {
     auto log = sent;
     actors::http_send fake = [log](const net::service_record& backend, http::client_request req,
@@ -79,9 +86,13 @@ struct fixture : test_coordinator_fixture<> {
     // Nothing goes to a backend before it answered: the owner probes them all first.
     CAF_REQUIRE_EQUAL(probes->size(), count);
     CAF_CHECK(states().at(0).up == false);
-    actors::probe_verdict alive;
-    alive.alive = true;
-    for (auto& p : *probes) p.done(alive);
+    for (auto& p : *probes) {
+      actors::probe_verdict alive;
+      alive.alive = true;
+      if (auto it = workers_told.find(p.backend.port); it != workers_told.end())
+        alive.workers = it->second;
+      p.done(alive);
+    }
     probes->clear();
     sched.run();
   }
@@ -347,6 +358,88 @@ CAF_TEST(a_hung_backend_is_marked_down_within_the_attempt_timeout_and_probed_on_
     CAF_CHECK(x.up);
     CAF_CHECK_EQUAL(x.running, 0u);
   }
+}
+
+CAF_TEST(a_check_probes_an_idle_backend_on_a_slot_so_no_job_waits_behind_the_probe) {
+  start({owned("tts/cpu/127.0.0.1:8899")});
+  auto backend = net::service_record{net::service::tts, net::kind::cpu, "127.0.0.1", 8899};
+  auto check = [&] {
+    auto x = sim::ask<actors::probe_verdict>(sys, owner, actors::check_atom::value, backend);
+    sched.run();
+    return x;
+  };
+  // Idle: the announcer's check probes it, holding its one slot.
+  auto first = check();
+  CAF_REQUIRE_EQUAL(probes->size(), 1u);
+  CAF_CHECK(!sim::ready(first));
+  CAF_CHECK(states().at(0).running == 1u);
+  auto second = check();  // the probe out answers both
+  CAF_CHECK_EQUAL(probes->size(), 1u);
+  // A job that comes meanwhile waits in the owner, not behind the probe in the backend.
+  auto a = run("a");
+  CAF_CHECK(sent->empty());
+  CAF_CHECK(states().at(0).queued == 1u);
+  // The backend hangs: the probe times out, it is marked down, and the job never reached
+  // it: handed back at once, for the entry node to place elsewhere.
+  actors::probe_verdict late{false, true, "timeout: no response within 5000 ms"};
+  (*probes)[0].done(late);
+  sched.run();
+  CAF_CHECK(!value(first).alive && value(first).timed_out);
+  CAF_CHECK(!value(second).alive);
+  CAF_CHECK(value(a).status == forward_status::failed);
+  CAF_CHECK(sent->empty());
+  CAF_CHECK(!states().at(0).up);
+  CAF_CHECK(states().at(0).running == 0u);
+  // Down: a check says so at once, with why.
+  auto down = check();
+  CAF_CHECK(!value(down).alive);
+  CAF_CHECK_NOT_EQUAL(value(down).error.find("its probe failed: timeout"), std::string::npos);
+  CAF_CHECK_EQUAL(probes->size(), 1u);
+  // The owner's timer probes it again; a check meanwhile waits for that probe's answer.
+  pass(1250ms);
+  CAF_REQUIRE_EQUAL(probes->size(), 2u);
+  auto back = check();
+  CAF_CHECK(!sim::ready(back));
+  actors::probe_verdict ok;
+  ok.alive = true;
+  (*probes)[1].done(ok);
+  sched.run();
+  CAF_CHECK(value(back).alive);
+  // Busy with a job: alive by its job, no probe.
+  auto b = run("b");
+  CAF_REQUIRE_EQUAL(sent->size(), 1u);
+  auto busy = check();
+  CAF_CHECK(value(busy).alive);
+  CAF_CHECK_EQUAL(probes->size(), 2u);
+  complete(0);
+  CAF_CHECK(value(b).status == forward_status::served);
+  // Not an own backend.
+  backend.port = 9999;
+  CAF_CHECK(!value(check()).alive);
+}
+
+CAF_TEST(a_backend_given_without_a_capacity_gets_the_workers_it_tells) {
+  // 8899 is a reference backend with two workers, 8900 a real SOVA server (no header),
+  // 8901 was given `*3`, which stands whatever it says.
+  workers_told = {{8899, 2}, {8901, 5}};
+  start({owned("tts/cpu/127.0.0.1:8899"), owned("tts/cpu/127.0.0.1:8900"),
+         owned("tts/cpu/127.0.0.1:8901*3")});
+  auto s = states();
+  CAF_REQUIRE_EQUAL(s.size(), 3u);
+  CAF_CHECK_EQUAL(s[0].capacity, 2u);
+  CAF_CHECK_EQUAL(s[1].capacity, 1u);
+  CAF_CHECK_EQUAL(s[2].capacity, 3u);
+  // Six jobs: all run at once, two of them on the reference backend.
+  std::vector<sim::answer<forward_outcome>> jobs;
+  for (int i = 0; i < 6; ++i) jobs.push_back(run("j" + std::to_string(i)));
+  CAF_REQUIRE_EQUAL(sent->size(), 6u);
+  std::map<std::uint16_t, int> per_port;
+  for (const auto& e : *sent) ++per_port[e.backend.port];
+  CAF_CHECK_EQUAL(per_port[8899], 2);
+  CAF_CHECK_EQUAL(per_port[8900], 1);
+  CAF_CHECK_EQUAL(per_port[8901], 3);
+  for (std::size_t i = 0; i < 6; ++i) complete(i);
+  for (const auto& j : jobs) CAF_CHECK(value(j).status == forward_status::served);
 }
 
 CAF_TEST(no_backend_of_the_kind_is_said_at_once) {

@@ -122,7 +122,8 @@ actors::owner_actor::behavior_type fake_owner(actors::owner_actor::pointer self,
         s->blamed.push_back(backend + ": " + reason);
       },
       [=](actors::queue_atom) { return actors::owned_backend_states{}; },
-      [=](actors::probed_atom, std::uint32_t, bool) {},
+      [=](actors::check_atom, const net::service_record&) { return actors::probe_verdict{}; },
+      [=](actors::probed_atom, std::uint32_t, actors::probe_verdict&) {},
       [=](actors::tick_atom) {},
   };
 }

@@ -4,7 +4,7 @@
 // comes back returns, a probe still out is not started twice, and a backend busy serving
 // the node's requests stays announced while its probe times out. Real-HTTP part: the
 // probe's requests and what counts as alive, against an http::server on 127.0.0.1, and a
-// closed port.
+// closed port. With an owner (node mode), the announcer asks it and never probes.
 #define CAF_SUITE service_announcer
 #include "caf/test/dsl.hpp"
 
@@ -17,6 +17,7 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/owner_actor.hpp"
 #include "actors/service_announcer.hpp"
 #include "actors/service_directory.hpp"
 #include "http/multipart.hpp"
@@ -110,6 +111,7 @@ struct fixture : test_coordinator_fixture<> {
 
   ~fixture() {
     if (ann) caf::anon_send_exit(ann, caf::exit_reason::user_shutdown);
+    if (owner) caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
     fake->waiting.clear();  // they hold the announcer
   }
 
@@ -137,11 +139,12 @@ struct fixture : test_coordinator_fixture<> {
     }
     ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(0).dht, fake_probe(fake),
                                           pool,
-                                          {net.node(0).table, net.node(0).transport, dir});
+                                          {net.node(0).table, net.node(0).transport, dir, owner});
     sched.run();
   }
 
   actors::service_directory_actor dir;  // node mode: told the endpoints announced
+  actors::owner_actor owner;            // none unless a test sets one up: probes go straight
 
   actors::announce_view announced() {
     auto a = sim::ask<actors::announce_view>(sys, ann, actors::announced_atom::value);
@@ -252,6 +255,36 @@ CAF_TEST(node_mode_announces_the_nodes_endpoint_once_per_live_service_and_kind) 
   CAF_CHECK_EQUAL(get(4, "tts/gpu"), strings{"tts/gpu/" + node0});
 }
 
+CAF_TEST(with_an_owner_the_announcer_asks_it_and_never_probes_a_backend_itself) {
+  cfg.announce = actors::announcer_config::what::node;
+  cfg.bind_host = "0.0.0.0";
+  cfg.http_port = 5600;
+  // The owner's probes see asr_a alive; a probe of the announcer's own would see it dead.
+  auto owners_view = std::make_shared<fake_backends>();
+  owners_view->alive = {asr_a};
+  pool = sys.spawn(scripted_pool, healths);
+  std::vector<net::owned_backend> own{*net::parse_owned_backend(asr_a)};
+  owner = actors::spawn_owner(sys, {}, own, pool, fake_probe(owners_view));
+  start({asr_a});
+  pass(cfg.interval * 2);
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 0);
+  // The owner probed it at start and at each of the announcer's checks (idle: on a slot).
+  CAF_CHECK_GREATER_OR_EQUAL(owners_view->probes[asr_a], 3);
+  CAF_CHECK(service(asr_a).alive);
+  CAF_CHECK_EQUAL(get(5, "asr/cpu"), strings{"asr/cpu/" + net.endpoint_of(0).host + ":5600"});
+  // It stops answering the owner's probes: the owner marks it down, the announcer follows.
+  owners_view->alive.clear();
+  round();
+  auto s = service(asr_a);
+  CAF_CHECK(!s.alive);
+  CAF_CHECK_EQUAL(s.last_error, fake_backends::refused);
+  round();
+  CAF_CHECK(!service(asr_a).alive);
+  auto why = service(asr_a).last_error;
+  CAF_CHECK_NOT_EQUAL(why.find("down (its probe failed: "), std::string::npos);
+  CAF_CHECK_EQUAL(fake->probes[asr_a], 0);
+}
+
 CAF_TEST(node_mode_announces_nothing_where_peers_could_not_reach_it_and_says_why) {
   cfg.announce = actors::announcer_config::what::node;
   cfg.bind_host = "0.0.0.0";
@@ -281,7 +314,7 @@ CAF_TEST(node_mode_asks_again_until_a_peer_says_how_it_sees_the_node) {
   auto lone = net.add_node(net.make_config());
   std::vector<net::service_record> recs{record(asr_a)};
   ann = actors::spawn_service_announcer(sys, cfg, recs, net.node(lone).dht, fake_probe(fake), pool,
-                                        {net.node(lone).table, net.node(lone).transport, {}});
+                                        {net.node(lone).table, net.node(lone).transport, {}, {}});
   pass(5s);
   CAF_CHECK_EQUAL(announced().endpoint, "");
   CAF_CHECK_NOT_EQUAL(announced().why_none.find("no peer has told"), std::string::npos);

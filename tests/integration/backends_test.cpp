@@ -211,7 +211,7 @@ CAF_TEST(speech_synthesised_is_recognised) {
   CAF_CHECK_LESS_OR_EQUAL(wer, 0.72);
 }
 
-CAF_TEST(status_reports_the_pool_and_jobs_run_in_parallel) {
+CAF_TEST(status_reports_the_pool_and_jobs_run_in_parallel_and_answers_tell_the_workers) {
   auto s0 = json::parse(http_call(tts.host, tts.port, "GET", "/status").response.body);
   CAF_CHECK_EQUAL(s0["service"], "tts");
   CAF_CHECK_EQUAL(s0["engine"], "espeak-ng");
@@ -229,6 +229,12 @@ CAF_TEST(status_reports_the_pool_and_jobs_run_in_parallel) {
   CAF_CHECK_EQUAL(s1["restarts"], 0);
   auto health = http_call(asr.host, asr.port, "GET", "/healthz");
   CAF_CHECK_EQUAL(health.response.status, 200u);
+  // Every answer tells the workers, for the node that owns the backend; the probes too.
+  CAF_CHECK_EQUAL(health.response.header("Sova-Workers"), "1");
+  auto probe = http_call(tts.host, tts.port, "POST", "/synthesize/", "application/json",
+                         R"({"text": "", "voice": "Natasha"})");
+  CAF_CHECK_EQUAL(probe.response.status, 200u);
+  CAF_CHECK_EQUAL(probe.response.header("Sova-Workers"), "2");
 }
 
 CAF_TEST(tts_reply_names_its_audio_on_the_backend) {

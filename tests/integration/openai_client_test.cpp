@@ -4,7 +4,8 @@
 // openai_client.mjs with Node.js, and checks what the client got: speech in each format
 // (headers, lengths, decodable), transcriptions of a LibriVox recording in each
 // response_format (word error rate as the demo's) and of synthesised speech, the model
-// list, and errors arriving as the client's APIError with OpenAI's status, type and code.
+// list, each backend's capacity from its Sova-Workers header, and errors arriving as the
+// client's APIError with OpenAI's status, type and code.
 #define CAF_SUITE integration_openai_client
 #include "caf/test/unit_test.hpp"
 
@@ -81,6 +82,13 @@ CAF_TEST(the_official_openai_client_speaks_to_a_node) {
                     dir + "/node.log",
                     {"--services", "tts/cpu/" + tts.address() + ",asr/cpu/" + asr.address()}};
   CAF_REQUIRE(knows_backends(node, 1, 30s));
+  // Given without `*N`, each reference backend gets the two workers it tells (Sova-Workers).
+  CAF_CHECK(eventually(
+      [&] {
+        auto own = status_of(node).value("own_services", json::array());
+        return own.size() == 2 && own[0].value("capacity", 0) == 2 && own[1].value("capacity", 0) == 2;
+      },
+      20s));
 
   auto client = run({"/usr/bin/env", "NPM_DIR=" + npm_dir, "OUT_DIR=" + dir,
                      "BASE_URL=http://" + node.host + ":" + std::to_string(node.http_port) + "/v1",

@@ -253,39 +253,47 @@ CAF_TEST(a_backend_at_the_wrong_port_is_never_announced_nor_relayed) {
 }
 
 CAF_TEST(a_one_worker_backend_busy_with_long_requests_stays_announced) {
-  auto dir = temp_dir();
-  test_backend tts{"tts", dir, {"--only", "tts", "--delay-ms", "1200"}};
-  auto name = "tts/cpu/" + tts.address();
-  // Probes every 0.4 s that give up after 0.2 s: each one waits behind a 1.2 s job.
-  node_process n(node_host, free_port(), dir + "/node.log",
-                 node_args(name, {"--announce-interval", "0.4", "--probe-timeout", "0.2"}));
-  CAF_REQUIRE(eventually([&] { return own(n, name).value("announcements", 0) >= 1; }, 30s));
-  auto client = [&] {
-    int served = 0;
-    for (int i = 0; i < 4; ++i) served += synthesize(n).response.status == 200u ? 1 : 0;
-    return served;
-  };
-  auto a = std::async(std::launch::async, client);
-  auto b = std::async(std::launch::async, client);
-  // Eight jobs of 1.2 s one after the other: about 10 s, 20 probe intervals.
-  int checks = 0, withdrawn = 0;
-  while (a.wait_for(100ms) != std::future_status::ready ||
-         b.wait_for(0ms) != std::future_status::ready) {
-    auto o = own(n, name);
-    if (o.empty()) continue;
-    ++checks;
-    if (o["alive"] != true) {
-      ++withdrawn;
-      CAF_MESSAGE("withdrawn: " << o.dump());
+  // With an owner (--announce node, the default), a backend busy with its jobs is alive by
+  // them and never probed; with --announce backends, its probes wait behind the jobs past
+  // their timeout and the busy rule keeps it announced.
+  for (std::string mode : {"node", "backends"}) {
+    CAF_MESSAGE("--announce " << mode);
+    auto dir = temp_dir();
+    test_backend tts{"tts", dir, {"--only", "tts", "--delay-ms", "1200"}};
+    auto name = "tts/cpu/" + tts.address();
+    // Probes every 0.4 s that give up after 0.2 s: each one waits behind a 1.2 s job.
+    node_process n(node_host, free_port(), dir + "/node.log",
+                   node_args(name, {"--announce-interval", "0.4", "--probe-timeout", "0.2",
+                                    "--announce", mode}));
+    CAF_REQUIRE(eventually([&] { return own(n, name).value("announcements", 0) >= 1; }, 30s));
+    auto client = [&] {
+      int served = 0;
+      for (int i = 0; i < 4; ++i) served += synthesize(n).response.status == 200u ? 1 : 0;
+      return served;
+    };
+    auto a = std::async(std::launch::async, client);
+    auto b = std::async(std::launch::async, client);
+    // Eight jobs of 1.2 s one after the other: about 10 s, 20 probe intervals.
+    int checks = 0, withdrawn = 0;
+    while (a.wait_for(100ms) != std::future_status::ready ||
+           b.wait_for(0ms) != std::future_status::ready) {
+      auto o = own(n, name);
+      if (o.empty()) continue;
+      ++checks;
+      if (o["alive"] != true) {
+        ++withdrawn;
+        CAF_MESSAGE("withdrawn: " << o.dump());
+      }
     }
+    CAF_CHECK_EQUAL(a.get() + b.get(), 8);
+    CAF_CHECK_GREATER(checks, 20);
+    CAF_CHECK_EQUAL(withdrawn, 0);
+    // Only without an owner did a probe time out behind a job.
+    CAF_CHECK_EQUAL(contains(n.proc->log(), name + ": busy: the probe timeout"), mode == "backends");
+    CAF_CHECK_EQUAL(field(backend_stats(tts), "peak_concurrent"), 1);  // one job at a time throughout
+    // Idle again, it answers its probes: alive without an error.
+    CAF_CHECK(eventually([&] { return own(n, name).value("last_error", "x").empty(); }, 10s));
   }
-  CAF_CHECK_EQUAL(a.get() + b.get(), 8);
-  CAF_CHECK_GREATER(checks, 20);
-  CAF_CHECK_EQUAL(withdrawn, 0);
-  CAF_CHECK(contains(n.proc->log(), name + ": busy: the probe timeout"));
-  CAF_CHECK_EQUAL(field(backend_stats(tts), "peak_concurrent"), 1);  // one job at a time throughout
-  // Idle again, it answers its probes: alive without an error.
-  CAF_CHECK(eventually([&] { return own(n, name).value("last_error", "x").empty(); }, 10s));
 }
 
 CAF_TEST(numeric_string_floats_and_voice_all_are_served) {

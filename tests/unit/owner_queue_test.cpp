@@ -1,5 +1,6 @@
 // The owner's queue (serving/owner_queue): capacity, FIFO order, the bound, deadlines,
-// withdrawal, hung backends, probes on a timer, the all-down hand-back, reservations,
+// withdrawal, hung backends, probes on a timer, checks holding a slot, the all-down
+// hand-back, reservations,
 // and a randomized run checking that no job ever starts twice.
 #define CAF_SUITE owner_queue
 #include "caf/test/unit_test.hpp"
@@ -340,6 +341,43 @@ CAF_TEST(a_down_backend_is_probed_on_a_timer_while_work_goes_on) {
   CAF_CHECK(q.probes_due(t0 + 20s).empty());
 }
 
+CAF_TEST(a_check_of_an_up_backend_holds_a_slot_until_its_probe_answers) {
+  owner_queue_settings settings;
+  settings.probe_pause = 1s;
+  owner_queue q{{asr_cpu(), asr_cpu(2)}, settings};
+  CAF_CHECK(q.begin_check(0) == check_result::started);
+  CAF_CHECK(q.view(0).checking && q.view(0).probe_in_flight);
+  CAF_CHECK_EQUAL(q.view(0).running, 1u);
+  CAF_CHECK(q.begin_check(0) == check_result::in_flight);  // never two probes at once
+  // A job that comes meanwhile waits here, not behind the probe inside the backend.
+  CAF_CHECK(queued_ok(q.offer(job(1, service::asr, t0, wanted_kind::any))));
+  auto first = q.next_starts(t0);
+  CAF_REQUIRE(first.starts.size() == 1u);
+  CAF_CHECK_EQUAL(first.starts[0].backend, 1u);
+  CAF_CHECK(queued_ok(q.offer(job(2, service::asr, t0))));
+  CAF_CHECK(queued_ok(q.offer(job(3, service::asr, t0))));
+  CAF_CHECK_EQUAL(started_ids(q.next_starts(t0)), (std::vector<job_id>{2}));
+  // Backend 1 runs two jobs: its jobs tell, no probe. Backend 0's probe answers: job 3 goes.
+  CAF_CHECK(q.begin_check(1) == check_result::busy);
+  q.probe_result(0, true, t0 + 1s);
+  CAF_CHECK(!q.view(0).checking && !q.view(0).probe_in_flight);
+  CAF_CHECK(q.view(0).health == backend_health::up);
+  auto after = q.next_starts(t0 + 1s);
+  CAF_REQUIRE(after.starts.size() == 1u);
+  CAF_CHECK_EQUAL(after.starts[0].id, 3u);
+  CAF_CHECK_EQUAL(after.starts[0].backend, 0u);
+  // A check that fails marks the backend down, probed again from the first pause.
+  CAF_CHECK(q.finished(3, job_outcome::served, t0 + 2s));
+  CAF_CHECK(q.begin_check(0) == check_result::started);
+  q.probe_result(0, false, t0 + 7s);
+  CAF_CHECK(q.view(0).health == backend_health::down);
+  CAF_CHECK_EQUAL(q.view(0).running, 0u);
+  CAF_CHECK(q.view(0).next_probe == t0 + 8s);
+  CAF_CHECK(q.begin_check(0) == check_result::down);
+  CAF_CHECK_EQUAL(q.probes_due(t0 + 8s), (std::vector<backend_index>{0}));
+  CAF_CHECK(q.begin_check(0) == check_result::in_flight);
+}
+
 CAF_TEST(a_served_job_brings_a_down_backend_back_up) {
   // Two slots: one job times out (down), the other is then served: the backend works.
   owner_queue q{{asr_cpu(2)}};
@@ -463,7 +501,9 @@ CAF_TEST(randomized_events_never_start_a_job_twice_nor_break_the_rules) {
   queue_time now = t0;
   job_id next_id = 1;
   std::size_t starts = 0, expired = 0, handed_back = 0, hung = 0, withdrawn = 0, full = 0;
-  std::set<backend_index> probing;
+  std::set<backend_index> probing;   // down-probes and checks out
+  std::set<backend_index> checking;  // the checks among them, each holding a slot
+  std::size_t checks = 0;
   const queue_duration attempt_timeout = 5s;
 
   auto any_of_running = [&]() -> std::optional<job_id> {
@@ -475,7 +515,7 @@ CAF_TEST(randomized_events_never_start_a_job_twice_nor_break_the_rules) {
 
   for (int step = 0; step < 20000; ++step) {
     now += std::chrono::milliseconds(pick(400));
-    switch (pick(9)) {
+    switch (pick(10)) {
       case 0:
       case 1:
       case 7: {  // offer
@@ -559,8 +599,24 @@ CAF_TEST(randomized_events_never_start_a_job_twice_nor_break_the_rules) {
           auto it = probing.begin();
           std::advance(it, static_cast<long>(pick(probing.size())));
           q.probe_result(*it, chance(0.6), now);
+          checking.erase(*it);
           probing.erase(it);
         }
+        break;
+      }
+      case 8: {  // the announcer asks whether a backend works
+        auto b = pick(specs.size());
+        auto v = q.view(b);
+        auto r = q.begin_check(b);
+        if (r == check_result::started) {
+          CAF_CHECK(v.health == backend_health::up && v.running < specs[b].capacity);
+          CAF_CHECK(probing.insert(b).second);
+          checking.insert(b);
+          ++checks;
+        }
+        if (r == check_result::in_flight) CAF_CHECK(probing.count(b) == 1);
+        if (r == check_result::busy) CAF_CHECK_EQUAL(v.running, specs[b].capacity);
+        if (r == check_result::down) CAF_CHECK(v.health == backend_health::down);
         break;
       }
       default:
@@ -599,6 +655,7 @@ CAF_TEST(randomized_events_never_start_a_job_twice_nor_break_the_rules) {
     }
     // The invariants, after every step.
     std::vector<unsigned> running(specs.size(), 0);
+    for (auto b : checking) ++running[b];
     for (const auto& [id, b] : w.running) {
       ++running[b];
       CAF_CHECK(q.backend_of(id) == b);
@@ -626,7 +683,8 @@ CAF_TEST(randomized_events_never_start_a_job_twice_nor_break_the_rules) {
     }
   }
   CAF_MESSAGE("starts " << starts << ", expired " << expired << ", handed back " << handed_back
-                        << ", hung " << hung << ", withdrawn " << withdrawn << ", full " << full);
+                        << ", hung " << hung << ", withdrawn " << withdrawn << ", full " << full
+                        << ", checks " << checks);
   // Every path was taken.
   CAF_CHECK_GREATER(starts, 1000u);
   CAF_CHECK_GREATER(expired, 0u);
@@ -634,4 +692,5 @@ CAF_TEST(randomized_events_never_start_a_job_twice_nor_break_the_rules) {
   CAF_CHECK_GREATER(hung, 0u);
   CAF_CHECK_GREATER(withdrawn, 0u);
   CAF_CHECK_GREATER(full, 0u);
+  CAF_CHECK_GREATER(checks, 0u);
 }

@@ -77,7 +77,11 @@ CAF_TEST(a_capacity_follows_a_star_and_is_one_without) {
   CAF_CHECK_EQUAL((*list)[2].capacity, 64u);
   CAF_CHECK_EQUAL((*list)[3].capacity, 1u);
   CAF_CHECK_EQUAL((*list)[0].to_string(), "asr/cpu/127.0.0.1:8888*4");
-  CAF_CHECK_EQUAL((*list)[3].to_string(), "tts/cpu/h:2");
+  CAF_CHECK_EQUAL((*list)[3].to_string(), "tts/cpu/h:2*1");
+  CAF_CHECK_EQUAL((*list)[1].to_string(), "tts/gpu/[::1]:8899");
+  // Written or not: without '*' a reference backend may tell its workers (GET /status).
+  CAF_CHECK((*list)[0].capacity_given && (*list)[3].capacity_given);
+  CAF_CHECK(!(*list)[1].capacity_given);
   // The capacity is the owner's alone: what the DHT gets is the record, unchanged.
   CAF_CHECK_EQUAL((*list)[0].record.to_string(), "asr/cpu/127.0.0.1:8888");
   CAF_CHECK_EQUAL((*list)[0].record.key(), parse_service_record("asr/cpu/127.0.0.1:8888")->key());

@@ -83,3 +83,14 @@ CAF_TEST(busy_answers_and_how_long_they_ask_to_wait) {
   CAF_CHECK(busy_reply(503, "99999999999999999999") == milliseconds(1000));
   CAF_CHECK(busy_reply(503, "120", milliseconds(5000)) == milliseconds(5000));
 }
+
+// -- capacity: what a reference backend's Sova-Workers header tells -------------------
+
+CAF_TEST(the_workers_a_backend_tells_in_its_header) {
+  CAF_CHECK(told_workers("4", 64) == 4u);
+  CAF_CHECK(told_workers(" 2 ", 64) == 2u);
+  CAF_CHECK(told_workers("100", 64) == 64u);  // capped
+  // A real SOVA server sends none; anything that is not a count of at least 1 says nothing.
+  for (const char* v : {"", "0", "-2", "2.5", "two", "999999999999"})
+    CAF_CHECK(!told_workers(v, 64));
+}
