@@ -191,6 +191,24 @@ void on_error(self_ptr self, const caf::error& e, const std::string& what) {
 
 void retry(self_ptr self);
 
+/// Writes the attempt's outcome into its entry of the attempt log.
+void log_attempt(self_ptr self, const forward_outcome& o) {
+  auto& record = self->state.out.attempt_log.back();
+  if (!o.backend.empty()) record.backend = o.backend;  // which own backend the owner chose
+  record.ok = o.status == forward_status::served;
+  record.seconds = std::chrono::duration<double>(o.latency).count();
+  if (!record.ok) record.failure = o.reason;
+}
+
+/// A backend's reply, relayed as it came.
+void relay(self_ptr self, forward_outcome& o) {
+  request_outcome out;
+  out.status = o.http_status;
+  out.content_type = relayed_content_type;
+  out.body = std::move(o.body);
+  finish(self, std::move(out));
+}
+
 /// An attempt on `name` ended; `forwarder` (invalid for this node's owner) is blamed
 /// for an unusable answer if another backend then serves the request.
 void on_outcome(self_ptr self, const std::string& name, backend_forwarder_actor forwarder,
@@ -201,24 +219,13 @@ void on_outcome(self_ptr self, const std::string& name, backend_forwarder_actor 
   // Not given back only when the forwarder ended during the attempt: retrying would send
   // the backend an empty body, so the request ends with the failures so far.
   bool body_lost = st.job.body.size() != st.body_size;
-  if (o.status != forward_status::refused) {
-    auto& record = st.out.attempt_log.back();
-    if (!o.backend.empty()) record.backend = o.backend;  // which own backend the owner chose
-    record.ok = o.status == forward_status::served;
-    record.seconds = std::chrono::duration<double>(o.latency).count();
-    if (!record.ok) record.failure = o.reason;
-  }
+  if (o.status != forward_status::refused) log_attempt(self, o);
   if (!forwarder && !o.backend.empty() && o.status != forward_status::served)
     st.failed_own.push_back(o.backend);  // the retry goes elsewhere
   switch (o.status) {
-    case forward_status::served: {
+    case forward_status::served:
       blame_suspects(self);
-      request_outcome out;
-      out.status = o.http_status;
-      out.content_type = relayed_content_type;
-      out.body = std::move(o.body);
-      return finish(self, std::move(out));
-    }
+      return relay(self, o);
     case forward_status::refused:
       spdlog::debug("{}: refused by its breaker, choosing another", name);
       --st.out.attempts;  // nothing reached the backend
@@ -440,20 +447,9 @@ void serve_owned(self_ptr self) {
   auto name = own_name(st.job);
   st.out.attempt_log.push_back({name, false, 0.0, {}});
   auto on_reply = [=](forward_outcome& o) {
-    auto& st = self->state;
-    auto& record = st.out.attempt_log.back();
-    if (!o.backend.empty()) record.backend = o.backend;  // which own backend the owner chose
-    record.ok = o.status == forward_status::served;
-    record.seconds = std::chrono::duration<double>(o.latency).count();
-    if (record.ok) {
-      request_outcome out;
-      out.status = o.http_status;
-      out.content_type = relayed_content_type;
-      out.body = std::move(o.body);
-      return finish(self, std::move(out));
-    }
-    record.failure = o.reason;
-    auto what = describe_job(st.job);
+    log_attempt(self, o);
+    if (o.status == forward_status::served) return relay(self, o);
+    auto what = describe_job(self->state.job);
     switch (o.status) {
       case forward_status::busy: {
         auto secs = std::max<std::int64_t>(
