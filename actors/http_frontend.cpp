@@ -206,10 +206,6 @@ http::response no_owner_reply() {
                               "--announce backends): it takes no reservations");
 }
 
-/// Longer than the owner may hold the reservation, shorter than the entry node waits
-/// (http::reservation_answer_margin): our answer, not the entry's timer, ends the exchange.
-constexpr auto owner_answer_margin = std::chrono::seconds(2);
-
 /// POST /v1/reservations: the owner queues the reservation and answers when it holds a
 /// slot for it, or at once when it cannot take it. The entry node cancels with DELETE if
 /// it goes away meanwhile, so the client's connection is not watched.
@@ -225,9 +221,11 @@ void reserve(self_ptr self, frontend_exchange_ptr ex) {
   r.service = ask->service;
   r.wanted = ask->wanted;
   r.timeout = ask->timeout;
-  auto wait = r.timeout + owner_answer_margin;
   // The handlers run on this actor: the exchange is answered from here, as any other.
-  self->request(ctx.request->owner, wait, reserve_atom::value, std::move(r))
+  // No CAF timeout: CAF 0.17's clock keeps each until it fires, answered or not (one per
+  // reservation would pile up); the owner answers every reservation, at the latest when
+  // its deadline passes (its 250 ms tick), before the entry node's own timer.
+  self->request(ctx.request->owner, caf::infinite, reserve_atom::value, std::move(r))
       .then(
           [self, ex, id = ask->id](reservation_answer& a) {
             auto reply = http::reservation_reply(id, a.status, a.retry_after, a.reason);

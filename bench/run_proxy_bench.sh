@@ -12,8 +12,8 @@
 #   (b) through one sova-dc node (--services tts/cpu/<backend>,asr/cpu/<backend>, with
 #       --announce NODE_ANNOUNCE: "backends" by default, the straight path a request takes
 #       to a backend; "node" puts the node's owner queue and a reservation in front of each
-#       request, and the owner hands the one backend one job at a time, as to a real
-#       SOVA server, which this concurrent backend is not),
+#       request, with the backend given NODE_CAPACITY jobs at once (`*N`; CONNECTIONS by
+#       default, since this backend is concurrent, unlike a real SOVA server's one worker)),
 #   (c) through nginx as a keep-alive reverse proxy (worker_processes 1: the node's HTTP
 #       side runs one io thread by default, so both proxies get one core's worth; request
 #       bodies and replies held in memory, not in temp files),
@@ -27,7 +27,7 @@
 # Environment: SETS ("tiny tts asr"), DURATION (10s), CONNECTIONS (16), THREADS (2, wrk
 # threads), WARMUP (2s), BACKEND_THREADS (1, io threads of the backend), BUILD (1; 0 uses
 # the existing binaries), SOVA_DC (the sova-dc binary to measure; default
-# build-bench/sova-dc), NODE_ANNOUNCE (backends).
+# build-bench/sova-dc), NODE_ANNOUNCE (backends), NODE_CAPACITY (CONNECTIONS; node only).
 # wrk and nginx-light are installed with apt-get when missing; without nginx, row (c) is
 # skipped. A node that does not serve (e.g. it does not know the flags) makes row (b)
 # "unavailable"; the script goes on.
@@ -44,6 +44,9 @@ WARMUP=${WARMUP:-2s}
 BACKEND_THREADS=${BACKEND_THREADS:-1}
 BUILD=${BUILD:-1}
 NODE_ANNOUNCE=${NODE_ANNOUNCE:-backends}
+NODE_CAPACITY=${NODE_CAPACITY:-}
+CAPACITY=""  # the `*N` after each --services entry
+if [ "$NODE_ANNOUNCE" = node ]; then CAPACITY="*${NODE_CAPACITY:-$CONNECTIONS}"; fi
 BUILD_DIR=build-bench
 AUDIO_BYTES=207360  # 4.7 s of 16-bit mono at 22,050 Hz: 276 KB once in base64 and JSON
 UPLOAD_BYTES=1048576
@@ -235,7 +238,7 @@ run_node() {
   url="http://127.0.0.1:$http_port$NODE_PATH"
   log "[$SET] (b) node: udp $udp_port, http $http_port; waiting up to 30 s for POST $NODE_PATH to answer 200"
   "$NODE_BIN" node --bind 127.0.0.1 --port "$udp_port" --http-port "$http_port" \
-    --services "tts/cpu/127.0.0.1:$BACKEND_PORT,asr/cpu/127.0.0.1:$BACKEND_PORT" \
+    --services "tts/cpu/127.0.0.1:$BACKEND_PORT$CAPACITY,asr/cpu/127.0.0.1:$BACKEND_PORT$CAPACITY" \
     --announce "$NODE_ANNOUNCE" --allow-loopback --admin-port 0 --log-level warn \
     >"$WORK/node-$SET.out" 2>"$WORK/node-$SET.err" &
   pid=$!

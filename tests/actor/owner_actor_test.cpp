@@ -442,6 +442,21 @@ CAF_TEST(a_backend_given_without_a_capacity_gets_the_workers_it_tells) {
   for (const auto& j : jobs) CAF_CHECK(value(j).status == forward_status::served);
 }
 
+CAF_TEST(finished_jobs_leave_nothing_behind_in_the_actor_clock) {
+  // CAF 0.17's clock keeps a request timeout until it fires, answered or not: a long-lived
+  // owner setting one per job would hold the attempt timeout's worth of them.
+  start({owned("tts/cpu/127.0.0.1:8899*4")});
+  auto before = sched.clock().schedule().size();
+  std::vector<sim::answer<forward_outcome>> jobs;
+  for (int i = 0; i < 40; ++i) jobs.push_back(run("j" + std::to_string(i)));
+  for (std::size_t i = 0; i < 40; ++i) {
+    CAF_REQUIRE(i < sent->size());
+    complete(i);
+  }
+  for (const auto& j : jobs) CAF_CHECK(value(j).status == forward_status::served);
+  CAF_CHECK_LESS_OR_EQUAL(sched.clock().schedule().size(), before);
+}
+
 CAF_TEST(no_backend_of_the_kind_is_said_at_once) {
   start({owned("tts/cpu/127.0.0.1:8899")});
   reservation_request r{"g", net::service::tts, net::wanted_kind::gpu, 60s};
