@@ -22,10 +22,10 @@ struct owned_backend {
   service_record record;
   unsigned capacity = default_capacity;
   /// `*N` was written: the owner takes it as is; without it, a backend that tells its
-  /// workers on GET /status (a reference backend) gets that many jobs at once.
+  /// workers in a `Sova-Workers` header (a reference backend) gets that many jobs at once.
   bool capacity_given = false;
 
-  /// "asr/cpu/host:port*4", or the record alone for the default capacity.
+  /// "asr/cpu/host:port*4", or the record alone when no `*N` was given.
   std::string to_string() const;
 
   friend bool operator==(const owned_backend& a, const owned_backend& b) {

@@ -261,7 +261,8 @@ CAF_TEST(a_one_worker_backend_busy_with_long_requests_stays_announced) {
     auto dir = temp_dir();
     test_backend tts{"tts", dir, {"--only", "tts", "--delay-ms", "1200"}};
     auto name = "tts/cpu/" + tts.address();
-    // Probes every 0.4 s that give up after 0.2 s: each one waits behind a 1.2 s job.
+    // Probes every 0.4 s that give up after 0.2 s: sent beside the jobs (no owner), each
+    // one waits behind a 1.2 s job.
     node_process n(node_host, free_port(), dir + "/node.log",
                    node_args(name, {"--announce-interval", "0.4", "--probe-timeout", "0.2",
                                     "--announce", mode}));
