@@ -478,7 +478,8 @@ struct probe_verdict {
   bool alive = false;      // HTTP 200 with a reply of its service
   bool timed_out = false;  // no answer within the probe timeout (a busy one-worker backend)
   std::string error;       // why not alive: what came back, or the transport failure
-  unsigned workers = 0;    // the jobs it says it runs at once (Sova-Workers); 0: not said
+  unsigned workers = 0;    // the jobs it says it runs at once (Sova-Workers, capped at
+                           // owned_backend::max_capacity by probe_verdict_of); 0: not said
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, probe_verdict& x) {

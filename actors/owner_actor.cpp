@@ -366,10 +366,10 @@ void on_probed(self_ptr self, std::uint32_t b, probe_verdict& v) {
   // backend's workers, perhaps changed by a restart); before the answer can start any.
   auto had = st.queue->view(b).spec.capacity;
   if (v.alive && v.workers > 0 && !st.own[b].capacity_given && v.workers != had) {
-    st.queue->set_capacity(b, std::min(v.workers, net::owned_backend::max_capacity));
+    st.queue->set_capacity(b, v.workers);
     spdlog::info("own backend {} says it runs {} job(s) at once (Sova-Workers): its capacity "
                  "was {}",
-                 name_of(self, b), st.queue->view(b).spec.capacity, had);
+                 name_of(self, b), v.workers, had);
   }
   st.queue->probe_result(b, v.alive, now_of(self));
   bool is_down = st.queue->view(b).health == serving::backend_health::down;
