@@ -5,6 +5,7 @@
 #include "http/request_bounds.hpp"
 #include "http/text.hpp"
 #include "http/wire_head.hpp"
+#include "http/write_whole.hpp"
 
 #include <sys/socket.h>
 
@@ -380,9 +381,10 @@ private:
     stage_ = stage::sending;
     std::array<asio::const_buffer, 2> out{asio::buffer(request_head_),
                                           asio::buffer(request_.body)};
-    asio::async_write(conn_->socket, out, [self = shared_from_this()](error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+    asio::async_write(conn_->socket, out, everything_left{},
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                        self->on_write(ec);
+                      });
   }
 
   void on_write(error_code ec) {

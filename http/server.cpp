@@ -7,6 +7,7 @@
 #include "http/request_bounds.hpp"
 #include "http/text.hpp"
 #include "http/wire_head.hpp"
+#include "http/write_whole.hpp"
 
 #include <algorithm>
 #include <array>
@@ -397,7 +398,7 @@ bool session::header_read() {
   const auto& head = parser_->get();
   if (head.version() >= 11 && iequals(sv(head[bhttp::field::expect]), "100-continue")) {
     static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-    asio::async_write(socket_, asio::buffer(go_on),
+    asio::async_write(socket_, asio::buffer(go_on), everything_left{},
                       [self = shared_from_this()](const error_code& ec, std::size_t) {
                         if (self->closed_) return;
                         if (ec) return self->close_now();
@@ -492,7 +493,7 @@ void session::write(response r, bool keep_alive) {
   std::array<asio::const_buffer, 2> out{asio::buffer(out_head_), asio::buffer(out_body_)};
   writing_ = true;
   expire_in(owner_->limits.body_timeout);
-  asio::async_write(socket_, out,
+  asio::async_write(socket_, out, everything_left{},
                     [self = shared_from_this(), keep_alive](const error_code& ec, std::size_t) {
                       self->on_write(ec, keep_alive);
                     });
