@@ -1,11 +1,11 @@
 #include "http/client.hpp"
 #include "http/appended_body.hpp"
+#include "http/bulk_io.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/parse_feed.hpp"
 #include "http/request_bounds.hpp"
 #include "http/text.hpp"
 #include "http/wire_head.hpp"
-#include "http/write_whole.hpp"
 
 #include <sys/socket.h>
 
@@ -432,6 +432,9 @@ private:
   }
 
   void read_more() {
+    if (auto left = body_left_to_read(*parser_))
+      return read_body_rest(conn_->socket, parser_->get().body(), left,
+                            [self = shared_from_this()](error_code ec) { self->on_body_read(ec); });
     conn_->socket.async_read_some(conn_->buffer.prepare(next_read_size(conn_->buffer, header_seen_)),
                                   [self = shared_from_this()](error_code ec, std::size_t n) {
                                     self->on_read(ec, n);
@@ -453,6 +456,13 @@ private:
       return read_failed(end ? end : bhttp::error::partial_message);
     }
     read_failed(ec);
+  }
+
+  void on_body_read(error_code ec) {
+    if (finished_) return;
+    if (ec == asio::error::eof) return read_failed(bhttp::error::partial_message);
+    if (ec) return read_failed(ec);
+    on_response();
   }
 
   void read_failed(error_code ec) {

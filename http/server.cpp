@@ -1,13 +1,13 @@
 #include "http/server.hpp"
 #include "http/address_counts.hpp"
 #include "http/appended_body.hpp"
+#include "http/bulk_io.hpp"
 #include "http/body_budget.hpp"
 #include "http/io_runtime_impl.hpp"
 #include "http/parse_feed.hpp"
 #include "http/request_bounds.hpp"
 #include "http/text.hpp"
 #include "http/wire_head.hpp"
-#include "http/write_whole.hpp"
 
 #include <algorithm>
 #include <array>
@@ -410,6 +410,13 @@ bool session::header_read() {
 }
 
 void session::read_more() {
+  if (auto left = body_left_to_read(*parser_))
+    return read_body_rest(socket_, parser_->get().body(), left,
+                          [self = shared_from_this()](const error_code& ec) {
+                            if (self->closed_) return;
+                            if (ec) return self->close_now();  // as on_read
+                            self->dispatch();
+                          });
   socket_.async_read_some(buffer_.prepare(next_read_size(buffer_, header_seen_)),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) {
                             self->on_read(ec, n);
