@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,10 @@ constexpr int exit_usage = 2;   // bad command line
 /// At a stop signal, replies given before the stop still reach their clients: a server
 /// (node or reference backend) waits this long at most for them to be written.
 constexpr std::chrono::seconds reply_write_grace{10};
+
+/// Freed memory a node keeps in its heap for the next bodies it relays (sixteen 1 MiB
+/// uploads at once fit), given back every few seconds (http::io_runtime::heap_policy).
+constexpr std::size_t kept_freed_memory = 32u << 20;
 
 /// Log levels accepted by --log-level.
 const std::vector<std::string>& log_levels();

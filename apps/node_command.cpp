@@ -415,7 +415,7 @@ int run_node(const node_options& opts) {
 
   // The io threads of the HTTP server and the backend client run the actors too (see
   // scheduler/io_coordinator.hpp); the actor system's destructor joins them.
-  auto io = http::io_runtime::start(opts.http_threads);
+  auto io = http::io_runtime::start(opts.http_threads, {kept_freed_memory});
   caf::actor_system_config caf_cfg;
   configure_caf(caf_cfg);
   scheduler::run_actors_on(caf_cfg, io);
@@ -485,7 +485,7 @@ int run_node(const node_options& opts) {
   for (const auto& s : *own)
     spdlog::info("own backend {} (capacity {}{}): probing, then announcing", s.record.to_string(),
                  s.capacity_given || !gw.owner ? std::to_string(s.capacity)
-                                               : "1, or the workers its GET /status tells",
+                                               : "1, or the Sova-Workers its answers tell",
                  gw.owner ? ", jobs queued here" : ", not queued: --announce backends");
   if (neighbours->empty() && saved && !saved->contacts.empty()) {
     for (const auto& c : saved->contacts) neighbours->push_back(c.ep);

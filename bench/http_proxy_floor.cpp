@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // before the io threads start
-  auto io = io_runtime::start(1);  // as in the node: server and client on one thread
+  // As in the node: server and client on one thread, bodies kept in the heap.
+  auto io = io_runtime::start(1, {32u << 20});
   auto client = client::create({}, io);
   auto server = server::start(
       "127.0.0.1", listen_port, {}, [client, backend_port](request req, responder reply) {

@@ -1,6 +1,7 @@
 #pragma once
 // The inside of http::io_runtime, for the files that run Asio on it.
 
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "http/io_runtime.hpp"
@@ -32,6 +34,8 @@ struct io_runtime::impl {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::once_flag stopped;
+  std::atomic<bool> stopping{false};
+  std::optional<boost::asio::steady_timer> heap_timer;  // heap_policy's give-back; io threads only
 };
 
 }  // namespace sova::http
