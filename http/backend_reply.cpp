@@ -66,20 +66,6 @@ std::optional<std::string> unusable_reply(net::service service, unsigned status,
   return out;
 }
 
-namespace {
-
-/// A header's whole number (digits only, at most 9, blanks around allowed), else nothing.
-std::optional<unsigned long> header_number(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  if (value.empty() || value.size() > 9 ||
-      value.find_first_not_of("0123456789") != std::string_view::npos)
-    return std::nullopt;
-  return std::stoul(std::string(value));
-}
-
-}  // namespace
-
 std::optional<std::chrono::milliseconds> busy_reply(unsigned status, std::string_view retry_after,
                                                     std::chrono::milliseconds longest) {
   if (status != 429 && !(status == 503 && !retry_after.empty())) return std::nullopt;

@@ -56,12 +56,6 @@ std::string lowercase(std::string s) {
 
 std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // ---- redirects ----
 
 std::optional<std::uint16_t> parse_port(std::string_view s) {
@@ -104,7 +98,7 @@ std::string without_fragment(std::string_view target) {
 /// an absolute path, or an http URL naming the same host and port.
 std::optional<std::string> same_origin_target(std::string_view location, std::string_view host,
                                               std::uint16_t port) {
-  location = trim(location);
+  location = trim_blanks(location);
   bool network_path = location.substr(0, 2) == "//";
   if (!location.empty() && location.front() == '/' && !network_path)
     return without_fragment(location);

@@ -1,16 +1,11 @@
 #include "http/hop_guard.hpp"
+#include "http/text.hpp"
 
 namespace sova::http {
 
 namespace {
 
 constexpr std::string_view entry_prefix = "1.1 sova-dc-";
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool is_node_entry(std::string_view item) {
   return item.substr(0, entry_prefix.size()) == entry_prefix;
@@ -22,7 +17,7 @@ template <class F>
 bool any_via_item(std::string_view via, F f) {
   while (!via.empty()) {
     auto comma = via.find(',');
-    auto item = trimmed(via.substr(0, comma));
+    auto item = trim_blanks(via.substr(0, comma));
     via = comma == std::string_view::npos ? std::string_view{} : via.substr(comma + 1);
     if (f(item)) return true;
   }
@@ -55,7 +50,7 @@ std::optional<std::string> hop_refusal(std::string_view via, std::string_view ow
 bool forwarded_by_a_node(std::string_view via) { return any_via_item(via, is_node_entry); }
 
 std::string next_via(std::string_view via, std::string_view own_entry) {
-  auto before = trimmed(via);
+  auto before = trim_blanks(via);
   if (before.empty()) return std::string(own_entry);
   return std::string(before) + ", " + std::string(own_entry);
 }

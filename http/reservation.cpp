@@ -49,12 +49,8 @@ std::optional<reservation_ask> refuse(response* error, response reply) {
 /// Retry-After as delta-seconds; 1 s when absent or not a number (an HTTP date), at most
 /// the longest a reservation may wait.
 std::chrono::milliseconds retry_after_of(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  if (value.empty() || value.size() > 9 ||
-      value.find_first_not_of("0123456789") != std::string_view::npos)
-    return std::chrono::seconds(1);
-  std::chrono::milliseconds wait = std::chrono::seconds(std::stol(std::string(value)));
+  auto seconds = header_number(value);
+  std::chrono::milliseconds wait = std::chrono::seconds(seconds ? static_cast<long>(*seconds) : 1);
   return std::min(wait, max_reservation_timeout);
 }
 

@@ -16,8 +16,7 @@ bool names_etag(std::string_view list, std::string_view etag) {
     auto comma = list.find(',');
     auto item = list.substr(0, comma);
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    item = trim_blanks(item);
     if (item == "*") return true;
     if (item.substr(0, 2) == "W/") item.remove_prefix(2);
     if (item == etag) return true;

@@ -19,4 +19,18 @@ std::string shown(std::string_view s, std::size_t limit) {
   return out;
 }
 
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<unsigned long> header_number(std::string_view value) {
+  value = trim_blanks(value);
+  if (value.empty() || value.size() > 9 ||
+      value.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  return std::stoul(std::string(value));
+}
+
 }  // namespace sova::http

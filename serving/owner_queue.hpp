@@ -225,10 +225,10 @@ public:
   /// empty body) to each.
   std::vector<backend_index> probes_due(queue_time now);
 
-  /// Whether an up backend may be probed now: it has a free slot, which the probe then
-  /// holds (counted as running) until its probe_result. False, with nothing changed, for
-  /// a backend that is down, has every slot taken (its jobs show whether it works) or a
-  /// probe out already.
+  /// Whether an up backend may be probed now: `started` when it has a free slot, which
+  /// the probe then holds (counted as running) until its probe_result. Any other answer
+  /// changes nothing: the backend is down, has every slot taken (its jobs show whether it
+  /// works) or has a probe out already.
   check_result begin_check(backend_index backend);
 
   /// A probe's answer. For a down backend: up again, or the next probe after a pause
