@@ -70,6 +70,31 @@ stop_work() {
   rm -rf "$WORK"
 }
 
+# The proxy benchmarks' requests (run_proxy_bench.sh, run_proxy_instructions.sh), written
+# into directory $1: body-tts.json, a TTS request, and body-asr.form, a multipart form
+# holding one $2-byte audio_blob file of random bytes, its boundary PROXY_BOUNDARY.
+PROXY_BOUNDARY=sova-bench-7d3f9a
+write_proxy_bodies() {
+  printf '%s' '{"text": "hello", "voice": "Natasha"}' >"$1/body-tts.json"
+  {
+    printf -- '--%s\r\nContent-Disposition: form-data; name="audio_blob"; filename="speech.wav"\r\n' "$PROXY_BOUNDARY"
+    printf 'Content-Type: audio/wav\r\n\r\n'
+    head -c "$2" /dev/urandom
+    printf -- '\r\n--%s--\r\n' "$PROXY_BOUNDARY"
+  } >"$1/body-asr.form"
+}
+
+# Lua for a wrk script that POSTs the file $1 as Content-Type $2.
+wrk_post_lua() {
+  cat <<EOF
+wrk.method = "POST"
+local f = assert(io.open("$1", "rb"))
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "$2"
+EOF
+}
+
 # Lua for a wrk script: print_result, a done() hook that prints one machine-readable line,
 # "RESULT req/s p50_us p99_us non2xx socket_errors".
 wrk_result_hook() {

@@ -34,7 +34,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
-. bench/lib.sh  # as_root, apt_install, free_port, stop_pid, ms
+. bench/lib.sh  # as_root, apt_install, free_port, stop_pid, ms, write_proxy_bodies, wrk_post_lua
 
 SETS=${SETS:-tiny tts asr}
 DURATION=${DURATION:-10s}
@@ -97,14 +97,7 @@ chmod 755 "$WORK"  # nginx workers (another user when started as root) use temp 
 
 # --- the sets' requests ------------------------------------------------------------------------
 
-printf '%s' '{"text": "hello", "voice": "Natasha"}' >"$WORK/body-tts.json"
-BOUNDARY=sova-bench-7d3f9a
-{
-  printf -- '--%s\r\nContent-Disposition: form-data; name="audio_blob"; filename="speech.wav"\r\n' "$BOUNDARY"
-  printf 'Content-Type: audio/wav\r\n\r\n'
-  head -c "$UPLOAD_BYTES" /dev/urandom
-  printf -- '\r\n--%s--\r\n' "$BOUNDARY"
-} >"$WORK/body-asr.form"
+write_proxy_bodies "$WORK" "$UPLOAD_BYTES"
 
 # Sets SET's request: BODY_FILE, CONTENT_TYPE, the paths on the node and on the backend
 # (nginx and the floor forward the backend's), the backend's options and a description.
@@ -116,7 +109,7 @@ choose_set() {
       NODE_PATH=/synthesize BACKEND_PATH=/synthesize/
       ;;
     asr)
-      BODY_FILE=$WORK/body-asr.form CONTENT_TYPE="multipart/form-data; boundary=$BOUNDARY"
+      BODY_FILE=$WORK/body-asr.form CONTENT_TYPE="multipart/form-data; boundary=$PROXY_BOUNDARY"
       NODE_PATH=/asr BACKEND_PATH=/asr
       ;;
   esac
@@ -129,14 +122,11 @@ choose_set() {
       ;;
     asr) ABOUT="POST /asr, a multipart form with one $UPLOAD_BYTES-byte audio_blob file" ;;
   esac
-  { wrk_result_hook; cat <<EOF; } >"$WORK/post.lua"
-wrk.method = "POST"
-local f = assert(io.open("$BODY_FILE", "rb"))
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "$CONTENT_TYPE"
-done = print_result
-EOF
+  {
+    wrk_result_hook
+    wrk_post_lua "$BODY_FILE" "$CONTENT_TYPE"
+    echo "done = print_result"
+  } >"$WORK/post.lua"
 }
 
 # POSTs the set's body; prints the HTTP status (000 when nothing answered).

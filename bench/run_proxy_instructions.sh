@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/lib.sh
-. bench/lib.sh  # apt_install, free_port, stop_pid
+. bench/lib.sh  # apt_install, free_port, stop_pid, write_proxy_bodies, wrk_post_lua
 
 log() { echo "proxy-instructions: $*" >&2; }
 
@@ -44,14 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-BOUNDARY=sova-bench-7d3f9a
-printf '%s' '{"text": "hello", "voice": "Natasha"}' >"$WORK/body-tts.json"
-{
-  printf -- '--%s\r\nContent-Disposition: form-data; name="audio_blob"; filename="speech.wav"\r\n' "$BOUNDARY"
-  printf 'Content-Type: audio/wav\r\n\r\n'
-  head -c 1048576 /dev/urandom
-  printf -- '\r\n--%s--\r\n' "$BOUNDARY"
-} >"$WORK/body-asr.form"
+write_proxy_bodies "$WORK" 1048576
 
 # The number of requests a wrk run completed.
 load() {
@@ -61,18 +54,12 @@ load() {
 for set in $SETS; do
   case $set in
     tiny | tts) body=$WORK/body-tts.json type=application/json path=/synthesize ;;
-    asr) body=$WORK/body-asr.form type="multipart/form-data; boundary=$BOUNDARY" path=/asr ;;
+    asr) body=$WORK/body-asr.form type="multipart/form-data; boundary=$PROXY_BOUNDARY" path=/asr ;;
     *) log "unknown set '$set' (tiny, tts, asr)"; exit 2 ;;
   esac
   backend_args=()
   [ "$set" = tts ] && backend_args=(--audio-bytes 207360)
-  cat >"$WORK/post.lua" <<EOF
-wrk.method = "POST"
-local f = assert(io.open("$body", "rb"))
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "$type"
-EOF
+  wrk_post_lua "$body" "$type" >"$WORK/post.lua"
   backend_port=$(free_port tcp)
   "$BACKEND_BIN" --listen "127.0.0.1:$backend_port" --concurrent "${backend_args[@]}" \
     >"$WORK/backend.log" 2>&1 &
